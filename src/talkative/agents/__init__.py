@@ -1,0 +1,1 @@
+"""Agents: the tenant-scoped registry of agents and their lifecycle."""

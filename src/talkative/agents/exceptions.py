@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from talkative.errors import Conflict, NotFound
+
+
+class AgentNotFound(NotFound):
+    code = "AGENT_NOT_FOUND"
+
+    def __init__(self, agent_id: str) -> None:
+        super().__init__(f"agent '{agent_id}' not found")
+
+
+class AgentExists(Conflict):
+    code = "AGENT_EXISTS"
+
+    def __init__(self, agent_id: str) -> None:
+        super().__init__(f"an agent with id '{agent_id}' already exists; choose another id")

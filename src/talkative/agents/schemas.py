@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=64)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+AgentStatus = Literal["running", "stopped"]
+
+
+class AgentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: Slug | None = Field(default=None, description="Slug id; derived from the name if absent")
+    name: Name
+    tenant_id: Slug | None = Field(
+        default=None, description="Must equal the token's tenant; platform admins may choose"
+    )
+    heartbeatMinutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+
+
+class AgentRead(BaseModel):
+    id: str
+    agent_id: str
+    tenant_id: str
+    name: str
+    status: AgentStatus
+    workspace: str
+    heartbeatMinutes: int
+    lastHeartbeatAt: datetime | None
+    lastMessageAt: datetime | None
+    lastMessage: str | None
+    createdAt: datetime
+    updatedAt: datetime
+
+
+class AgentPage(BaseModel):
+    agents: list[AgentRead]

@@ -1,0 +1,1 @@
+"""Approvals: human gates in front of sensitive steps."""

@@ -1,0 +1,32 @@
+"""The one policy table: which role may do what. Routes name a permission; nothing else checks roles."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from talkative.auth.principal import Role
+
+
+class Permission(StrEnum):
+    READ = "read"  # anything in the caller's tenant
+    OPERATE = "operate"  # create/change agents, send messages, control runs
+    DECIDE_APPROVALS = "decide_approvals"
+    ROUTER_ADMIN = "router_admin"  # change router rules and budgets
+    FLEET = "fleet"  # tenants, clouds, nodes, provisioning
+
+
+_ALL = frozenset(Role)
+_OPERATORS = frozenset({Role.ADMIN, Role.OPERATOR})
+_ADMINS = frozenset({Role.ADMIN})
+
+POLICY: dict[Permission, frozenset[Role]] = {
+    Permission.READ: _ALL,
+    Permission.OPERATE: _OPERATORS,
+    Permission.DECIDE_APPROVALS: _OPERATORS,
+    Permission.ROUTER_ADMIN: _ADMINS,
+    Permission.FLEET: _ADMINS,
+}
+
+
+def allows(role: Role, permission: Permission) -> bool:
+    return role in POLICY[permission]

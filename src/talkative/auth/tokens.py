@@ -1,0 +1,78 @@
+"""Minting and verifying HS256 JWTs; every other algorithm, `none` included, is refused."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from talkative.auth.principal import Principal, Role
+from talkative.errors import Unauthorized
+
+ALGORITHM = "HS256"
+ISSUER = "talkative"
+REQUIRED_CLAIMS = ("sub", "role", "exp")
+MAX_TOKEN_BYTES = 8192
+
+
+class InvalidToken(Unauthorized):
+    code = "INVALID_TOKEN"
+
+
+def mint_token(*, secret: str, sub: str, role: Role, tenant_id: str | None, ttl: timedelta) -> str:
+    if role is not Role.ADMIN and not tenant_id:
+        raise ValueError("only an admin token may omit tenant_id")
+    now = datetime.now(UTC)
+    claims: dict[str, object] = {
+        "sub": sub,
+        "role": role.value,
+        "iss": ISSUER,
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+    }
+    if tenant_id:
+        claims["tenant_id"] = tenant_id
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def decode_token(*, secret: str, token: str) -> Principal:
+    if len(token) > MAX_TOKEN_BYTES:
+        raise InvalidToken("token too long")
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(f"malformed token: {exc}") from None
+    if header.get("alg") != ALGORITHM:
+        raise InvalidToken(f"token algorithm {header.get('alg')!r} is not accepted; use HS256")
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            options={"require": list(REQUIRED_CLAIMS)},
+            leeway=30,
+        )
+    except jwt.ExpiredSignatureError:
+        raise InvalidToken("token expired", code="TOKEN_EXPIRED") from None
+    except jwt.MissingRequiredClaimError as exc:
+        raise InvalidToken(f"token is missing the '{exc.claim}' claim") from None
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(f"invalid token: {exc}") from None
+    return _principal(claims)
+
+
+def _principal(claims: dict[str, object]) -> Principal:
+    sub, role, tenant = claims.get("sub"), claims.get("role"), claims.get("tenant_id")
+    if not isinstance(sub, str) or not sub.strip():
+        raise InvalidToken("token 'sub' must be a non-empty string")
+    try:
+        parsed_role = Role(role) if isinstance(role, str) else None
+    except ValueError:
+        parsed_role = None
+    if parsed_role is None:
+        raise InvalidToken(f"unknown role {role!r}; expected admin, operator or viewer")
+    if tenant is not None and (not isinstance(tenant, str) or not tenant.strip()):
+        raise InvalidToken("token 'tenant_id' must be a non-empty string")
+    if parsed_role is not Role.ADMIN and tenant is None:
+        raise InvalidToken("token is missing the 'tenant_id' claim")
+    return Principal(sub=sub, role=parsed_role, tenant_id=tenant)

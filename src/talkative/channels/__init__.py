@@ -1,0 +1,1 @@
+"""Channels: external client messages and the operator audit trail, routed through the orchestrator."""

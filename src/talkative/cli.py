@@ -1,0 +1,121 @@
+"""The `talkative` command: serve, migrate, token."""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+
+from talkative.auth.principal import Role
+from talkative.auth.secrets import AuthConfig, ConfigError, resolve_auth
+from talkative.auth.tokens import mint_token
+from talkative.observability.logging import configure_logging
+from talkative.settings import Settings, get_settings
+
+app = typer.Typer(
+    help="Talkative: a control plane for small business-workflow agents.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+_TTL = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_ttl(text: str) -> timedelta:
+    match = _TTL.match(text.strip())
+    if not match:
+        raise typer.BadParameter("use a number and a unit: 30m, 12h, 7d")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+def login_link(settings: Settings, auth: AuthConfig) -> str:
+    token = mint_token(
+        secret=auth.secret, sub="admin", role=Role.ADMIN, tenant_id=None,
+        ttl=timedelta(minutes=settings.token_ttl_minutes),
+    )  # fmt: skip
+    # The token travels in the fragment, which browsers never send to the server or its logs.
+    return f"{settings.base_url}/#token={token}"
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (TALKATIVE_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (TALKATIVE_PORT)")] = None,
+) -> None:
+    """Run the HTTP server (migrations are applied at start)."""
+    import uvicorn
+
+    from talkative.main import create_app
+
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = get_settings().model_copy(update=overrides)
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        application = create_app(settings)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    auth: AuthConfig = application.state.auth
+    if auth.source in ("generated", "file"):
+        print(
+            f"\n  Talkative is starting on {settings.base_url}\n"
+            f"  Sign in as admin: {login_link(settings, auth)}\n",
+            flush=True,
+        )
+    uvicorn.run(
+        application,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+) -> None:
+    """Apply database migrations up to REVISION (default: head)."""
+    from talkative import migrations
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrations.upgrade(settings.resolved_database_url, revision)
+    typer.echo(f"database at revision {migrations.current_revision_sync(settings.resolved_database_url)}")
+
+
+@app.command()
+def token(
+    role: Annotated[Role, typer.Option(help="admin, operator or viewer")],
+    tenant: Annotated[str | None, typer.Option(help="Tenant id (omit only for a platform admin)")] = None,
+    sub: Annotated[str, typer.Option(help="Subject (who the token is for)")] = "cli",
+    ttl: Annotated[str, typer.Option(help="Lifetime: 30m, 12h, 7d")] = "12h",
+) -> None:
+    """Print a JWT signed with the configured secret."""
+    settings = get_settings()
+    try:
+        auth = resolve_auth(settings)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    if auth.disabled:
+        raise _fail("authentication is disabled (AUTH_DISABLED=true); no token is needed")
+    try:
+        jwt = mint_token(secret=auth.secret, sub=sub, role=role, tenant_id=tenant, ttl=parse_ttl(ttl))
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    sys.stdout.write(jwt + "\n")
+
+
+if __name__ == "__main__":
+    app()

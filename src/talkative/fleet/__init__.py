@@ -1,0 +1,1 @@
+"""Fleet: tenants, clouds, nodes and provisioning agents onto them (admin only)."""

@@ -1,0 +1,1 @@
+"""LLM router: model selection rules, budgets, the usage ledger and provider plugins."""

@@ -1,0 +1,65 @@
+"""create_app(): settings, auth, database and migrations, middleware, routers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from talkative import __version__, migrations
+from talkative.agents.router import router as agents_router
+from talkative.auth.router import router as auth_router
+from talkative.auth.secrets import resolve_auth
+from talkative.db import create_engine, make_sessionmaker
+from talkative.errors import install_error_handlers
+from talkative.observability.middleware import ObservabilityMiddleware
+from talkative.observability.revision import detect_revision
+from talkative.observability.router import router as observability_router
+from talkative.settings import Settings, get_settings
+from talkative.ui.router import router as ui_router
+
+log = logging.getLogger("talkative")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    url = settings.resolved_database_url
+    await asyncio.to_thread(migrations.upgrade, url)
+    app.state.schema_revision = await migrations.current_revision(url)
+    engine = create_engine(url, timeout_s=settings.db_timeout_s)
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    log.info(
+        "talkative %s (%s) ready; database %s at schema %s",
+        __version__, app.state.revision, engine.url.render_as_string(hide_password=True),
+        app.state.schema_revision,
+    )  # fmt: skip
+    try:
+        yield
+    finally:
+        await engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application; raises ConfigError before serving anything if config is unsafe."""
+    settings = settings or get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = FastAPI(
+        title="Talkative",
+        version=__version__,
+        description="Self-hosted control plane for small business-workflow AI agents.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.auth = resolve_auth(settings)
+    app.state.revision = detect_revision(settings.revision)
+    app.state.schema_revision = None
+    install_error_handlers(app)
+    app.add_middleware(ObservabilityMiddleware)
+    for router in (observability_router, auth_router, agents_router, ui_router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,12 @@
+"""Imports every domain's tables so Alembic and tests see the whole schema."""
+
+from __future__ import annotations
+
+import importlib
+
+MODEL_MODULES = ("talkative.agents.models",)
+
+
+def import_all() -> None:
+    for name in MODEL_MODULES:
+        importlib.import_module(name)

@@ -1,0 +1,1 @@
+"""Health, Prometheus metrics, request ids and structured logs."""

@@ -1,0 +1,33 @@
+"""Every Prometheus metric the service exposes, on one registry (SPEC §7)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+AGENT_RUNS = Counter("talkative_agent_runs", "Runs started, by kind", ["kind"], registry=REGISTRY)
+TOOL_CALLS = Counter("talkative_tool_calls", "Tool runs started", ["skill"], registry=REGISTRY)
+TOOL_FAILURES = Counter(
+    "talkative_tool_failures", "Tool runs that failed", ["skill", "code"], registry=REGISTRY
+)
+ROUTER_TOKENS = Counter(
+    "talkative_router_tokens", "Tokens through the LLM router", ["model"], registry=REGISTRY
+)
+ROUTER_COST = Counter(
+    "talkative_router_cost_usd", "Cost through the LLM router", ["model"], registry=REGISTRY
+)
+HTTP_REQUESTS = Counter("talkative_http_requests", "HTTP requests", ["method", "endpoint"], registry=REGISTRY)
+HTTP_FAILURES = Counter(
+    "talkative_http_requests_failed",
+    "HTTP requests answered with status >= 400",
+    ["method", "endpoint"],
+    registry=REGISTRY,
+)
+HTTP_DURATION_MS = Histogram(
+    "talkative_http_request_duration_ms",
+    "HTTP request duration in milliseconds",
+    ["method", "endpoint"],
+    buckets=(1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000),
+    registry=REGISTRY,
+)

@@ -1,0 +1,86 @@
+"""One pure-ASGI middleware: request id, access log and HTTP metrics by route template."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from talkative.observability.logging import request_id_var
+from talkative.observability.metrics import HTTP_DURATION_MS, HTTP_FAILURES, HTTP_REQUESTS
+
+log = logging.getLogger("talkative.access")
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+UNMATCHED = "<unmatched>"
+
+
+def _request_id(scope: Scope) -> str:
+    for key, value in scope.get("headers", ()):
+        if key == b"x-request-id":
+            candidate: str = value.decode("latin-1")
+            if _VALID_REQUEST_ID.match(candidate):
+                return candidate
+    return uuid.uuid4().hex
+
+
+def _endpoint(scope: Scope) -> str:
+    """The route template (`/agents/{agent_id}`), never the raw path, to bound label cardinality."""
+    route = scope.get("route")
+    path: object = getattr(route, "path", None)
+    if isinstance(path, str):
+        return path
+    app = scope.get("app")
+    for candidate in getattr(getattr(app, "router", None), "routes", ()):
+        match, _ = candidate.matches(scope)
+        if match is Match.FULL:
+            return str(getattr(candidate, "path", UNMATCHED))
+    return UNMATCHED
+
+
+class ObservabilityMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            method, endpoint = scope["method"], _endpoint(scope)
+            HTTP_REQUESTS.labels(method, endpoint).inc()
+            HTTP_DURATION_MS.labels(method, endpoint).observe(elapsed_ms)
+            if status >= 400:
+                HTTP_FAILURES.labels(method, endpoint).inc()
+            log.info(
+                "%s %s %s %.1fms",
+                method,
+                scope["path"],
+                status,
+                elapsed_ms,
+                extra={"status": status, "duration_ms": round(elapsed_ms, 2), "endpoint": endpoint},
+            )
+            request_id_var.reset(token)

@@ -1,0 +1,89 @@
+"""All configuration in one place, read from the environment and `.env`; fails fast on bad values."""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class Settings(BaseSettings):
+    """Server settings; each field names the environment variable that sets it."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(default=Path("./data"), validation_alias="TALKATIVE_DATA_DIR")
+    database_url: str | None = Field(default=None, validation_alias="TALKATIVE_DATABASE_URL")
+    host: str = Field(default="127.0.0.1", validation_alias="TALKATIVE_HOST")
+    port: int = Field(default=4000, ge=1, le=65535, validation_alias="TALKATIVE_PORT")
+    log_level: LogLevel = Field(default="INFO", validation_alias="TALKATIVE_LOG_LEVEL")
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto", validation_alias="TALKATIVE_LOG_FORMAT"
+    )
+    revision: str | None = Field(default=None, validation_alias="TALKATIVE_REVISION")
+    public_url: str | None = Field(default=None, validation_alias="TALKATIVE_PUBLIC_URL")
+
+    jwt_secret: str | None = Field(default=None, validation_alias="AUTH_JWT_SECRET", repr=False)
+    auth_disabled: bool = Field(default=False, validation_alias="AUTH_DISABLED")
+    token_ttl_minutes: int = Field(
+        default=12 * 60, ge=1, le=60 * 24 * 365, validation_alias="AUTH_TOKEN_TTL_MINUTES"
+    )
+    db_timeout_s: float = Field(
+        default=5.0, gt=0, le=120, validation_alias=AliasChoices("TALKATIVE_DB_TIMEOUT_S")
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The async SQLAlchemy URL: the configured one, or SQLite in the data dir."""
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'talkative.db').resolve()}"
+
+    @property
+    def is_loopback(self) -> bool:
+        return is_loopback_host(self.host)
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host  # noqa: S104
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual spellings and pick the async driver we ship."""
+    for plain, driver in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url
+
+
+def is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,65 @@
+"""The policy table, and an audit that every non-public route goes through it."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from talkative.auth.policy import POLICY, Permission, allows
+from talkative.auth.principal import Role
+from talkative.ui.router import CLIENT_ROUTES
+
+# The only routes without a token: health, metrics and the static shell of the web app (no data).
+PUBLIC_PATHS = {"/health", "/metrics", *CLIENT_ROUTES}
+
+EXPECTED = {
+    (Role.VIEWER, Permission.READ): True,
+    (Role.VIEWER, Permission.OPERATE): False,
+    (Role.VIEWER, Permission.DECIDE_APPROVALS): False,
+    (Role.VIEWER, Permission.ROUTER_ADMIN): False,
+    (Role.VIEWER, Permission.FLEET): False,
+    (Role.OPERATOR, Permission.READ): True,
+    (Role.OPERATOR, Permission.OPERATE): True,
+    (Role.OPERATOR, Permission.DECIDE_APPROVALS): True,
+    (Role.OPERATOR, Permission.ROUTER_ADMIN): False,
+    (Role.OPERATOR, Permission.FLEET): False,
+    (Role.ADMIN, Permission.READ): True,
+    (Role.ADMIN, Permission.OPERATE): True,
+    (Role.ADMIN, Permission.DECIDE_APPROVALS): True,
+    (Role.ADMIN, Permission.ROUTER_ADMIN): True,
+    (Role.ADMIN, Permission.FLEET): True,
+}
+
+
+@pytest.mark.parametrize(("role", "permission"), sorted(EXPECTED))
+def test_policy_table(role: Role, permission: Permission) -> None:
+    assert allows(role, permission) is EXPECTED[(role, permission)]
+
+
+def test_every_permission_has_a_row() -> None:
+    assert set(POLICY) == set(Permission)
+
+
+def _route_permissions(route: APIRoute) -> list[Permission]:
+    found = []
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dep = stack.pop()
+        permission = getattr(dep.call, "permission", None)
+        if permission is not None:
+            found.append(permission)
+        stack.extend(dep.dependencies)
+    return found
+
+
+async def test_every_route_declares_a_permission(app: FastAPI) -> None:
+    """Roles are checked once, by the policy dependency; a route without one would be open."""
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or route.path in PUBLIC_PATHS:
+            continue
+        assert _route_permissions(route), f"{route.methods} {route.path} has no policy dependency"
+        if route.methods & {"POST", "PUT", "PATCH", "DELETE"}:
+            assert (
+                Permission.READ not in _route_permissions(route) or len(set(_route_permissions(route))) > 1
+            ), f"{route.path} writes with only READ permission"

@@ -1,0 +1,121 @@
+"""Shared fixtures: a fresh database per session on SQLite and PostgreSQL, apps, clients, tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from talkative import models_registry
+from talkative.auth.principal import Role
+from talkative.auth.tokens import mint_token
+from talkative.db import Base
+from talkative.main import create_app
+from talkative.settings import Settings
+
+PG_ADMIN_DSN = os.environ.get("TALKATIVE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+TEST_SECRET = secrets.token_urlsafe(48)
+BACKENDS = ("sqlite", "postgresql")
+
+TokenFactory = Callable[..., str]
+
+
+def _pg_url(database: str) -> str:
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0]
+    return f"{base}/{database}".replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+async def _pg_admin(sql: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=10)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A PostgreSQL database created for this test session and dropped after it."""
+    name = f"talkative_test_{secrets.token_hex(4)}"
+    try:
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {PG_ADMIN_DSN} ({exc}); "
+            "`make test` starts one (scripts/ensure-postgres.sh)"
+        )
+    yield _pg_url(name)
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'talkative.db'}"
+    return str(request.getfixturevalue("pg_database"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        TALKATIVE_DATA_DIR=tmp_path / "data",
+        TALKATIVE_DATABASE_URL=database_url,
+        AUTH_JWT_SECRET=TEST_SECRET,
+    )
+
+
+async def _truncate_all(app: FastAPI) -> None:
+    models_registry.import_all()
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with app.state.engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        try:
+            yield application
+        finally:
+            if application.state.engine.dialect.name == "postgresql":
+                await _truncate_all(application)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://talkative.test") as http:
+        yield http
+
+
+@pytest.fixture
+def make_token() -> TokenFactory:
+    def factory(
+        role: str = "operator", tenant: str | None = "tenant-a", sub: str = "tester",
+        ttl: timedelta = timedelta(hours=1),
+    ) -> str:  # fmt: skip
+        return mint_token(secret=TEST_SECRET, sub=sub, role=Role(role), tenant_id=tenant, ttl=ttl)
+
+    return factory
+
+
+@pytest.fixture
+def auth(make_token: TokenFactory) -> Callable[..., dict[str, str]]:
+    """Authorization headers for a role and tenant."""
+
+    def headers(
+        role: str = "operator", tenant: str | None = "tenant-a", sub: str = "tester"
+    ) -> dict[str, str]:
+        return {"Authorization": f"Bearer {make_token(role, tenant, sub)}"}
+
+    return headers
