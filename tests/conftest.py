@@ -101,9 +101,11 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def make_token() -> TokenFactory:
     def factory(
-        role: str = "operator", tenant: str | None = "tenant-a", sub: str = "tester",
+        role: str = "operator",
+        tenant: str | None = "tenant-a",
+        sub: str = "tester",
         ttl: timedelta = timedelta(hours=1),
-    ) -> str:  # fmt: skip
+    ) -> str:
         return mint_token(secret=TEST_SECRET, sub=sub, role=Role(role), tenant_id=tenant, ttl=ttl)
 
     return factory

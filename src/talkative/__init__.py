@@ -1,10 +1,5 @@
 """Talkative: a self-hosted control plane for small business-workflow AI agents."""
 
-from __future__ import annotations
-
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("talkative")
-except PackageNotFoundError:  # running from a source tree without an install
-    __version__ = "0.0.0"
+# A plain constant (pyproject reads it): every skill run imports this package, and looking the
+# version up through importlib.metadata would cost each run tens of milliseconds.
+__version__ = "0.1.0"

@@ -39,9 +39,12 @@ def _fail(message: str) -> typer.Exit:
 
 def login_link(settings: Settings, auth: AuthConfig) -> str:
     token = mint_token(
-        secret=auth.secret, sub="admin", role=Role.ADMIN, tenant_id=None,
+        secret=auth.secret,
+        sub="admin",
+        role=Role.ADMIN,
+        tenant_id=None,
         ttl=timedelta(minutes=settings.token_ttl_minutes),
-    )  # fmt: skip
+    )
     # The token travels in the fragment, which browsers never send to the server or its logs.
     return f"{settings.base_url}/#token={token}"
 

@@ -13,13 +13,21 @@ from talkative import __version__, migrations
 from talkative.agents.router import router as agents_router
 from talkative.auth.router import router as auth_router
 from talkative.auth.secrets import resolve_auth
+from talkative.conversation.router import router as conversation_router
 from talkative.db import create_engine, make_sessionmaker
 from talkative.errors import install_error_handlers
+from talkative.events import outbox
+from talkative.events.bus import LocalEventBus
+from talkative.events.router import router as events_router
 from talkative.observability.middleware import ObservabilityMiddleware
 from talkative.observability.revision import detect_revision
 from talkative.observability.router import router as observability_router
+from talkative.orchestrator import scheduler
+from talkative.orchestrator.runtime import build_runtime
 from talkative.settings import Settings, get_settings
+from talkative.skills.router import router as skills_router
 from talkative.ui.router import router as ui_router
+from talkative.workflows.router import router as workflows_router
 
 log = logging.getLogger("talkative")
 
@@ -31,16 +39,29 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await asyncio.to_thread(migrations.upgrade, url)
     app.state.schema_revision = await migrations.current_revision(url)
     engine = create_engine(url, timeout_s=settings.db_timeout_s)
+    bus = LocalEventBus()
     app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.bus = bus
+    app.state.sessionmaker = make_sessionmaker(engine, info=outbox.session_info(bus))
+    runtime = build_runtime(settings, app.state.sessionmaker, bus)
+    app.state.runtime = runtime
+    background = [
+        asyncio.create_task(scheduler.heartbeat_loop(runtime), name="heartbeats"),
+        asyncio.create_task(scheduler.retention_loop(runtime), name="event-retention"),
+    ]
     log.info(
         "talkative %s (%s) ready; database %s at schema %s",
-        __version__, app.state.revision, engine.url.render_as_string(hide_password=True),
+        __version__,
+        app.state.revision,
+        engine.url.render_as_string(hide_password=True),
         app.state.schema_revision,
-    )  # fmt: skip
+    )
     try:
         yield
     finally:
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         await engine.dispose()
 
 
@@ -60,6 +81,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.schema_revision = None
     install_error_handlers(app)
     app.add_middleware(ObservabilityMiddleware)
-    for router in (observability_router, auth_router, agents_router, ui_router):
+    for router in (
+        observability_router,
+        auth_router,
+        agents_router,
+        skills_router,
+        workflows_router,
+        conversation_router,
+        events_router,
+        ui_router,
+    ):
         app.include_router(router)
     return app

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import importlib
 
-MODEL_MODULES = ("talkative.agents.models",)
+MODEL_MODULES = (
+    "talkative.agents.models",
+    "talkative.events.models",
+    "talkative.workflows.models",
+    "talkative.orchestrator.models",
+)
 
 
 def import_all() -> None:

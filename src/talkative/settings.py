@@ -38,6 +38,20 @@ class Settings(BaseSettings):
         default=5.0, gt=0, le=120, validation_alias=AliasChoices("TALKATIVE_DB_TIMEOUT_S")
     )
 
+    sse_keepalive_s: float = Field(default=15.0, gt=0, le=300, validation_alias="TALKATIVE_SSE_KEEPALIVE_S")
+    events_keep_per_agent: int = Field(
+        default=100_000, ge=100, validation_alias="TALKATIVE_EVENTS_KEEP_PER_AGENT"
+    )
+    events_prune_interval_s: float = Field(
+        default=60.0, gt=0, validation_alias="TALKATIVE_EVENTS_PRUNE_INTERVAL_S"
+    )
+    heartbeat_poll_s: float = Field(
+        default=15.0, gt=0, le=3600, validation_alias="TALKATIVE_HEARTBEAT_POLL_S"
+    )
+    tool_timeout_s: float = Field(default=30.0, gt=0, le=3600, validation_alias="TALKATIVE_TOOL_TIMEOUT_S")
+    tool_memory_mb: int = Field(default=512, ge=64, validation_alias="TALKATIVE_TOOL_MEMORY_MB")
+    tool_output_cap_kb: int = Field(default=1024, ge=1, validation_alias="TALKATIVE_TOOL_OUTPUT_CAP_KB")
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
@@ -49,6 +63,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return normalise_database_url(self.database_url)
         return f"sqlite+aiosqlite:///{(self.data_dir / 'talkative.db').resolve()}"
+
+    @property
+    def workspaces_dir(self) -> Path:
+        return self.data_dir / "workspaces"
 
     @property
     def is_loopback(self) -> bool:

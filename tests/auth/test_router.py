@@ -20,8 +20,11 @@ def _b64(data: dict[str, object]) -> str:
 
 def _claims(**overrides: object) -> dict[str, object]:
     claims: dict[str, object] = {
-        "sub": "mallory", "role": "admin", "tenant_id": "tenant-a", "exp": int(time.time()) + 600,
-    }  # fmt: skip
+        "sub": "mallory",
+        "role": "admin",
+        "tenant_id": "tenant-a",
+        "exp": int(time.time()) + 600,
+    }
     claims.update(overrides)
     return {k: v for k, v in claims.items() if v is not None}
 

@@ -48,10 +48,14 @@ async def test_metrics_use_route_templates(client: httpx.AsyncClient, auth: Auth
     assert 'talkative_http_requests_failed_total{endpoint="/agents/{agent_id}",method="GET"}' in text
     assert "some-agent-that-does-not-exist" not in text
     for name in (
-        "talkative_agent_runs_total", "talkative_tool_calls_total", "talkative_tool_failures_total",
-        "talkative_router_tokens_total", "talkative_router_cost_usd_total",
-        "talkative_http_requests_total", "talkative_http_request_duration_ms_sum",
-    ):  # fmt: skip
+        "talkative_agent_runs_total",
+        "talkative_tool_calls_total",
+        "talkative_tool_failures_total",
+        "talkative_router_tokens_total",
+        "talkative_router_cost_usd_total",
+        "talkative_http_requests_total",
+        "talkative_http_request_duration_ms_sum",
+    ):
         assert f"# TYPE {name.removesuffix('_total').removesuffix('_sum')}" in text, name
 
 

@@ -2,15 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import Path
 
 from talkative.agents import service
 from talkative.agents.models import Agent
 from talkative.auth.dependencies import Reader
-from talkative.db import get_session
+from talkative.db import Session
 
-Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 AgentId = Annotated[str, Path(min_length=1, max_length=64, description="Agent id (slug)")]
 
 

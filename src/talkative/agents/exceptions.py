@@ -15,3 +15,10 @@ class AgentExists(Conflict):
 
     def __init__(self, agent_id: str) -> None:
         super().__init__(f"an agent with id '{agent_id}' already exists; choose another id")
+
+
+class AgentNotRunning(Conflict):
+    code = "AGENT_NOT_RUNNING"
+
+    def __init__(self, agent_id: str) -> None:
+        super().__init__(f"agent '{agent_id}' is stopped; start it with POST /agents/{agent_id}/start")

@@ -18,9 +18,13 @@ class Agent(Base):
     heartbeat_minutes: Mapped[int] = mapped_column(Integer, default=30)
     workspace: Mapped[str] = mapped_column(String(512))
     last_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    next_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_message: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
-    __table_args__ = (Index("ix_agents_tenant_created", "tenant_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_agents_tenant_created", "tenant_id", "created_at"),
+        Index("ix_agents_status_next_heartbeat", "status", "next_heartbeat_at"),
+    )

@@ -5,14 +5,25 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from talkative.agents import service
-from talkative.agents.dependencies import Session, valid_agent
+from talkative.agents.dependencies import AgentId, valid_agent
 from talkative.agents.models import Agent
-from talkative.agents.schemas import AgentCreate, AgentPage, AgentRead
+from talkative.agents.schemas import AgentCreate, AgentPage, AgentRead, SkillAttach, SkillAttached
 from talkative.auth.dependencies import Operator, Reader
+from talkative.db import Session
 from talkative.errors import ERROR_RESPONSES
+from talkative.events import service as events
+from talkative.events.schemas import EventPage
+from talkative.orchestrator import flows, routing
+from talkative.orchestrator.runtime import Runtime, get_runtime
+from talkative.orchestrator.schemas import MessageIn, MessageReply, RoutedMessageIn
+from talkative.skills.schemas import SkillPage, skill_read
+from talkative.workflows import service as workflows
+from talkative.workflows.schemas import WorkflowRead
 
 router = APIRouter(prefix="/agents", tags=["agents"], responses=ERROR_RESPONSES)
 Limit = Annotated[int, Query(ge=1, le=1000, description="At most this many, newest last")]
+ValidAgent = Annotated[Agent, Depends(valid_agent)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 @router.get("", operation_id="listAgents")
@@ -22,13 +33,90 @@ async def list_agents(session: Session, principal: Reader, limit: Limit = 100) -
 
 
 @router.post("", status_code=201, operation_id="createAgent")
-async def create_agent(body: AgentCreate, session: Session, principal: Operator) -> AgentRead:
+async def create_agent(
+    body: AgentCreate, session: Session, principal: Operator, runtime: RuntimeDep
+) -> AgentRead:
     agent = await service.create_agent(
-        session=session, tenant_id=principal.owning_tenant(body.tenant_id), data=body
+        session=session,
+        tenant_id=principal.owning_tenant(body.tenant_id),
+        data=body,
+        workspaces_dir=runtime.settings.workspaces_dir,
     )
     return service.to_read(agent)
 
 
+@router.post("/message", operation_id="routeMessage")
+async def route_message(body: RoutedMessageIn, principal: Operator, runtime: RuntimeDep) -> MessageReply:
+    """Sends the message to `agentId`, or to the running agent whose skills match it best."""
+    agent_id = body.agentId or await routing.best_agent(
+        runtime, tenant_scope=principal.tenant_filter, text=body.message
+    )
+    return await flows.handle_message(
+        runtime, tenant_scope=principal.tenant_filter, agent_id=agent_id, text=body.message
+    )
+
+
 @router.get("/{agent_id}", operation_id="getAgent")
-async def get_agent(agent: Annotated[Agent, Depends(valid_agent)]) -> AgentRead:
+async def get_agent(agent: ValidAgent) -> AgentRead:
     return service.to_read(agent)
+
+
+@router.post("/{agent_id}/start", operation_id="startAgent")
+async def start_agent(agent: ValidAgent, session: Session, _: Operator) -> AgentRead:
+    return service.to_read(await service.set_running(session=session, agent=agent, running=True))
+
+
+@router.post("/{agent_id}/stop", operation_id="stopAgent")
+async def stop_agent(agent: ValidAgent, session: Session, _: Operator) -> AgentRead:
+    return service.to_read(await service.set_running(session=session, agent=agent, running=False))
+
+
+@router.get("/{agent_id}/events", operation_id="getAgentEvents")
+async def agent_events(
+    agent: ValidAgent, session: Session, tail: Annotated[int, Query(ge=1, le=1000)] = 50
+) -> EventPage:
+    """The agent's newest `tail` events, oldest first."""
+    return EventPage(events=await events.tail(session, agent_id=agent.id, limit=tail))
+
+
+@router.get("/{agent_id}/skills", operation_id="getAgentSkills")
+async def agent_skills(agent: ValidAgent, runtime: RuntimeDep) -> SkillPage:
+    skills = service.agent_skills(agent=agent, workspaces_dir=runtime.settings.workspaces_dir)
+    return SkillPage(skills=[skill_read(s) for s in skills])
+
+
+@router.post("/{agent_id}/skills/attach", operation_id="attachSkill")
+async def attach_skill(
+    agent: ValidAgent, body: SkillAttach, session: Session, _: Operator, runtime: RuntimeDep
+) -> SkillAttached:
+    result = await service.attach_skill(
+        session=session,
+        agent=agent,
+        skill_name=body.skillName,
+        workspaces_dir=runtime.settings.workspaces_dir,
+    )
+    return SkillAttached(skillName=result.name, seeded=result.seeded, heartbeatAdded=result.heartbeat_added)
+
+
+@router.post("/{agent_id}/message", operation_id="sendMessage")
+async def send_message(
+    agent_id: AgentId, body: MessageIn, principal: Operator, runtime: RuntimeDep
+) -> MessageReply:
+    """The critical loop: interpret, patch the workflow, run matching skills, reply with every event.
+
+    The flow manages its own units of work (none is held while a skill runs), so this route takes
+    no request session.
+    """
+    return await flows.handle_message(
+        runtime, tenant_scope=principal.tenant_filter, agent_id=agent_id, text=body.message
+    )
+
+
+@router.get("/{agent_id}/workflow", operation_id="getAgentWorkflow")
+async def agent_workflow(
+    agent: ValidAgent, session: Session, limit: Annotated[int, Query(ge=1, le=1000)] = 20
+) -> WorkflowRead:
+    workflow = await workflows.ensure_agent_workflow(
+        session, agent_id=agent.id, tenant_id=agent.tenant_id, name=agent.name
+    )
+    return await workflows.read(session, workflow, with_versions=limit)

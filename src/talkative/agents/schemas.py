@@ -20,6 +20,24 @@ class AgentCreate(BaseModel):
         default=None, description="Must equal the token's tenant; platform admins may choose"
     )
     heartbeatMinutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    template: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        default=None, description="Skill template attached at creation (see GET /skills)"
+    )
+    workspace: Slug | None = Field(
+        default=None, description="Workspace folder name under the data dir (defaults to the id)"
+    )
+
+
+class SkillAttach(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    skillName: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class SkillAttached(BaseModel):
+    skillName: str
+    seeded: list[str]
+    heartbeatAdded: bool
 
 
 class AgentRead(BaseModel):

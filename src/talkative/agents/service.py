@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -12,6 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from talkative.agents.exceptions import AgentExists, AgentNotFound
 from talkative.agents.models import Agent
 from talkative.agents.schemas import AgentCreate, AgentRead
+from talkative.agents.workspace import create_workspace
+from talkative.db import utcnow
+from talkative.errors import Conflict, InvalidInput
+from talkative.events import service as events
+from talkative.events.schemas import EventType, NewEvent
+from talkative.skills import catalogue
+from talkative.skills.install import InstallResult, install_skill
+from talkative.skills.manifest import Skill
 
 MAX_SLUG_BASE = 48
 
@@ -45,20 +55,26 @@ async def _free_id(session: AsyncSession, base: str) -> str:
     return candidate
 
 
-async def create_agent(*, session: AsyncSession, tenant_id: str, data: AgentCreate) -> Agent:
+async def create_agent(
+    *, session: AsyncSession, tenant_id: str, data: AgentCreate, workspaces_dir: Path
+) -> Agent:
     if data.id is not None:
         agent_id = data.id
         if await session.get(Agent, agent_id) is not None:
             raise AgentExists(agent_id)
     else:
         agent_id = await _free_id(session, slugify(data.name))
+    template = _template(data.template) if data.template else None
+    folder = data.workspace or agent_id
+    if await session.scalar(select(Agent.id).where(Agent.workspace == f"workspaces/{folder}")):
+        raise Conflict(f"workspace '{folder}' belongs to another agent", code="WORKSPACE_TAKEN")
     agent = Agent(
         id=agent_id,
         tenant_id=tenant_id,
         name=data.name,
         status="stopped",
         heartbeat_minutes=data.heartbeatMinutes,
-        workspace=f"workspaces/{agent_id}",
+        workspace=f"workspaces/{folder}",
     )
     session.add(agent)
     try:
@@ -66,7 +82,72 @@ async def create_agent(*, session: AsyncSession, tenant_id: str, data: AgentCrea
     except IntegrityError:  # lost a race with a concurrent create of the same id
         await session.rollback()
         raise AgentExists(agent_id) from None
+    path = workspaces_dir / folder
+    create_workspace(path, heartbeat_minutes=agent.heartbeat_minutes)
+    trail = [
+        _event(agent, EventType.AGENT_CREATED, f"agent {agent.name} created", {"template": data.template})
+    ]
+    if template is not None:
+        trail.append(_attached_event(agent, install_skill(workspace=path, skill=template)))
+    await events.append(session, trail)
     return agent
+
+
+def _template(name: str) -> Skill:
+    try:
+        return catalogue.get_template(name)
+    except catalogue.SkillNotFound:
+        known = ", ".join(s.manifest.name for s in catalogue.list_templates())
+        raise InvalidInput(
+            f"unknown template '{name}'; choose one of: {known}", code="UNKNOWN_TEMPLATE"
+        ) from None
+
+
+def _event(agent: Agent, type_: EventType, message: str, payload: dict[str, object]) -> NewEvent:
+    return NewEvent(
+        type=type_, tenant_id=agent.tenant_id, agent_id=agent.id, message=message, payload=payload
+    )
+
+
+def _attached_event(agent: Agent, result: InstallResult) -> NewEvent:
+    return _event(
+        agent,
+        EventType.SKILL_ATTACHED,
+        f"skill {result.name} attached",
+        {"skillName": result.name, "seeded": result.seeded, "heartbeatAdded": result.heartbeat_added},
+    )
+
+
+def schedule_next_heartbeat(agent: Agent) -> datetime:
+    return utcnow() + timedelta(minutes=agent.heartbeat_minutes)
+
+
+async def set_running(*, session: AsyncSession, agent: Agent, running: bool) -> Agent:
+    """Starts or stops the agent (idempotent); the heartbeat scheduler follows the stored status."""
+    status = "running" if running else "stopped"
+    if agent.status != status:
+        agent.status = status
+        agent.updated_at = utcnow()
+        agent.next_heartbeat_at = schedule_next_heartbeat(agent) if running else None
+        kind = EventType.AGENT_STARTED if running else EventType.AGENT_STOPPED
+        await events.append(
+            session, [_event(agent, kind, f"agent {agent.name} {status}", {"status": status})]
+        )
+    return agent
+
+
+async def attach_skill(
+    *, session: AsyncSession, agent: Agent, skill_name: str, workspaces_dir: Path
+) -> InstallResult:
+    skill = _template(skill_name)
+    result = install_skill(workspace=workspaces_dir.parent / agent.workspace, skill=skill)
+    agent.updated_at = utcnow()
+    await events.append(session, [_attached_event(agent, result)])
+    return result
+
+
+def agent_skills(*, agent: Agent, workspaces_dir: Path) -> list[Skill]:
+    return catalogue.list_skills(workspaces_dir.parent / agent.workspace / "skills")
 
 
 async def list_agents(*, session: AsyncSession, tenant_id: str | None, limit: int) -> list[Agent]:

@@ -19,9 +19,20 @@ MIN_DISTINCT_CHARS = 10
 SECRET_FILE_NAME = "jwt-secret"  # noqa: S105  # a file name, not a secret
 # Values copied from docs and tutorials; a secret containing one is guessable.
 WEAK_MARKERS = (
-    "changeme", "change-me", "change_me", "password", "secret", "default", "example",
-    "placeholder", "your-", "insecure", "123456", "qwerty", "abcdef",
-)  # fmt: skip
+    "changeme",
+    "change-me",
+    "change_me",
+    "password",
+    "secret",
+    "default",
+    "example",
+    "placeholder",
+    "your-",
+    "insecure",
+    "123456",
+    "qwerty",
+    "abcdef",
+)
 
 
 class ConfigError(RuntimeError):

@@ -16,8 +16,11 @@ def detect_revision(configured: str | None) -> str:
     try:
         out = subprocess.run(
             ["git", "-C", str(SOURCE_ROOT), "rev-parse", "--short=12", "HEAD"],
-            capture_output=True, text=True, timeout=5, check=True,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return out.stdout.strip() or "unknown"

@@ -11,7 +11,10 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 FALLBACK_PAGE = Path(__file__).resolve().parent / "fallback.html"
 CLIENT_ROUTES = ("/", "/workflow", "/router-admin")
 
-router = APIRouter(include_in_schema=False)
+# Documented in the OpenAPI document: GET /workflow is the Workflow Editor page while
+# POST /workflow is the API, so the page must be a declared operation too.
+router = APIRouter(tags=["ui"])
+HTML = {200: {"content": {"text/html": {}}, "description": "The web app (public, carries no data)"}}
 
 
 def _index() -> Path:
@@ -23,5 +26,9 @@ async def index() -> FileResponse:
     return FileResponse(_index(), media_type="text/html", headers={"Cache-Control": "no-cache"})
 
 
-for path in CLIENT_ROUTES:
-    router.add_api_route(path, index, methods=["GET"], response_class=HTMLResponse)
+for path, operation_id in zip(
+    CLIENT_ROUTES, ("uiMissionControl", "uiWorkflowEditor", "uiRouterAdmin"), strict=True
+):
+    router.add_api_route(
+        path, index, methods=["GET"], response_class=HTMLResponse, operation_id=operation_id, responses=HTML
+    )

@@ -1,0 +1,1 @@
+"""Conversation: plain language into tasks (the interpreter interface and its local implementation)."""

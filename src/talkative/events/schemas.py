@@ -1,0 +1,54 @@
+"""The one event envelope every domain emits, and the names of the event types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class EventType(StrEnum):
+    AGENT_CREATED = "AGENT_CREATED"
+    AGENT_STARTED = "AGENT_STARTED"
+    AGENT_STOPPED = "AGENT_STOPPED"
+    SKILL_ATTACHED = "SKILL_ATTACHED"
+    MESSAGE_RECEIVED = "MESSAGE_RECEIVED"
+    INTERPRETATION_RESULT = "INTERPRETATION_RESULT"
+    WORKFLOW_PATCH_PROPOSED = "WORKFLOW_PATCH_PROPOSED"
+    WORKFLOW_PATCH_APPLIED = "WORKFLOW_PATCH_APPLIED"
+    WORKFLOW_VERSION_CREATED = "WORKFLOW_VERSION_CREATED"
+    TOOL_RUN_STARTED = "TOOL_RUN_STARTED"
+    TOOL_RUN_FINISHED = "TOOL_RUN_FINISHED"
+    METRIC_RECORDED = "METRIC_RECORDED"
+    HEARTBEAT_TICK = "HEARTBEAT_TICK"
+    RUN_STARTED = "RUN_STARTED"
+    RUN_COMPLETED = "RUN_COMPLETED"
+    RUN_FAILED = "RUN_FAILED"
+
+
+class NewEvent(BaseModel):
+    """An event about to be stored (the store assigns id and timestamp)."""
+
+    type: EventType | str
+    tenant_id: str
+    agent_id: str | None = None
+    run_id: str | None = None
+    message: str = ""
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class Event(BaseModel):
+    id: int
+    type: str
+    tenant_id: str
+    agent_id: str | None
+    run_id: str | None
+    message: str
+    payload: dict[str, Any]
+    timestamp: datetime
+
+
+class EventPage(BaseModel):
+    events: list[Event]

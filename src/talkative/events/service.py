@@ -1,0 +1,102 @@
+"""The event store: append inside the caller's unit of work, read tails and replays by index."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from talkative.db import utcnow
+from talkative.events import outbox
+from talkative.events.models import EventRow
+from talkative.events.schemas import Event, NewEvent
+
+PRUNE_BATCH = 1000
+
+
+def to_event(row: EventRow) -> Event:
+    return Event(
+        id=row.id,
+        type=row.type,
+        tenant_id=row.tenant_id,
+        agent_id=row.agent_id,
+        run_id=row.run_id,
+        message=row.message,
+        payload=row.payload,
+        timestamp=row.created_at,
+    )
+
+
+async def append(session: AsyncSession, events: Sequence[NewEvent]) -> list[Event]:
+    """Stores events in the caller's transaction; they are published only after it commits."""
+    now = utcnow()
+    rows = [
+        EventRow(
+            tenant_id=e.tenant_id,
+            agent_id=e.agent_id,
+            run_id=e.run_id,
+            type=str(e.type),
+            message=e.message,
+            payload=e.payload,
+            created_at=now,
+        )
+        for e in events
+    ]
+    session.add_all(rows)
+    await session.flush()
+    stored = [to_event(r) for r in rows]
+    outbox.stage(session, stored)
+    return stored
+
+
+async def tail(session: AsyncSession, *, agent_id: str, limit: int) -> list[Event]:
+    """The agent's newest events, oldest first: an index range scan, whatever the history size."""
+    query = select(EventRow).where(EventRow.agent_id == agent_id).order_by(EventRow.id.desc()).limit(limit)
+    rows = (await session.scalars(query)).all()
+    return [to_event(r) for r in reversed(rows)]
+
+
+async def for_run(session: AsyncSession, *, run_id: str, limit: int = 1000) -> list[Event]:
+    query = select(EventRow).where(EventRow.run_id == run_id).order_by(EventRow.id).limit(limit)
+    return [to_event(r) for r in (await session.scalars(query)).all()]
+
+
+async def after(session: AsyncSession, *, after_id: int, tenant_id: str | None, limit: int) -> list[Event]:
+    """Events with id > after_id in the tenant (all tenants when None), for SSE replay."""
+    query = select(EventRow).where(EventRow.id > after_id).order_by(EventRow.id).limit(limit)
+    if tenant_id is not None:
+        query = query.where(EventRow.tenant_id == tenant_id)
+    return [to_event(r) for r in (await session.scalars(query)).all()]
+
+
+async def prune_agent(session: AsyncSession, *, agent_id: str, keep: int) -> int:
+    """Deletes one batch of the agent's events older than its newest `keep`; returns rows deleted.
+
+    Batches keep each write transaction short so pruning never stalls the writers.
+    """
+    cutoff = await session.scalar(
+        select(EventRow.id)
+        .where(EventRow.agent_id == agent_id)
+        .order_by(EventRow.id.desc())
+        .offset(keep)
+        .limit(1)
+    )
+    if cutoff is None:
+        return 0
+    batch = (
+        select(EventRow.id)
+        .where(EventRow.agent_id == agent_id, EventRow.id <= cutoff)
+        .order_by(EventRow.id)
+        .limit(PRUNE_BATCH)
+    )
+    result = await session.execute(delete(EventRow).where(EventRow.id.in_(batch)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def latest_id(session: AsyncSession, *, tenant_id: str | None) -> int:
+    """The stream position a new subscriber starts from (it sees only what comes next)."""
+    query = select(EventRow.id).order_by(EventRow.id.desc()).limit(1)
+    if tenant_id is not None:
+        query = query.where(EventRow.tenant_id == tenant_id)
+    return int(await session.scalar(query) or 0)

@@ -1,0 +1,89 @@
+"""Background loops owned by the orchestrator: heartbeats due, and event retention."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from talkative.agents.models import Agent
+from talkative.db import utcnow
+from talkative.events import service as events
+from talkative.orchestrator import flows
+from talkative.orchestrator.runtime import Runtime
+
+log = logging.getLogger("talkative.scheduler")
+
+
+async def claim_due_heartbeats(runtime: Runtime) -> list[str]:
+    """Agents whose heartbeat is due, each claimed once (safe with several server processes)."""
+    now = utcnow()
+    claimed: list[str] = []
+    async with runtime.sessionmaker() as session, session.begin():
+        due = (
+            await session.execute(
+                select(Agent.id, Agent.heartbeat_minutes)
+                .where(Agent.status == "running", Agent.next_heartbeat_at <= now)
+                .limit(100)
+            )
+        ).all()
+        for agent_id, minutes in due:
+            # Pushing the due time forward is the claim: a second process updates no row.
+            result = await session.execute(
+                update(Agent)
+                .where(Agent.id == agent_id, Agent.next_heartbeat_at <= now)
+                .values(next_heartbeat_at=now + timedelta(minutes=minutes))
+            )
+            if result.rowcount:  # type: ignore[attr-defined]
+                claimed.append(agent_id)
+    return claimed
+
+
+async def run_due_heartbeats(runtime: Runtime) -> list[str]:
+    claimed = await claim_due_heartbeats(runtime)
+    for agent_id in claimed:
+        try:
+            await flows.run_heartbeat(runtime, agent_id=agent_id)
+        except Exception:  # one agent's failure must not stop the others' heartbeats
+            log.exception("heartbeat of agent %s failed", agent_id)
+    return claimed
+
+
+async def heartbeat_loop(runtime: Runtime) -> None:
+    while True:
+        await asyncio.sleep(runtime.settings.heartbeat_poll_s)
+        try:
+            await run_due_heartbeats(runtime)
+        except Exception:
+            log.exception("heartbeat scheduler pass failed")
+
+
+async def prune_events(runtime: Runtime) -> int:
+    """One retention pass: every agent keeps its newest `events_keep_per_agent` events."""
+    removed = 0
+    async with runtime.sessionmaker() as session:
+        agent_ids = (await session.scalars(select(Agent.id))).all()
+    for agent_id in agent_ids:
+        while True:
+            async with runtime.sessionmaker() as session, session.begin():
+                batch = await events.prune_agent(
+                    session, agent_id=agent_id, keep=runtime.settings.events_keep_per_agent
+                )
+            removed += batch
+            if batch < events.PRUNE_BATCH:
+                break
+            await asyncio.sleep(0)  # let writers in between batches
+    return removed
+
+
+async def retention_loop(runtime: Runtime) -> None:
+    while True:
+        await asyncio.sleep(runtime.settings.events_prune_interval_s)
+        try:
+            removed = await prune_events(runtime)
+            if removed:
+                log.info("event retention removed %d old events", removed)
+        except Exception:
+            log.exception("event retention pass failed")

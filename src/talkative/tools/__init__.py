@@ -1,0 +1,1 @@
+"""Sandboxed tool runner: runs one skill script inside an agent's workspace."""

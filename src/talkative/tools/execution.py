@@ -1,0 +1,164 @@
+"""Runs a validated command through the launcher and supervises it (time, cancel, processes)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from talkative.tools import cage as cages
+from talkative.tools.capture import StreamCapture
+from talkative.tools.launcher import list_processes
+from talkative.tools.policy import PreparedCommand
+from talkative.tools.schemas import ToolErrorCode, ToolLimits
+
+LAUNCHER = Path(__file__).resolve().with_name("launcher.py")
+STOP_GRACE_S = 2.0  # for the launcher to kill and reap the tree before we kill it too
+PIPE_GRACE_S = 1.0  # for EOF once the tree is dead (a process that escaped could hold a pipe)
+WATCHDOG_INTERVAL_S = 0.05
+
+
+@dataclass
+class Execution:
+    returncode: int | None
+    stdout: StreamCapture
+    stderr: StreamCapture
+    stopped: ToolErrorCode | None = None  # TIMEOUT, CANCELLED or PROCESS_LIMIT
+    process_limit_hit: bool = False
+    spawn_error: str | None = None
+
+
+def child_env(workspace: Path) -> dict[str, str]:
+    """An allow-list, never a copy of the server's environment (it holds the secrets)."""
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(workspace),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONIOENCODING": "utf-8",
+        "TALKATIVE_WORKSPACE": str(workspace),
+    }
+
+
+def launcher_argv(command: PreparedCommand, limits: ToolLimits, cage: cages.ProcessCage | None) -> list[str]:
+    config = limits.model_dump(exclude={"timeout_s", "output_cap_bytes"})
+    config["cage"] = str(cage.path) if cage else None
+    # -E/-s: no PYTHON* variables and no user site-packages can change what the launcher runs.
+    return [
+        sys.executable, "-E", "-s", "-B", str(LAUNCHER), json.dumps(config),
+        str(command.script), *command.args,
+    ]  # fmt: skip
+
+
+async def execute(command: PreparedCommand, limits: ToolLimits, cancel: asyncio.Event | None) -> Execution:
+    stdout = StreamCapture(limits.output_cap_bytes, keep_tail=True)
+    stderr = StreamCapture(limits.output_cap_bytes)
+    cage = cages.open_cage(limits.max_processes)
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *launcher_argv(command, limits, cage),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=command.workspace,
+            env=child_env(command.workspace),
+            start_new_session=True,  # one session per run: the unit we count and kill
+        )
+    except OSError as exc:
+        if cage:
+            await asyncio.to_thread(cage.remove)
+        return Execution(None, stdout, stderr, spawn_error=str(exc))
+    adopting = asyncio.create_task(asyncio.to_thread(cage.adopt, proc.pid)) if cage else None
+    try:
+        run = await _supervise(proc, limits, cancel, cage, stdout, stderr)
+        hits = cage.limit_hits() if cage else 0
+        run.process_limit_hit = run.stopped is ToolErrorCode.PROCESS_LIMIT or hits > 0
+        return run
+    finally:
+        if adopting:
+            await adopting
+        if proc.returncode is None:  # we were cancelled ourselves: the run must still stop
+            await asyncio.shield(_stop(proc, cage))
+        if cage:
+            await asyncio.to_thread(cage.remove)
+
+
+async def _supervise(
+    proc: asyncio.subprocess.Process,
+    limits: ToolLimits,
+    cancel: asyncio.Event | None,
+    cage: cages.ProcessCage | None,
+    stdout: StreamCapture,
+    stderr: StreamCapture,
+) -> Execution:
+    assert proc.stdout is not None and proc.stderr is not None
+    readers = [
+        asyncio.create_task(stdout.drain(proc.stdout)),
+        asyncio.create_task(stderr.drain(proc.stderr)),
+    ]
+    waiter = asyncio.create_task(proc.wait())
+    stops: dict[asyncio.Task[object], ToolErrorCode] = {}
+    if cancel is not None:
+        stops[asyncio.create_task(cancel.wait())] = ToolErrorCode.CANCELLED
+    if cage is None:
+        task = asyncio.create_task(_watch_session(proc.pid, limits.max_processes))
+        stops[task] = ToolErrorCode.PROCESS_LIMIT
+    try:
+        done, _ = await asyncio.wait(
+            {waiter, *stops}, timeout=limits.timeout_s, return_when=asyncio.FIRST_COMPLETED
+        )
+        stopped = None
+        if waiter not in done:
+            stopped = next((stops[task] for task in done if task in stops), ToolErrorCode.TIMEOUT)
+            await _stop(proc, cage)
+        returncode = await waiter
+        # The launcher has reaped the whole tree, so both pipes are at EOF or about to be.
+        await asyncio.wait(readers, timeout=PIPE_GRACE_S)
+    finally:
+        tasks: list[asyncio.Task[Any]] = [*readers, waiter, *stops]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return Execution(returncode, stdout, stderr, stopped=stopped)
+
+
+async def _watch_session(session: int, limit: int) -> None:
+    """Returns once the run's session holds more than `limit` processes."""
+    while True:
+        if await asyncio.to_thread(cages.session_size, session) > limit:
+            return
+        await asyncio.sleep(WATCHDOG_INTERVAL_S)
+
+
+async def _stop(proc: asyncio.subprocess.Process, cage: cages.ProcessCage | None) -> None:
+    """Ask the launcher to kill and reap the tree; kill everything ourselves if it does not."""
+    with contextlib.suppress(ProcessLookupError):
+        proc.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(asyncio.shield(proc.wait()), STOP_GRACE_S)
+    except TimeoutError:
+        _kill_session(proc.pid, cage)
+        await proc.wait()
+
+
+def _kill_session(session: int, cage: cages.ProcessCage | None) -> None:
+    """Last resort when the launcher does not stop: SIGKILL everything in the run's session.
+
+    Only called while the launcher is unreaped or its session still has members, so the kernel
+    cannot have handed its pid (our session id) to an unrelated process.
+    """
+    with contextlib.suppress(OSError):
+        os.killpg(session, signal.SIGKILL)
+    for pid, _ppid, _pgrp, sid, _threads in list_processes():
+        if sid == session:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    if cage:
+        cage.kill_all()

@@ -1,0 +1,212 @@
+"""Child-side half of the tool runner; the only Python started per tool call.
+
+    python -E -s -B launcher.py <config json> <script> [args...]
+
+It applies the sandbox to itself (cgroup, rlimits) instead of using `preexec_fn`, which is unsafe
+in a threaded server. It then forks once: the worker runs the script in-process with `runpy`; this
+process stays behind as a tiny supervisor. As a child subreaper it inherits every orphan the script
+leaves, so it can kill and *reap* the whole tree before it exits (this machine's init reaps orphans
+only seconds later, and a script's `setsid()` would escape a plain group kill). SIGTERM from the
+server means "stop now". The server usually moves it into its pids cgroup while it starts up.
+
+Import-light on purpose (startup latency is the cost of every tool call), and it must not import
+the `talkative` package. The server imports `list_processes` from here so both sides agree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from types import FrameType
+from typing import Any, NoReturn
+
+PR_SET_CHILD_SUBREAPER = 36
+EXIT_SETUP_FAILED = 125
+SETUP_FAILURE_PREFIX = b"talkative launcher: "
+REAP_DEADLINE_S = 5.0
+
+_worker: int | None = None
+_stop_requested = False
+
+
+def list_processes() -> Iterator[tuple[int, int, int, int, int]]:
+    """(pid, ppid, pgrp, session, threads) of every live process, from /proc."""
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                raw = handle.read()
+        except OSError:  # exited while we looked
+            continue
+        # comm (field 2) may contain spaces and parentheses; the fields after its last ')' do not.
+        fields = raw[raw.rfind(b")") + 2 :].split()
+        yield int(name), int(fields[1]), int(fields[2]), int(fields[3]), int(fields[17])
+
+
+def _threads_of_uid(uid: int) -> int:
+    total = 0
+    for pid, _ppid, _pgrp, _session, threads in list_processes():
+        try:
+            if os.stat(f"/proc/{pid}").st_uid == uid:
+                total += threads
+        except OSError:
+            continue
+    return total
+
+
+def _join_cage(cage: str | None) -> None:
+    """Enter the run's pids cgroup; the server usually moved us already while we started up."""
+    if not cage:
+        return
+    with open("/proc/self/cgroup") as handle:
+        if any(line.endswith(os.path.basename(cage)) for line in handle.read().splitlines()):
+            return
+    with open(os.path.join(cage, "cgroup.procs"), "w") as handle:
+        handle.write(str(os.getpid()))
+
+
+def _apply_limits(config: dict[str, Any]) -> None:
+    nproc = int(config["max_processes"])
+    if os.getuid() != 0:
+        # RLIMIT_NPROC counts every thread of the uid, not of this run: leave room for what the
+        # uid already runs, or the worker could not even be forked on a busy machine.
+        nproc += _threads_of_uid(os.getuid())
+    wanted = {
+        resource.RLIMIT_CPU: (int(config["cpu_s"]), int(config["cpu_s"]) + 1),  # SIGXCPU, then KILL
+        resource.RLIMIT_AS: (int(config["memory_bytes"]),) * 2,
+        resource.RLIMIT_FSIZE: (int(config["file_size_bytes"]),) * 2,
+        resource.RLIMIT_NOFILE: (int(config["open_files"]),) * 2,
+        resource.RLIMIT_NPROC: (nproc, nproc),
+    }
+    for limit, (soft, hard) in wanted.items():
+        current_hard = resource.getrlimit(limit)[1]
+        if current_hard != resource.RLIM_INFINITY:
+            hard = min(hard, current_hard)
+        resource.setrlimit(limit, (min(soft, hard), hard))
+
+
+def _become_subreaper() -> bool:
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+    except (OSError, AttributeError):  # not Linux: the server's group kill is all we have
+        return False
+
+
+def _kill(pid: int, *, group: bool = False) -> None:
+    try:
+        (os.killpg if group else os.kill)(pid, signal.SIGKILL)
+    except OSError:  # already gone
+        return
+
+
+def _set_group(pid: int) -> None:
+    try:
+        os.setpgid(pid, 0)
+    except OSError:  # the other side won the race
+        return
+
+
+def _kill_worker() -> None:
+    if _worker is None:
+        return
+    _kill(_worker, group=True)  # its group, and the pid itself in case setpgid has not run yet
+    _kill(_worker)
+
+
+def _on_stop(_signum: int, _frame: FrameType | None) -> None:
+    global _stop_requested
+    _stop_requested = True
+    _kill_worker()
+
+
+def _wait_for(pid: int) -> int:
+    while True:
+        reaped, status = os.waitpid(-1, 0)
+        if reaped == pid:
+            return status
+
+
+def _reap_descendants() -> None:
+    """Kill and reap everything the script left behind, however it regrouped itself."""
+    me = os.getpid()
+    deadline = time.monotonic() + REAP_DEADLINE_S
+    while time.monotonic() < deadline:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0]:
+                continue
+        except ChildProcessError:
+            return  # as subreaper, no children left means no descendants left
+        for pid, ppid, _pgrp, session, _threads in list_processes():
+            if pid != me and me in (ppid, session):
+                _kill(pid)
+        time.sleep(0.002)
+
+
+def _exit_like(status: int) -> None:
+    """Exit the way the worker did, so the server sees the script's own status."""
+    if os.WIFSIGNALED(status):
+        signum = os.WTERMSIG(status)
+        try:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+        except (OSError, ValueError):
+            pass
+        os._exit(128 + signum)
+    os._exit(os.waitstatus_to_exitcode(status))
+
+
+def _run_script(script: str, args: list[str]) -> None:
+    import runpy
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    sys.argv = [script, *args]
+    sys.path[0] = os.path.dirname(script)
+    runpy.run_path(script, run_name="__main__")
+
+
+def _setup_failed(message: str) -> NoReturn:
+    sys.stderr.buffer.write(SETUP_FAILURE_PREFIX + message.encode() + b"\n")
+    sys.stderr.flush()
+    os._exit(EXIT_SETUP_FAILED)
+
+
+def main(argv: list[str]) -> None:
+    global _worker
+    config, script, args = json.loads(argv[1]), argv[2], argv[3:]
+    try:
+        _join_cage(config.get("cage"))  # first, so nothing below can fork outside the cage
+        _apply_limits(config)
+    except (OSError, ValueError) as exc:
+        _setup_failed(f"sandbox setup failed: {exc}")
+    subreaper = _become_subreaper()
+    signal.signal(signal.SIGTERM, _on_stop)
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        _setup_failed(f"fork failed: {exc}")
+    if pid == 0:
+        _set_group(0)
+        _run_script(script, args)
+        return  # normal interpreter exit: flushes stdio, runs the script's atexit hooks
+    _set_group(pid)  # in both processes, so a stop arriving right now already finds the group
+    _worker = pid
+    if _stop_requested:
+        _kill_worker()
+    status = _wait_for(pid)
+    _worker = None  # reaped: its pid may be reused, a late SIGTERM must not kill that
+    if subreaper:
+        _reap_descendants()
+    _exit_like(status)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

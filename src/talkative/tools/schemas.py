@@ -1,0 +1,64 @@
+"""Tool runner contract: limits in, result out (the spec's §4 result shape)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MiB = 1024 * 1024
+
+
+class ToolErrorCode(StrEnum):
+    COMMAND_REFUSED = "COMMAND_REFUSED"
+    PATH_OUTSIDE_WORKSPACE = "PATH_OUTSIDE_WORKSPACE"
+    SCRIPT_NOT_FOUND = "SCRIPT_NOT_FOUND"
+    TIMEOUT = "TIMEOUT"
+    CANCELLED = "CANCELLED"
+    PROCESS_LIMIT = "PROCESS_LIMIT"
+    NONZERO_EXIT = "NONZERO_EXIT"
+    SKILL_REPORTED_FAILURE = "SKILL_REPORTED_FAILURE"
+    SPAWN_FAILED = "SPAWN_FAILED"
+
+
+class ToolLimits(BaseModel):
+    """Per-run limits. `max_processes` covers the launcher, the script and all they start
+    (threads included when a pids cgroup enforces it)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    timeout_s: float = Field(default=30.0, gt=0)
+    cpu_s: int = Field(default=30, gt=0)
+    memory_bytes: int = Field(default=512 * MiB, gt=0)
+    file_size_bytes: int = Field(default=50 * MiB, gt=0)
+    open_files: int = Field(default=256, gt=0)
+    max_processes: int = Field(default=64, gt=1)
+    output_cap_bytes: int = Field(default=1 * MiB, gt=0)
+
+
+class ToolError(BaseModel):
+    code: ToolErrorCode
+    message: str
+
+
+class ToolMetrics(BaseModel):
+    duration_ms: float
+    exit_code: int | None
+    stdout_bytes: int = 0
+    stderr_bytes: int = 0
+    stdout_truncated: bool = False
+    stderr_truncated: bool = False
+    process_limit_hit: bool = False
+
+
+class ToolResult(BaseModel):
+    ok: bool
+    command: list[str]
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    artifacts: list[str]
+    metrics: ToolMetrics
+    error: ToolError | None = None
+    skillReport: dict[str, Any] | None = None  # the spec's wire name

@@ -1,0 +1,63 @@
+"""The tool runner's entry point: validate, run sandboxed, report. Never raises for a bad command."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from talkative.tools import execution
+from talkative.tools.outcome import build_result, changed_files, snapshot_outputs
+from talkative.tools.policy import CommandRefused, prepare_command, split_command
+from talkative.tools.schemas import ToolError, ToolErrorCode, ToolLimits, ToolMetrics, ToolResult
+
+DEFAULT_LIMITS = ToolLimits()
+
+
+async def run_tool(
+    *,
+    workspace: Path,
+    command: str | list[str],
+    limits: ToolLimits = DEFAULT_LIMITS,
+    cancel: asyncio.Event | None = None,
+) -> ToolResult:
+    """Run one `python <script>.py ...` command inside `workspace` under `limits`."""
+    started = time.perf_counter()
+    tokens = _tokens(command)
+    try:
+        prepared = prepare_command(workspace, command)
+    except CommandRefused as refusal:
+        return _refused(tokens, refusal.code, refusal.message, started)
+    if cancel is not None and cancel.is_set():
+        return _refused(tokens, ToolErrorCode.CANCELLED, "cancelled before it started", started)
+    before = await asyncio.to_thread(snapshot_outputs, prepared.workspace)
+    run = await execution.execute(prepared, limits, cancel)
+    after = await asyncio.to_thread(snapshot_outputs, prepared.workspace)
+    return build_result(
+        command=tokens,
+        run=run,
+        artifacts=changed_files(before, after),
+        duration_ms=(time.perf_counter() - started) * 1000,
+        timeout_s=limits.timeout_s,
+    )
+
+
+def _tokens(command: str | list[str]) -> list[str]:
+    try:
+        return split_command(command)
+    except CommandRefused:
+        return [command] if isinstance(command, str) else [str(token) for token in command]
+
+
+def _refused(command: list[str], code: ToolErrorCode, message: str, started: float) -> ToolResult:
+    """A command that never ran: an error result, not an exception."""
+    return ToolResult(
+        ok=False,
+        command=command,
+        exit_code=None,
+        stdout="",
+        stderr="",
+        artifacts=[],
+        metrics=ToolMetrics(duration_ms=(time.perf_counter() - started) * 1000, exit_code=None),
+        error=ToolError(code=code, message=message),
+    )

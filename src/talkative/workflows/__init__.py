@@ -1,0 +1,1 @@
+"""Workflows: versioned graphs of tasks and the patches that change them."""

@@ -1,0 +1,208 @@
+"""Versioned workflows: every change locks the workflow row and writes the next version."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from talkative.db import utcnow
+from talkative.workflows.exceptions import NodeNotFound, WorkflowNotFound
+from talkative.workflows.graph import Edge, Node, NodeUpdate, WorkflowGraph, validate_graph
+from talkative.workflows.models import Workflow, WorkflowVersion
+from talkative.workflows.patch import AddNode, UpdateNode, WorkflowPatch, apply_patch
+from talkative.workflows.schemas import VersionRead, WorkflowRead
+
+AGENT_WORKFLOW_PREFIX = "agent-wf-"
+
+
+def agent_workflow_id(agent_id: str) -> str:
+    return f"{AGENT_WORKFLOW_PREFIX}{agent_id}"
+
+
+async def lock(session: AsyncSession, workflow_id: str, tenant_id: str | None = None) -> Workflow:
+    """Loads the workflow FOR UPDATE so concurrent writers queue (SQLite: BEGIN IMMEDIATE)."""
+    workflow = await session.scalar(select(Workflow).where(Workflow.id == workflow_id).with_for_update())
+    if workflow is None or (tenant_id is not None and workflow.tenant_id != tenant_id):
+        raise WorkflowNotFound(workflow_id)
+    return workflow
+
+
+async def current_graph(session: AsyncSession, workflow: Workflow) -> WorkflowGraph:
+    if workflow.version == 0:
+        return WorkflowGraph()
+    row = await session.get(WorkflowVersion, (workflow.id, workflow.version))
+    assert row is not None
+    return WorkflowGraph.model_validate(row.graph)
+
+
+async def _write_version(
+    session: AsyncSession,
+    workflow: Workflow,
+    graph: WorkflowGraph,
+    *,
+    note: str | None,
+    run_id: str | None = None,
+) -> WorkflowVersion:
+    workflow.version += 1
+    workflow.updated_at = utcnow()
+    row = WorkflowVersion(
+        workflow_id=workflow.id,
+        version=workflow.version,
+        graph=graph.model_dump(mode="json"),
+        note=note,
+        run_id=run_id,
+        created_at=workflow.updated_at,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def save(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    scope: str | None,
+    workflow_id: str | None,
+    name: str,
+    nodes: list[Node],
+    edges: list[Edge],
+    note: str | None,
+) -> Workflow:
+    """Creates a workflow, or writes a new version when the id exists in the caller's scope."""
+    graph = validate_graph({"nodes": nodes, "edges": edges})
+    workflow = None
+    if workflow_id is not None:
+        existing = await session.scalar(select(Workflow).where(Workflow.id == workflow_id).with_for_update())
+        if existing is not None and (scope is not None and existing.tenant_id != scope):
+            raise WorkflowNotFound(workflow_id)  # never reveal another tenant's workflow
+        workflow = existing
+    if workflow is None:
+        workflow = Workflow(id=workflow_id or await _free_id(session), tenant_id=tenant_id, name=name)
+        session.add(workflow)
+        workflow.version = 0
+    workflow.name = name
+    await _write_version(session, workflow, graph, note=note)
+    return workflow
+
+
+async def _free_id(session: AsyncSession) -> str:
+    import secrets
+
+    while True:
+        candidate = f"wf-{secrets.token_hex(4)}"
+        if await session.get(Workflow, candidate) is None:
+            return candidate
+
+
+async def apply(
+    session: AsyncSession,
+    *,
+    workflow_id: str,
+    tenant_id: str | None,
+    patch: WorkflowPatch,
+    note: str | None,
+    run_id: str | None = None,
+) -> tuple[Workflow, WorkflowGraph]:
+    workflow = await lock(session, workflow_id, tenant_id)
+    graph = apply_patch(await current_graph(session, workflow), patch)
+    await _write_version(session, workflow, graph, note=note, run_id=run_id)
+    return workflow, graph
+
+
+async def add_node(session: AsyncSession, *, workflow_id: str, tenant_id: str | None, node: Node) -> Workflow:
+    patch = WorkflowPatch(operations=[AddNode(node=node)])
+    workflow, _ = await apply(
+        session, workflow_id=workflow_id, tenant_id=tenant_id, patch=patch, note=f"add node {node.id}"
+    )
+    return workflow
+
+
+async def update_node(
+    session: AsyncSession, *, workflow_id: str, tenant_id: str | None, node_id: str, updates: NodeUpdate
+) -> Workflow:
+    workflow = await lock(session, workflow_id, tenant_id)
+    graph = await current_graph(session, workflow)
+    if all(n.id != node_id for n in graph.nodes):
+        raise NodeNotFound(workflow_id, node_id)
+    patch = WorkflowPatch(operations=[UpdateNode(id=node_id, updates=updates)])
+    workflow, _ = await apply(
+        session, workflow_id=workflow_id, tenant_id=tenant_id, patch=patch, note=f"update node {node_id}"
+    )
+    return workflow
+
+
+async def ensure_agent_workflow(
+    session: AsyncSession, *, agent_id: str, tenant_id: str, name: str
+) -> Workflow:
+    workflow = await session.get(Workflow, agent_workflow_id(agent_id))
+    if workflow is None:
+        workflow = Workflow(
+            id=agent_workflow_id(agent_id),
+            tenant_id=tenant_id,
+            agent_id=agent_id,
+            name=f"{name} workflow",
+            version=0,
+        )
+        session.add(workflow)
+        await session.flush()
+    return workflow
+
+
+async def get(session: AsyncSession, *, workflow_id: str, tenant_id: str | None) -> Workflow:
+    workflow = await session.get(Workflow, workflow_id)
+    if workflow is None or (tenant_id is not None and workflow.tenant_id != tenant_id):
+        raise WorkflowNotFound(workflow_id)
+    return workflow
+
+
+async def list_workflows(session: AsyncSession, *, tenant_id: str | None, limit: int) -> list[Workflow]:
+    query = select(Workflow).order_by(Workflow.created_at.desc(), Workflow.id.desc()).limit(limit)
+    if tenant_id is not None:
+        query = query.where(Workflow.tenant_id == tenant_id)
+    return list(reversed((await session.scalars(query)).all()))
+
+
+async def versions(session: AsyncSession, *, workflow_id: str, limit: int) -> list[WorkflowVersion]:
+    query = (
+        select(WorkflowVersion)
+        .where(WorkflowVersion.workflow_id == workflow_id)
+        .order_by(WorkflowVersion.version.desc())
+        .limit(limit)
+    )
+    return list(reversed((await session.scalars(query)).all()))
+
+
+def version_read(row: WorkflowVersion) -> VersionRead:
+    graph = WorkflowGraph.model_validate(row.graph)
+    return VersionRead(
+        version=row.version,
+        createdAt=row.created_at,
+        note=row.note,
+        run_id=row.run_id,
+        nodes=graph.nodes,
+        edges=graph.edges,
+    )
+
+
+async def read(
+    session: AsyncSession, workflow: Workflow, *, with_versions: int | None = None
+) -> WorkflowRead:
+    graph = await current_graph(session, workflow)
+    history = None
+    if with_versions:
+        history = [
+            version_read(v) for v in await versions(session, workflow_id=workflow.id, limit=with_versions)
+        ]
+    return WorkflowRead(
+        id=workflow.id,
+        tenant_id=workflow.tenant_id,
+        agent_id=workflow.agent_id,
+        name=workflow.name,
+        version=workflow.version,
+        createdAt=workflow.created_at,
+        updatedAt=workflow.updated_at,
+        nodes=graph.nodes,
+        edges=graph.edges,
+        versions=history,
+    )

@@ -1,0 +1,69 @@
+"""A small SSE client for tests: reads `GET /events` on a thread and collects the events."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import httpx
+
+
+class SseCollector:
+    def __init__(
+        self, url: str, token: str, *, last_event_id: int | None = None, use_query_token: bool = False
+    ):
+        self.events: list[dict[str, Any]] = []
+        self.ids: list[int] = []
+        self.comments: list[str] = []
+        self.connected = threading.Event()
+        self._stop = threading.Event()
+        headers = {} if use_query_token else {"Authorization": f"Bearer {token}"}
+        params = {"access_token": token} if use_query_token else {}
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = str(last_event_id)
+        self._args = (f"{url}/events", headers, params)
+        self.status: int | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> SseCollector:
+        self._thread.start()
+        assert self.connected.wait(10), "SSE stream did not connect"
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        url, headers, params = self._args
+        with (
+            httpx.Client(timeout=httpx.Timeout(30, read=60)) as client,
+            client.stream("GET", url, headers=headers, params=params) as response,
+        ):
+            self.status = response.status_code
+            self.connected.set()
+            if response.status_code != 200:
+                return
+            event_id: int | None = None
+            for line in response.iter_lines():
+                if self._stop.is_set():
+                    return
+                if line.startswith("id: "):
+                    event_id = int(line[4:])
+                elif line.startswith("data: "):
+                    self.events.append(json.loads(line[6:]))
+                    self.ids.append(event_id or 0)
+                elif line.startswith(":"):
+                    self.comments.append(line)
+
+    def wait_for(self, predicate: Any, timeout: float = 10) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate(self.events):
+                return list(self.events)
+            time.sleep(0.02)
+        raise AssertionError(
+            f"SSE events never satisfied the condition; got {[e['type'] for e in self.events]}"
+        )
