@@ -22,6 +22,7 @@ from talkative.events.schemas import EventType, NewEvent
 from talkative.skills import catalogue
 from talkative.skills.install import InstallResult, install_skill
 from talkative.skills.manifest import Skill
+from talkative.workflows import service as workflows
 
 MAX_SLUG_BASE = 48
 
@@ -82,6 +83,7 @@ async def create_agent(
     except IntegrityError:  # lost a race with a concurrent create of the same id
         await session.rollback()
         raise AgentExists(agent_id) from None
+    await workflows.ensure_agent_workflow(session, agent_id=agent.id, tenant_id=tenant_id, name=agent.name)
     path = workspaces_dir / folder
     create_workspace(path, heartbeat_minutes=agent.heartbeat_minutes)
     trail = [

@@ -163,7 +163,8 @@ async def handle_message(
             trail.add(
                 EventType.HEARTBEAT_TICK, "heartbeat requested", {"commands": [c.command for c in beat]}
             )
-            calls += [c for c in beat if c not in calls]
+            planned = {c.command for c in calls}
+            calls += [c for c in beat if c.command not in planned]
             agent.last_heartbeat_at = utcnow()
         _announce_calls(trail, calls)
         agent.last_message, agent.last_message_at = text[:2000], utcnow()

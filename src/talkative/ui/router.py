@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse
@@ -14,7 +15,9 @@ CLIENT_ROUTES = ("/", "/workflow", "/router-admin")
 # Documented in the OpenAPI document: GET /workflow is the Workflow Editor page while
 # POST /workflow is the API, so the page must be a declared operation too.
 router = APIRouter(tags=["ui"])
-HTML = {200: {"content": {"text/html": {}}, "description": "The web app (public, carries no data)"}}
+HTML: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/html": {}}, "description": "The web app (public, carries no data)"}
+}
 
 
 def _index() -> Path:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.db import utcnow
+from talkative.errors import Conflict
 from talkative.workflows.exceptions import NodeNotFound, WorkflowNotFound
 from talkative.workflows.graph import Edge, Node, NodeUpdate, WorkflowGraph, validate_graph
 from talkative.workflows.models import Workflow, WorkflowVersion
@@ -72,7 +75,13 @@ async def save(
     """Creates a workflow, or writes a new version when the id exists in the caller's scope."""
     graph = validate_graph({"nodes": nodes, "edges": edges})
     workflow = None
-    if workflow_id is not None:
+    if workflow_id is not None and workflow_id.startswith(AGENT_WORKFLOW_PREFIX):
+        # Agents' workflows are created with the agent; the id space is not for the taking.
+        existing = await session.scalar(select(Workflow).where(Workflow.id == workflow_id).with_for_update())
+        if existing is None or (scope is not None and existing.tenant_id != scope):
+            raise WorkflowNotFound(workflow_id)
+        workflow = existing
+    elif workflow_id is not None:
         existing = await session.scalar(select(Workflow).where(Workflow.id == workflow_id).with_for_update())
         if existing is not None and (scope is not None and existing.tenant_id != scope):
             raise WorkflowNotFound(workflow_id)  # never reveal another tenant's workflow
@@ -135,18 +144,36 @@ async def update_node(
 async def ensure_agent_workflow(
     session: AsyncSession, *, agent_id: str, tenant_id: str, name: str
 ) -> Workflow:
-    workflow = await session.get(Workflow, agent_workflow_id(agent_id))
-    if workflow is None:
-        workflow = Workflow(
-            id=agent_workflow_id(agent_id),
+    """The agent's own workflow, created on first use; concurrent first uses create it once."""
+    workflow_id = agent_workflow_id(agent_id)
+    workflow = await session.get(Workflow, workflow_id)
+    if workflow is not None:
+        if workflow.agent_id != agent_id or workflow.tenant_id != tenant_id:
+            raise Conflict(
+                f"workflow '{workflow_id}' does not belong to agent '{agent_id}'", code="WORKFLOW_CONFLICT"
+            )
+        return workflow
+    now = utcnow()
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(Workflow)
+        .values(
+            id=workflow_id,
             tenant_id=tenant_id,
             agent_id=agent_id,
             name=f"{name} workflow",
             version=0,
+            created_at=now,
+            updated_at=now,
         )
-        session.add(workflow)
-        await session.flush()
-    return workflow
+        .on_conflict_do_nothing()
+    )
+    created = await session.get(Workflow, workflow_id)
+    if created is None or created.agent_id != agent_id or created.tenant_id != tenant_id:
+        raise Conflict(
+            f"workflow '{workflow_id}' does not belong to agent '{agent_id}'", code="WORKFLOW_CONFLICT"
+        )
+    return created
 
 
 async def get(session: AsyncSession, *, workflow_id: str, tenant_id: str | None) -> Workflow:
