@@ -48,6 +48,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     background = [
         asyncio.create_task(scheduler.heartbeat_loop(runtime), name="heartbeats"),
         asyncio.create_task(scheduler.retention_loop(runtime), name="event-retention"),
+        asyncio.create_task(runtime.worker.run_forever(), name="run-worker"),
     ]
     log.info(
         "talkative %s (%s) ready; database %s at schema %s",
@@ -62,6 +63,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
+        await runtime.worker.stop()
         await engine.dispose()
 
 

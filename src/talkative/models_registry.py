@@ -9,6 +9,9 @@ MODEL_MODULES = (
     "talkative.events.models",
     "talkative.workflows.models",
     "talkative.orchestrator.models",
+    "talkative.approvals.models",
+    "talkative.prompts.models",
+    "talkative.channels.models",
 )
 
 

@@ -52,6 +52,25 @@ class Settings(BaseSettings):
     tool_memory_mb: int = Field(default=512, ge=64, validation_alias="TALKATIVE_TOOL_MEMORY_MB")
     tool_output_cap_kb: int = Field(default=1024, ge=1, validation_alias="TALKATIVE_TOOL_OUTPUT_CAP_KB")
 
+    run_lease_s: float = Field(default=15.0, ge=1, le=3600, validation_alias="TALKATIVE_RUN_LEASE_S")
+    worker_concurrency: int = Field(default=8, ge=1, le=256, validation_alias="TALKATIVE_WORKER_CONCURRENCY")
+    worker_poll_s: float = Field(default=1.0, gt=0, le=60, validation_alias="TALKATIVE_WORKER_POLL_S")
+    message_wait_s: float = Field(default=60.0, ge=0, le=3600, validation_alias="TALKATIVE_MESSAGE_WAIT_S")
+    context_token_budget: int = Field(
+        default=2000, ge=100, le=200_000, validation_alias="TALKATIVE_CONTEXT_TOKEN_BUDGET"
+    )
+    approval_keywords: list[str] = Field(
+        default=["transfer", "wire", "refund", "delete", "transferir", "reembolso", "borrar"],
+        validation_alias="TALKATIVE_APPROVAL_KEYWORDS",
+    )
+
+    @field_validator("approval_keywords", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [word.strip() for word in value.split(",") if word.strip()]
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:

@@ -204,8 +204,8 @@ async def test_triage_message_runs_the_skill(
     assert "outputs/mail-triage.json" in reply["actions"][0]["detail"]["artifacts"]
     report = json.loads((settings.workspaces_dir / "mailer/outputs/mail-triage.json").read_text())
     assert (report["ok"], report["skillName"]) == (True, "mail-triage")
-    tail = await _event_types(client, auth, "mailer", tail=3)
-    assert tail == ["TOOL_RUN_STARTED", "TOOL_RUN_FINISHED", "METRIC_RECORDED"]
+    tail = await _event_types(client, auth, "mailer", tail=4)
+    assert tail == ["TOOL_RUN_STARTED", "TOOL_RUN_FINISHED", "METRIC_RECORDED", "RUN_COMPLETED"]
 
 
 async def test_heartbeat_now(client: httpx.AsyncClient, auth: Auth) -> None:
@@ -261,8 +261,14 @@ async def test_scheduler_runs_due_heartbeats_once(
     await _running(client, auth, "idle", "mail-triage")
     await _make_due(app, "mailer")
     assert await scheduler.run_due_heartbeats(app.state.runtime) == ["mailer"]
-    types = await _event_types(client, auth, "mailer", tail=4)
-    assert types == ["HEARTBEAT_TICK", "TOOL_RUN_STARTED", "TOOL_RUN_FINISHED", "METRIC_RECORDED"]
+    types = await _event_types(client, auth, "mailer", tail=5)
+    assert types == [
+        "HEARTBEAT_TICK",
+        "TOOL_RUN_STARTED",
+        "TOOL_RUN_FINISHED",
+        "METRIC_RECORDED",
+        "RUN_COMPLETED",
+    ]
     next_at = await _next_heartbeat(app, "mailer")
     assert next_at is not None and next_at > utcnow() + timedelta(minutes=29)
     assert await scheduler.run_due_heartbeats(app.state.runtime) == []

@@ -24,6 +24,7 @@ LOOP_SEQUENCE = [
     "TOOL_RUN_STARTED",
     "TOOL_RUN_FINISHED",
     "METRIC_RECORDED",
+    "RUN_COMPLETED",
 ]
 
 
@@ -63,7 +64,9 @@ def test_message_runs_the_skill_and_streams_every_event(server: ServerProcess) -
     assert [e["type"] for e in body["events"]] == LOOP_SEQUENCE
     assert all(e["run_id"] == run_id and e["tenant_id"] == "acme" for e in body["events"])
 
-    stored = httpx.get(f"{server.url}/agents/inbox-bot/events", params={"tail": 7}, headers=headers).json()
+    stored = httpx.get(
+        f"{server.url}/agents/inbox-bot/events", params={"tail": len(LOOP_SEQUENCE)}, headers=headers
+    ).json()
     assert [e["type"] for e in stored["events"]] == LOOP_SEQUENCE
     assert [e["type"] for e in streamed if e.get("run_id") == run_id] == LOOP_SEQUENCE
     assert {"id", "type", "tenant_id", "agent_id", "run_id", "timestamp", "payload", "message"} <= set(
@@ -104,7 +107,7 @@ def test_sse_resume_with_last_event_id_loses_nothing(server: ServerProcess) -> N
             )
             ids = second.ids
     assert ids == sorted(ids) and len(ids) == len(set(ids)) and ids[0] > last_seen
-    assert all(sum(e.get("run_id") == run for e in replayed) == 4 for run in missed)
+    assert all(sum(e.get("run_id") == run for e in replayed) == 5 for run in missed)
 
 
 def test_sse_is_tenant_scoped(server: ServerProcess) -> None:

@@ -13,7 +13,13 @@ from talkative.events.schemas import Event
 
 def event(i: int, tenant: str = "t1") -> Event:
     return Event(
-        id=i, type="X", tenant_id=tenant, agent_id="a", run_id=None, message="", payload={},
+        id=i,
+        type="X",
+        tenant_id=tenant,
+        agent_id="a",
+        run_id=None,
+        message="",
+        payload={},
         timestamp=datetime.now(UTC),
     )
 

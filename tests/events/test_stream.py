@@ -13,7 +13,9 @@ from talkative.events.schemas import NewEvent
 
 async def _store(app: FastAPI, *types: str, tenant: str = "t1") -> list[int]:
     async with app.state.sessionmaker() as session, session.begin():
-        stored = await service.append(session, [NewEvent(type=t, tenant_id=tenant, agent_id="a") for t in types])
+        stored = await service.append(
+            session, [NewEvent(type=t, tenant_id=tenant, agent_id="a") for t in types]
+        )
     return [e.id for e in stored]
 
 
@@ -25,7 +27,11 @@ def _data(chunk: str) -> dict[str, object]:
 async def test_replays_then_streams_live_with_keepalives(app: FastAPI) -> None:
     first, second = await _store(app, "OLD_1", "OLD_2")
     stream = stream_events(
-        bus=app.state.bus, sessionmaker=app.state.sessionmaker, tenant_id="t1", last_id=first, keepalive_s=0.05
+        bus=app.state.bus,
+        sessionmaker=app.state.sessionmaker,
+        tenant_id="t1",
+        last_id=first,
+        keepalive_s=0.05,
     )
     assert (await anext(stream)).startswith("retry:")
     replayed = await anext(stream)

@@ -16,7 +16,8 @@ from talkative.workflows.models import WorkflowVersion
 
 Auth = Callable[..., dict[str, str]]
 MESSAGES = 20
-EVENTS_PER_MESSAGE = 4  # received, interpretation, patch proposed, patch applied (no skill runs)
+# received, interpretation, patch proposed, patch applied, run completed (no skill runs)
+EVENTS_PER_MESSAGE = 5
 
 
 async def test_twenty_concurrent_messages(app: FastAPI, client: httpx.AsyncClient, auth: Auth) -> None:
@@ -24,10 +25,14 @@ async def test_twenty_concurrent_messages(app: FastAPI, client: httpx.AsyncClien
     await client.post("/agents/busy/start", headers=auth())
 
     async def send(i: int) -> httpx.Response:
-        return await client.post("/agents/busy/message", json={"message": f"task {i} then wrap up {i}"}, headers=auth())
+        return await client.post(
+            "/agents/busy/message", json={"message": f"task {i} then wrap up {i}"}, headers=auth()
+        )
 
     replies = await asyncio.gather(*(send(i) for i in range(MESSAGES)))
-    assert [r.status_code for r in replies] == [200] * MESSAGES, [r.text for r in replies if r.status_code != 200]
+    assert [r.status_code for r in replies] == [200] * MESSAGES, [
+        r.text for r in replies if r.status_code != 200
+    ]
     run_ids = {r.json()["run_id"] for r in replies}
     versions = sorted(r.json()["workflowPatch"]["version"] for r in replies)
     assert len(run_ids) == MESSAGES
@@ -36,7 +41,9 @@ async def test_twenty_concurrent_messages(app: FastAPI, client: httpx.AsyncClien
     async with app.state.sessionmaker() as session:
         runs = (await session.scalars(select(Run).where(Run.agent_id == "busy"))).all()
         stored_versions = await session.scalar(select(func.count()).select_from(WorkflowVersion))
-        per_run = Counter((await session.scalars(select(EventRow.run_id).where(EventRow.run_id.in_(run_ids)))).all())
+        per_run = Counter(
+            (await session.scalars(select(EventRow.run_id).where(EventRow.run_id.in_(run_ids)))).all()
+        )
     assert {r.id for r in runs} == run_ids and all(r.status == "completed" for r in runs)
     assert stored_versions == MESSAGES
     assert per_run == dict.fromkeys(run_ids, EVENTS_PER_MESSAGE)

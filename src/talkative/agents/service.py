@@ -19,6 +19,7 @@ from talkative.db import utcnow
 from talkative.errors import Conflict, InvalidInput
 from talkative.events import service as events
 from talkative.events.schemas import EventType, NewEvent
+from talkative.prompts import service as prompts
 from talkative.skills import catalogue
 from talkative.skills.install import InstallResult, install_skill
 from talkative.skills.manifest import Skill
@@ -84,6 +85,7 @@ async def create_agent(
         await session.rollback()
         raise AgentExists(agent_id) from None
     await workflows.ensure_agent_workflow(session, agent_id=agent.id, tenant_id=tenant_id, name=agent.name)
+    await prompts.ensure_default(session, tenant_id=tenant_id, agent_id=agent.id)
     path = workspaces_dir / folder
     create_workspace(path, heartbeat_minutes=agent.heartbeat_minutes)
     trail = [

@@ -45,3 +45,10 @@ class Principal:
                 code="TENANT_MISMATCH",
             )
         return self.tenant_id
+
+    def scope_for(self, body_tenant: str | None) -> str | None:
+        """The tenant scope for a request naming `body_tenant`: the token's (a different body value
+        is refused), or for a platform admin the named tenant, or every tenant when none is named."""
+        if body_tenant is not None:
+            self.owning_tenant(body_tenant)
+        return body_tenant if self.is_platform_admin else self.tenant_id

@@ -6,7 +6,16 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
-AGENT_RUNS = Counter("talkative_agent_runs", "Runs started, by kind", ["kind"], registry=REGISTRY)
+AGENT_RUNS = Counter(
+    "talkative_agent_runs", "Runs finished, by kind and final status", ["kind", "status"], registry=REGISTRY
+)
+RUN_DURATION_S = Histogram(
+    "talkative_run_duration_seconds",
+    "Run duration from opening to its final status",
+    ["kind", "status"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800),
+    registry=REGISTRY,
+)
 TOOL_CALLS = Counter("talkative_tool_calls", "Tool runs started", ["skill"], registry=REGISTRY)
 TOOL_FAILURES = Counter(
     "talkative_tool_failures", "Tool runs that failed", ["skill", "code"], registry=REGISTRY

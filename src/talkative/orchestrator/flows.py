@@ -1,13 +1,14 @@
-"""The critical loop (SPEC §2): message → run → interpretation → workflow patch → skills → reply.
+"""The critical loop (SPEC §2) and the other ways work starts: message, task, channel, heartbeat.
 
-Work that spans domains lives here. Each run is two short units of work around its tool calls, so
-no database lock is held while a skill runs; events are stored in those units of work and
-published when they commit.
+Work that spans domains lives here. Opening a run is one short transaction: MESSAGE_RECEIVED, the
+context, the interpretation, the workflow patch, and the plan. A run with nothing to execute ends
+right there; otherwise the worker executes its steps, and a caller that wants the outcome waits for
+the run to finish or to stop at a human gate.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,104 +17,25 @@ from talkative.agents.exceptions import AgentNotRunning
 from talkative.agents.models import Agent
 from talkative.db import utcnow
 from talkative.events import service as events
-from talkative.events.schemas import Event, EventType, NewEvent
+from talkative.events.schemas import EventType, NewEvent
+from talkative.orchestrator import context as run_context
+from talkative.orchestrator import planner
 from talkative.orchestrator import service as runs
-from talkative.orchestrator import tooling
+from talkative.orchestrator.reducer import RunAction
+from talkative.orchestrator.replies import build_reply
 from talkative.orchestrator.runtime import Runtime
-from talkative.orchestrator.schemas import Action, MessageReply
-from talkative.orchestrator.tooling import ToolCall
+from talkative.orchestrator.schemas import MessageReply
 from talkative.skills import catalogue, install
-from talkative.skills.matching import match_skills
 from talkative.workflows import service as workflows
 from talkative.workflows.patch import build_patch, summarize_patch
 
-HEARTBEAT_WORDS = ("heartbeat", "latido")
+SETTLED = frozenset({"completed", "failed", "cancelled", "waiting_approval", "paused"})
 
 
-@dataclass
-class Trail:
-    """The events of one run, in order, all sharing its ids."""
-
-    tenant_id: str
-    agent_id: str
+@dataclass(frozen=True)
+class Started:
     run_id: str
-    pending: list[NewEvent] = field(default_factory=list)
-    stored: list[Event] = field(default_factory=list)
-
-    def add(self, type_: EventType, message: str, payload: dict[str, object] | None = None) -> None:
-        self.pending.append(
-            NewEvent(
-                type=type_,
-                tenant_id=self.tenant_id,
-                agent_id=self.agent_id,
-                run_id=self.run_id,
-                message=message,
-                payload=payload or {},
-            )
-        )
-
-    async def flush(self, session: AsyncSession) -> None:
-        self.stored.extend(await events.append(session, self.pending))
-        self.pending = []
-
-
-@dataclass
-class ToolOutcome:
-    actions: list[Action] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-
-def _skill_calls(runtime: Runtime, agent: Agent, tasks: list[str]) -> list[ToolCall]:
-    """Skills whose triggers match a task."""
-    skills = {
-        s.manifest.name: s for s in catalogue.list_skills(runtime.workspace(agent.workspace) / "skills")
-    }
-    # An approval gate for sensitive steps slots in here (skills marked requires_approval).
-    return [
-        ToolCall(skill=m.skill_name, command=skills[m.skill_name].manifest.command, reason=m.task)
-        for m in match_skills(tasks, [s.manifest for s in skills.values()])
-    ]
-
-
-def _heartbeat_calls(runtime: Runtime, agent: Agent) -> list[ToolCall]:
-    commands = install.read_heartbeat_commands(runtime.workspace(agent.workspace))
-    return [ToolCall(skill=tooling.skill_of(c), command=c, reason="heartbeat") for c in commands]
-
-
-def _announce_calls(trail: Trail, calls: list[ToolCall]) -> None:
-    trail.pending.extend(
-        tooling.started_event(c, tenant_id=trail.tenant_id, agent_id=trail.agent_id, run_id=trail.run_id)
-        for c in calls
-    )
-
-
-async def _run_tools(runtime: Runtime, trail: Trail, workspace: str, calls: list[ToolCall]) -> ToolOutcome:
-    """Runs the calls in order outside any transaction, then records their outcome and the run's."""
-    outcome = ToolOutcome()
-    finished: list[NewEvent] = []
-    for call in calls:
-        result = await tooling.execute(runtime, workspace_rel=workspace, call=call)
-        finished.extend(
-            tooling.finished_events(
-                call, result, tenant_id=trail.tenant_id, agent_id=trail.agent_id, run_id=trail.run_id
-            )
-        )
-        error = result.error.model_dump(mode="json") if result.error else None
-        outcome.actions.append(
-            Action(
-                type="tool.executed" if result.ok else "tool.failed",
-                skill=call.skill,
-                ok=result.ok,
-                detail={"artifacts": result.artifacts, "error": error, "reason": call.reason},
-            )
-        )
-        if not result.ok:
-            outcome.errors.append(f"{call.skill}: {result.error.message if result.error else 'failed'}")
-    async with runtime.sessionmaker() as session, session.begin():
-        runs.finish(await runs.get(session, trail.run_id), error="; ".join(outcome.errors) or None)
-        trail.pending.extend(finished)
-        await trail.flush(session)
-    return outcome
+    settled: bool
 
 
 async def _running_agent(session: AsyncSession, tenant_scope: str | None, agent_id: str) -> Agent:
@@ -123,101 +45,171 @@ async def _running_agent(session: AsyncSession, tenant_scope: str | None, agent_
     return agent
 
 
-async def handle_message(
-    runtime: Runtime, *, tenant_scope: str | None, agent_id: str, text: str, kind: str = "message"
-) -> MessageReply:
+def _event(agent: Agent, run_id: str, type_: EventType, message: str, payload: dict[str, object]) -> NewEvent:
+    return NewEvent(
+        type=type_,
+        tenant_id=agent.tenant_id,
+        agent_id=agent.id,
+        run_id=run_id,
+        message=message,
+        payload=payload,
+    )
+
+
+async def start_run(
+    runtime: Runtime,
+    *,
+    tenant_scope: str | None,
+    agent_id: str,
+    text: str,
+    kind: str = "message",
+    parent_run_id: str | None = None,
+) -> Started:
+    """Opens a run for `text` on a running agent and plans it; returns once that is committed."""
     async with runtime.sessionmaker() as session, session.begin():
         agent = await _running_agent(session, tenant_scope, agent_id)
-        run = await runs.open_run(session, tenant_id=agent.tenant_id, agent_id=agent.id, kind=kind, text=text)
-        trail = Trail(agent.tenant_id, agent.id, run.id)
-        trail.add(EventType.MESSAGE_RECEIVED, text[:200], {"message": text, "kind": kind})
-
-        interpretation = runtime.interpreter.interpret(text)
-        trail.add(
-            EventType.INTERPRETATION_RESULT, interpretation.summary, interpretation.model_dump(mode="json")
+        run = await runs.open_run(
+            session,
+            tenant_id=agent.tenant_id,
+            agent_id=agent.id,
+            kind=kind,
+            text=text,
+            parent_run_id=parent_run_id,
         )
+        trail = [
+            _event(agent, run.id, EventType.MESSAGE_RECEIVED, text[:200], {"message": text, "kind": kind})
+        ]
 
-        await workflows.ensure_agent_workflow(
-            session, agent_id=agent.id, tenant_id=agent.tenant_id, name=agent.name
-        )
+        # The agent's workflow row is the per-agent lock: concurrent runs of one agent open in turn.
         workflow = await workflows.lock(session, workflows.agent_workflow_id(agent.id))
+        skills = catalogue.list_skills(runtime.workspace(agent.workspace) / "skills")
+        ctx = await run_context.for_run(
+            session, agent=agent, message=text, skills=skills, budget=runtime.settings.context_token_budget
+        )
+        interpretation = runtime.interpreter.interpret(text)
+        trail.append(
+            _event(
+                agent,
+                run.id,
+                EventType.INTERPRETATION_RESULT,
+                interpretation.summary,
+                {
+                    **interpretation.model_dump(mode="json"),
+                    "context": {"tokens": ctx.tokens, "truncated": ctx.truncated, "sections": ctx.sections},
+                },
+            )
+        )
+
         patch = build_patch(
             await workflows.current_graph(session, workflow), interpretation, base_version=workflow.version
         )
         summary = summarize_patch(patch)
-        trail.add(EventType.WORKFLOW_PATCH_PROPOSED, summary, patch.model_dump(mode="json"))
+        trail.append(
+            _event(agent, run.id, EventType.WORKFLOW_PATCH_PROPOSED, summary, patch.model_dump(mode="json"))
+        )
         workflow, _ = await workflows.apply(
             session, workflow_id=workflow.id, tenant_id=None, patch=patch, note=summary, run_id=run.id
         )
-        trail.add(
-            EventType.WORKFLOW_PATCH_APPLIED,
-            f"workflow v{workflow.version}: {summary}",
-            {"workflowId": workflow.id, "version": workflow.version, "summary": summary},
+        applied = {"workflowId": workflow.id, "version": workflow.version, "summary": summary}
+        trail.append(
+            _event(
+                agent,
+                run.id,
+                EventType.WORKFLOW_PATCH_APPLIED,
+                f"workflow v{workflow.version}: {summary}",
+                applied,
+            )
         )
 
         tasks = [t.name for t in interpretation.tasks]
-        calls = _skill_calls(runtime, agent, tasks)
-        heartbeat = any(word in task.lower() for task in tasks for word in HEARTBEAT_WORDS)
+        heartbeat = (
+            install.read_heartbeat_commands(runtime.workspace(agent.workspace))
+            if any(planner.asks_for_heartbeat(t) for t in tasks)
+            else []
+        )
+        steps = planner.plan(
+            tasks,
+            [s.manifest for s in skills],
+            heartbeat_commands=heartbeat,
+            sensitive_keywords=runtime.settings.approval_keywords,
+        )
         if heartbeat:
-            beat = _heartbeat_calls(runtime, agent)
-            trail.add(
-                EventType.HEARTBEAT_TICK, "heartbeat requested", {"commands": [c.command for c in beat]}
+            trail.append(
+                _event(
+                    agent, run.id, EventType.HEARTBEAT_TICK, "heartbeat requested", {"commands": heartbeat}
+                )
             )
-            planned = {c.command for c in calls}
-            calls += [c for c in beat if c.command not in planned]
             agent.last_heartbeat_at = utcnow()
-        _announce_calls(trail, calls)
+        await runs.add_steps(session, run, [(s.kind, s.name, s.spec) for s in steps])
+        run.result = {
+            "summary": interpretation.summary,
+            "interpretation": interpretation.model_dump(mode="json"),
+            "workflowPatch": {**patch.model_dump(mode="json"), **applied},
+            "heartbeat": bool(heartbeat),
+        }
         agent.last_message, agent.last_message_at = text[:2000], utcnow()
-        if not calls:
-            runs.finish(run)
-        await trail.flush(session)
-        workspace = agent.workspace
-
-    outcome = await _run_tools(runtime, trail, workspace, calls) if calls else ToolOutcome()
-    if heartbeat:
-        outcome.actions.append(Action(type="heartbeat.executed", ok=not outcome.errors))
-    return MessageReply(
-        agentId=trail.agent_id,
-        reply=_reply_text(interpretation.summary, summary, workflow.version, outcome.actions),
-        run_id=trail.run_id,
-        run_status="failed" if outcome.errors else "completed",
-        interpretation=interpretation.model_dump(mode="json"),
-        workflowPatch={
-            **patch.model_dump(mode="json"),
-            "workflowId": workflow.id,
-            "version": workflow.version,
-            "summary": summary,
-        },
-        actions=outcome.actions,
-        events=trail.stored,
-    )
+        await events.append(session, trail)
+        if not steps:
+            run.reply = f"{interpretation.summary} Workflow v{workflow.version}: {summary}."
+            await runs.transition(session, run, RunAction.COMPLETE)
+        run_id = run.id
+    if steps:
+        runtime.worker.wake()
+    return Started(run_id=run_id, settled=not steps)
 
 
-async def run_heartbeat(runtime: Runtime, *, agent_id: str) -> ToolOutcome:
-    """One scheduled heartbeat: HEARTBEAT_TICK, then every `RUN` line of HEARTBEAT.md."""
+async def wait_settled(runtime: Runtime, run_id: str, wait_s: float) -> str:
+    """Waits until the run finishes or stops at a gate (or `wait_s` passes); returns its status."""
+    loop_deadline = wait_s
+    while True:
+        async with runtime.sessionmaker() as session:
+            status = (await runs.get(session, run_id)).status
+        if status in SETTLED or loop_deadline <= 0:
+            runtime.watch.forget(run_id)
+            return status
+        step = min(0.5, loop_deadline)
+        await runtime.watch.changed(run_id, step)
+        loop_deadline -= step
+
+
+async def handle_message(
+    runtime: Runtime, *, tenant_scope: str | None, agent_id: str, text: str, kind: str = "message"
+) -> MessageReply:
+    started = await start_run(runtime, tenant_scope=tenant_scope, agent_id=agent_id, text=text, kind=kind)
+    if not started.settled:
+        await wait_settled(runtime, started.run_id, runtime.settings.message_wait_s)
+    return await build_reply(runtime, started.run_id)
+
+
+async def run_heartbeat(runtime: Runtime, *, agent_id: str) -> str | None:
+    """One scheduled heartbeat: a run with HEARTBEAT_TICK and one tool step per `RUN` line."""
     async with runtime.sessionmaker() as session, session.begin():
         agent = await _running_agent(session, None, agent_id)
+        commands = install.read_heartbeat_commands(runtime.workspace(agent.workspace))
         run = await runs.open_run(
             session, tenant_id=agent.tenant_id, agent_id=agent.id, kind="heartbeat", text=""
         )
-        trail = Trail(agent.tenant_id, agent.id, run.id)
-        calls = _heartbeat_calls(runtime, agent)
-        trail.add(
-            EventType.HEARTBEAT_TICK,
-            f"heartbeat: {len(calls)} command(s)",
-            {"commands": [c.command for c in calls]},
+        await events.append(
+            session,
+            [
+                _event(
+                    agent,
+                    run.id,
+                    EventType.HEARTBEAT_TICK,
+                    f"heartbeat: {len(commands)} command(s)",
+                    {"commands": commands},
+                )
+            ],
         )
-        _announce_calls(trail, calls)
+        steps = planner.plan(["heartbeat"], [], heartbeat_commands=commands, sensitive_keywords=())
+        await runs.add_steps(session, run, [(s.kind, s.name, s.spec) for s in steps])
+        run.result = {"summary": "Heartbeat.", "heartbeat": True}
         agent.last_heartbeat_at = utcnow()
         agent.next_heartbeat_at = agents.schedule_next_heartbeat(agent)
-        if not calls:
-            runs.finish(run)
-        await trail.flush(session)
-        workspace = agent.workspace
-    return await _run_tools(runtime, trail, workspace, calls) if calls else ToolOutcome()
-
-
-def _reply_text(understood: str, patch_summary: str, version: int, actions: list[Action]) -> str:
-    parts = [understood or "Nothing to do.", f"Workflow v{version}: {patch_summary}."]
-    parts += [f"{a.skill} {'finished' if a.ok else 'failed'}." for a in actions if a.skill]
-    return " ".join(parts)
+        if not steps:
+            run.reply = "Heartbeat: nothing to run."
+            await runs.transition(session, run, RunAction.COMPLETE)
+        run_id = run.id
+    if steps:
+        runtime.worker.wake()
+    return run_id

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from talkative.conversation.interpreter import Interpreter, LocalInterpreter
 from talkative.events.bus import EventBus
+from talkative.orchestrator.watch import RunWatch
 from talkative.settings import Settings
 from talkative.tools.schemas import ToolLimits
+
+if TYPE_CHECKING:
+    from talkative.orchestrator.worker import Worker
 
 
 @dataclass
@@ -21,6 +26,8 @@ class Runtime:
     bus: EventBus
     interpreter: Interpreter
     tool_limits: ToolLimits
+    watch: RunWatch = field(default_factory=RunWatch)
+    worker: Worker = field(init=False)
 
     def workspace(self, relative: str) -> Path:
         return (self.settings.data_dir / relative).resolve()
@@ -35,7 +42,11 @@ def build_runtime(
         memory_bytes=settings.tool_memory_mb * 1024 * 1024,
         output_cap_bytes=settings.tool_output_cap_kb * 1024,
     )
-    return Runtime(settings, sessionmaker, bus, LocalInterpreter(), limits)
+    from talkative.orchestrator.worker import Worker  # the worker drives runs through this runtime
+
+    runtime = Runtime(settings, sessionmaker, bus, LocalInterpreter(), limits)
+    runtime.worker = Worker(runtime)
+    return runtime
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -45,7 +45,9 @@ async def run_due_heartbeats(runtime: Runtime) -> list[str]:
     claimed = await claim_due_heartbeats(runtime)
     for agent_id in claimed:
         try:
-            await flows.run_heartbeat(runtime, agent_id=agent_id)
+            run_id = await flows.run_heartbeat(runtime, agent_id=agent_id)
+            if run_id is not None:
+                await flows.wait_settled(runtime, run_id, runtime.settings.tool_timeout_s * 4)
         except Exception:  # one agent's failure must not stop the others' heartbeats
             log.exception("heartbeat of agent %s failed", agent_id)
     return claimed

@@ -1,19 +1,32 @@
-"""Runs: opened for every piece of agent work, finished with its outcome."""
+"""Runs and their steps: opened for every piece of agent work, changed only through the reducer."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.db import utcnow
 from talkative.errors import NotFound
-from talkative.observability.metrics import AGENT_RUNS
-from talkative.orchestrator.models import Run
+from talkative.events import service as events
+from talkative.events.schemas import NewEvent
+from talkative.observability.metrics import AGENT_RUNS, RUN_DURATION_S
+from talkative.orchestrator.models import Run, RunCommand, RunStep
+from talkative.orchestrator.reducer import (
+    RunAction,
+    RunState,
+    RunStatus,
+    is_terminal,
+    reduce,
+    status_event_type,
+)
 
 
-def new_run_id() -> str:
-    return f"run_{secrets.token_hex(8)}"
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(8)}"
 
 
 async def open_run(
@@ -25,33 +38,146 @@ async def open_run(
     text: str,
     parent_run_id: str | None = None,
 ) -> Run:
+    """A new run, already started (its opening is the MESSAGE_RECEIVED-style event of the caller)."""
     now = utcnow()
+    state = reduce(RunState(RunStatus.PENDING, "idle"), RunAction.START)  # type: ignore[arg-type]
     run = Run(
-        id=new_run_id(),
+        id=new_id("run"),
         tenant_id=tenant_id,
         agent_id=agent_id,
         parent_run_id=parent_run_id,
         kind=kind,
         input=text,
-        status="running",
-        subagent_state="running",
+        status=str(state.status),
+        subagent_state=str(state.subagent_state),
         created_at=now,
         updated_at=now,
     )
     session.add(run)
-    AGENT_RUNS.labels(kind).inc()
+    await session.flush()
     return run
 
 
-def finish(run: Run, *, error: str | None = None) -> None:
-    run.status = "failed" if error else "completed"
-    run.subagent_state = "error" if error else "idle"
-    run.last_error = error
+async def transition(
+    session: AsyncSession,
+    run: Run,
+    action: RunAction,
+    *,
+    reason: str | None = None,
+    payload: dict[str, Any] | None = None,
+    emit: bool = True,
+) -> Run:
+    """Applies `action` through the reducer (409 if impossible) and records the change as an event."""
+    before = run.status
+    state = reduce(RunState(RunStatus(run.status), run.subagent_state), action)  # type: ignore[arg-type]
+    run.status, run.subagent_state = str(state.status), str(state.subagent_state)
     run.updated_at = utcnow()
+    if action in (RunAction.FAIL, RunAction.ERROR_COMPACTED) and reason:
+        run.last_error = reason
+    if is_terminal(state.status):
+        run.finished_at = run.updated_at
+        run.lease_owner, run.lease_until = None, None
+        AGENT_RUNS.labels(run.kind, run.status).inc()
+        RUN_DURATION_S.labels(run.kind, run.status).observe(
+            (run.finished_at - run.created_at).total_seconds()
+        )
+    if emit:
+        await events.append(
+            session,
+            [
+                NewEvent(
+                    type=status_event_type(action),
+                    tenant_id=run.tenant_id,
+                    agent_id=run.agent_id,
+                    run_id=run.id,
+                    message=f"run {before} → {run.status}" + (f": {reason}" if reason else ""),
+                    payload={
+                        "from": before,
+                        "to": run.status,
+                        "action": str(action),
+                        "reason": reason,
+                        **(payload or {}),
+                    },
+                )
+            ],
+        )
+    return run
 
 
-async def get(session: AsyncSession, run_id: str) -> Run:
-    run = await session.get(Run, run_id)
-    if run is None:
+async def get(
+    session: AsyncSession, run_id: str, *, tenant_id: str | None = None, for_update: bool = False
+) -> Run:
+    query = select(Run).where(Run.id == run_id)
+    if for_update:
+        query = query.with_for_update()
+    run = await session.scalar(query)
+    if run is None or (tenant_id is not None and run.tenant_id != tenant_id):
         raise NotFound(f"run '{run_id}' not found", code="RUN_NOT_FOUND")
     return run
+
+
+async def list_runs(
+    session: AsyncSession, *, tenant_id: str | None, agent_id: str | None, status: str | None, limit: int
+) -> list[Run]:
+    query = select(Run).order_by(Run.created_at.desc(), Run.id.desc()).limit(limit)
+    if tenant_id is not None:
+        query = query.where(Run.tenant_id == tenant_id)
+    if agent_id is not None:
+        query = query.where(Run.agent_id == agent_id)
+    if status is not None:
+        query = query.where(Run.status == status)
+    return list(reversed((await session.scalars(query)).all()))
+
+
+async def add_steps(
+    session: AsyncSession, run: Run, steps: Sequence[tuple[str, str, dict[str, Any]]]
+) -> list[RunStep]:
+    """Appends planned steps (kind, name, spec) after the run's existing ones."""
+    existing = await session.scalar(
+        select(RunStep.idx).where(RunStep.run_id == run.id).order_by(RunStep.idx.desc())
+    )
+    start = 0 if existing is None else existing + 1
+    rows = [
+        RunStep(run_id=run.id, idx=start + i, kind=kind, name=name, spec=spec, status="pending", attempts=0)
+        for i, (kind, name, spec) in enumerate(steps)
+    ]
+    session.add_all(rows)
+    await session.flush()
+    return rows
+
+
+async def steps_of(session: AsyncSession, run_id: str) -> list[RunStep]:
+    return list(
+        (await session.scalars(select(RunStep).where(RunStep.run_id == run_id).order_by(RunStep.idx))).all()
+    )
+
+
+async def record_command(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    agent_id: str,
+    run_id: str | None,
+    type_: str,
+    payload: dict[str, Any],
+    actor: str,
+) -> RunCommand:
+    command = RunCommand(
+        id=new_id("cmd"),
+        tenant_id=tenant_id,
+        agent_id=agent_id,
+        run_id=run_id,
+        type=type_,
+        payload=payload,
+        actor=actor,
+    )
+    session.add(command)
+    await session.flush()
+    return command
+
+
+async def commands_of(session: AsyncSession, run_id: str) -> list[RunCommand]:
+    query = (
+        select(RunCommand).where(RunCommand.run_id == run_id).order_by(RunCommand.created_at, RunCommand.id)
+    )
+    return list((await session.scalars(query)).all())

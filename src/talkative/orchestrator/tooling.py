@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +13,6 @@ from talkative.tools import service as tools
 from talkative.tools.schemas import ToolResult
 
 EVENT_OUTPUT_CHARS = 2000
-_SKILL_IN_COMMAND = re.compile(r"skills/([a-z0-9][a-z0-9-]*)/")
 
 
 @dataclass(frozen=True)
@@ -21,11 +20,6 @@ class ToolCall:
     skill: str
     command: str
     reason: str  # the task or "heartbeat" that asked for it
-
-
-def skill_of(command: str) -> str:
-    match = _SKILL_IN_COMMAND.search(command)
-    return match.group(1) if match else "command"
 
 
 def started_event(call: ToolCall, *, tenant_id: str, agent_id: str, run_id: str) -> NewEvent:
@@ -39,10 +33,15 @@ def started_event(call: ToolCall, *, tenant_id: str, agent_id: str, run_id: str)
     )
 
 
-async def execute(runtime: Runtime, *, workspace_rel: str, call: ToolCall) -> ToolResult:
+async def execute(
+    runtime: Runtime, *, workspace_rel: str, call: ToolCall, cancel: asyncio.Event | None = None
+) -> ToolResult:
     TOOL_CALLS.labels(call.skill).inc()
     result = await tools.run_tool(
-        workspace=runtime.workspace(workspace_rel), command=call.command, limits=runtime.tool_limits
+        workspace=runtime.workspace(workspace_rel),
+        command=call.command,
+        limits=runtime.tool_limits,
+        cancel=cancel,
     )
     if not result.ok:
         TOOL_FAILURES.labels(call.skill, result.error.code if result.error else "UNKNOWN").inc()

@@ -1,0 +1,121 @@
+"""Approval requests: created before sensitive steps, decided once by an operator of the tenant."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from talkative.approvals.models import Approval
+from talkative.db import utcnow
+from talkative.errors import Conflict, NotFound
+from talkative.events import service as events
+from talkative.events.schemas import EventType, NewEvent
+
+
+async def request(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    agent_id: str,
+    run_id: str | None,
+    reason: str,
+    step_idx: int | None = None,
+) -> Approval:
+    approval = Approval(
+        id=f"apr_{secrets.token_hex(8)}",
+        tenant_id=tenant_id,
+        agent_id=agent_id,
+        run_id=run_id,
+        step_idx=step_idx,
+        reason=reason,
+        status="pending",
+        requested_at=utcnow(),
+    )
+    session.add(approval)
+    await session.flush()
+    await events.append(
+        session,
+        [
+            NewEvent(
+                type=EventType.APPROVAL_REQUESTED,
+                tenant_id=tenant_id,
+                agent_id=agent_id,
+                run_id=run_id,
+                message=f"approval needed: {reason}",
+                payload={"approval_id": approval.id, "reason": reason, "step": step_idx},
+            )
+        ],
+    )
+    return approval
+
+
+async def get(
+    session: AsyncSession, approval_id: str, *, tenant_id: str | None, for_update: bool = False
+) -> Approval:
+    query = select(Approval).where(Approval.id == approval_id)
+    if for_update:
+        query = query.with_for_update()
+    approval = await session.scalar(query)
+    if approval is None or (tenant_id is not None and approval.tenant_id != tenant_id):
+        raise NotFound(f"approval '{approval_id}' not found", code="APPROVAL_NOT_FOUND")
+    return approval
+
+
+async def decide(
+    session: AsyncSession, approval: Approval, *, decision: str, decider: str, note: str | None
+) -> Approval:
+    """Records the decision; a request is decided once (409 after)."""
+    if approval.status != "pending":
+        raise Conflict(
+            f"approval '{approval.id}' was already {approval.status} by {approval.decided_by}",
+            code="ALREADY_DECIDED",
+        )
+    approval.status, approval.decided_by, approval.note, approval.decided_at = (
+        decision,
+        decider,
+        note,
+        utcnow(),
+    )
+    await events.append(
+        session,
+        [
+            NewEvent(
+                type=EventType.APPROVAL_DECIDED,
+                tenant_id=approval.tenant_id,
+                agent_id=approval.agent_id,
+                run_id=approval.run_id,
+                message=f"{decision} by {decider}",
+                payload={
+                    "approval_id": approval.id,
+                    "decision": decision,
+                    "decided_by": decider,
+                    "note": note,
+                },
+            )
+        ],
+    )
+    return approval
+
+
+async def list_approvals(
+    session: AsyncSession, *, tenant_id: str | None, agent_id: str | None, status: str | None, limit: int
+) -> list[Approval]:
+    query = select(Approval).order_by(Approval.requested_at.desc(), Approval.id.desc()).limit(limit)
+    if tenant_id is not None:
+        query = query.where(Approval.tenant_id == tenant_id)
+    if agent_id is not None:
+        query = query.where(Approval.agent_id == agent_id)
+    if status is not None:
+        query = query.where(Approval.status == status)
+    return list(reversed((await session.scalars(query)).all()))
+
+
+async def pending_for_run(session: AsyncSession, run_id: str) -> list[Approval]:
+    query = (
+        select(Approval)
+        .where(Approval.run_id == run_id, Approval.status == "pending")
+        .order_by(Approval.requested_at)
+    )
+    return list((await session.scalars(query)).all())

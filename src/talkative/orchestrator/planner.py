@@ -1,0 +1,117 @@
+"""Turning detected tasks into a run's plan: skill runs, and human approvals before sensitive steps.
+
+Pure: tasks, skills and the policy in, planned steps out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from talkative.skills.matching import Triggered, match_skills
+
+HEARTBEAT_WORDS = ("heartbeat", "latido")
+_SKILL_IN_COMMAND = re.compile(r"skills/([a-z0-9][a-z0-9-]*)/")
+
+
+class SkillLike(Triggered, Protocol):
+    @property
+    def command(self) -> str: ...
+
+    @property
+    def requires_approval(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    kind: str  # tool | approval | task
+    name: str
+    spec: dict[str, Any] = field(default_factory=dict)
+
+
+def skill_of(command: str) -> str:
+    match = _SKILL_IN_COMMAND.search(command)
+    return match.group(1) if match else "command"
+
+
+def sensitive_word(task: str, keywords: Sequence[str]) -> str | None:
+    """The policy keyword that makes this task sensitive (whole words, any case), if any."""
+    lowered = task.lower()
+    for word in keywords:
+        if re.search(rf"(?<!\w){re.escape(word.lower())}(?!\w)", lowered):
+            return word
+    return None
+
+
+def asks_for_heartbeat(task: str) -> bool:
+    return any(word in task.lower() for word in HEARTBEAT_WORDS)
+
+
+def plan(
+    tasks: Sequence[str],
+    skills: Sequence[SkillLike],
+    *,
+    heartbeat_commands: Sequence[str],
+    sensitive_keywords: Sequence[str],
+) -> list[PlannedStep]:
+    by_name = {s.name: s for s in skills}
+    matches = match_skills(list(tasks), list(skills))
+    steps: list[PlannedStep] = []
+    planned_commands: set[str] = set()
+
+    def gate(reason: str, task: str, guarded: list[PlannedStep]) -> None:
+        first = len(steps) + 1
+        steps.append(
+            PlannedStep(
+                "approval",
+                f"Approve: {task}",
+                {
+                    "reason": reason,
+                    "task": task,
+                    "guards": list(range(first, first + len(guarded))),
+                },
+            )
+        )
+        steps.extend(guarded)
+
+    for index, task in enumerate(tasks):
+        work: list[PlannedStep] = []
+        for match in (m for m in matches if m.task_index == index):
+            skill = by_name[match.skill_name]
+            if skill.command in planned_commands:
+                continue
+            planned_commands.add(skill.command)
+            tool = PlannedStep(
+                "tool", f"Run {skill.name}", {"skill": skill.name, "command": skill.command, "reason": task}
+            )
+            if skill.requires_approval:
+                gate(f"skill {skill.name} requires approval", task, [tool])
+            else:
+                work.append(tool)
+        if asks_for_heartbeat(task):
+            for command in heartbeat_commands:
+                if command not in planned_commands:
+                    planned_commands.add(command)
+                    work.append(
+                        PlannedStep(
+                            "tool",
+                            f"Heartbeat: {skill_of(command)}",
+                            {
+                                "skill": skill_of(command),
+                                "command": command,
+                                "reason": "heartbeat",
+                            },
+                        )
+                    )
+        word = sensitive_word(task, sensitive_keywords)
+        if word is not None:
+            gate(
+                f"'{task}' is sensitive (policy keyword '{word}')",
+                task,
+                work or [PlannedStep("task", task, {"task": task})],
+            )
+        else:
+            steps.extend(work)
+    return steps

@@ -1,0 +1,61 @@
+"""Runs as the API shows them: status, plan (steps), and history (commands and events in order)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from talkative.events import service as events
+from talkative.orchestrator import service as runs
+from talkative.orchestrator.models import Run
+from talkative.orchestrator.reducer import RunStatus, allowed_actions
+from talkative.orchestrator.schemas import RunRead, RunRecord, StepRead
+
+
+def run_read(run: Run) -> RunRead:
+    return RunRead(
+        run_id=run.id,
+        tenant_id=run.tenant_id,
+        agent_id=run.agent_id,
+        kind=run.kind,
+        input=run.input,
+        status=run.status,
+        subagent_state=run.subagent_state,
+        parent_run_id=run.parent_run_id,
+        last_error=run.last_error,
+        reply=run.reply,
+        created_at=run.created_at,
+        updated_at=run.updated_at,
+        finished_at=run.finished_at,
+        allowed_actions=sorted(str(a) for a in allowed_actions(RunStatus(run.status))),
+    )
+
+
+async def run_detail(session: AsyncSession, run: Run) -> RunRead:
+    read = run_read(run)
+    read.plan = [
+        StepRead(
+            idx=s.idx,
+            kind=s.kind,
+            name=s.name,
+            status=s.status,
+            spec=s.spec,
+            result=s.result,
+            attempts=s.attempts,
+            started_at=s.started_at,
+            finished_at=s.finished_at,
+        )
+        for s in await runs.steps_of(session, run.id)
+    ]
+    history = [
+        RunRecord(
+            type="command", name=c.type, at=c.created_at, payload={**c.payload, "actor": c.actor}, id=c.id
+        )
+        for c in await runs.commands_of(session, run.id)
+    ] + [
+        RunRecord(type="event", name=e.type, at=e.timestamp, payload=e.payload, id=str(e.id))
+        for e in await events.for_run(session, run_id=run.id)
+    ]
+    read.steps = sorted(history, key=lambda r: r.at)
+    read.children = list((await session.scalars(select(Run.id).where(Run.parent_run_id == run.id))).all())
+    return read

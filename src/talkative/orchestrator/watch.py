@@ -1,0 +1,45 @@
+"""In-process wake-ups: who waits on a run learns at once when it changes (the DB stays the truth).
+
+Waiters also poll, so a run moved by another process is noticed too, only later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+
+
+class RunWatch:
+    def __init__(self) -> None:
+        self._changed: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
+        self._cancels: dict[str, asyncio.Event] = {}
+
+    def notify(self, run_id: str) -> None:
+        event = self._changed.get(run_id)
+        if event is not None:
+            event.set()
+
+    async def changed(self, run_id: str, wait_s: float) -> None:
+        """Returns when `run_id` is notified or after `wait_s` seconds, whichever comes first."""
+        event = self._changed[run_id]
+        try:
+            await asyncio.wait_for(event.wait(), wait_s)
+        except TimeoutError:
+            pass
+        finally:
+            event.clear()
+
+    def forget(self, run_id: str) -> None:
+        self._changed.pop(run_id, None)
+
+    def cancel_signal(self, run_id: str) -> asyncio.Event:
+        """The event a running tool of this run watches; setting it kills the tool's process tree."""
+        return self._cancels.setdefault(run_id, asyncio.Event())
+
+    def cancel(self, run_id: str) -> None:
+        signal = self._cancels.get(run_id)
+        if signal is not None:
+            signal.set()
+
+    def release(self, run_id: str) -> None:
+        self._cancels.pop(run_id, None)
