@@ -11,8 +11,10 @@ from fastapi import FastAPI
 
 from talkative import __version__, migrations
 from talkative.agents.router import router as agents_router
+from talkative.approvals.router import router as approvals_router
 from talkative.auth.router import router as auth_router
 from talkative.auth.secrets import resolve_auth
+from talkative.channels.router import router as channels_router
 from talkative.conversation.router import router as conversation_router
 from talkative.db import create_engine, make_sessionmaker
 from talkative.errors import install_error_handlers
@@ -23,7 +25,9 @@ from talkative.observability.middleware import ObservabilityMiddleware
 from talkative.observability.revision import detect_revision
 from talkative.observability.router import router as observability_router
 from talkative.orchestrator import scheduler
+from talkative.orchestrator.router import router as orchestrator_router
 from talkative.orchestrator.runtime import build_runtime
+from talkative.prompts.router import router as prompts_router
 from talkative.settings import Settings, get_settings
 from talkative.skills.router import router as skills_router
 from talkative.ui.router import router as ui_router
@@ -91,6 +95,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         workflows_router,
         conversation_router,
         events_router,
+        orchestrator_router,
+        approvals_router,
+        prompts_router,
+        channels_router,
         ui_router,
     ):
         app.include_router(router)

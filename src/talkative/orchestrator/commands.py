@@ -38,13 +38,18 @@ async def submit(runtime: Runtime, *, principal: Principal, command: CommandIn) 
         run = await control.control(
             runtime, run_id=command.run_id, tenant_scope=tenant, action=command.type, actor=principal.sub
         )
-        return CommandAccepted(command_id="", type=command.type, run_id=run.id, status=run.status)
+        return CommandAccepted(command_id=None, type=command.type, run_id=run.id, status=run.status)
     if command.type == "start_task":
         text = _text(command.payload, "text")
+        record = runs.CommandRecord(type=command.type, payload=command.payload, actor=principal.sub)
         started = await flows.start_run(
-            runtime, tenant_scope=tenant, agent_id=agent.id, text=text, kind="task"
+            runtime, tenant_scope=tenant, agent_id=agent.id, text=text, kind="task", command=record
         )
-        return await _log(runtime, principal, command, tenant, started.run_id, None)
+        async with runtime.sessionmaker() as session:
+            status = (await runs.get(session, started.run_id)).status
+        return CommandAccepted(
+            command_id=started.command_id, type=command.type, run_id=started.run_id, status=status
+        )
     return await _delegate(runtime, principal=principal, command=command, tenant=tenant)
 
 

@@ -33,16 +33,21 @@ async def control(runtime: Runtime, *, run_id: str, tenant_scope: str | None, ac
         )
         await runs.transition(session, run, CONTROL_ACTIONS[action], payload={"by": actor})
         if action == "cancel":
-            for step in await runs.steps_of(session, run.id):
-                if step.status in ("pending", "waiting"):
-                    step.status, step.finished_at = "cancelled", utcnow()
-            for approval in await approvals.pending_for_run(session, run.id):
-                approval.status, approval.decided_at, approval.note = "cancelled", utcnow(), "run cancelled"
+            await _close_open_work(session, run, "run cancelled")
     if action == "cancel":
         runtime.watch.cancel(run_id)
     runtime.watch.notify(run_id)
     runtime.worker.wake()
     return run
+
+
+async def _close_open_work(session: Any, run: Run, why: str) -> None:
+    """A run that ended early leaves no step pending and no approval waiting for a decision."""
+    for step in await runs.steps_of(session, run.id):
+        if step.status in ("pending", "waiting"):
+            step.status, step.finished_at = "cancelled", utcnow()
+    for approval in await approvals.pending_for_run(session, run.id):
+        approval.status, approval.decided_at, approval.note = "cancelled", utcnow(), why
 
 
 async def decide(
@@ -126,6 +131,7 @@ async def external_event(
             await runs.transition(
                 session, run, RunAction.ERROR_COMPACTED, reason=message or "error reported externally"
             )
+            await _close_open_work(session, run, "run failed")
     if type_ == "error_compacted":
         runtime.watch.cancel(run_id)
     runtime.watch.notify(run_id)

@@ -36,6 +36,7 @@ SETTLED = frozenset({"completed", "failed", "cancelled", "waiting_approval", "pa
 class Started:
     run_id: str
     settled: bool
+    command_id: str | None = None
 
 
 async def _running_agent(session: AsyncSession, tenant_scope: str | None, agent_id: str) -> Agent:
@@ -64,8 +65,12 @@ async def start_run(
     text: str,
     kind: str = "message",
     parent_run_id: str | None = None,
+    command: runs.CommandRecord | None = None,
 ) -> Started:
-    """Opens a run for `text` on a running agent and plans it; returns once that is committed."""
+    """Opens a run for `text` on a running agent and plans it; returns once that is committed.
+
+    `command`, when the run was asked for by one, is logged first in the same transaction.
+    """
     async with runtime.sessionmaker() as session, session.begin():
         agent = await _running_agent(session, tenant_scope, agent_id)
         run = await runs.open_run(
@@ -76,6 +81,18 @@ async def start_run(
             text=text,
             parent_run_id=parent_run_id,
         )
+        command_id = None
+        if command is not None:
+            record = await runs.record_command(
+                session,
+                tenant_id=agent.tenant_id,
+                agent_id=agent.id,
+                run_id=run.id,
+                type_=command.type,
+                payload=command.payload,
+                actor=command.actor,
+            )
+            command_id = record.id
         trail = [
             _event(agent, run.id, EventType.MESSAGE_RECEIVED, text[:200], {"message": text, "kind": kind})
         ]
@@ -155,7 +172,7 @@ async def start_run(
         run_id = run.id
     if steps:
         runtime.worker.wake()
-    return Started(run_id=run_id, settled=not steps)
+    return Started(run_id=run_id, settled=not steps, command_id=command_id)
 
 
 async def wait_settled(runtime: Runtime, run_id: str, wait_s: float) -> str:

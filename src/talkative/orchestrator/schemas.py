@@ -59,7 +59,7 @@ class CommandIn(BaseModel):
 
 
 class CommandAccepted(BaseModel):
-    command_id: str
+    command_id: str | None
     type: str
     run_id: str | None
     parent_run_id: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -23,6 +24,13 @@ from talkative.orchestrator.reducer import (
     reduce,
     status_event_type,
 )
+
+
+@dataclass(frozen=True)
+class CommandRecord:
+    type: str
+    payload: dict[str, Any]
+    actor: str
 
 
 def new_id(prefix: str) -> str:

@@ -7,6 +7,7 @@ import secrets
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from talkative.agents.models import Agent
 from talkative.db import utcnow
 from talkative.errors import NotFound
 from talkative.events import service as events
@@ -47,12 +48,13 @@ async def create(
     activate: bool,
     announce: bool = True,
 ) -> Prompt:
+    # Versions are numbered under the agent's row lock: concurrent creates queue, none reuses a number.
+    await session.execute(select(Agent.id).where(Agent.id == agent_id).with_for_update())
     latest = await session.scalar(
         select(Prompt.version)
         .where(Prompt.tenant_id == tenant_id, Prompt.agent_id == agent_id)
         .order_by(Prompt.version.desc())
         .limit(1)
-        .with_for_update()
     )
     first = latest is None
     prompt = Prompt(

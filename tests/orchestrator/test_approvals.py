@@ -1,0 +1,114 @@
+"""The human gate really stops sensitive work: approve resumes it, reject skips it."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.orchestrator.helpers import Auth, event_names, get_run, running_agent, wait_run
+
+SENSITIVE = "triage my inbox then transfer funds to supplier"
+
+
+async def _gated(client: httpx.AsyncClient, auth: Auth) -> tuple[str, str]:
+    reply = (await client.post("/agents/mailer/message", json={"message": SENSITIVE}, headers=auth())).json()
+    assert reply["run_status"] == "waiting_approval", reply
+    kinds = [(a["type"], a.get("skill")) for a in reply["actions"]]
+    assert ("tool.executed", "mail-triage") in kinds
+    gate = next(a for a in reply["actions"] if a["type"] == "human_approval_required")
+    assert "transfer" in gate["detail"]["reason"]
+    return reply["run_id"], gate["detail"]["approval_id"]
+
+
+async def test_approve_resumes_the_gated_step(client: httpx.AsyncClient, auth: Auth) -> None:
+    await running_agent(client, auth, "mailer", "mail-triage")
+    run_id, approval_id = await _gated(client, auth)
+    waiting = await get_run(client, auth, run_id)
+    assert waiting["status"] == "waiting_approval" and "TASK_EXECUTED" not in event_names(waiting)
+    pending = (await client.get("/approvals", params={"status": "pending"}, headers=auth("viewer"))).json()
+    assert [a["id"] for a in pending["approvals"]] == [approval_id]
+
+    decided = await client.post(
+        f"/approvals/{approval_id}/decision",
+        json={"decision": "approved", "note": "ok"},
+        headers=auth(sub="ana"),
+    )
+    assert decided.status_code == 200, decided.text
+    assert (decided.json()["status"], decided.json()["decided_by"]) == ("approved", "ana")
+    done = await wait_run(client, auth, run_id, lambda r: r["status"] == "completed")
+    names = event_names(done)
+    assert names.index("APPROVAL_REQUESTED") < names.index("APPROVAL_DECIDED") < names.index("TASK_EXECUTED")
+    assert [s["status"] for s in done["plan"]] == ["done", "done", "done"]
+    again = await client.post(
+        f"/approvals/{approval_id}/decision", json={"decision": "rejected"}, headers=auth()
+    )
+    assert again.status_code == 409 and again.json()["code"] == "ALREADY_DECIDED"
+
+
+async def test_reject_records_the_step_and_executes_nothing(client: httpx.AsyncClient, auth: Auth) -> None:
+    await running_agent(client, auth, "mailer", "mail-triage")
+    run_id, approval_id = await _gated(client, auth)
+    rejected = await client.post(
+        f"/approvals/{approval_id}/decision", json={"decision": "rejected"}, headers=auth()
+    )
+    assert rejected.status_code == 200
+    done = await wait_run(client, auth, run_id, lambda r: r["status"] == "completed")
+    assert [(s["kind"], s["status"]) for s in done["plan"]] == [
+        ("tool", "done"),
+        ("approval", "rejected"),
+        ("task", "rejected"),
+    ]
+    assert "TASK_EXECUTED" not in event_names(done) and "STEP_REJECTED" in event_names(done)
+    assert "rejected" in done["reply"]
+
+
+async def test_who_may_decide(client: httpx.AsyncClient, auth: Auth) -> None:
+    await running_agent(client, auth, "mailer", "mail-triage")
+    _, approval_id = await _gated(client, auth)
+    url = f"/approvals/{approval_id}/decision"
+    viewer = await client.post(url, json={"decision": "approved"}, headers=auth("viewer"))
+    assert viewer.status_code == 403
+    stranger = await client.post(url, json={"decision": "approved"}, headers=auth("operator", "tenant-b"))
+    assert stranger.status_code == 404
+    bad = await client.post(url, json={"decision": "maybe"}, headers=auth())
+    assert bad.status_code == 422
+    forged = await client.post(url, json={"decision": "approved", "decided_by": "boss"}, headers=auth())
+    assert forged.status_code == 422  # the decider comes from the token only
+    still = (await client.get("/approvals", headers=auth())).json()["approvals"][0]
+    assert still["status"] == "pending" and still["decided_by"] is None
+
+
+async def test_skill_marked_requires_approval_waits(
+    client: httpx.AsyncClient, auth: Auth, settings: object
+) -> None:
+    from talkative.settings import Settings
+    from tests.orchestrator.helpers import write_slow_skill
+
+    assert isinstance(settings, Settings)
+    await running_agent(client, auth, "careful")
+    write_slow_skill(settings.workspaces_dir / "careful", "guarded", "guarded", requires_approval=True)
+    (settings.workspaces_dir / "careful/inputs/sleep.txt").write_text("0")
+    reply = (
+        await client.post("/agents/careful/message", json={"message": "guarded job"}, headers=auth())
+    ).json()
+    assert reply["run_status"] == "waiting_approval"
+    assert not (settings.workspaces_dir / "careful/outputs/executions.log").exists()
+    approval_id = next(a for a in reply["actions"] if a["type"] == "human_approval_required")["detail"][
+        "approval_id"
+    ]
+    await client.post(f"/approvals/{approval_id}/decision", json={"decision": "approved"}, headers=auth())
+    await wait_run(client, auth, reply["run_id"], lambda r: r["status"] == "completed")
+    assert (settings.workspaces_dir / "careful/outputs/executions.log").read_text() == "guarded\n"
+
+
+async def test_manual_approval_request(client: httpx.AsyncClient, auth: Auth) -> None:
+    await running_agent(client, auth, "mailer")
+    created = await client.post(
+        "/approvals", json={"agent_id": "mailer", "reason": "open the vault"}, headers=auth()
+    )
+    assert created.status_code == 201 and created.json()["status"] == "pending"
+    other = await client.post(
+        "/approvals", json={"agent_id": "mailer", "reason": "x", "tenant_id": "tenant-b"}, headers=auth()
+    )
+    assert other.status_code == 403
+    listed = (await client.get("/approvals", headers=auth("viewer", "tenant-b"))).json()
+    assert listed["approvals"] == []

@@ -1,0 +1,115 @@
+"""Pause stops new steps, resume continues, cancel kills the running tool; impossible moves are 409."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import httpx
+
+from talkative.settings import Settings
+from tests.orchestrator.helpers import Auth, running_agent, started_skills, wait_run, write_slow_skill
+
+
+async def _task(client: httpx.AsyncClient, auth: Auth, agent: str, text: str) -> str:
+    response = await client.post(
+        "/orchestrator/commands",
+        json={"agent_id": agent, "type": "start_task", "payload": {"text": text}},
+        headers=auth(),
+    )
+    assert response.status_code == 202, response.text
+    return str(response.json()["run_id"])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(") ")[-1][0] != "Z"
+    except OSError:
+        return False
+
+
+async def _pid(path: Path, timeout: float = 10) -> int:
+    deadline = time.monotonic() + timeout
+    while not path.exists() or not path.read_text():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        await asyncio.sleep(0.02)
+    return int(path.read_text())
+
+
+async def _setup(client: httpx.AsyncClient, auth: Auth, settings: Settings, sleep: float) -> Path:
+    await running_agent(client, auth, "slowpoke")
+    workspace = settings.workspaces_dir / "slowpoke"
+    write_slow_skill(workspace, "slow-a", "alpha")
+    write_slow_skill(workspace, "slow-b", "beta")
+    (workspace / "inputs/sleep.txt").write_text(str(sleep))
+    return workspace
+
+
+async def test_pause_stops_new_steps_until_resume(
+    client: httpx.AsyncClient, auth: Auth, settings: Settings
+) -> None:
+    workspace = await _setup(client, auth, settings, sleep=0.8)
+    run_id = await _task(client, auth, "slowpoke", "alpha then beta")
+    await _pid(workspace / "outputs/slow-a.pid")
+    paused = await client.post(f"/orchestrator/runs/{run_id}/pause", headers=auth())
+    assert paused.status_code == 200 and paused.json()["status"] == "paused"
+    run = await wait_run(client, auth, run_id, lambda r: r["plan"][0]["status"] == "done")
+    await asyncio.sleep(1.0)  # long enough for slow-b to have started, had the pause not held
+    run = await wait_run(client, auth, run_id, lambda r: True)
+    assert run["status"] == "paused" and started_skills(run) == ["slow-a"]
+    assert (await client.post(f"/orchestrator/runs/{run_id}/pause", headers=auth())).status_code == 409
+
+    resumed = await client.post(f"/orchestrator/runs/{run_id}/resume", headers=auth())
+    assert resumed.status_code == 200 and resumed.json()["status"] == "running"
+    done = await wait_run(client, auth, run_id, lambda r: r["status"] == "completed")
+    assert started_skills(done) == ["slow-a", "slow-b"]
+    assert (workspace / "outputs/executions.log").read_text() == "slow-a\nslow-b\n"
+    names = [s["name"] for s in done["steps"]]
+    assert {"RUN_PAUSED", "RUN_RESUMED", "RUN_COMPLETED"} <= set(names)
+    assert [s["name"] for s in done["steps"] if s["type"] == "command"] == ["start_task", "pause", "resume"]
+
+
+async def test_cancel_kills_the_running_tool(
+    client: httpx.AsyncClient, auth: Auth, settings: Settings
+) -> None:
+    workspace = await _setup(client, auth, settings, sleep=30)
+    run_id = await _task(client, auth, "slowpoke", "alpha then beta")
+    pid = await _pid(workspace / "outputs/slow-a.pid")
+    assert _alive(pid)
+    cancelled = await client.post(f"/orchestrator/runs/{run_id}/cancel", headers=auth())
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    deadline = time.monotonic() + 10
+    while _alive(pid):
+        assert time.monotonic() < deadline, "the tool process survived the cancel"
+        await asyncio.sleep(0.05)
+    run = await wait_run(client, auth, run_id, lambda r: r["plan"][0]["status"] != "running")
+    assert run["status"] == "cancelled"
+    assert [s["status"] for s in run["plan"]] == ["cancelled", "cancelled"]
+    assert started_skills(run) == ["slow-a"] and not (workspace / "outputs/executions.log").exists()
+    again = await client.post(f"/orchestrator/runs/{run_id}/resume", headers=auth())
+    assert again.status_code == 409
+    assert again.json()["code"] == "INVALID_TRANSITION" and "cancelled" in again.json()["error"]
+    assert os.path.exists(workspace / "outputs/slow-a.pid")
+
+
+async def test_control_is_tenant_scoped_and_role_checked(client: httpx.AsyncClient, auth: Auth) -> None:
+    await running_agent(client, auth, "plain")
+    reply = (
+        await client.post("/agents/plain/message", json={"message": "transfer funds"}, headers=auth())
+    ).json()
+    run_id = reply["run_id"]
+    assert (
+        await client.post(f"/orchestrator/runs/{run_id}/cancel", headers=auth("viewer"))
+    ).status_code == 403
+    assert (
+        await client.post(f"/orchestrator/runs/{run_id}/cancel", headers=auth(tenant="tenant-b"))
+    ).status_code == 404
+    assert (await client.post(f"/orchestrator/runs/{run_id}/explode", headers=auth())).status_code == 422
+    assert (await client.post(f"/orchestrator/runs/{run_id}/cancel", headers=auth())).json()[
+        "status"
+    ] == "cancelled"
+    approvals = (await client.get("/approvals", headers=auth())).json()["approvals"]
+    assert [a["status"] for a in approvals] == ["cancelled"]
