@@ -13,6 +13,8 @@ from tests.e2e.server import ServerProcess
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One real server on SQLite for the module, signing with the tests' secret."""
     data_dir: Path = tmp_path_factory.mktemp("e2e") / "data"
-    process = ServerProcess(data_dir=data_dir, env={"AUTH_JWT_SECRET": TEST_SECRET}).start()
+    # Frequent keep-alives let test SSE readers notice quickly that they should stop.
+    env = {"AUTH_JWT_SECRET": TEST_SECRET, "TALKATIVE_SSE_KEEPALIVE_S": "0.5"}
+    process = ServerProcess(data_dir=data_dir, env=env).start()
     yield process
     process.stop()

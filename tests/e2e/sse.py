@@ -25,6 +25,7 @@ class SseCollector:
             headers["Last-Event-ID"] = str(last_event_id)
         self._args = (f"{url}/events", headers, params)
         self.status: int | None = None
+        self._response: httpx.Response | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> SseCollector:
@@ -34,29 +35,40 @@ class SseCollector:
 
     def __exit__(self, *_: object) -> None:
         self._stop.set()
+        if self._response is not None:
+            self._response.close()  # unblocks the reader now instead of at the next keep-alive
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
         url, headers, params = self._args
-        with (
-            httpx.Client(timeout=httpx.Timeout(30, read=60)) as client,
-            client.stream("GET", url, headers=headers, params=params) as response,
-        ):
-            self.status = response.status_code
+        try:
+            with (
+                httpx.Client(timeout=httpx.Timeout(30, read=60)) as client,
+                client.stream("GET", url, headers=headers, params=params) as response,
+            ):
+                self._response = response
+                self.status = response.status_code
+                self.connected.set()
+                if response.status_code == 200:
+                    self._read(response)
+        except (httpx.HTTPError, OSError, ValueError, AttributeError):
+            if not self._stop.is_set():
+                raise  # a real failure, not our own close on exit
+        finally:
             self.connected.set()
-            if response.status_code != 200:
+
+    def _read(self, response: httpx.Response) -> None:
+        event_id: int | None = None
+        for line in response.iter_lines():
+            if self._stop.is_set():
                 return
-            event_id: int | None = None
-            for line in response.iter_lines():
-                if self._stop.is_set():
-                    return
-                if line.startswith("id: "):
-                    event_id = int(line[4:])
-                elif line.startswith("data: "):
-                    self.events.append(json.loads(line[6:]))
-                    self.ids.append(event_id or 0)
-                elif line.startswith(":"):
-                    self.comments.append(line)
+            if line.startswith("id: "):
+                event_id = int(line[4:])
+            elif line.startswith("data: "):
+                self.events.append(json.loads(line[6:]))
+                self.ids.append(event_id or 0)
+            elif line.startswith(":"):
+                self.comments.append(line)
 
     def wait_for(self, predicate: Any, timeout: float = 10) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 
 import httpx
@@ -122,6 +123,7 @@ def test_sse_is_tenant_scoped(server: ServerProcess) -> None:
             watcher_a.wait_for(lambda ev: any(e["type"] == "WORKFLOW_PATCH_APPLIED" for e in ev))
             events_b = list(watcher_b.events)
     assert events_b == []
+    assert ": keep-alive" in watcher_b.comments, "an idle stream still sends keep-alive comments"
     assert all(e["tenant_id"] == "tenant-a" for e in watcher_a.events)
 
 
@@ -148,3 +150,26 @@ def test_second_process_on_the_same_database_sees_the_same_state(server: ServerP
         assert httpx.get(f"{server.url}/agents/shared", headers=headers).json()["status"] == "running"
     finally:
         twin.stop()
+
+
+def test_approval_gate_against_the_real_server(server: ServerProcess) -> None:
+    headers = {"Authorization": f"Bearer {token()}"}
+    with httpx.Client(base_url=server.url, headers=headers, timeout=30) as http:
+        http.post("/agents", json={"id": "payer", "name": "Payer", "template": "mail-triage"})
+        http.post("/agents/payer/start")
+        reply = http.post(
+            "/agents/payer/message", json={"message": "triage my inbox then transfer funds to supplier"}
+        )
+        body = reply.json()
+        assert body["run_status"] == "waiting_approval", body
+        gate = next(a for a in body["actions"] if a["type"] == "human_approval_required")
+        decided = http.post(
+            f"/approvals/{gate['detail']['approval_id']}/decision", json={"decision": "approved"}
+        )
+        assert decided.status_code == 200 and decided.json()["decided_by"] == "e2e"
+        deadline = time.monotonic() + 20
+        while (run := http.get(f"/orchestrator/runs/{body['run_id']}").json())["status"] != "completed":
+            assert time.monotonic() < deadline, run
+            time.sleep(0.05)
+    names = [s["name"] for s in run["steps"]]
+    assert names.index("APPROVAL_DECIDED") < names.index("TASK_EXECUTED") < names.index("RUN_COMPLETED")

@@ -57,3 +57,11 @@ async def test_lagging_subscriber_is_told_to_reconnect(app: FastAPI) -> None:
     await _store(app, "A", "B", "C")
     chunks = [chunk async for chunk in stream]
     assert chunks[-1].startswith(": too far behind")
+
+
+async def test_resume_positions_beyond_64_bits_are_refused(client: object, auth: object) -> None:
+    import httpx
+
+    assert isinstance(client, httpx.AsyncClient)
+    response = await client.get("/events", params={"after": 2**63}, headers=auth())  # type: ignore[operator]
+    assert response.status_code == 422 and response.json()["code"] == "VALIDATION_ERROR"

@@ -21,6 +21,7 @@ from talkative.events.schemas import Event
 router = APIRouter(tags=["events"], responses=ERROR_RESPONSES)
 StreamReader = Annotated[Principal, Depends(require(Permission.READ, allow_query_token=True))]
 REPLAY_PAGE = 500
+MAX_EVENT_ID = 2**63 - 1  # ids are 64-bit in the store
 
 
 def format_sse(event: Event) -> str:
@@ -76,7 +77,9 @@ async def events(
     request: Request,
     principal: StreamReader,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=32)] = None,
-    after: Annotated[int | None, Query(ge=0, description="Replay events after this id")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_EVENT_ID, description="Replay events after this id")
+    ] = None,
     agent_id: Annotated[str | None, Query(max_length=64)] = None,
     access_token: Annotated[
         str | None, Query(description="Token for EventSource clients that cannot set headers")
@@ -87,6 +90,7 @@ async def events(
     start = after
     if start is None:
         start = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
+        start = None if start is not None and start > MAX_EVENT_ID else start
     if start is None:
         async with state.sessionmaker() as session:
             start = await service.latest_id(session, tenant_id=principal.tenant_filter)
