@@ -23,12 +23,19 @@ async def _task(client: httpx.AsyncClient, auth: Auth, agent: str, text: str) ->
     return str(response.json()["run_id"])
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(") ")[-1][0] != "Z"
-    except OSError:
-        return False
+def _running(marker: str) -> list[int]:
+    """Host pids whose command line mentions `marker` (the sandbox gives the script its own pid 1)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                if marker.encode() in handle.read():
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
 
 
 async def _pid(path: Path, timeout: float = 10) -> int:
@@ -77,12 +84,13 @@ async def test_cancel_kills_the_running_tool(
 ) -> None:
     workspace = await _setup(client, auth, settings, sleep=30)
     run_id = await _task(client, auth, "slowpoke", "alpha then beta")
-    pid = await _pid(workspace / "outputs/slow-a.pid")
-    assert _alive(pid)
+    await _pid(workspace / "outputs/slow-a.pid")
+    marker = str(workspace / "skills/slow-a/scripts/slow.py")
+    assert _running(marker), "the tool should be running before the cancel"
     cancelled = await client.post(f"/orchestrator/runs/{run_id}/cancel", headers=auth())
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     deadline = time.monotonic() + 10
-    while _alive(pid):
+    while _running(marker):
         assert time.monotonic() < deadline, "the tool process survived the cancel"
         await asyncio.sleep(0.05)
     run = await wait_run(client, auth, run_id, lambda r: r["plan"][0]["status"] != "running")

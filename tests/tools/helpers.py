@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -39,3 +41,52 @@ async def wait_for_file(path: Path, timeout: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"{path} never appeared")
         await asyncio.sleep(0.01)
+
+
+# Forks twice (once escaping its session), says "ready", then spins until killed.
+SPIN = """
+import os, time
+for escape in (False, True):
+    if os.fork() == 0:
+        if escape:
+            os.setsid()  # leaves the run's session and process group
+        while True:
+            pass
+open("outputs/ready", "w").write(str(os.getpid()))
+while True:
+    time.sleep(0.01)
+"""
+
+
+async def host_pids_once_ready(workspace: Path, script: str) -> list[int]:
+    """The run's host pids, once the script wrote outputs/ready."""
+    await wait_for_file(workspace / "outputs" / "ready")
+    return processes_mentioning(f"skills/demo/scripts/{script}")
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Host pids whose command line contains `text` (a run's processes all name their script)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                cmdline = Path(f"/proc/{name}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if text.encode() in cmdline:
+                found.append(int(name))
+    return found
+
+
+@functools.cache
+def namespaces_supported() -> bool:
+    """Whether this machine can run isolated at all, asked of util-linux rather than of the code
+    under test: a broken isolation must fail the isolation tests, not skip them."""
+    try:
+        done = subprocess.run(
+            ["unshare", "--mount", "--pid", "--fork", "--mount-proc", "true"],
+            capture_output=True, timeout=10, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0

@@ -142,7 +142,7 @@ async def test_script_runs_inside_the_launcher_interpreter(
     workspace: Path, write_script: WriteScript
 ) -> None:
     # One interpreter start per call: the script is run by the launcher's process image
-    # (runpy after a fork), not by a second `python` exec'd from it.
+    # (after a fork), not by a second `python` exec'd from it.
     command = write_script(
         "whoami.py",
         "import json\nprint(json.dumps(open('/proc/self/cmdline').read().split(chr(0))))\n",
@@ -154,3 +154,35 @@ async def test_script_runs_inside_the_launcher_interpreter(
     assert argv[1:4] == ["-E", "-s", "-B"]
     assert argv[4].endswith("talkative/tools/launcher.py")
     assert result.metrics.duration_ms < 2000
+
+
+async def test_script_runs_as_a_plain_main_module(workspace: Path, write_script: WriteScript) -> None:
+    command = write_script(
+        "main.py",
+        """
+        import json, pickle, sys
+
+        class Point:
+            x: int
+
+        def f(value: int) -> str:
+            return str(value)
+
+        print(json.dumps({
+            "name": __name__, "file": __file__, "main": sys.modules["__main__"].f is f,
+            "annotations": [repr(v) for v in f.__annotations__.values()],  # evaluated: no __future__
+            "pickled": type(pickle.loads(pickle.dumps(Point()))).__name__,
+        }))
+        """,
+    )
+
+    result = await run_tool(workspace=workspace, command=command)
+
+    assert result.ok, result.stderr
+    assert json.loads(result.stdout) == {
+        "name": "__main__",
+        "file": str(workspace.resolve() / "skills/demo/scripts/main.py"),
+        "main": True,
+        "annotations": ["<class 'int'>", "<class 'str'>"],
+        "pickled": "Point",
+    }

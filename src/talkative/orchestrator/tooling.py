@@ -42,6 +42,9 @@ async def execute(
         command=call.command,
         limits=runtime.tool_limits,
         cancel=cancel,
+        # Inside the run the data dir shows only this agent's workspace (database, secret and
+        # other agents' workspaces are hidden), where the host supports namespaces.
+        hidden_paths=[runtime.settings.data_dir.resolve()],
     )
     if not result.ok:
         TOOL_FAILURES.labels(call.skill, result.error.code if result.error else "UNKNOWN").inc()

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import signal
-import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from talkative.tools import cage as cages
+from talkative.tools import isolation
 from talkative.tools.capture import StreamCapture
 from talkative.tools.launcher import list_processes
 from talkative.tools.policy import PreparedCommand
 from talkative.tools.schemas import ToolErrorCode, ToolLimits
 
-LAUNCHER = Path(__file__).resolve().with_name("launcher.py")
+LAUNCHER = isolation.LAUNCHER
 STOP_GRACE_S = 2.0  # for the launcher to kill and reap the tree before we kill it too
 PIPE_GRACE_S = 1.0  # for EOF once the tree is dead (a process that escaped could hold a pipe)
 WATCHDOG_INTERVAL_S = 0.05
@@ -32,6 +32,7 @@ class Execution:
     stopped: ToolErrorCode | None = None  # TIMEOUT, CANCELLED or PROCESS_LIMIT
     process_limit_hit: bool = False
     spawn_error: str | None = None
+    isolated: bool = False  # the launcher runs the script confined or not at all
 
 
 def child_env(workspace: Path) -> dict[str, str]:
@@ -47,23 +48,31 @@ def child_env(workspace: Path) -> dict[str, str]:
     }
 
 
-def launcher_argv(command: PreparedCommand, limits: ToolLimits, cage: cages.ProcessCage | None) -> list[str]:
-    config = limits.model_dump(exclude={"timeout_s", "output_cap_bytes"})
-    config["cage"] = str(cage.path) if cage else None
-    # -E/-s: no PYTHON* variables and no user site-packages can change what the launcher runs.
-    return [
-        sys.executable, "-E", "-s", "-B", str(LAUNCHER), json.dumps(config),
-        str(command.script), *command.args,
-    ]  # fmt: skip
+def launcher_argv(
+    command: PreparedCommand,
+    limits: ToolLimits,
+    cage: cages.ProcessCage | None,
+    isolate: dict[str, Any] | None = None,
+) -> list[str]:
+    config = isolation.launcher_config(limits, cage.path if cage else None, isolate)
+    return isolation.launcher_command(config, command.script, command.args)
 
 
-async def execute(command: PreparedCommand, limits: ToolLimits, cancel: asyncio.Event | None) -> Execution:
+async def execute(
+    command: PreparedCommand,
+    limits: ToolLimits,
+    cancel: asyncio.Event | None,
+    hidden_paths: Sequence[Path] = (),
+) -> Execution:
+    """Run `command`; with `hidden_paths`, confined (see isolation.py) wherever that is possible."""
+    confinable = bool(hidden_paths) and await asyncio.to_thread(isolation.available)
+    isolate = isolation.isolate_config(command.workspace, hidden_paths) if confinable else None
     stdout = StreamCapture(limits.output_cap_bytes, keep_tail=True)
     stderr = StreamCapture(limits.output_cap_bytes)
     cage = cages.open_cage(limits.max_processes)
     try:
         proc = await asyncio.create_subprocess_exec(
-            *launcher_argv(command, limits, cage),
+            *launcher_argv(command, limits, cage, isolate),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -80,6 +89,7 @@ async def execute(command: PreparedCommand, limits: ToolLimits, cancel: asyncio.
         run = await _supervise(proc, limits, cancel, cage, stdout, stderr)
         hits = cage.limit_hits() if cage else 0
         run.process_limit_hit = run.stopped is ToolErrorCode.PROCESS_LIMIT or hits > 0
+        run.isolated = isolate is not None
         return run
     finally:
         if adopting:

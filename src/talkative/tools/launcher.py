@@ -3,11 +3,16 @@
     python -E -s -B launcher.py <config json> <script> [args...]
 
 It applies the sandbox to itself (cgroup, rlimits) instead of using `preexec_fn`, which is unsafe
-in a threaded server. It then forks once: the worker runs the script in-process with `runpy`; this
+in a threaded server. It then forks once: the worker runs the script in-process (like runpy); this
 process stays behind as a tiny supervisor. As a child subreaper it inherits every orphan the script
 leaves, so it can kill and *reap* the whole tree before it exits (this machine's init reaps orphans
 only seconds later, and a script's `setsid()` would escape a plain group kill). SIGTERM from the
 server means "stop now". The server usually moves it into its pids cgroup while it starts up.
+
+With `isolate` in the config, the worker is PID 1 of a new PID namespace and confines itself (see
+`confine.py`) before the script runs, or exits without running it. As PID 1 it ignores signals it
+has no handler for (SIGXCPU, a SIGTERM to itself: a CPU limit ends at the hard limit's SIGKILL);
+SIGKILL from the supervisor, outside the namespace, always works.
 
 Import-light on purpose (startup latency is the cost of every tool call), and it must not import
 the `talkative` package. The server imports `list_processes` from here so both sides agree.
@@ -15,17 +20,23 @@ the `talkative` package. The server imports `list_processes` from here so both s
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import resource
 import signal
 import sys
 import time
-from collections.abc import Iterator
-from types import FrameType
-from typing import Any, NoReturn
 
-PR_SET_CHILD_SUBREAPER = 36
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs each run ~4 ms
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from types import FrameType
+    from typing import Any, NoReturn
+
+    from talkative.tools import confine
+
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 EXIT_SETUP_FAILED = 125
 SETUP_FAILURE_PREFIX = b"talkative launcher: "
 REAP_DEADLINE_S = 5.0
@@ -91,11 +102,14 @@ def _apply_limits(config: dict[str, Any]) -> None:
         resource.setrlimit(limit, (min(soft, hard), hard))
 
 
-def _become_subreaper() -> bool:
+def _become_subreaper(server_pid: int | None) -> bool:
+    """Also: SIGTERM (stop the run) when the server dies, so no run outlives it."""
     try:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
+        if server_pid:
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
         return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
     except (OSError, AttributeError):  # not Linux: the server's group kill is all we have
         return False
@@ -156,7 +170,8 @@ def _exit_like(status: int) -> None:
     if os.WIFSIGNALED(status):
         signum = os.WTERMSIG(status)
         try:
-            signal.signal(signum, signal.SIG_DFL)
+            if signum != signal.SIGKILL:  # whose handler cannot be set, nor needs to be
+                signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
         except (OSError, ValueError):
             pass
@@ -165,12 +180,17 @@ def _exit_like(status: int) -> None:
 
 
 def _run_script(script: str, args: list[str]) -> None:
-    import runpy
-
+    """What `runpy.run_path(script, run_name="__main__")` does for a .py file, without importing
+    runpy and pkgutil (~4 ms a run): a fresh `__main__` module runs the compiled file."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     sys.argv = [script, *args]
     sys.path[0] = os.path.dirname(script)
-    runpy.run_path(script, run_name="__main__")
+    with io.open_code(script) as handle:
+        code = compile(handle.read(), script, "exec", dont_inherit=True)  # not our __future__s
+    module = type(sys)("__main__")
+    module.__dict__.update(__file__=script, __cached__=None, __package__="", __builtins__=__builtins__)
+    sys.modules["__main__"] = module  # the launcher's own globals live on in its functions
+    exec(code, module.__dict__)  # noqa: S102 - running the script is the point
 
 
 def _setup_failed(message: str) -> NoReturn:
@@ -179,22 +199,44 @@ def _setup_failed(message: str) -> NoReturn:
     os._exit(EXIT_SETUP_FAILED)
 
 
+def _enter_pid_namespace() -> None:
+    """Only isolated runs pay for importing `confine.py`: the sibling file, not the package (and
+    hidden from the script again). The worker forked next is PID 1 of a new PID namespace."""
+    global confine
+    try:
+        confine = __import__("confine")
+        del sys.modules["confine"]
+        confine.unshare_pids()
+    except (ImportError, OSError, AttributeError) as exc:  # AttributeError: libc without unshare
+        _setup_failed(f"isolation failed: {exc}")
+
+
 def main(argv: list[str]) -> None:
     global _worker
     config, script, args = json.loads(argv[1]), argv[2], argv[3:]
+    isolate = config.get("isolate")
     try:
         _join_cage(config.get("cage"))  # first, so nothing below can fork outside the cage
         _apply_limits(config)
     except (OSError, ValueError) as exc:
         _setup_failed(f"sandbox setup failed: {exc}")
-    subreaper = _become_subreaper()
+    if isolate:
+        _enter_pid_namespace()
+    subreaper = _become_subreaper(config.get("server_pid"))
     signal.signal(signal.SIGTERM, _on_stop)
+    if config.get("server_pid") not in (None, os.getppid()):
+        _setup_failed("the server went away")  # before the death signal was set up
     try:
         pid = os.fork()
     except OSError as exc:
         _setup_failed(f"fork failed: {exc}")
     if pid == 0:
         _set_group(0)
+        try:
+            if isolate:
+                confine.confine(isolate)
+        except (OSError, KeyError, TypeError) as exc:
+            _setup_failed(f"isolation failed: {exc!r}")
         _run_script(script, args)
         return  # normal interpreter exit: flushes stdio, runs the script's atexit hooks
     _set_group(pid)  # in both processes, so a stop arriving right now already finds the group

@@ -115,6 +115,7 @@ def build_result(
             stdout_truncated=run.stdout.truncated,
             stderr_truncated=run.stderr.truncated,
             process_limit_hit=run.process_limit_hit,
+            isolated=run.isolated,
         ),
         error=error,
         skillReport=report,

@@ -1,7 +1,7 @@
 """Decides whether a command may run: python + a workspace script, every path inside the workspace.
 
 These checks bound what the *command* names. What the script itself opens at run time is not
-confined here (it runs with the server's uid); that needs OS isolation (namespaces, another uid).
+confined here (it runs with the server's uid): that is the namespaces' job (see `isolation.py`).
 """
 
 from __future__ import annotations

@@ -50,6 +50,9 @@ class ToolMetrics(BaseModel):
     stdout_truncated: bool = False
     stderr_truncated: bool = False
     process_limit_hit: bool = False
+    # True: the script ran confined (hidden paths, own /proc, read-only host; see tools/confine.py),
+    # or not at all (the launcher refuses to start it unconfined). False: no isolation asked or possible.
+    isolated: bool = False
 
 
 class ToolResult(BaseModel):

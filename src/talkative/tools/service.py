@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-from talkative.tools import execution
+from talkative.tools import execution, isolation
 from talkative.tools.outcome import build_result, changed_files, snapshot_outputs
 from talkative.tools.policy import CommandRefused, prepare_command, split_command
 from talkative.tools.schemas import ToolError, ToolErrorCode, ToolLimits, ToolMetrics, ToolResult
@@ -20,9 +21,18 @@ async def run_tool(
     command: str | list[str],
     limits: ToolLimits = DEFAULT_LIMITS,
     cancel: asyncio.Event | None = None,
+    hidden_paths: Sequence[Path] = (),
 ) -> ToolResult:
-    """Run one `python <script>.py ...` command inside `workspace` under `limits`."""
+    """Run one `python <script>.py ...` command inside `workspace` under `limits`.
+
+    `hidden_paths` (typically the data dir, which holds the workspace) are replaced by empty
+    directories for the script, except for the workspace itself; the script also gets its own
+    /proc and a read-only view of the rest of the host. This needs Linux namespaces: without
+    them the run goes ahead unconfined and `metrics.isolated` is False. Raises ValueError if a
+    hidden path is `/`, the workspace or inside it (a caller's bug, not a bad command).
+    """
     started = time.perf_counter()
+    isolation.isolate_config(workspace, hidden_paths)  # validates them before anything runs
     tokens = _tokens(command)
     try:
         prepared = prepare_command(workspace, command)
@@ -31,7 +41,7 @@ async def run_tool(
     if cancel is not None and cancel.is_set():
         return _refused(tokens, ToolErrorCode.CANCELLED, "cancelled before it started", started)
     before = await asyncio.to_thread(snapshot_outputs, prepared.workspace)
-    run = await execution.execute(prepared, limits, cancel)
+    run = await execution.execute(prepared, limits, cancel, hidden_paths)
     after = await asyncio.to_thread(snapshot_outputs, prepared.workspace)
     return build_result(
         command=tokens,

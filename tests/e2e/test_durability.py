@@ -1,0 +1,80 @@
+"""kill -9 mid-run: after a restart the run continues from the first step not completed."""
+
+from __future__ import annotations
+
+import signal
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from talkative.auth.principal import Role
+from talkative.auth.tokens import mint_token
+from tests.conftest import TEST_SECRET
+from tests.e2e.server import ServerProcess
+from tests.orchestrator.helpers import write_slow_skill
+
+pytestmark = pytest.mark.e2e
+FAST_TAKEOVER = {
+    "AUTH_JWT_SECRET": TEST_SECRET,
+    "TALKATIVE_RUN_LEASE_S": "2",
+    "TALKATIVE_WORKER_POLL_S": "0.2",
+}
+
+
+def _wait(predicate: object, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():  # type: ignore[operator]
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_sigkill_mid_run_then_restart_completes_each_step_once(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    token = mint_token(
+        secret=TEST_SECRET, sub="ops", role=Role.OPERATOR, tenant_id="acme", ttl=timedelta(hours=1)
+    )
+    headers = {"Authorization": f"Bearer {token}"}
+    first = ServerProcess(data_dir=data_dir, env=FAST_TAKEOVER).start()
+    try:
+        httpx.post(f"{first.url}/agents", json={"id": "durable", "name": "Durable"}, headers=headers)
+        httpx.post(f"{first.url}/agents/durable/start", headers=headers)
+        workspace = data_dir / "workspaces" / "durable"
+        for name, trigger in (("slow-a", "alpha"), ("slow-b", "beta"), ("slow-c", "gamma")):
+            write_slow_skill(workspace, name, trigger)
+        (workspace / "inputs/sleep.txt").write_text("1.5")
+        accepted = httpx.post(
+            f"{first.url}/orchestrator/commands",
+            json={
+                "agent_id": "durable",
+                "type": "start_task",
+                "payload": {"text": "alpha then beta then gamma"},
+            },
+            headers=headers,
+        )
+        assert accepted.status_code == 202, accepted.text
+        run_id = accepted.json()["run_id"]
+        log = workspace / "outputs/executions.log"
+        _wait(lambda: log.exists() and (workspace / "outputs/slow-b.pid").exists(), "step 2 to start")
+        first.stop(signal.SIGKILL)
+    finally:
+        first.stop()
+
+    time.sleep(2.5)  # anything the dead server left behind would finish its step meanwhile
+    assert log.read_text() == "slow-a\n", "the interrupted step must not complete on its own"
+    second = ServerProcess(data_dir=data_dir, env=FAST_TAKEOVER).start()
+    try:
+
+        def finished() -> bool:
+            run = httpx.get(f"{second.url}/orchestrator/runs/{run_id}", headers=headers).json()
+            return run["status"] in ("completed", "failed", "cancelled")
+
+        _wait(finished, "the run to finish after the restart", timeout=60)
+        run = httpx.get(f"{second.url}/orchestrator/runs/{run_id}", headers=headers).json()
+    finally:
+        second.stop()
+    assert run["status"] == "completed", run
+    assert log.read_text() == "slow-a\nslow-b\nslow-c\n"
+    assert [(s["status"], s["attempts"]) for s in run["plan"]] == [("done", 1), ("done", 2), ("done", 1)]
