@@ -21,6 +21,8 @@ from talkative.errors import install_error_handlers
 from talkative.events import outbox
 from talkative.events.bus import LocalEventBus
 from talkative.events.router import router as events_router
+from talkative.llm_router.providers.base import close_providers
+from talkative.llm_router.router import router as llm_router_router
 from talkative.observability.middleware import ObservabilityMiddleware
 from talkative.observability.revision import detect_revision
 from talkative.observability.router import router as observability_router
@@ -34,6 +36,7 @@ from talkative.ui.router import router as ui_router
 from talkative.workflows.router import router as workflows_router
 
 log = logging.getLogger("talkative")
+SHUTDOWN_GRACE_S = 5.0
 
 
 @asynccontextmanager
@@ -64,10 +67,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        for task in background:
+        runtime.stopping.set()
+        runtime.worker.wake_all()
+        _, late = await asyncio.wait(background, timeout=SHUTDOWN_GRACE_S)
+        for task in late:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
         await runtime.worker.stop()
+        await close_providers(runtime.providers)
         await engine.dispose()
 
 
@@ -99,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         approvals_router,
         prompts_router,
         channels_router,
+        llm_router_router,
         ui_router,
     ):
         app.include_router(router)

@@ -12,6 +12,7 @@ MODEL_MODULES = (
     "talkative.approvals.models",
     "talkative.prompts.models",
     "talkative.channels.models",
+    "talkative.llm_router.models",
 )
 
 

@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     context_token_budget: int = Field(
         default=2000, ge=100, le=200_000, validation_alias="TALKATIVE_CONTEXT_TOKEN_BUDGET"
     )
+    llm_timeout_s: float = Field(default=30.0, gt=0, le=600, validation_alias="TALKATIVE_LLM_TIMEOUT_S")
     approval_keywords: list[str] = Field(
         default=["transfer", "wire", "refund", "delete", "transferir", "reembolso", "borrar"],
         validation_alias="TALKATIVE_APPROVAL_KEYWORDS",

@@ -32,7 +32,9 @@ def _openapi_document() -> dict[str, object]:
         return app.openapi()
 
 
-schema = schemathesis.openapi.from_dict(_openapi_document())
+# GET /events is an endless stream (keep-alives every half second here), which a request/response
+# fuzzer would read forever; its parameters and auth are covered by tests/events and tests/e2e.
+schema = schemathesis.openapi.from_dict(_openapi_document()).exclude(operation_id="streamEvents")
 ADMIN = mint_token(secret=TEST_SECRET, sub="fuzz", role=Role.ADMIN, tenant_id=None, ttl=timedelta(hours=2))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -134,9 +134,18 @@ def interpret(
 ) -> Interpretation:
     """Split `text` into ordered, de-duplicated tasks and suggest one chained node per task."""
     names = split_tasks(text, max_tasks=max_tasks, max_task_chars=max_task_chars)
+    return assemble(names, list(itertools.pairwise(range(len(names)))), text=text)
+
+
+def assemble(names: list[str], links: Sequence[tuple[int, int]], *, text: str) -> Interpretation:
+    """The interpretation of unique task `names` linked by index pairs (every interpreter's shape)."""
     ids = _unique_slugs(names)
+    pairs: list[tuple[str, str]] = []
+    for i, j in links:
+        pair = (ids[i], ids[j])
+        if pair[0] != pair[1] and pair not in pairs:
+            pairs.append(pair)
     tasks = [Task(id=task_id, name=name) for task_id, name in zip(ids, names, strict=True)]
-    pairs = list(itertools.pairwise(ids))
     return Interpretation(
         tasks=tasks,
         links=[TaskLink(source=a, target=b) for a, b in pairs],

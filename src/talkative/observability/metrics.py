@@ -26,6 +26,13 @@ ROUTER_TOKENS = Counter(
 ROUTER_COST = Counter(
     "talkative_router_cost_usd", "Cost through the LLM router", ["model"], registry=REGISTRY
 )
+ROUTER_LATENCY_MS = Histogram(
+    "talkative_router_request_duration_ms",
+    "Model call latency in milliseconds",
+    ["model", "status"],
+    buckets=(0.5, 1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000),
+    registry=REGISTRY,
+)
 HTTP_REQUESTS = Counter("talkative_http_requests", "HTTP requests", ["method", "endpoint"], registry=REGISTRY)
 HTTP_FAILURES = Counter(
     "talkative_http_requests_failed",

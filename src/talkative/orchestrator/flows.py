@@ -8,7 +8,9 @@ the run to finish or to stop at a human gate.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,14 +20,20 @@ from talkative.agents.models import Agent
 from talkative.db import utcnow
 from talkative.events import service as events
 from talkative.events.schemas import EventType, NewEvent
+from talkative.llm_router import service as llm
+from talkative.llm_router.models import UsageRow
+from talkative.llm_router.providers.base import Completion, ProviderError
 from talkative.orchestrator import context as run_context
 from talkative.orchestrator import planner
 from talkative.orchestrator import service as runs
+from talkative.orchestrator.models import Run
 from talkative.orchestrator.reducer import RunAction
 from talkative.orchestrator.replies import build_reply
 from talkative.orchestrator.runtime import Runtime
 from talkative.orchestrator.schemas import MessageReply
+from talkative.prompts.context import Context
 from talkative.skills import catalogue, install
+from talkative.skills.manifest import Skill
 from talkative.workflows import service as workflows
 from talkative.workflows.patch import build_patch, summarize_patch
 
@@ -57,6 +65,159 @@ def _event(agent: Agent, run_id: str, type_: EventType, message: str, payload: d
     )
 
 
+@dataclass
+class Opening:
+    """What the run's opening transaction learned, carried across the model call."""
+
+    agent_id: str
+    tenant_id: str
+    run_id: str
+    skills: list[Skill]
+    ctx: Context
+    trail: list[NewEvent]
+    command_id: str | None
+
+
+async def _open(
+    runtime: Runtime,
+    session: AsyncSession,
+    *,
+    tenant_scope: str | None,
+    agent_id: str,
+    text: str,
+    kind: str,
+    parent_run_id: str | None,
+    command: runs.CommandRecord | None,
+) -> tuple[Agent, Run, Opening]:
+    agent = await _running_agent(session, tenant_scope, agent_id)
+    run = await runs.open_run(
+        session,
+        tenant_id=agent.tenant_id,
+        agent_id=agent.id,
+        kind=kind,
+        text=text,
+        parent_run_id=parent_run_id,
+    )
+    command_id = None
+    if command is not None:
+        record = await runs.record_command(
+            session,
+            tenant_id=agent.tenant_id,
+            agent_id=agent.id,
+            run_id=run.id,
+            type_=command.type,
+            payload=command.payload,
+            actor=command.actor,
+        )
+        command_id = record.id
+    trail = [_event(agent, run.id, EventType.MESSAGE_RECEIVED, text[:200], {"message": text, "kind": kind})]
+    # The agent's workflow row is the per-agent lock: concurrent runs of one agent open in turn.
+    await workflows.lock(session, workflows.agent_workflow_id(agent.id))
+    skills = catalogue.list_skills(runtime.workspace(agent.workspace) / "skills")
+    ctx = await run_context.for_run(
+        session, agent=agent, message=text, skills=skills, budget=runtime.settings.context_token_budget
+    )
+    return agent, run, Opening(agent.id, agent.tenant_id, run.id, skills, ctx, trail, command_id)
+
+
+async def _refuse(session: AsyncSession, run: Run, opening: Opening, exc: llm.BudgetExceeded) -> None:
+    breach = exc.breach
+    opening.trail.append(
+        NewEvent(
+            type=EventType.BUDGET_EXCEEDED,
+            tenant_id=opening.tenant_id,
+            agent_id=opening.agent_id,
+            run_id=run.id,
+            message=exc.message,
+            payload={"cap": breach.cap, "limit": breach.limit, "spent": breach.spent},
+        )
+    )
+    await events.append(session, opening.trail)
+    await runs.transition(session, run, RunAction.FAIL, reason=exc.message)
+
+
+async def _plan(
+    runtime: Runtime,
+    session: AsyncSession,
+    agent: Agent,
+    run: Run,
+    opening: Opening,
+    completion: Completion,
+    ledger_rows: list[UsageRow],
+) -> bool:
+    """Interpretation, workflow patch and plan; returns whether the run has steps to execute."""
+    interpretation, ctx, trail = completion.interpretation, opening.ctx, opening.trail
+    context = {"tokens": ctx.tokens, "truncated": ctx.truncated, "sections": ctx.sections}
+    usage = [{"model": r.model, "status": r.status, "tokens": r.tokens, "cost": r.cost} for r in ledger_rows]
+    trail.append(
+        _event(
+            agent,
+            run.id,
+            EventType.INTERPRETATION_RESULT,
+            interpretation.summary,
+            {
+                **interpretation.model_dump(mode="json"),
+                "context": context,
+                "usage": usage,
+                "selected_skills": completion.selected_skills,
+            },
+        )
+    )
+    workflow = await workflows.lock(session, workflows.agent_workflow_id(agent.id))
+    patch = build_patch(
+        await workflows.current_graph(session, workflow), interpretation, base_version=workflow.version
+    )
+    summary = summarize_patch(patch)
+    trail.append(
+        _event(agent, run.id, EventType.WORKFLOW_PATCH_PROPOSED, summary, patch.model_dump(mode="json"))
+    )
+    workflow, _ = await workflows.apply(
+        session, workflow_id=workflow.id, tenant_id=None, patch=patch, note=summary, run_id=run.id
+    )
+    applied = {"workflowId": workflow.id, "version": workflow.version, "summary": summary}
+    trail.append(
+        _event(
+            agent,
+            run.id,
+            EventType.WORKFLOW_PATCH_APPLIED,
+            f"workflow v{workflow.version}: {summary}",
+            applied,
+        )
+    )
+    tasks = [t.name for t in interpretation.tasks]
+    heartbeat = (
+        install.read_heartbeat_commands(runtime.workspace(agent.workspace))
+        if any(planner.asks_for_heartbeat(t) for t in tasks)
+        else []
+    )
+    steps = planner.plan(
+        tasks,
+        [s.manifest for s in opening.skills],
+        heartbeat_commands=heartbeat,
+        sensitive_keywords=runtime.settings.approval_keywords,
+        chosen=completion.selected_skills,
+    )
+    if heartbeat:
+        trail.append(
+            _event(agent, run.id, EventType.HEARTBEAT_TICK, "heartbeat requested", {"commands": heartbeat})
+        )
+        agent.last_heartbeat_at = utcnow()
+    await runs.add_steps(session, run, [(s.kind, s.name, s.spec) for s in steps])
+    run.result = {
+        "summary": interpretation.summary,
+        "interpretation": interpretation.model_dump(mode="json"),
+        "workflowPatch": {**patch.model_dump(mode="json"), **applied},
+        "heartbeat": bool(heartbeat),
+    }
+    agent.last_message, agent.last_message_at = run.input[:2000], utcnow()
+    run.lease_owner, run.lease_until = None, None
+    await events.append(session, trail)
+    if not steps:
+        run.reply = f"{interpretation.summary} Workflow v{workflow.version}: {summary}."
+        await runs.transition(session, run, RunAction.COMPLETE)
+    return bool(steps)
+
+
 async def start_run(
     runtime: Runtime,
     *,
@@ -67,112 +228,88 @@ async def start_run(
     parent_run_id: str | None = None,
     command: runs.CommandRecord | None = None,
 ) -> Started:
-    """Opens a run for `text` on a running agent and plans it; returns once that is committed.
+    """Opens a run for `text` on a running agent, asks the model (through the router) and plans it.
 
-    `command`, when the run was asked for by one, is logged first in the same transaction.
+    With the local model everything is one transaction. With a remote model the opening commits
+    first (the run leased so no worker takes it), the call runs outside any transaction, and a
+    second transaction records the usage and the plan. A call over budget is not sent: the run
+    fails with BUDGET_EXCEEDED and the caller gets a 402. `command`, when a command asked for the
+    run, is logged first in the opening transaction.
     """
+    refused: llm.BudgetExceeded | None = None
     async with runtime.sessionmaker() as session, session.begin():
-        agent = await _running_agent(session, tenant_scope, agent_id)
-        run = await runs.open_run(
+        agent, run, opening = await _open(
+            runtime,
             session,
-            tenant_id=agent.tenant_id,
-            agent_id=agent.id,
-            kind=kind,
+            tenant_scope=tenant_scope,
+            agent_id=agent_id,
             text=text,
+            kind=kind,
             parent_run_id=parent_run_id,
+            command=command,
         )
-        command_id = None
-        if command is not None:
-            record = await runs.record_command(
+        try:
+            call = await llm.decide(
                 session,
+                providers=runtime.providers,
                 tenant_id=agent.tenant_id,
                 agent_id=agent.id,
                 run_id=run.id,
-                type_=command.type,
-                payload=command.payload,
-                actor=command.actor,
+                message=text,
+                prompt=opening.ctx.text,
+                skills=[(s.manifest.name, s.manifest.description) for s in opening.skills],
             )
-            command_id = record.id
-        trail = [
-            _event(agent, run.id, EventType.MESSAGE_RECEIVED, text[:200], {"message": text, "kind": kind})
-        ]
-
-        # The agent's workflow row is the per-agent lock: concurrent runs of one agent open in turn.
-        workflow = await workflows.lock(session, workflows.agent_workflow_id(agent.id))
-        skills = catalogue.list_skills(runtime.workspace(agent.workspace) / "skills")
-        ctx = await run_context.for_run(
-            session, agent=agent, message=text, skills=skills, budget=runtime.settings.context_token_budget
-        )
-        interpretation = runtime.interpreter.interpret(text)
-        trail.append(
-            _event(
-                agent,
-                run.id,
-                EventType.INTERPRETATION_RESULT,
-                interpretation.summary,
-                {
-                    **interpretation.model_dump(mode="json"),
-                    "context": {"tokens": ctx.tokens, "truncated": ctx.truncated, "sections": ctx.sections},
-                },
+        except llm.BudgetExceeded as exc:
+            await _refuse(session, run, opening, exc)
+            refused = exc
+        else:
+            if call.is_local:
+                has_steps = await _plan_with(runtime, session, agent, run, opening, call, None, None, 0.0)
+            else:
+                run.lease_owner = "llm-router"
+                run.lease_until = utcnow() + timedelta(seconds=runtime.settings.llm_timeout_s * 4 + 30)
+    if refused is not None:
+        raise refused
+    if not call.is_local:
+        completion, error, latency = await llm.complete(runtime.providers, call)
+        async with runtime.sessionmaker() as session, session.begin():
+            run = await runs.get(session, opening.run_id, for_update=True)
+            agent = await agents.get_agent(session=session, tenant_id=None, agent_id=opening.agent_id)
+            has_steps = await _plan_with(
+                runtime, session, agent, run, opening, call, completion, error, latency
             )
-        )
-
-        patch = build_patch(
-            await workflows.current_graph(session, workflow), interpretation, base_version=workflow.version
-        )
-        summary = summarize_patch(patch)
-        trail.append(
-            _event(agent, run.id, EventType.WORKFLOW_PATCH_PROPOSED, summary, patch.model_dump(mode="json"))
-        )
-        workflow, _ = await workflows.apply(
-            session, workflow_id=workflow.id, tenant_id=None, patch=patch, note=summary, run_id=run.id
-        )
-        applied = {"workflowId": workflow.id, "version": workflow.version, "summary": summary}
-        trail.append(
-            _event(
-                agent,
-                run.id,
-                EventType.WORKFLOW_PATCH_APPLIED,
-                f"workflow v{workflow.version}: {summary}",
-                applied,
-            )
-        )
-
-        tasks = [t.name for t in interpretation.tasks]
-        heartbeat = (
-            install.read_heartbeat_commands(runtime.workspace(agent.workspace))
-            if any(planner.asks_for_heartbeat(t) for t in tasks)
-            else []
-        )
-        steps = planner.plan(
-            tasks,
-            [s.manifest for s in skills],
-            heartbeat_commands=heartbeat,
-            sensitive_keywords=runtime.settings.approval_keywords,
-        )
-        if heartbeat:
-            trail.append(
-                _event(
-                    agent, run.id, EventType.HEARTBEAT_TICK, "heartbeat requested", {"commands": heartbeat}
-                )
-            )
-            agent.last_heartbeat_at = utcnow()
-        await runs.add_steps(session, run, [(s.kind, s.name, s.spec) for s in steps])
-        run.result = {
-            "summary": interpretation.summary,
-            "interpretation": interpretation.model_dump(mode="json"),
-            "workflowPatch": {**patch.model_dump(mode="json"), **applied},
-            "heartbeat": bool(heartbeat),
-        }
-        agent.last_message, agent.last_message_at = text[:2000], utcnow()
-        await events.append(session, trail)
-        if not steps:
-            run.reply = f"{interpretation.summary} Workflow v{workflow.version}: {summary}."
-            await runs.transition(session, run, RunAction.COMPLETE)
-        run_id = run.id
-    if steps:
+    if has_steps:
         runtime.worker.wake()
-    return Started(run_id=run_id, settled=not steps, command_id=command_id)
+    return Started(run_id=opening.run_id, settled=not has_steps, command_id=opening.command_id)
+
+
+async def _plan_with(
+    runtime: Runtime,
+    session: AsyncSession,
+    agent: Agent,
+    run: Run,
+    opening: Opening,
+    call: llm.Call,
+    completion: Completion | None,
+    error: ProviderError | None,
+    latency_ms: float,
+) -> bool:
+    """Records the call in the ledger (falling back to the local interpreter if it failed) and plans."""
+    if completion is None:
+        started = time.perf_counter()
+        completion = await runtime.providers[llm.LOCAL].complete(call.request)
+        latency_ms = latency_ms if error is not None else (time.perf_counter() - started) * 1000
+    rows = await llm.record(
+        session,
+        call=call,
+        tenant_id=agent.tenant_id,
+        agent_id=agent.id,
+        run_id=run.id,
+        completion=completion,
+        error=error,
+        latency_ms=latency_ms,
+    )
+    return await _plan(runtime, session, agent, run, opening, completion, rows)
 
 
 async def wait_settled(runtime: Runtime, run_id: str, wait_s: float) -> str:

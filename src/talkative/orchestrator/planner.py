@@ -55,7 +55,9 @@ def plan(
     *,
     heartbeat_commands: Sequence[str],
     sensitive_keywords: Sequence[str],
+    chosen: Sequence[str] = (),
 ) -> list[PlannedStep]:
+    """The plan for `tasks`: matched skills (and those a model `chosen` by name), gated as needed."""
     by_name = {s.name: s for s in skills}
     matches = match_skills(list(tasks), list(skills))
     steps: list[PlannedStep] = []
@@ -114,4 +116,16 @@ def plan(
             )
         else:
             steps.extend(work)
+    for name in chosen:  # skills a model picked that no trigger matched
+        picked = by_name.get(name)
+        if picked is None or picked.command in planned_commands:
+            continue
+        planned_commands.add(picked.command)
+        tool = PlannedStep(
+            "tool", f"Run {name}", {"skill": name, "command": picked.command, "reason": "chosen by the model"}
+        )
+        if picked.requires_approval:
+            gate(f"skill {name} requires approval", f"run {name}", [tool])
+        else:
+            steps.append(tool)
     return steps

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from talkative.conversation.interpreter import Interpreter, LocalInterpreter
 from talkative.events.bus import EventBus
+from talkative.llm_router.providers.base import Provider, build_providers
 from talkative.orchestrator.watch import RunWatch
 from talkative.settings import Settings
 from talkative.tools.schemas import ToolLimits
@@ -26,7 +29,20 @@ class Runtime:
     bus: EventBus
     interpreter: Interpreter
     tool_limits: ToolLimits
+    providers: dict[str, Provider] = field(default_factory=dict)
     watch: RunWatch = field(default_factory=RunWatch)
+    # Set at shutdown: background loops finish their current database call and return, rather
+    # than being cancelled in the middle of one.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def pause(self, seconds: float) -> bool:
+        """Sleeps up to `seconds`; returns False once the server is stopping."""
+        try:
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+        except TimeoutError:
+            return True
+        return False
+
     worker: Worker = field(init=False)
 
     def workspace(self, relative: str) -> Path:
@@ -45,6 +61,7 @@ def build_runtime(
     from talkative.orchestrator.worker import Worker  # the worker drives runs through this runtime
 
     runtime = Runtime(settings, sessionmaker, bus, LocalInterpreter(), limits)
+    runtime.providers = build_providers(os.environ, timeout_s=settings.llm_timeout_s)
     runtime.worker = Worker(runtime)
     return runtime
 

@@ -54,8 +54,7 @@ async def run_due_heartbeats(runtime: Runtime) -> list[str]:
 
 
 async def heartbeat_loop(runtime: Runtime) -> None:
-    while True:
-        await asyncio.sleep(runtime.settings.heartbeat_poll_s)
+    while await runtime.pause(runtime.settings.heartbeat_poll_s):
         try:
             await run_due_heartbeats(runtime)
         except Exception:
@@ -81,8 +80,7 @@ async def prune_events(runtime: Runtime) -> int:
 
 
 async def retention_loop(runtime: Runtime) -> None:
-    while True:
-        await asyncio.sleep(runtime.settings.events_prune_interval_s)
+    while await runtime.pause(runtime.settings.events_prune_interval_s):
         try:
             removed = await prune_events(runtime)
             if removed:

@@ -43,7 +43,7 @@ class Worker:
         self._wakeup.set()
 
     async def run_forever(self) -> None:
-        while True:
+        while not self.runtime.stopping.is_set():
             try:
                 await self.fill()
             except Exception:
@@ -51,6 +51,10 @@ class Worker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self.runtime.settings.worker_poll_s)
             self._wakeup.clear()
+
+    def wake_all(self) -> None:
+        """Used at shutdown so the loop notices `stopping` at once."""
+        self._wakeup.set()
 
     async def fill(self) -> None:
         free = self.runtime.settings.worker_concurrency - len(self._active)

@@ -1,0 +1,202 @@
+"""The usage ledger and its daily rollup, written together in the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from talkative.db import utcnow
+from talkative.llm_router.budgets import Spend
+from talkative.llm_router.models import UsageDaily, UsageRow
+
+BUDGET_LOCK_KEY = 7_411_337  # one advisory lock serialises budget checks on PostgreSQL
+
+
+async def lock_budgets(session: AsyncSession) -> None:
+    """Budget check + reservation must not interleave; SQLite's BEGIN IMMEDIATE already ensures it."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BUDGET_LOCK_KEY})
+
+
+async def _rollup(
+    session: AsyncSession,
+    row: UsageRow,
+    *,
+    requests: int,
+    errors: int,
+    cost: float,
+    prompt: int,
+    completion: int,
+) -> None:
+    values: dict[str, Any] = {
+        "day": row.created_at.astimezone(UTC).date(),
+        "tenant_id": row.tenant_id,
+        "agent_id": row.agent_id or "",
+        "model": row.model,
+        "requests": requests,
+        "errors": errors,
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "tokens": prompt + completion,
+        "cost": cost,
+    }
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(UsageDaily).values(**values)
+    added = {
+        k: getattr(UsageDaily, k) + statement.excluded[k]
+        for k in ("requests", "errors", "prompt_tokens", "completion_tokens", "tokens", "cost")
+    }
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=["day", "tenant_id", "agent_id", "model"], set_=added)
+    )
+
+
+async def reserve(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    agent_id: str | None,
+    run_id: str | None,
+    model: str,
+    worst_case: float,
+) -> UsageRow:
+    """A call in flight, counted at its worst-case cost until it finishes."""
+    row = UsageRow(
+        tenant_id=tenant_id,
+        agent_id=agent_id,
+        run_id=run_id,
+        model=model,
+        prompt_tokens=0,
+        completion_tokens=0,
+        tokens=0,
+        cost=worst_case,
+        latency_ms=0.0,
+        status="reserved",
+        created_at=utcnow(),
+    )
+    session.add(row)
+    await session.flush()
+    await _rollup(session, row, requests=0, errors=0, cost=worst_case, prompt=0, completion=0)
+    return row
+
+
+async def settle(
+    session: AsyncSession,
+    row: UsageRow,
+    *,
+    status: str,
+    prompt_tokens: int,
+    completion_tokens: int,
+    cost: float,
+    latency_ms: float,
+    error: str | None = None,
+) -> UsageRow:
+    """Turns a reservation into the call's real outcome (the rollup moves by the difference)."""
+    reserved = row.cost if row.status == "reserved" else 0.0
+    row.status, row.prompt_tokens, row.completion_tokens = status, prompt_tokens, completion_tokens
+    row.tokens, row.cost, row.latency_ms, row.error = (
+        prompt_tokens + completion_tokens,
+        cost,
+        latency_ms,
+        error,
+    )
+    await session.flush()
+    await _rollup(
+        session,
+        row,
+        requests=1,
+        errors=int(status != "ok"),
+        cost=cost - reserved,
+        prompt=prompt_tokens,
+        completion=completion_tokens,
+    )
+    return row
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    agent_id: str | None,
+    run_id: str | None,
+    model: str,
+    status: str,
+    prompt_tokens: int,
+    completion_tokens: int,
+    cost: float,
+    latency_ms: float,
+    error: str | None = None,
+) -> UsageRow:
+    row = UsageRow(
+        tenant_id=tenant_id,
+        agent_id=agent_id,
+        run_id=run_id,
+        model=model,
+        status="reserved",
+        cost=0.0,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    return await settle(
+        session,
+        row,
+        status=status,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        cost=cost,
+        latency_ms=latency_ms,
+        error=error,
+    )
+
+
+async def spend(
+    session: AsyncSession, *, tenant_id: str, agent_id: str | None, today: date | None = None
+) -> Spend:
+    today = today or datetime.now(UTC).date()
+    month = today.replace(day=1)
+    total = func.coalesce(func.sum(UsageDaily.cost), 0.0)
+
+    async def sum_where(*conditions: Any) -> float:
+        return float(await session.scalar(select(total).where(*conditions)) or 0.0)
+
+    return Spend(
+        global_day=await sum_where(UsageDaily.day == today),
+        tenant_day=await sum_where(UsageDaily.day == today, UsageDaily.tenant_id == tenant_id),
+        tenant_month=await sum_where(UsageDaily.day >= month, UsageDaily.tenant_id == tenant_id),
+        # Agent ids are unique across tenants, so an agent's spend needs no tenant filter.
+        agent_day=await sum_where(UsageDaily.day == today, UsageDaily.agent_id == (agent_id or "")),
+        agent_month=await sum_where(UsageDaily.day >= month, UsageDaily.agent_id == (agent_id or "")),
+    )
+
+
+async def usage(
+    session: AsyncSession,
+    *,
+    tenant_id: str | None,
+    agent_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+) -> list[UsageRow]:
+    query = select(UsageRow).order_by(UsageRow.id.desc()).limit(limit)
+    if tenant_id is not None:
+        query = query.where(UsageRow.tenant_id == tenant_id)
+    if agent_id is not None:
+        query = query.where(UsageRow.agent_id == agent_id)
+    if since is not None:
+        query = query.where(UsageRow.created_at >= since)
+    if until is not None:
+        query = query.where(UsageRow.created_at < until)
+    return list(reversed((await session.scalars(query)).all()))
+
+
+async def daily(session: AsyncSession, *, tenant_id: str | None, days: int = 90) -> list[UsageDaily]:
+    query = select(UsageDaily).order_by(UsageDaily.day.desc()).limit(days * 200)
+    if tenant_id is not None:
+        query = query.where(UsageDaily.tenant_id == tenant_id)
+    return list((await session.scalars(query)).all())

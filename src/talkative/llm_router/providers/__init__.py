@@ -1,0 +1,1 @@
+"""Model providers as plugins: `base` is the interface; every other module here is one provider."""

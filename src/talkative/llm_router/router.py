@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query
+
+from talkative.auth.dependencies import Reader, RouterAdmin
+from talkative.db import Session
+from talkative.errors import ERROR_RESPONSES
+from talkative.llm_router import config, ledger
+from talkative.llm_router.budgets import Budgets
+from talkative.llm_router.metrics import router_metrics
+from talkative.llm_router.rules import Rules
+from talkative.llm_router.schemas import BudgetsRead, RouterMetrics, RulesRead, UsagePage, UsageRead
+from talkative.orchestrator.runtime import Runtime, get_runtime
+
+router = APIRouter(
+    prefix="/router", tags=["llm-router"], responses={**ERROR_RESPONSES, 402: ERROR_RESPONSES[409]}
+)
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+Doc = Annotated[dict[str, Any], Body()]
+
+
+def _rules_read(rules: Rules, runtime: Runtime) -> RulesRead:
+    doc = rules.model_dump(mode="json")
+    providers = {name: provider.configured() for name, provider in runtime.providers.items()}
+    return RulesRead(
+        default_model=doc["default_model"], routes=doc["routes"], prices=doc["prices"], providers=providers
+    )
+
+
+@router.get("/admin/rules", operation_id="getRouterRules")
+async def get_rules(session: Session, _: Reader, runtime: RuntimeDep) -> RulesRead:
+    return _rules_read(await config.rules(session, known_providers=set(runtime.providers)), runtime)
+
+
+@router.put("/admin/rules", operation_id="putRouterRules")
+async def put_rules(body: Doc, session: Session, principal: RouterAdmin, runtime: RuntimeDep) -> RulesRead:
+    """Validates everything (422 naming the field); the rules in force change only if all is valid."""
+    saved = await config.save_rules(session, body, known_providers=set(runtime.providers), by=principal.sub)
+    return _rules_read(saved, runtime)
+
+
+async def _budgets_read(session: Session, budgets: Budgets, tenant_scope: str | None) -> BudgetsRead:
+    doc = budgets.model_dump(mode="json")
+    tenants = {t: caps for t, caps in doc["tenants"].items() if tenant_scope in (None, t)}
+    agents = {
+        a: caps
+        for a, caps in doc["agents"].items()
+        if tenant_scope is None or caps.get("tenant_id") == tenant_scope
+    }
+    spend: dict[str, Any] = {"tenants": {}, "agents": {}}
+    for tenant in sorted(set(tenants) | ({tenant_scope} if tenant_scope else set())):
+        s = await ledger.spend(session, tenant_id=tenant, agent_id=None)
+        spend["global_day"] = s.global_day
+        spend["tenants"][tenant] = {"day": s.tenant_day, "month": s.tenant_month}
+    for agent, caps in agents.items():
+        s = await ledger.spend(session, tenant_id=caps.get("tenant_id") or "", agent_id=agent)
+        spend["agents"][agent] = {"day": s.agent_day, "month": s.agent_month}
+    if "global_day" not in spend:
+        spend["global_day"] = (await ledger.spend(session, tenant_id="", agent_id=None)).global_day
+    if tenant_scope is not None:
+        spend.pop("global_day")  # the platform-wide total is not a tenant's business
+    return BudgetsRead(
+        global_daily_cost_cap_usd=doc["global_daily_cost_cap_usd"],
+        tenants=tenants,
+        agents=agents,
+        spend=spend,
+    )
+
+
+@router.get("/admin/budgets", operation_id="getRouterBudgets")
+async def get_budgets(session: Session, principal: Reader) -> BudgetsRead:
+    """The caps, with current spend next to each."""
+    return await _budgets_read(session, await config.budgets(session), principal.tenant_filter)
+
+
+@router.put("/admin/budgets", operation_id="putRouterBudgets")
+async def put_budgets(body: Doc, session: Session, principal: RouterAdmin) -> BudgetsRead:
+    saved = await config.save_budgets(session, body, by=principal.sub)
+    return await _budgets_read(session, saved, principal.tenant_filter)
+
+
+@router.get("/admin/usage", operation_id="getRouterUsage")
+async def usage(
+    session: Session,
+    principal: Reader,
+    tenant_id: Annotated[str | None, Query(max_length=64)] = None,
+    agent_id: Annotated[str | None, Query(max_length=64)] = None,
+    from_: Annotated[datetime | None, Query(alias="from")] = None,
+    to: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> UsagePage:
+    rows = await ledger.usage(
+        session,
+        tenant_id=principal.scope_for(tenant_id),
+        agent_id=agent_id,
+        since=_utc(from_),
+        until=_utc(to),
+        limit=limit,
+    )
+    return UsagePage(usage=[UsageRead.model_validate(r, from_attributes=True) for r in rows])
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A time without a zone is read as UTC."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+@router.get("/metrics", operation_id="getRouterMetrics")
+async def metrics(session: Session, principal: Reader) -> RouterMetrics:
+    """Requests, tokens, cost and error rate: in total, per model, per day, per tenant and per agent."""
+    return await router_metrics(session, tenant_id=principal.tenant_filter)

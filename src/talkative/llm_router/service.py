@@ -1,0 +1,172 @@
+"""Every model call goes through here: pick the model, hold the budget, call, record what it cost."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from talkative.errors import TalkativeError
+from talkative.llm_router import config, ledger
+from talkative.llm_router.budgets import Breach, first_breach
+from talkative.llm_router.models import UsageRow
+from talkative.llm_router.providers.base import Completion, CompletionRequest, Provider, ProviderError
+from talkative.llm_router.rules import Rules, Selection, estimate_cost, max_cost, select_route
+from talkative.observability.metrics import ROUTER_COST, ROUTER_LATENCY_MS, ROUTER_TOKENS
+from talkative.prompts.context import estimate_tokens
+
+LOCAL = "local"
+
+
+class BudgetExceeded(TalkativeError):
+    status, code = 402, "BUDGET_EXCEEDED"
+
+    def __init__(self, breach: Breach, worst_case: float) -> None:
+        super().__init__(breach.describe(worst_case))
+        self.breach = breach
+
+
+@dataclass
+class Call:
+    """A model call decided inside the run's opening transaction."""
+
+    selection: Selection
+    provider: str
+    model: str  # the part after the provider
+    request: CompletionRequest
+    rules: Rules
+    reservation: UsageRow | None = None
+
+    @property
+    def is_local(self) -> bool:
+        return self.provider == LOCAL
+
+
+def split_model(name: str) -> tuple[str, str]:
+    provider, _, model = name.partition("/")
+    return (LOCAL, "") if provider == LOCAL else (provider, model)
+
+
+async def decide(
+    session: AsyncSession,
+    *,
+    providers: dict[str, Provider],
+    tenant_id: str,
+    agent_id: str | None,
+    run_id: str | None,
+    message: str,
+    prompt: str,
+    skills: list[tuple[str, str]],
+) -> Call:
+    """Chooses the model by the rules and holds its worst-case cost against every cap (402 if over)."""
+    rules = await config.rules(session, known_providers=set(providers))
+    selection = select_route(rules, message)
+    provider, model = split_model(selection.model)
+    request = CompletionRequest(
+        model=model, prompt=prompt, message=message, skills=skills, max_tokens=selection.max_tokens
+    )
+    worst = max_cost(rules.prices, selection.model, estimate_tokens(prompt), selection.max_tokens)
+    await ledger.lock_budgets(session)
+    budgets = await config.budgets(session)
+    spend = await ledger.spend(session, tenant_id=tenant_id, agent_id=agent_id)
+    breach = first_breach(budgets, tenant_id=tenant_id, agent_id=agent_id, spend=spend, cost=worst)
+    if breach is not None:
+        raise BudgetExceeded(breach, worst)
+    call = Call(selection, provider, model, request, rules)
+    if not call.is_local:
+        call.reservation = await ledger.reserve(
+            session,
+            tenant_id=tenant_id,
+            agent_id=agent_id,
+            run_id=run_id,
+            model=selection.model,
+            worst_case=worst,
+        )
+    return call
+
+
+async def complete(
+    providers: dict[str, Provider], call: Call
+) -> tuple[Completion | None, ProviderError | None, float]:
+    """Calls the chosen provider outside any transaction; never raises for provider failures."""
+    started = time.perf_counter()
+    provider = providers.get(call.provider)
+    try:
+        if provider is None or not provider.configured():
+            raise ProviderError("not_configured", f"provider '{call.provider}' is not configured; used local")
+        result = await provider.complete(call.request)
+    except ProviderError as exc:
+        return None, exc, (time.perf_counter() - started) * 1000
+    return result, None, (time.perf_counter() - started) * 1000
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    call: Call,
+    tenant_id: str,
+    agent_id: str | None,
+    run_id: str | None,
+    completion: Completion,
+    error: ProviderError | None,
+    latency_ms: float,
+) -> list[UsageRow]:
+    """The ledger rows of a finished call: the provider's (ok or error), and the local fallback's."""
+    rows: list[UsageRow] = []
+    name = call.selection.model
+    if not call.is_local:
+        assert call.reservation is not None
+        reservation = await session.merge(call.reservation)
+        if error is None:
+            cost = estimate_cost(
+                call.rules.prices, name, completion.prompt_tokens, completion.completion_tokens
+            )
+            rows.append(
+                await ledger.settle(
+                    session,
+                    reservation,
+                    status="ok",
+                    prompt_tokens=completion.prompt_tokens,
+                    completion_tokens=completion.completion_tokens,
+                    cost=cost,
+                    latency_ms=latency_ms,
+                )
+            )
+            _observe(name, "ok", completion, cost, latency_ms)
+            return rows
+        rows.append(
+            await ledger.settle(
+                session,
+                reservation,
+                status="error",
+                prompt_tokens=0,
+                completion_tokens=0,
+                cost=0.0,
+                latency_ms=latency_ms,
+                error=f"{error.kind}: {error}",
+            )
+        )
+        ROUTER_LATENCY_MS.labels(name, "error").observe(latency_ms)
+    rows.append(
+        await ledger.record(
+            session,
+            tenant_id=tenant_id,
+            agent_id=agent_id,
+            run_id=run_id,
+            model=LOCAL,
+            status="ok",
+            prompt_tokens=completion.prompt_tokens,
+            completion_tokens=completion.completion_tokens,
+            cost=0.0,
+            latency_ms=latency_ms if call.is_local else 0.0,
+        )
+    )
+    _observe(LOCAL, "ok", completion, 0.0, latency_ms)
+    return rows
+
+
+def _observe(model: str, status: str, completion: Completion, cost: float, latency_ms: float) -> None:
+    ROUTER_TOKENS.labels(model).inc(completion.prompt_tokens + completion.completion_tokens)
+    ROUTER_COST.labels(model).inc(cost)
+    ROUTER_LATENCY_MS.labels(model, status).observe(latency_ms)
