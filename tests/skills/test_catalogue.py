@@ -132,3 +132,16 @@ def test_new_skill_folder_works_without_code_changes(
     assert run.envelope["ok"] is True
     assert run.envelope["data"] == {"words": 4}
     assert read_report(workspace, "word-count")["data"] == {"words": 4}
+
+
+def test_listing_notices_an_edited_skill_md(tmp_path: Path) -> None:
+    """Parsed skills are cached, but an edit to SKILL.md is seen by the next listing."""
+    from talkative.skills.catalogue import get_template, list_skills
+    from talkative.skills.install import install_skill
+
+    install_skill(workspace=tmp_path, skill=get_template("mail-triage"))
+    first = list_skills(tmp_path / "skills")
+    assert list_skills(tmp_path / "skills")[0] is first[0]  # served from the cache
+    skill_md = tmp_path / "skills/mail-triage/SKILL.md"
+    skill_md.write_text(skill_md.read_text().replace("triggers: [", "triggers: [sortbox, ", 1))
+    assert "sortbox" in list_skills(tmp_path / "skills")[0].manifest.triggers

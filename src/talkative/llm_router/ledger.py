@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import case, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -157,21 +157,29 @@ async def record(
 async def spend(
     session: AsyncSession, *, tenant_id: str, agent_id: str | None, today: date | None = None
 ) -> Spend:
+    """Spend in every capped window, in one query over this month's rollup rows."""
     today = today or datetime.now(UTC).date()
     month = today.replace(day=1)
-    total = func.coalesce(func.sum(UsageDaily.cost), 0.0)
+    agent = agent_id or ""
 
-    async def sum_where(*conditions: Any) -> float:
-        return float(await session.scalar(select(total).where(*conditions)) or 0.0)
+    def total(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, UsageDaily.cost), else_=0.0)), 0.0)
 
-    return Spend(
-        global_day=await sum_where(UsageDaily.day == today),
-        tenant_day=await sum_where(UsageDaily.day == today, UsageDaily.tenant_id == tenant_id),
-        tenant_month=await sum_where(UsageDaily.day >= month, UsageDaily.tenant_id == tenant_id),
-        # Agent ids are unique across tenants, so an agent's spend needs no tenant filter.
-        agent_day=await sum_where(UsageDaily.day == today, UsageDaily.agent_id == (agent_id or "")),
-        agent_month=await sum_where(UsageDaily.day >= month, UsageDaily.agent_id == (agent_id or "")),
-    )
+    same_tenant, same_agent = UsageDaily.tenant_id == tenant_id, UsageDaily.agent_id == agent
+    day = UsageDaily.day == today
+    row = (
+        await session.execute(
+            select(
+                total(day),
+                total(day & same_tenant),
+                total(same_tenant),
+                # Agent ids are unique across tenants, so an agent's spend needs no tenant filter.
+                total(day & same_agent),
+                total(same_agent),
+            ).where(UsageDaily.day >= month)
+        )
+    ).one()
+    return Spend(*(float(value) for value in row))
 
 
 async def usage(

@@ -44,10 +44,28 @@ def scan_skills(root: Path) -> SkillScan:
         if folder.name.startswith((".", "_")) or not (folder / SKILL_FILE).is_file():
             continue
         try:
-            scan.skills.append(load_skill(folder))
+            scan.skills.append(_load_cached(folder))
         except InvalidSkill as exc:
             scan.invalid.append(exc)
     return scan
+
+
+# Parsed skills by their SKILL.md identity: every message lists its agent's skills, and parsing the
+# YAML each time costs milliseconds; an edited SKILL.md has a new mtime or size and is parsed again.
+_PARSED: dict[tuple[str, int, int, int], Skill] = {}
+_PARSED_MAX = 4096
+
+
+def _load_cached(folder: Path) -> Skill:
+    stat = (folder / SKILL_FILE).stat()
+    key = (str(folder), stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    skill = _PARSED.get(key)
+    if skill is None:
+        skill = load_skill(folder)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[key] = skill
+    return skill
 
 
 def list_skills(root: Path) -> list[Skill]:
