@@ -317,3 +317,29 @@ async def test_prometheus_counters_move(client: httpx.AsyncClient, auth: Auth, s
     assert _action_types(failed) == [("tool.failed", "mail-triage", False)]
     after_fail = await snapshot()
     assert [b - a for a, b in zip(after_ok, after_fail, strict=True)] == [1, 1, 1]
+
+
+async def test_delete_agent(client: httpx.AsyncClient, auth: Auth, settings: Settings) -> None:
+    await _running(client, auth, "doomed", "mail-triage")
+    workspace = settings.workspaces_dir / "doomed"
+    assert (await client.delete("/agents/doomed", headers=auth())).status_code == 409  # still running
+    await client.post("/agents/doomed/stop", headers=auth())
+    assert (await client.delete("/agents/doomed", headers=auth("viewer"))).status_code == 403
+    assert (await client.delete("/agents/doomed", headers=auth(tenant="tenant-b"))).status_code == 404
+    assert workspace.is_dir()
+    assert (await client.delete("/agents/doomed", headers=auth())).status_code == 204
+    assert (await client.get("/agents/doomed", headers=auth())).status_code == 404
+    assert not workspace.exists()
+    again = await client.post("/agents", json={"id": "doomed", "name": "Reborn"}, headers=auth())
+    assert again.status_code == 201
+    workflow = (await client.get("/agents/doomed/workflow", headers=auth())).json()
+    assert workflow["version"] == 0 and workflow["nodes"] == []
+
+
+async def test_delete_refuses_an_agent_with_an_unfinished_run(client: httpx.AsyncClient, auth: Auth) -> None:
+    await _running(client, auth, "busy")
+    waiting = await client.post("/agents/busy/message", json={"message": "wire the money"}, headers=auth())
+    assert waiting.json()["run_status"] == "waiting_approval"
+    await client.post("/agents/busy/stop", headers=auth())
+    refused = await client.delete("/agents/busy", headers=auth())
+    assert refused.status_code == 409 and refused.json()["code"] == "AGENT_BUSY"

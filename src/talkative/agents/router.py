@@ -61,6 +61,12 @@ async def get_agent(agent: ValidAgent) -> AgentRead:
     return service.to_read(agent)
 
 
+@router.delete("/{agent_id}", status_code=204, operation_id="deleteAgent")
+async def delete_agent(agent: ValidAgent, session: Session, _: Operator, runtime: RuntimeDep) -> None:
+    """Removes a stopped agent with no unfinished run (its events and runs stay as history)."""
+    await service.delete_agent(session=session, agent=agent, workspaces_dir=runtime.settings.workspaces_dir)
+
+
 @router.post("/{agent_id}/start", operation_id="startAgent")
 async def start_agent(agent: ValidAgent, session: Session, _: Operator) -> AgentRead:
     return service.to_read(await service.set_running(session=session, agent=agent, running=True))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
+import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,11 +21,14 @@ from talkative.db import utcnow
 from talkative.errors import Conflict, InvalidInput
 from talkative.events import service as events
 from talkative.events.schemas import EventType, NewEvent
+from talkative.orchestrator.models import Run
 from talkative.prompts import service as prompts
+from talkative.prompts.models import Prompt
 from talkative.skills import catalogue
 from talkative.skills.install import InstallResult, install_skill
 from talkative.skills.manifest import Skill
 from talkative.workflows import service as workflows
+from talkative.workflows.models import Workflow
 
 MAX_SLUG_BASE = 48
 
@@ -169,3 +174,34 @@ async def get_agent(*, session: AsyncSession, tenant_id: str | None, agent_id: s
     if agent is None or (tenant_id is not None and agent.tenant_id != tenant_id):
         raise AgentNotFound(agent_id)
     return agent
+
+
+async def delete_agent(*, session: AsyncSession, agent: Agent, workspaces_dir: Path) -> None:
+    """Removes a stopped agent with no unfinished run: its row, workflow, prompts and workspace.
+
+    Its events, runs and usage stay as history.
+    """
+    if agent.status == "running":
+        raise Conflict(f"agent '{agent.id}' is running; stop it first", code="AGENT_RUNNING")
+    unfinished = await session.scalar(
+        select(Run.id)
+        .where(Run.agent_id == agent.id, Run.status.not_in(("completed", "failed", "cancelled")))
+        .limit(1)
+    )
+    if unfinished is not None:
+        raise Conflict(
+            f"agent '{agent.id}' has an unfinished run ({unfinished}); cancel it first", code="AGENT_BUSY"
+        )
+    await session.execute(delete(Workflow).where(Workflow.agent_id == agent.id))
+    await session.execute(delete(Prompt).where(Prompt.agent_id == agent.id))
+    await events.append(session, [_event(agent, EventType.AGENT_DELETED, f"agent {agent.name} deleted", {})])
+    await session.delete(agent)
+    await session.flush()  # constraints checked before the files go
+    await asyncio.to_thread(_remove_workspace, workspaces_dir, agent.workspace)
+
+
+def _remove_workspace(workspaces_dir: Path, relative: str) -> None:
+    root = workspaces_dir.resolve()
+    workspace = (workspaces_dir.parent / relative).resolve()
+    if workspace.is_relative_to(root) and workspace != root:
+        shutil.rmtree(workspace, ignore_errors=True)
