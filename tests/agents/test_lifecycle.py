@@ -337,7 +337,7 @@ async def test_delete_agent(client: httpx.AsyncClient, auth: Auth, settings: Set
 
 
 async def test_delete_refuses_an_agent_with_an_unfinished_run(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _running(client, auth, "busy")
+    await _running(client, auth, "busy", None)
     waiting = await client.post("/agents/busy/message", json={"message": "wire the money"}, headers=auth())
     assert waiting.json()["run_status"] == "waiting_approval"
     await client.post("/agents/busy/stop", headers=auth())
