@@ -120,5 +120,36 @@ def token(
     sys.stdout.write(jwt + "\n")
 
 
+@app.command()
+def smoke(
+    url: Annotated[str, typer.Option(help="Base URL of the server to check")],
+    token: Annotated[
+        str | None,
+        typer.Option(help="Bearer token (operator or admin); default: minted from the local secret"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds allowed per check")] = 20.0,
+) -> None:
+    """The runbook's post-deploy smoke checks; exit code 0 only if every check passes."""
+    import asyncio
+
+    from talkative.ops.smoke import render_json, render_table, run_smoke
+
+    if token is None:
+        try:
+            auth = resolve_auth(get_settings())
+        except ConfigError as exc:
+            raise _fail(f"{exc} (or pass --token)") from None
+        if auth.disabled:
+            token = "auth-disabled"  # any bearer value passes when authentication is off
+        else:
+            token = mint_token(
+                secret=auth.secret, sub="smoke", role=Role.ADMIN, tenant_id=None, ttl=timedelta(minutes=10)
+            )
+    result = asyncio.run(run_smoke(url, token, timeout_s=timeout))
+    typer.echo(render_json(result) if as_json else render_table(result))
+    raise typer.Exit(code=0 if result.ok else 1)
+
+
 if __name__ == "__main__":
     app()

@@ -7,10 +7,24 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 FALLBACK_PAGE = Path(__file__).resolve().parent / "fallback.html"
+ASSETS_DIR = STATIC_DIR / "assets"
 CLIENT_ROUTES = ("/", "/workflow", "/router-admin")
+
+
+class _BuiltAssets(StaticFiles):
+    """The bundle's hashed files; a plain 404 (not a 500) while no build exists yet.
+
+    The folder is looked up on every request rather than checked once at startup, so a
+    `npm run build` made while the server runs is served without a restart.
+    """
+
+    async def check_config(self) -> None:
+        return None
+
 
 # Documented in the OpenAPI document: GET /workflow is the Workflow Editor page while
 # POST /workflow is the API, so the page must be a declared operation too.
@@ -35,3 +49,6 @@ for path, operation_id in zip(
     router.add_api_route(
         path, index, methods=["GET"], response_class=HTMLResponse, operation_id=operation_id, responses=HTML
     )
+
+# Built JS/CSS (Vite's `assets/` folder); not an API operation, so not in the OpenAPI document.
+router.mount("/assets", _BuiltAssets(directory=ASSETS_DIR, check_dir=False), name="assets")

@@ -1,0 +1,1 @@
+"""Operations: the release runbook's checks as commands (smoke), and data care."""
