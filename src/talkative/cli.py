@@ -141,7 +141,7 @@ def smoke(
         except ConfigError as exc:
             raise _fail(f"{exc} (or pass --token)") from None
         if auth.disabled:
-            token = "auth-disabled"  # any bearer value passes when authentication is off
+            token = "auth-disabled"  # noqa: S105  # any bearer value passes when authentication is off
         else:
             token = mint_token(
                 secret=auth.secret, sub="smoke", role=Role.ADMIN, tenant_id=None, ttl=timedelta(minutes=10)
