@@ -66,3 +66,128 @@ def test_downgrade_to_nothing_and_back(sqlite_url: str) -> None:
 def test_models_match_migrations_on_postgresql(pg_database: str) -> None:
     migrations.upgrade(pg_database)
     assert _diff(pg_database) == []
+
+
+# Rows written with each revision's own schema (raw SQL, as the previous release would have).
+FILL = {
+    "0001_agents": [
+        "INSERT INTO agents (id, tenant_id, name, status, heartbeat_minutes, workspace, created_at, updated_at) "
+        "VALUES ('old-agent', 't1', 'Old', 'running', 30, 'workspaces/old-agent', '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+    ],
+    "0002_agent_loop": [
+        "INSERT INTO events (tenant_id, agent_id, run_id, type, message, payload, created_at) "
+        "VALUES ('t1', 'old-agent', 'run_1', 'MESSAGE_RECEIVED', 'hi', '{}', '2026-01-01 00:00:00')",
+        "INSERT INTO runs (id, tenant_id, agent_id, kind, input, status, subagent_state, created_at, updated_at) "
+        "VALUES ('run_1', 't1', 'old-agent', 'message', 'hi', 'completed', 'idle', '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+        "INSERT INTO workflows (id, tenant_id, agent_id, name, version, created_at, updated_at) "
+        "VALUES ('agent-wf-old-agent', 't1', 'old-agent', 'Old workflow', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+        "INSERT INTO workflow_versions (workflow_id, version, graph, created_at) "
+        "VALUES ('agent-wf-old-agent', 1, '{\"nodes\": [], \"edges\": []}', '2026-01-01 00:00:00')",
+    ],
+    "0003_orchestrator": [
+        "INSERT INTO approvals (id, tenant_id, agent_id, run_id, reason, status, requested_at) "
+        "VALUES ('apr_1', 't1', 'old-agent', 'run_1', 'wire', 'pending', '2026-01-01 00:00:00')",
+        "INSERT INTO prompts (id, tenant_id, agent_id, version, template, is_active, created_at) "
+        "VALUES ('prm_1', 't1', 'old-agent', 1, 'Be brief.', TRUE, '2026-01-01 00:00:00')",
+    ],
+    "0004_llm_router": [
+        "INSERT INTO usage_ledger (tenant_id, agent_id, run_id, model, prompt_tokens, completion_tokens, tokens, cost, "
+        "latency_ms, status, created_at) VALUES ('t1', 'old-agent', 'run_1', 'local', 1, 2, 3, 0, 1.5, 'ok', "
+        "'2026-01-01 00:00:00')",
+    ],
+}
+REVISIONS = list(FILL)
+
+
+def _execute(url: str, statements: list[str]) -> None:
+    async def run() -> None:
+        engine = create_engine(url)
+        try:
+            async with engine.begin() as conn:
+                for statement in statements:
+                    await conn.exec_driver_sql(statement)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def _count(url: str, table: str) -> int:
+    async def run() -> int:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as conn:
+                return int((await conn.exec_driver_sql(f"SELECT count(*) FROM {table}")).scalar_one())  # noqa: S608
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _round_trip(url: str) -> None:
+    """Each release's data survives upgrading to head and rolling back to every older revision."""
+    for revision in REVISIONS:
+        migrations.upgrade(url, revision)
+        _execute(url, FILL[revision])
+    migrations.upgrade(url, "head")
+    expected = {
+        "agents": 1,
+        "events": 1,
+        "runs": 1,
+        "workflow_versions": 1,
+        "approvals": 1,
+        "prompts": 1,
+        "usage_ledger": 1,
+    }
+    assert {table: _count(url, table) for table in expected} == expected
+    tables_of = {
+        "0001_agents": ["agents"],
+        "0002_agent_loop": ["events", "runs", "workflows", "workflow_versions"],
+        "0003_orchestrator": ["approvals", "prompts"],
+    }
+    for back_to in reversed(REVISIONS[:-1]):
+        migrations.downgrade(url, back_to)
+        assert migrations.current_revision_sync(url) == back_to
+        kept = [t for rev in REVISIONS[: REVISIONS.index(back_to) + 1] for t in tables_of.get(rev, [])]
+        assert all(_count(url, table) >= 1 for table in kept), (back_to, kept)
+    # Forward again: what the oldest schema held is still there (later tables come back empty).
+    migrations.upgrade(url, "head")
+    assert _count(url, "agents") == 1 and _count(url, "runs") == 0
+
+
+def test_upgrade_and_rollback_keep_rows_on_sqlite(sqlite_url: str) -> None:
+    _round_trip(sqlite_url)
+
+
+def test_upgrade_and_rollback_keep_rows_on_postgresql() -> None:
+    import secrets
+
+    import asyncpg
+
+    from tests.conftest import PG_ADMIN_DSN, _pg_url
+
+    name = f"talkative_migrate_{secrets.token_hex(4)}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(PG_ADMIN_DSN)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        _round_trip(_pg_url(name))
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_every_migration_has_a_downgrade() -> None:
+    import ast
+
+    for path in sorted((Path(migrations.__file__).parent / "versions").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        downgrade = next(f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name == "downgrade")
+        assert not (len(downgrade.body) == 1 and isinstance(downgrade.body[0], ast.Pass)), (
+            f"{path.name} has no downgrade"
+        )
