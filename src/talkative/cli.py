@@ -1,10 +1,15 @@
-"""The `talkative` command: serve, migrate, token."""
+"""The `talkative` command: serve, migrate, token, smoke, backup, restore, import-legacy."""
 
 from __future__ import annotations
 
+import atexit
 import re
+import signal
 import sys
+from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -49,6 +54,17 @@ def login_link(settings: Settings, auth: AuthConfig) -> str:
     return f"{settings.base_url}/#token={token}"
 
 
+def _remove_pid_file_then_die(
+    pid_path: Path, remove: Callable[[Path], None]
+) -> Callable[[int, FrameType | None], None]:
+    def handler(signum: int, _: FrameType | None) -> None:
+        remove(pid_path)
+        signal.signal(signum, signal.SIG_DFL)
+        signal.raise_signal(signum)
+
+    return handler
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (TALKATIVE_HOST)")] = None,
@@ -58,6 +74,7 @@ def serve(
     import uvicorn
 
     from talkative.main import create_app
+    from talkative.ops.backup import remove_pid_file, write_pid_file
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = get_settings().model_copy(update=overrides)
@@ -73,15 +90,24 @@ def serve(
             f"  Sign in as admin: {login_link(settings, auth)}\n",
             flush=True,
         )
-    uvicorn.run(
-        application,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-        timeout_graceful_shutdown=10,
-    )
+    # `talkative restore` reads this to refuse overwriting a running server's data.
+    pid_path = write_pid_file(settings.data_dir)
+    atexit.register(remove_pid_file, pid_path)
+    # uvicorn re-raises SIGTERM after its graceful shutdown; with the default action the process
+    # would die before `finally` or atexit run, so remove the pid file first, then die of it.
+    signal.signal(signal.SIGTERM, _remove_pid_file_then_die(pid_path, remove_pid_file))
+    try:
+        uvicorn.run(
+            application,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=False,
+            timeout_graceful_shutdown=10,
+        )
+    finally:
+        remove_pid_file(pid_path)
 
 
 @app.command()
@@ -149,6 +175,69 @@ def smoke(
     result = asyncio.run(run_smoke(url, token, timeout_s=timeout))
     typer.echo(render_json(result) if as_json else render_table(result))
     raise typer.Exit(code=0 if result.ok else 1)
+
+
+@app.command()
+def backup(
+    path: Annotated[Path, typer.Argument(help="Archive to write (.tar.gz)")],
+    include_secret: Annotated[
+        bool, typer.Option("--include-secret", help="Also store DATA_DIR/jwt-secret in the archive")
+    ] = False,
+) -> None:
+    """Snapshot the database and the workspaces into one archive, while the server runs."""
+    from talkative.ops.backup import BackupError, create_backup
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        summary = create_backup(settings, path, include_secret=include_secret)
+    except BackupError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(summary.render())
+
+
+@app.command()
+def restore(
+    path: Annotated[Path, typer.Argument(help="Archive written by `talkative backup`")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Restore even though a server is running on this data dir")
+    ] = False,
+) -> None:
+    """Restore an archive into the configured data dir and database, then upgrade its schema."""
+    from talkative.ops.backup import BackupError, restore_backup
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        summary = restore_backup(settings, path, force=force)
+    except BackupError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(summary.render())
+
+
+@app.command("import-legacy")
+def import_legacy(
+    source: Annotated[Path, typer.Argument(help="The POC's backend/data folder")],
+    workspaces: Annotated[
+        Path | None, typer.Option(help="The POC's workspace folder (holds <agentId>/); copied in")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would be imported; write nothing")
+    ] = False,
+) -> None:
+    """Import the reference Node.js POC's data, idempotently; prints counts per kind."""
+    import asyncio
+
+    from talkative.ops.legacy import NotADirectory, render_table
+    from talkative.ops.legacy import import_legacy as run_import
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        report = asyncio.run(run_import(settings, source, workspaces=workspaces, dry_run=dry_run))
+    except NotADirectory as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(render_table(report))
 
 
 if __name__ == "__main__":
