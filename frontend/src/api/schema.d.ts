@@ -773,7 +773,7 @@ export interface components {
              * Heartbeatminutes
              * @default 30
              */
-            heartbeatMinutes: number;
+            heartbeatMinutes?: number;
             /**
              * Template
              * @description Skill template attached at creation (see GET /skills)
@@ -983,37 +983,37 @@ export interface components {
              * Requests
              * @default 0
              */
-            requests: number;
+            requests?: number;
             /**
              * Errors
              * @default 0
              */
-            errors: number;
+            errors?: number;
             /**
              * Prompt Tokens
              * @default 0
              */
-            prompt_tokens: number;
+            prompt_tokens?: number;
             /**
              * Completion Tokens
              * @default 0
              */
-            completion_tokens: number;
+            completion_tokens?: number;
             /**
              * Tokens
              * @default 0
              */
-            tokens: number;
+            tokens?: number;
             /**
              * Cost
              * @default 0
              */
-            cost: number;
+            cost?: number;
             /**
              * Error Rate
              * @default 0
              */
-            error_rate: number;
+            error_rate?: number;
             /**
              * Day
              * Format: date
@@ -1102,7 +1102,7 @@ export interface components {
              * Message
              * @default
              */
-            message: string;
+            message?: string;
             /** Payload */
             payload?: {
                 [key: string]: unknown;
@@ -1114,37 +1114,37 @@ export interface components {
              * Requests
              * @default 0
              */
-            requests: number;
+            requests?: number;
             /**
              * Errors
              * @default 0
              */
-            errors: number;
+            errors?: number;
             /**
              * Prompt Tokens
              * @default 0
              */
-            prompt_tokens: number;
+            prompt_tokens?: number;
             /**
              * Completion Tokens
              * @default 0
              */
-            completion_tokens: number;
+            completion_tokens?: number;
             /**
              * Tokens
              * @default 0
              */
-            tokens: number;
+            tokens?: number;
             /**
              * Cost
              * @default 0
              */
-            cost: number;
+            cost?: number;
             /**
              * Error Rate
              * @default 0
              */
-            error_rate: number;
+            error_rate?: number;
             /** Key */
             key: string;
         };
@@ -1220,7 +1220,7 @@ export interface components {
              * Summary
              * @default
              */
-            summary: string;
+            summary?: string;
         };
         /** MessageIn */
         MessageIn: {
@@ -1256,37 +1256,37 @@ export interface components {
              * Requests
              * @default 0
              */
-            requests: number;
+            requests?: number;
             /**
              * Errors
              * @default 0
              */
-            errors: number;
+            errors?: number;
             /**
              * Prompt Tokens
              * @default 0
              */
-            prompt_tokens: number;
+            prompt_tokens?: number;
             /**
              * Completion Tokens
              * @default 0
              */
-            completion_tokens: number;
+            completion_tokens?: number;
             /**
              * Tokens
              * @default 0
              */
-            tokens: number;
+            tokens?: number;
             /**
              * Cost
              * @default 0
              */
-            cost: number;
+            cost?: number;
             /**
              * Error Rate
              * @default 0
              */
-            error_rate: number;
+            error_rate?: number;
             /** Model */
             model: string;
         };
@@ -1300,7 +1300,7 @@ export interface components {
              * Description
              * @default
              */
-            description: string;
+            description?: string;
             /** Inputs */
             inputs?: string[];
             /** Outputs */
@@ -1310,7 +1310,7 @@ export interface components {
              * @default pending
              * @enum {string}
              */
-            status: "pending" | "active" | "done";
+            status?: "pending" | "active" | "done";
             position?: components["schemas"]["Position"] | null;
             /** Assignedperson */
             assignedPerson?: string | null;
@@ -1332,7 +1332,7 @@ export interface components {
              * Notes
              * @default
              */
-            notes: string;
+            notes?: string;
         };
         /** NodePatch */
         NodePatch: {
@@ -1398,7 +1398,7 @@ export interface components {
              * Activate
              * @default false
              */
-            activate: boolean;
+            activate?: boolean;
         };
         /** PromptPage */
         PromptPage: {
@@ -1618,13 +1618,13 @@ export interface components {
              * Description
              * @default
              */
-            description: string;
+            description?: string;
             /**
              * Status
              * @default pending
              * @constant
              */
-            status: "pending";
+            status?: "pending";
         };
         /**
          * Suggestions
@@ -1664,7 +1664,7 @@ export interface components {
              * Text
              * @default
              */
-            text: string;
+            text?: string;
         };
         /** Totals */
         Totals: {
@@ -1672,37 +1672,37 @@ export interface components {
              * Requests
              * @default 0
              */
-            requests: number;
+            requests?: number;
             /**
              * Errors
              * @default 0
              */
-            errors: number;
+            errors?: number;
             /**
              * Prompt Tokens
              * @default 0
              */
-            prompt_tokens: number;
+            prompt_tokens?: number;
             /**
              * Completion Tokens
              * @default 0
              */
-            completion_tokens: number;
+            completion_tokens?: number;
             /**
              * Tokens
              * @default 0
              */
-            tokens: number;
+            tokens?: number;
             /**
              * Cost
              * @default 0
              */
-            cost: number;
+            cost?: number;
             /**
              * Error Rate
              * @default 0
              */
-            error_rate: number;
+            error_rate?: number;
         };
         /** UsagePage */
         UsagePage: {

@@ -1,0 +1,36 @@
+import type { operations, paths } from "./schema";
+
+export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+/**
+ * Operation id → method and path, for the operations the UI calls. Operation ids are the
+ * backend's stable contract (see /openapi.json); the types of each call come from
+ * `operations[id]` in the generated schema.d.ts.
+ */
+export const endpoints = {
+  getCurrentPrincipal: ["GET", "/auth/me"],
+  listAgents: ["GET", "/agents"],
+  createAgent: ["POST", "/agents"],
+  getAgent: ["GET", "/agents/{agent_id}"],
+  startAgent: ["POST", "/agents/{agent_id}/start"],
+  stopAgent: ["POST", "/agents/{agent_id}/stop"],
+  getAgentEvents: ["GET", "/agents/{agent_id}/events"],
+  getAgentSkills: ["GET", "/agents/{agent_id}/skills"],
+  attachSkill: ["POST", "/agents/{agent_id}/skills/attach"],
+  sendMessage: ["POST", "/agents/{agent_id}/message"],
+  getAgentWorkflow: ["GET", "/agents/{agent_id}/workflow"],
+  listSkills: ["GET", "/skills"],
+  listApprovals: ["GET", "/approvals"],
+  decideApproval: ["POST", "/approvals/{approval_id}/decision"],
+  listRuns: ["GET", "/orchestrator/runs"],
+  getRun: ["GET", "/orchestrator/runs/{run_id}"],
+  controlRun: ["POST", "/orchestrator/runs/{run_id}/{action}"],
+  getRouterMetrics: ["GET", "/router/metrics"],
+  getRouterUsage: ["GET", "/router/admin/usage"],
+  getRouterRules: ["GET", "/router/admin/rules"],
+  putRouterRules: ["PUT", "/router/admin/rules"],
+  getRouterBudgets: ["GET", "/router/admin/budgets"],
+  putRouterBudgets: ["PUT", "/router/admin/budgets"],
+} as const satisfies { [K in keyof operations]?: readonly [Method, keyof paths] };
+
+export type OperationId = keyof typeof endpoints;

@@ -1,0 +1,42 @@
+import { createBrowserRouter, Link, useRouteError } from "react-router-dom";
+import { errorMessage } from "../api/client";
+import { StatusScreen } from "../components/ui/StatusScreen";
+import { MissionControlPage } from "../features/mission-control/MissionControlPage";
+import { RouterAdminPage } from "../features/router-admin/RouterAdminPage";
+import { WorkflowEditorPage } from "../features/workflow-editor/WorkflowEditorPage";
+import { Layout } from "./Layout";
+
+function RouteError() {
+  const error = useRouteError();
+  return (
+    <StatusScreen title="This page failed to load" detail={errorMessage(error)}>
+      <button type="button" onClick={() => window.location.reload()}>
+        Reload
+      </button>
+    </StatusScreen>
+  );
+}
+
+function NotFound() {
+  return (
+    <div className="page-narrow panel">
+      <h1>Page not found</h1>
+      <p>
+        <Link to="/">Go to Mission Control</Link>
+      </p>
+    </div>
+  );
+}
+
+export const router = createBrowserRouter([
+  {
+    element: <Layout />,
+    errorElement: <RouteError />,
+    children: [
+      { path: "/", element: <MissionControlPage /> },
+      { path: "/workflow", element: <WorkflowEditorPage /> },
+      { path: "/router-admin", element: <RouterAdminPage /> },
+      { path: "*", element: <NotFound /> },
+    ],
+  },
+]);

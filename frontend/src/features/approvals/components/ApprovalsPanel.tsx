@@ -1,0 +1,28 @@
+import { Panel } from "../../../components/ui/Panel";
+import { QueryState } from "../../../components/ui/QueryState";
+import { useCan } from "../../auth/session";
+import { usePendingApprovals } from "../queries";
+import { ApprovalItem } from "./ApprovalItem";
+
+export function ApprovalsPanel() {
+  const approvals = usePendingApprovals();
+  const canDecide = useCan("decide_approvals");
+  return (
+    <Panel title={`Pending approvals${approvals.data?.length ? ` (${approvals.data.length})` : ""}`} id="approvals" className="area-approvals">
+      <QueryState
+        isPending={approvals.isPending}
+        error={approvals.error}
+        onRetry={() => void approvals.refetch()}
+        isEmpty={approvals.data?.length === 0}
+        empty="Nothing is waiting for a decision."
+        loading="Loading approvals…"
+      >
+        <ul className="plain">
+          {approvals.data?.map((a) => (
+            <ApprovalItem key={a.id} approval={a} canDecide={canDecide} />
+          ))}
+        </ul>
+      </QueryState>
+    </Panel>
+  );
+}

@@ -1,0 +1,82 @@
+import { useEffect, useRef, useState, type FormEvent } from "react";
+import { Panel } from "../../../components/ui/Panel";
+import { errorMessage } from "../../../api/client";
+import { useCan } from "../../auth/session";
+import { useSendMessage, type MessageReply } from "../queries";
+import { ReplyView } from "./ReplyView";
+
+interface Turn {
+  id: number;
+  message: string;
+  reply?: MessageReply;
+  error?: string;
+}
+
+export function ChatPanel({ agentId }: { agentId: string | null }) {
+  return (
+    <Panel title={agentId ? `Chat with ${agentId}` : "Chat"} id="chat" className="area-chat">
+      {agentId ? <Conversation key={agentId} agentId={agentId} /> : <p className="muted">Select an agent to talk to it.</p>}
+    </Panel>
+  );
+}
+
+function Conversation({ agentId }: { agentId: string }) {
+  const canOperate = useCan("operate");
+  const send = useSendMessage(agentId);
+  const [turns, setTurns] = useState<Turn[]>([]);
+  const [text, setText] = useState("");
+  const nextId = useRef(0);
+  const bottom = useRef<HTMLDivElement>(null);
+
+  useEffect(() => bottom.current?.scrollIntoView?.({ block: "nearest" }), [turns]);
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const message = text.trim();
+    if (!message) return;
+    const id = nextId.current++;
+    setTurns((t) => [...t, { id, message }]);
+    setText("");
+    send.mutate(message, {
+      onSuccess: (reply) => setTurns((t) => t.map((x) => (x.id === id ? { ...x, reply } : x))),
+      onError: (err) => setTurns((t) => t.map((x) => (x.id === id ? { ...x, error: errorMessage(err) } : x))),
+    });
+  };
+
+  return (
+    <div className="chat">
+      <div className="transcript" aria-live="polite">
+        {turns.length === 0 && <p className="muted">No messages yet in this session.</p>}
+        {turns.map((turn) => (
+          <div key={turn.id} className="turn">
+            <p className="bubble mine">{turn.message}</p>
+            {turn.reply && <ReplyView reply={turn.reply} />}
+            {turn.error && (
+              <p className="error" role="alert">
+                {turn.error}
+              </p>
+            )}
+            {!turn.reply && !turn.error && <p className="muted">Waiting for the reply…</p>}
+          </div>
+        ))}
+        <div ref={bottom} />
+      </div>
+      {canOperate ? (
+        <form className="row" onSubmit={submit}>
+          <input
+            aria-label="Message"
+            placeholder="Tell the agent what to do, e.g. “triage inbox now”"
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            maxLength={4000}
+          />
+          <button type="submit" disabled={send.isPending || !text.trim()}>
+            {send.isPending ? "Sending…" : "Send"}
+          </button>
+        </form>
+      ) : (
+        <p className="muted small">Your role can read conversations but not send messages.</p>
+      )}
+    </div>
+  );
+}
