@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +30,14 @@ from talkative.ops.legacy_read import (
 )
 from talkative.orchestrator.models import Run, RunCommand
 from talkative.orchestrator.reducer import TERMINAL, RunStatus, SubagentState
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+_R = TypeVar("_R", bound=_HasId)
 
 _SUBAGENT_FOR = {
     RunStatus.PENDING: SubagentState.IDLE,
@@ -230,82 +239,91 @@ async def import_orchestrator_events(job: Job, session: AsyncSession) -> None:
     await _insert_events(session, "orchestrator_events", rows, job)
 
 
+async def _import_by_id(
+    job: Job,
+    session: AsyncSession,
+    kind: str,
+    records: Sequence[tuple[Any, _R]],
+    id_column: Any,
+    build: Callable[[_R], Any],
+) -> None:
+    """Adds each record whose legacy id is not stored yet; the id is the idempotency key."""
+    counts = job.report.kind(kind)
+    ids = await existing(session, id_column, (r.id for _, r in records))
+    for _, rec in records:
+        if rec.id in ids:
+            counts.skipped += 1
+            continue
+        session.add(build(rec))
+        ids.add(rec.id)
+        counts.imported += 1
+    await session.flush()
+
+
 async def import_approvals(job: Job, session: AsyncSession) -> None:
     path = job.source / "approvals" / "requests.json"
     records = read_document(path, "requests", LegacyApproval, "approvals", job.report)
     if records is None:
         return
-    counts = job.report.kind("approvals")
-    ids = await existing(session, Approval.id, (r.id for _, r in records))
-    for _, rec in records:
-        if rec.id in ids:
-            counts.skipped += 1
-            continue
-        session.add(
-            Approval(
-                id=rec.id,
-                tenant_id=rec.tenant,
-                agent_id=rec.agent_id,
-                run_id=rec.run_id,
-                step_idx=None,
-                reason=rec.reason,
-                status=rec.status,
-                requested_at=rec.requested_at,
-                decided_at=rec.decided_at,
-                decided_by=rec.decided_by,
-                note=rec.note,
-            )
-        )
-        ids.add(rec.id)
-        counts.imported += 1
-    await session.flush()
+    await _import_by_id(
+        job,
+        session,
+        "approvals",
+        records,
+        Approval.id,
+        lambda rec: Approval(
+            id=rec.id,
+            tenant_id=rec.tenant,
+            agent_id=rec.agent_id,
+            run_id=rec.run_id,
+            step_idx=None,
+            reason=rec.reason,
+            status=rec.status,
+            requested_at=rec.requested_at,
+            decided_at=rec.decided_at,
+            decided_by=rec.decided_by,
+            note=rec.note,
+        ),
+    )
 
 
 async def import_client_messages(job: Job, session: AsyncSession) -> None:
     path = job.source / "channels" / "client-messages.jsonl"
     records = read_jsonl(path, LegacyClientMessage, "client_messages", job.report)
-    counts = job.report.kind("client_messages")
-    ids = await existing(session, ClientMessage.id, (r.id for _, r in records))
-    for _, rec in records:
-        if rec.id in ids:
-            counts.skipped += 1
-            continue
-        session.add(
-            ClientMessage(
-                id=rec.id,
-                tenant_id=rec.tenant,
-                agent_id=rec.agent_id,
-                client_id=rec.client_id,
-                text=rec.text,
-                run_id=rec.run_id,
-                created_at=rec.created_at,
-            )
-        )
-        ids.add(rec.id)
-        counts.imported += 1
-    await session.flush()
+    await _import_by_id(
+        job,
+        session,
+        "client_messages",
+        records,
+        ClientMessage.id,
+        lambda rec: ClientMessage(
+            id=rec.id,
+            tenant_id=rec.tenant,
+            agent_id=rec.agent_id,
+            client_id=rec.client_id,
+            text=rec.text,
+            run_id=rec.run_id,
+            created_at=rec.created_at,
+        ),
+    )
 
 
 async def import_internal_actions(job: Job, session: AsyncSession) -> None:
     path = job.source / "channels" / "internal-actions.jsonl"
     records = read_jsonl(path, LegacyInternalAction, "internal_actions", job.report)
-    counts = job.report.kind("internal_actions")
-    ids = await existing(session, InternalAction.id, (r.id for _, r in records))
-    for _, rec in records:
-        if rec.id in ids:
-            counts.skipped += 1
-            continue
-        session.add(
-            InternalAction(
-                id=rec.id,
-                tenant_id=rec.tenant,
-                agent_id=rec.agent_id,
-                operator_id=rec.operator_id,
-                action=rec.action,
-                payload=rec.payload or {},
-                created_at=rec.created_at,
-            )
-        )
-        ids.add(rec.id)
-        counts.imported += 1
-    await session.flush()
+    await _import_by_id(
+        job,
+        session,
+        "internal_actions",
+        records,
+        InternalAction.id,
+        lambda rec: InternalAction(
+            id=rec.id,
+            tenant_id=rec.tenant,
+            agent_id=rec.agent_id,
+            operator_id=rec.operator_id,
+            action=rec.action,
+            payload=rec.payload or {},
+            created_at=rec.created_at,
+        ),
+    )
