@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends
-from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy import DateTime, MetaData, Select, event, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -25,6 +25,7 @@ NAMING_CONVENTION = {
 }
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+_T = TypeVar("_T")
 
 
 class Base(DeclarativeBase):
@@ -122,3 +123,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 # The request's unit of work; `scope="function"` commits before the response is sent.
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def newest_last(session: AsyncSession, query: Select[_T]) -> list[_T]:
+    """Runs a query ordered newest first (with its limit) and returns the rows oldest first.
+
+    Every list endpoint returns "the newest N, newest last"; ordering descending lets the index
+    serve the limit, the reversal gives the API's order.
+    """
+    return list(reversed((await session.scalars(query)).all()))

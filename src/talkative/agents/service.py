@@ -17,7 +17,7 @@ from talkative.agents.exceptions import AgentExists, AgentNotFound
 from talkative.agents.models import Agent
 from talkative.agents.schemas import AgentCreate, AgentRead
 from talkative.agents.workspace import create_workspace
-from talkative.db import utcnow
+from talkative.db import newest_last, utcnow
 from talkative.errors import Conflict, InvalidInput
 from talkative.events import service as events
 from talkative.events.schemas import EventType, NewEvent
@@ -164,8 +164,7 @@ async def list_agents(*, session: AsyncSession, tenant_id: str | None, limit: in
     query = select(Agent).order_by(Agent.created_at.desc(), Agent.id.desc()).limit(limit)
     if tenant_id is not None:
         query = query.where(Agent.tenant_id == tenant_id)
-    rows = (await session.scalars(query)).all()
-    return list(reversed(rows))
+    return await newest_last(session, query)
 
 
 async def get_agent(*, session: AsyncSession, tenant_id: str | None, agent_id: str) -> Agent:

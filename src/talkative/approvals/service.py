@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.approvals.models import Approval
-from talkative.db import utcnow
+from talkative.db import newest_last, utcnow
 from talkative.errors import Conflict, NotFound
 from talkative.events import service as events
 from talkative.events.schemas import EventType, NewEvent
@@ -109,7 +109,7 @@ async def list_approvals(
         query = query.where(Approval.agent_id == agent_id)
     if status is not None:
         query = query.where(Approval.status == status)
-    return list(reversed((await session.scalars(query)).all()))
+    return await newest_last(session, query)
 
 
 async def pending_for_run(session: AsyncSession, run_id: str) -> list[Approval]:

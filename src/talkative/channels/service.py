@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.channels.models import ClientMessage, InternalAction
-from talkative.db import utcnow
+from talkative.db import newest_last, utcnow
 from talkative.orchestrator.models import Run
 
 
@@ -84,4 +84,4 @@ async def list_actions(
         query = query.where(InternalAction.tenant_id == tenant_id)
     if agent_id is not None:
         query = query.where(InternalAction.agent_id == agent_id)
-    return list(reversed((await session.scalars(query)).all()))
+    return await newest_last(session, query)

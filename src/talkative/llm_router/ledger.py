@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from talkative.db import utcnow
+from talkative.db import newest_last, utcnow
 from talkative.llm_router.budgets import Spend
 from talkative.llm_router.models import UsageDaily, UsageRow
 
@@ -200,7 +200,7 @@ async def usage(
         query = query.where(UsageRow.created_at >= since)
     if until is not None:
         query = query.where(UsageRow.created_at < until)
-    return list(reversed((await session.scalars(query)).all()))
+    return await newest_last(session, query)
 
 
 async def daily(session: AsyncSession, *, tenant_id: str | None, days: int = 90) -> list[UsageDaily]:

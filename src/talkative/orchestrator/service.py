@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from talkative.db import utcnow
+from talkative.db import newest_last, utcnow
 from talkative.errors import NotFound
 from talkative.events import service as events
 from talkative.events.schemas import NewEvent
@@ -134,7 +134,7 @@ async def list_runs(
         query = query.where(Run.agent_id == agent_id)
     if status is not None:
         query = query.where(Run.status == status)
-    return list(reversed((await session.scalars(query)).all()))
+    return await newest_last(session, query)
 
 
 async def add_steps(

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.agents.models import Agent
-from talkative.db import utcnow
+from talkative.db import newest_last, utcnow
 from talkative.errors import NotFound
 from talkative.events import service as events
 from talkative.events.schemas import EventType, NewEvent
@@ -28,7 +28,7 @@ async def versions(
         query = query.where(Prompt.tenant_id == tenant_id)
     if agent_id is not None:
         query = query.where(Prompt.agent_id == agent_id)
-    return list(reversed((await session.scalars(query)).all()))
+    return await newest_last(session, query)
 
 
 async def active(session: AsyncSession, *, tenant_id: str, agent_id: str) -> Prompt | None:

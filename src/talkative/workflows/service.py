@@ -7,7 +7,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from talkative.db import utcnow
+from talkative.db import newest_last, utcnow
 from talkative.errors import Conflict
 from talkative.workflows.exceptions import NodeNotFound, WorkflowNotFound
 from talkative.workflows.graph import Edge, Node, NodeUpdate, WorkflowGraph, validate_graph
@@ -187,7 +187,7 @@ async def list_workflows(session: AsyncSession, *, tenant_id: str | None, limit:
     query = select(Workflow).order_by(Workflow.created_at.desc(), Workflow.id.desc()).limit(limit)
     if tenant_id is not None:
         query = query.where(Workflow.tenant_id == tenant_id)
-    return list(reversed((await session.scalars(query)).all()))
+    return await newest_last(session, query)
 
 
 async def versions(session: AsyncSession, *, workflow_id: str, limit: int) -> list[WorkflowVersion]:
@@ -197,7 +197,7 @@ async def versions(session: AsyncSession, *, workflow_id: str, limit: int) -> li
         .order_by(WorkflowVersion.version.desc())
         .limit(limit)
     )
-    return list(reversed((await session.scalars(query)).all()))
+    return await newest_last(session, query)
 
 
 def version_read(row: WorkflowVersion) -> VersionRead:
