@@ -6,7 +6,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck pytest migrate clean
+.PHONY: run test install lint typecheck pytest migrate clean frontend frontend-test system-packages
+
+# The web UI: npm packages from the lockfile, built into the Python package's static folder.
+UI_STAMP := frontend/node_modules/.installed
+UI_BUILD := src/talkative/static/index.html
+UI_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts \
+	frontend/tsconfig.json frontend/package.json
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (set PYTHON=...)")'
@@ -17,7 +23,23 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: install
+$(UI_STAMP): frontend/package-lock.json
+	@command -v npm >/dev/null || { echo "npm (Node.js 20) is required to build the web UI" >&2; exit 1; }
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(UI_BUILD): $(UI_STAMP) $(UI_SOURCES)
+	cd frontend && npm run --silent build
+
+frontend: $(UI_BUILD)
+
+frontend-test: $(UI_STAMP)
+	cd frontend && npm test --silent
+
+system-packages:
+	@bash scripts/ensure-system-packages.sh
+
+run: install frontend
 	$(BIN)/talkative serve
 
 migrate: install
@@ -31,11 +53,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+pytest: install frontend system-packages
 	@bash scripts/ensure-postgres.sh
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+test: lint typecheck frontend-test pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis frontend/node_modules src/talkative/static

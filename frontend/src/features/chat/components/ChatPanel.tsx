@@ -28,7 +28,11 @@ function Conversation({ agentId }: { agentId: string }) {
   const nextId = useRef(0);
   const bottom = useRef<HTMLDivElement>(null);
 
-  useEffect(() => bottom.current?.scrollIntoView?.({ block: "nearest" }), [turns]);
+  // A block body: newer browsers return a Promise from scrollIntoView, and an effect may only
+  // return a cleanup function.
+  useEffect(() => {
+    void bottom.current?.scrollIntoView?.({ block: "nearest" });
+  }, [turns]);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Debian packages the test suite drives for real: Chromium (browser tests, via Playwright) and
+# OpenSSH's sshd (fleet provisioning over SSH, against a loopback server the tests start).
+# Installed only when missing; nothing else on the machine is changed.
+set -euo pipefail
+
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "Installing Debian packages needed by the tests: ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
