@@ -151,9 +151,26 @@ async def test_script_runs_inside_the_launcher_interpreter(
     result = await run_tool(workspace=workspace, command=command)
 
     argv = json.loads(result.stdout)
-    assert argv[1:4] == ["-E", "-s", "-B"]
-    assert argv[4].endswith("talkative/tools/launcher.py")
+    assert argv[1:5] == ["-E", "-s", "-S", "-B"]
+    assert argv[5].endswith("talkative/tools/launcher.py")
     assert result.metrics.duration_ms < 2000
+
+
+async def test_scripts_import_the_report_module_and_installed_packages_without_site(
+    workspace: Path, write_script: WriteScript
+) -> None:
+    # The launcher skips `site` (-S) for speed; it puts the package and site-packages on the path.
+    command = write_script(
+        "imports.py",
+        "import json, sys, yaml\n"
+        "from talkative.skills.report import SkillResult\n"
+        "print(json.dumps({'site': 'site' in sys.modules, 'yaml': yaml.__name__, 'report': SkillResult.__name__}))\n",
+    )
+
+    result = await run_tool(workspace=workspace, command=command)
+
+    assert result.ok, result
+    assert json.loads(result.stdout) == {"site": False, "yaml": "yaml", "report": "SkillResult"}
 
 
 async def test_script_runs_as_a_plain_main_module(workspace: Path, write_script: WriteScript) -> None:

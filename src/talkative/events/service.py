@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.db import utcnow
@@ -29,23 +29,44 @@ def to_event(row: EventRow) -> Event:
 
 
 async def append(session: AsyncSession, events: Sequence[NewEvent]) -> list[Event]:
-    """Stores events in the caller's transaction; they are published only after it commits."""
+    """Stores events in the caller's transaction; they are published only after it commits.
+
+    One multi-row INSERT (the ORM would send one statement per event, since SQLite cannot promise
+    the order of RETURNING rows). Ids are handed out in VALUES order, so the returned ids, sorted,
+    belong to the events in the order given.
+    """
+    if not events:
+        return []
     now = utcnow()
-    rows = [
-        EventRow(
-            tenant_id=e.tenant_id,
-            agent_id=e.agent_id,
-            run_id=e.run_id,
-            type=str(e.type),
-            message=e.message,
-            payload=e.payload,
-            created_at=now,
-        )
+    values = [
+        {
+            "tenant_id": e.tenant_id,
+            "agent_id": e.agent_id,
+            "run_id": e.run_id,
+            "type": str(e.type),
+            "message": e.message,
+            "payload": e.payload,
+            "created_at": now,
+        }
         for e in events
     ]
-    session.add_all(rows)
-    await session.flush()
-    stored = [to_event(r) for r in rows]
+    # executemany form: the statement compiles once and is cached, and SQLAlchemy still sends
+    # one multi-row INSERT (its "insertmanyvalues"), in batches of `insertmanyvalues_page_size`.
+    result = await session.execute(insert(EventRow).returning(EventRow.id), values)
+    ids = sorted(result.scalars().all())
+    stored = [
+        Event(
+            id=event_id,
+            type=v["type"],
+            tenant_id=v["tenant_id"],
+            agent_id=v["agent_id"],
+            run_id=v["run_id"],
+            message=v["message"],
+            payload=v["payload"],
+            timestamp=now,
+        )
+        for event_id, v in zip(ids, values, strict=True)
+    ]
     outbox.stage(session, stored)
     return stored
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.db import utcnow
@@ -12,22 +13,45 @@ from talkative.llm_router.budgets import Budgets, validate_budgets
 from talkative.llm_router.models import RouterConfig
 from talkative.llm_router.rules import Rules, validate_rules
 
+# The newest version of each kind, both in one statement (index on kind, id).
+_NEWEST_IDS = select(func.max(RouterConfig.id)).group_by(RouterConfig.kind).scalar_subquery()
+_LATEST = select(RouterConfig.id, RouterConfig.kind, RouterConfig.created_at, RouterConfig.doc).where(
+    RouterConfig.id.in_(_NEWEST_IDS)
+)
+# A saved version never changes, so one parsed once stays valid. The key includes the save time:
+# ids alone repeat across databases (tests, a restored backup).
+_parsed: dict[tuple[int, datetime, frozenset[str]], Rules | Budgets] = {}
+_PARSED_KEEP = 64
 
-async def _latest(session: AsyncSession, kind: str) -> dict[str, Any] | None:
-    row = await session.scalar(
-        select(RouterConfig).where(RouterConfig.kind == kind).order_by(RouterConfig.id.desc()).limit(1)
+
+async def current(session: AsyncSession, *, known_providers: set[str]) -> tuple[Rules, Budgets]:
+    """The rules and budgets in force, validated once per saved version."""
+    found: dict[str, Rules | Budgets] = {}
+    for config_id, kind, created_at, doc in (await session.execute(_LATEST)).all():
+        providers = frozenset(known_providers) if kind == "rules" else frozenset()
+        key = (config_id, created_at, providers)
+        if key not in _parsed:
+            if len(_parsed) >= _PARSED_KEEP:
+                _parsed.clear()
+            _parsed[key] = (
+                validate_rules(doc, known_providers=set(providers))
+                if kind == "rules"
+                else validate_budgets(doc)
+            )
+        found[kind] = _parsed[key]
+    rules, budgets = found.get("rules"), found.get("budgets")
+    return (
+        rules if isinstance(rules, Rules) else Rules(),
+        budgets if isinstance(budgets, Budgets) else Budgets(),
     )
-    return row.doc if row is not None else None
 
 
 async def rules(session: AsyncSession, *, known_providers: set[str]) -> Rules:
-    doc = await _latest(session, "rules")
-    return validate_rules(doc, known_providers=known_providers) if doc is not None else Rules()
+    return (await current(session, known_providers=known_providers))[0]
 
 
 async def budgets(session: AsyncSession) -> Budgets:
-    doc = await _latest(session, "budgets")
-    return validate_budgets(doc) if doc is not None else Budgets()
+    return (await current(session, known_providers=set()))[1]
 
 
 async def save_rules(

@@ -60,15 +60,14 @@ async def decide(
     skills: list[tuple[str, str]],
 ) -> Call:
     """Chooses the model by the rules and holds its worst-case cost against every cap (402 if over)."""
-    rules = await config.rules(session, known_providers=set(providers))
+    await ledger.lock_budgets(session)  # before reading the caps, so checks and holds cannot interleave
+    rules, budgets = await config.current(session, known_providers=set(providers))
     selection = select_route(rules, message)
     provider, model = split_model(selection.model)
     request = CompletionRequest(
         model=model, prompt=prompt, message=message, skills=skills, max_tokens=selection.max_tokens
     )
     worst = max_cost(rules.prices, selection.model, estimate_tokens(prompt), selection.max_tokens)
-    await ledger.lock_budgets(session)
-    budgets = await config.budgets(session)
     spend = await ledger.spend(session, tenant_id=tenant_id, agent_id=agent_id)
     breach = first_breach(budgets, tenant_id=tenant_id, agent_id=agent_id, spend=spend, cost=worst)
     if breach is not None:

@@ -28,13 +28,14 @@ from talkative.orchestrator import planner
 from talkative.orchestrator import service as runs
 from talkative.orchestrator.models import Run
 from talkative.orchestrator.reducer import RunAction
-from talkative.orchestrator.replies import build_reply
+from talkative.orchestrator.replies import build_reply, reply_from
 from talkative.orchestrator.runtime import Runtime
 from talkative.orchestrator.schemas import MessageReply
 from talkative.prompts.context import Context
 from talkative.skills import catalogue, install
 from talkative.skills.manifest import Skill
 from talkative.workflows import service as workflows
+from talkative.workflows.models import Workflow
 from talkative.workflows.patch import build_patch, summarize_patch
 
 SETTLED = frozenset({"completed", "failed", "cancelled", "waiting_approval", "paused"})
@@ -45,6 +46,13 @@ class Started:
     run_id: str
     settled: bool
     command_id: str | None = None
+    reply: MessageReply | None = None  # when the run ended in the transaction that opened it
+
+
+@dataclass(frozen=True)
+class Planned:
+    has_steps: bool
+    reply: MessageReply | None
 
 
 async def _running_agent(session: AsyncSession, tenant_scope: str | None, agent_id: str) -> Agent:
@@ -88,7 +96,7 @@ async def _open(
     kind: str,
     parent_run_id: str | None,
     command: runs.CommandRecord | None,
-) -> tuple[Agent, Run, Opening]:
+) -> tuple[Agent, Run, Opening, Workflow]:
     agent = await _running_agent(session, tenant_scope, agent_id)
     run = await runs.open_run(
         session,
@@ -112,12 +120,12 @@ async def _open(
         command_id = record.id
     trail = [_event(agent, run.id, EventType.MESSAGE_RECEIVED, text[:200], {"message": text, "kind": kind})]
     # The agent's workflow row is the per-agent lock: concurrent runs of one agent open in turn.
-    await workflows.lock(session, workflows.agent_workflow_id(agent.id))
+    workflow = await workflows.lock(session, workflows.agent_workflow_id(agent.id))
     skills = catalogue.list_skills(runtime.workspace(agent.workspace) / "skills")
     ctx = await run_context.for_run(
         session, agent=agent, message=text, skills=skills, budget=runtime.settings.context_token_budget
     )
-    return agent, run, Opening(agent.id, agent.tenant_id, run.id, skills, ctx, trail, command_id)
+    return agent, run, Opening(agent.id, agent.tenant_id, run.id, skills, ctx, trail, command_id), workflow
 
 
 async def _refuse(session: AsyncSession, run: Run, opening: Opening, exc: llm.BudgetExceeded) -> None:
@@ -144,8 +152,9 @@ async def _plan(
     opening: Opening,
     completion: Completion,
     ledger_rows: list[UsageRow],
-) -> bool:
-    """Interpretation, workflow patch and plan; returns whether the run has steps to execute."""
+    workflow: Workflow | None,
+) -> Planned:
+    """Interpretation, workflow patch and plan. `workflow`: the agent's, if this transaction locked it."""
     interpretation, ctx, trail = completion.interpretation, opening.ctx, opening.trail
     context = {"tokens": ctx.tokens, "truncated": ctx.truncated, "sections": ctx.sections}
     usage = [{"model": r.model, "status": r.status, "tokens": r.tokens, "cost": r.cost} for r in ledger_rows]
@@ -163,17 +172,15 @@ async def _plan(
             },
         )
     )
-    workflow = await workflows.lock(session, workflows.agent_workflow_id(agent.id))
-    patch = build_patch(
-        await workflows.current_graph(session, workflow), interpretation, base_version=workflow.version
-    )
+    if workflow is None:
+        workflow = await workflows.lock(session, workflows.agent_workflow_id(agent.id))
+    graph = await workflows.current_graph(session, workflow)
+    patch = build_patch(graph, interpretation, base_version=workflow.version)
     summary = summarize_patch(patch)
     trail.append(
         _event(agent, run.id, EventType.WORKFLOW_PATCH_PROPOSED, summary, patch.model_dump(mode="json"))
     )
-    workflow, _ = await workflows.apply(
-        session, workflow_id=workflow.id, tenant_id=None, patch=patch, note=summary, run_id=run.id
-    )
+    await workflows.apply_locked(session, workflow, graph, patch, note=summary, run_id=run.id)
     applied = {"workflowId": workflow.id, "version": workflow.version, "summary": summary}
     trail.append(
         _event(
@@ -211,11 +218,12 @@ async def _plan(
     }
     agent.last_message, agent.last_message_at = run.input[:2000], utcnow()
     run.lease_owner, run.lease_until = None, None
-    await events.append(session, trail)
     if not steps:
         run.reply = f"{interpretation.summary} Workflow v{workflow.version}: {summary}."
-        await runs.transition(session, run, RunAction.COMPLETE)
-    return bool(steps)
+        await runs.transition(session, run, RunAction.COMPLETE, into=trail)
+    stored = await events.append(session, trail)
+    # A run that ended here needs nothing read back for its reply.
+    return Planned(bool(steps), reply_from(run, [], stored) if not steps else None)
 
 
 async def start_run(
@@ -238,7 +246,7 @@ async def start_run(
     """
     refused: llm.BudgetExceeded | None = None
     async with runtime.sessionmaker() as session, session.begin():
-        agent, run, opening = await _open(
+        agent, run, opening, workflow = await _open(
             runtime,
             session,
             tenant_scope=tenant_scope,
@@ -264,7 +272,9 @@ async def start_run(
             refused = exc
         else:
             if call.is_local:
-                has_steps = await _plan_with(runtime, session, agent, run, opening, call, None, None, 0.0)
+                planned = await _plan_with(
+                    runtime, session, agent, run, opening, call, None, None, 0.0, workflow
+                )
             else:
                 run.lease_owner = "llm-router"
                 run.lease_until = utcnow() + timedelta(seconds=runtime.settings.llm_timeout_s * 4 + 30)
@@ -275,12 +285,17 @@ async def start_run(
         async with runtime.sessionmaker() as session, session.begin():
             run = await runs.get(session, opening.run_id, for_update=True)
             agent = await agents.get_agent(session=session, tenant_id=None, agent_id=opening.agent_id)
-            has_steps = await _plan_with(
-                runtime, session, agent, run, opening, call, completion, error, latency
+            planned = await _plan_with(
+                runtime, session, agent, run, opening, call, completion, error, latency, None
             )
-    if has_steps:
+    if planned.has_steps:
         runtime.worker.wake()
-    return Started(run_id=opening.run_id, settled=not has_steps, command_id=opening.command_id)
+    return Started(
+        run_id=opening.run_id,
+        settled=not planned.has_steps,
+        command_id=opening.command_id,
+        reply=planned.reply,
+    )
 
 
 async def _plan_with(
@@ -293,7 +308,8 @@ async def _plan_with(
     completion: Completion | None,
     error: ProviderError | None,
     latency_ms: float,
-) -> bool:
+    workflow: Workflow | None,
+) -> Planned:
     """Records the call in the ledger (falling back to the local interpreter if it failed) and plans."""
     if completion is None:
         started = time.perf_counter()
@@ -309,7 +325,7 @@ async def _plan_with(
         error=error,
         latency_ms=latency_ms,
     )
-    return await _plan(runtime, session, agent, run, opening, completion, rows)
+    return await _plan(runtime, session, agent, run, opening, completion, rows, workflow)
 
 
 async def wait_settled(runtime: Runtime, run_id: str, wait_s: float) -> str:
@@ -330,6 +346,8 @@ async def handle_message(
     runtime: Runtime, *, tenant_scope: str | None, agent_id: str, text: str, kind: str = "message"
 ) -> MessageReply:
     started = await start_run(runtime, tenant_scope=tenant_scope, agent_id=agent_id, text=text, kind=kind)
+    if started.reply is not None:
+        return started.reply
     if not started.settled:
         await wait_settled(runtime, started.run_id, runtime.settings.message_wait_s)
     return await build_reply(runtime, started.run_id)

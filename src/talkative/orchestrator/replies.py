@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from talkative.events import service as events
+from talkative.events.schemas import Event
 from talkative.orchestrator import service as runs
-from talkative.orchestrator.models import RunStep
+from talkative.orchestrator.models import Run, RunStep
 from talkative.orchestrator.runtime import Runtime
 from talkative.orchestrator.schemas import Action, MessageReply
 
@@ -72,6 +73,11 @@ async def build_reply(runtime: Runtime, run_id: str) -> MessageReply:
         run = await runs.get(session, run_id)
         steps = await runs.steps_of(session, run_id)
         trail = await events.for_run(session, run_id=run_id)
+    return reply_from(run, steps, trail)
+
+
+def reply_from(run: Run, steps: list[RunStep], trail: list[Event]) -> MessageReply:
+    """The reply for a run, its steps and its events (oldest first)."""
     result = run.result or {}
     reply = run.reply
     if reply is None:

@@ -74,8 +74,12 @@ async def transition(
     reason: str | None = None,
     payload: dict[str, Any] | None = None,
     emit: bool = True,
+    into: list[NewEvent] | None = None,
 ) -> Run:
-    """Applies `action` through the reducer (409 if impossible) and records the change as an event."""
+    """Applies `action` through the reducer (409 if impossible) and records the change as an event.
+
+    With `into`, the event is added to that list for the caller to store with its own events.
+    """
     before = run.status
     state = reduce(RunState(RunStatus(run.status), run.subagent_state), action)  # type: ignore[arg-type]
     run.status, run.subagent_state = str(state.status), str(state.subagent_state)
@@ -90,25 +94,24 @@ async def transition(
             (run.finished_at - run.created_at).total_seconds()
         )
     if emit:
-        await events.append(
-            session,
-            [
-                NewEvent(
-                    type=status_event_type(action),
-                    tenant_id=run.tenant_id,
-                    agent_id=run.agent_id,
-                    run_id=run.id,
-                    message=f"run {before} → {run.status}" + (f": {reason}" if reason else ""),
-                    payload={
-                        "from": before,
-                        "to": run.status,
-                        "action": str(action),
-                        "reason": reason,
-                        **(payload or {}),
-                    },
-                )
-            ],
+        change = NewEvent(
+            type=status_event_type(action),
+            tenant_id=run.tenant_id,
+            agent_id=run.agent_id,
+            run_id=run.id,
+            message=f"run {before} → {run.status}" + (f": {reason}" if reason else ""),
+            payload={
+                "from": before,
+                "to": run.status,
+                "action": str(action),
+                "reason": reason,
+                **(payload or {}),
+            },
         )
+        if into is not None:
+            into.append(change)
+        else:
+            await events.append(session, [change])
     return run
 
 
@@ -141,6 +144,8 @@ async def add_steps(
     session: AsyncSession, run: Run, steps: Sequence[tuple[str, str, dict[str, Any]]]
 ) -> list[RunStep]:
     """Appends planned steps (kind, name, spec) after the run's existing ones."""
+    if not steps:
+        return []
     existing = await session.scalar(
         select(RunStep.idx).where(RunStep.run_id == run.id).order_by(RunStep.idx.desc())
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import site
 import subprocess
 import sys
 import tempfile
@@ -48,14 +49,25 @@ _available: bool | None = None
 
 def launcher_command(config: dict[str, Any], script: Path, args: Sequence[str] = ()) -> list[str]:
     # -E/-s: no PYTHON* variables and no user site-packages can change what the launcher runs.
-    return [sys.executable, "-E", "-s", "-B", str(LAUNCHER), json.dumps(config), str(script), *args]
+    # -S: no `site` start-up (.pth files, the editable-install finder: most of a run's start-up
+    # time); the launcher puts IMPORT_PATH on sys.path itself instead.
+    return [sys.executable, "-E", "-s", "-S", "-B", str(LAUNCHER), json.dumps(config), str(script), *args]
+
+
+def _import_path() -> list[str]:
+    """Where a script finds `talkative.skills.report` and the installed packages, without `site`."""
+    package_root = str(Path(__file__).resolve().parents[2])
+    return [package_root, *(p for p in site.getsitepackages() if p != package_root)]
+
+
+IMPORT_PATH = _import_path()
 
 
 def launcher_config(
     limits: ToolLimits, cage: Path | None, isolate: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     config = limits.model_dump(exclude={"timeout_s", "output_cap_bytes"})
-    config.update(cage=str(cage) if cage else None, isolate=isolate, server_pid=os.getpid())
+    config.update(cage=str(cage) if cage else None, isolate=isolate, server_pid=os.getpid(), path=IMPORT_PATH)
     return config
 
 

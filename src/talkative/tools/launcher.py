@@ -214,6 +214,7 @@ def _enter_pid_namespace() -> None:
 def main(argv: list[str]) -> None:
     global _worker
     config, script, args = json.loads(argv[1]), argv[2], argv[3:]
+    sys.path[1:1] = config.get("path") or []  # started with -S: the server says where packages are
     isolate = config.get("isolate")
     try:
         _join_cage(config.get("cage"))  # first, so nothing below can fork outside the cage

@@ -114,9 +114,22 @@ async def apply(
     run_id: str | None = None,
 ) -> tuple[Workflow, WorkflowGraph]:
     workflow = await lock(session, workflow_id, tenant_id)
-    graph = apply_patch(await current_graph(session, workflow), patch)
-    await _write_version(session, workflow, graph, note=note, run_id=run_id)
+    graph = await apply_locked(session, workflow, await current_graph(session, workflow), patch, note, run_id)
     return workflow, graph
+
+
+async def apply_locked(
+    session: AsyncSession,
+    workflow: Workflow,
+    graph: WorkflowGraph,
+    patch: WorkflowPatch,
+    note: str | None,
+    run_id: str | None = None,
+) -> WorkflowGraph:
+    """`apply` for a caller that already holds the lock and read the current graph."""
+    patched = apply_patch(graph, patch)
+    await _write_version(session, workflow, patched, note=note, run_id=run_id)
+    return patched
 
 
 async def add_node(session: AsyncSession, *, workflow_id: str, tenant_id: str | None, node: Node) -> Workflow:
