@@ -211,7 +211,12 @@ async def _run_tool(
             if run.status != "running":  # paused or cancelled meanwhile: no new step starts
                 run.lease_owner, run.lease_until = None, None
                 return False
-            return True
+            all_steps = await runs.steps_of(session, run_id)
+            if any(s.status in OPEN for s in all_steps):
+                return True
+            # That was the last step: the run ends in this transaction, not in one more.
+            await finish_run(runtime, session, run, all_steps)
+            return False
 
     try:
         return await _with_lease(runtime, run_id, owner, lease, work)
