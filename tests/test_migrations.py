@@ -60,7 +60,9 @@ def test_downgrade_to_nothing_and_back(sqlite_url: str) -> None:
     migrations.downgrade(sqlite_url, "base")
     assert _tables(sqlite_url) <= {"alembic_version"}
     migrations.upgrade(sqlite_url)
-    assert {"agents", "events", "runs", "run_steps", "approvals", "prompts"} <= _tables(sqlite_url)
+    assert {"agents", "events", "runs", "run_steps", "approvals", "prompts", *FLEET_TABLES} <= _tables(
+        sqlite_url
+    )
 
 
 def test_models_match_migrations_on_postgresql(pg_database: str) -> None:
@@ -95,8 +97,22 @@ FILL = {
         "latency_ms, status, created_at) VALUES ('t1', 'old-agent', 'run_1', 'local', 1, 2, 3, 0, 1.5, 'ok', "
         "'2026-01-01 00:00:00')",
     ],
+    "0005_fleet": [
+        "INSERT INTO fleet_tenants (id, tenant_id, name, created_at) VALUES ('ten_1', 't1', 'T one', '2026-01-01 00:00:00')",
+        "INSERT INTO fleet_clouds (id, tenant_id, name, provider, region, created_at) "
+        "VALUES ('cld_1', 't1', 'home', 'local', 'eu', '2026-01-01 00:00:00')",
+        "INSERT INTO fleet_nodes (id, tenant_id, cloud_id, name, mode, ssh_host, ssh_user, ssh_port, base_path, status, "
+        "created_at, updated_at) VALUES ('node_1', 't1', 'cld_1', 'box', 'ssh', '10.0.0.5', 'deploy', 22, '/srv/agents', "
+        "'new', '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+        "INSERT INTO fleet_agents (id, tenant_id, cloud_id, name, skills, created_at, updated_at) "
+        "VALUES ('scout', 't1', 'cld_1', 'Scout', '[\"mail-triage\"]', '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+        "INSERT INTO fleet_placements (agent_id, node_id, tenant_id, status, skills, path, provisioned_at, updated_at) "
+        "VALUES ('scout', 'node_1', 't1', 'provisioned', '[\"mail-triage\"]', '/srv/agents/scout', "
+        "'2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+    ],
 }
 REVISIONS = list(FILL)
+FLEET_TABLES = ["fleet_tenants", "fleet_clouds", "fleet_nodes", "fleet_agents", "fleet_placements"]
 
 
 def _execute(url: str, statements: list[str]) -> None:
@@ -138,21 +154,26 @@ def _round_trip(url: str) -> None:
         "approvals": 1,
         "prompts": 1,
         "usage_ledger": 1,
+        **dict.fromkeys(FLEET_TABLES, 1),
     }
     assert {table: _count(url, table) for table in expected} == expected
     tables_of = {
         "0001_agents": ["agents"],
         "0002_agent_loop": ["events", "runs", "workflows", "workflow_versions"],
         "0003_orchestrator": ["approvals", "prompts"],
+        "0004_llm_router": ["usage_ledger"],
+        "0005_fleet": FLEET_TABLES,
     }
     for back_to in reversed(REVISIONS[:-1]):
         migrations.downgrade(url, back_to)
         assert migrations.current_revision_sync(url) == back_to
         kept = [t for rev in REVISIONS[: REVISIONS.index(back_to) + 1] for t in tables_of.get(rev, [])]
         assert all(_count(url, table) >= 1 for table in kept), (back_to, kept)
+        assert not set(FLEET_TABLES) & _tables(url), back_to  # the rollback removed them
     # Forward again: what the oldest schema held is still there (later tables come back empty).
     migrations.upgrade(url, "head")
     assert _count(url, "agents") == 1 and _count(url, "runs") == 0
+    assert all(_count(url, table) == 0 for table in FLEET_TABLES)
 
 
 def test_upgrade_and_rollback_keep_rows_on_sqlite(sqlite_url: str) -> None:

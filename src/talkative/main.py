@@ -21,6 +21,7 @@ from talkative.errors import install_error_handlers
 from talkative.events import outbox
 from talkative.events.bus import LocalEventBus
 from talkative.events.router import router as events_router
+from talkative.fleet.router import router as fleet_router
 from talkative.llm_router.providers.base import close_providers
 from talkative.llm_router.router import router as llm_router_router
 from talkative.observability.middleware import ObservabilityMiddleware
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         prompts_router,
         channels_router,
         llm_router_router,
+        fleet_router,
         ui_router,
     ):
         app.include_router(router)

@@ -13,6 +13,7 @@ MODEL_MODULES = (
     "talkative.prompts.models",
     "talkative.channels.models",
     "talkative.llm_router.models",
+    "talkative.fleet.models",
 )
 
 

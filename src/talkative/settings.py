@@ -60,6 +60,18 @@ class Settings(BaseSettings):
         default=2000, ge=100, le=200_000, validation_alias="TALKATIVE_CONTEXT_TOKEN_BUDGET"
     )
     llm_timeout_s: float = Field(default=30.0, gt=0, le=600, validation_alias="TALKATIVE_LLM_TIMEOUT_S")
+    # Fleet: where local nodes lay agents out, and the one SSH identity used for every ssh node.
+    fleet_local_root: Path | None = Field(default=None, validation_alias="TALKATIVE_FLEET_LOCAL_ROOT")
+    fleet_ssh_key: Path | None = Field(default=None, validation_alias="TALKATIVE_FLEET_SSH_KEY")
+    fleet_ssh_known_hosts: Path | None = Field(
+        default=None, validation_alias="TALKATIVE_FLEET_SSH_KNOWN_HOSTS"
+    )
+    fleet_ssh_timeout_s: float = Field(
+        default=60.0, gt=0, le=3600, validation_alias="TALKATIVE_FLEET_SSH_TIMEOUT_S"
+    )
+    fleet_ssh_connect_timeout_s: int = Field(
+        default=10, ge=1, le=300, validation_alias="TALKATIVE_FLEET_SSH_CONNECT_TIMEOUT_S"
+    )
     approval_keywords: list[str] = Field(
         default=["transfer", "wire", "refund", "delete", "transferir", "reembolso", "borrar"],
         validation_alias="TALKATIVE_APPROVAL_KEYWORDS",
@@ -87,6 +99,11 @@ class Settings(BaseSettings):
     @property
     def workspaces_dir(self) -> Path:
         return self.data_dir / "workspaces"
+
+    @property
+    def fleet_root(self) -> Path:
+        """The default base path of local nodes, and the folder each of their base paths must be in."""
+        return self.fleet_local_root or self.data_dir / "fleet"
 
     @property
     def is_loopback(self) -> bool:

@@ -17,13 +17,13 @@ from talkative import migrations
 from talkative.db import create_engine, make_sessionmaker
 from talkative.ops.legacy_agents import Job, import_agents, import_workspaces
 from talkative.ops.legacy_config import (
-    count_fleet,
     import_budgets,
     import_prompts,
     import_rules,
     import_usage,
     import_workflows,
 )
+from talkative.ops.legacy_fleet import import_fleet
 from talkative.ops.legacy_read import Counts, ImportReport
 from talkative.ops.legacy_runs import (
     import_agent_events,
@@ -54,7 +54,7 @@ STEPS: tuple[tuple[tuple[str, ...], Step], ...] = (
     (("router_rules",), import_rules),
     (("router_budgets",), import_budgets),
     (("usage",), import_usage),
-    (("tenants", "clouds", "nodes"), count_fleet),
+    (("tenants", "clouds", "nodes"), import_fleet),
 )
 
 

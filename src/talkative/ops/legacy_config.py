@@ -1,4 +1,4 @@
-"""Legacy import of workflows, prompts, router rules, budgets and usage; fleet files are counted."""
+"""Legacy import of workflows, prompts, router rules, budgets and usage."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from talkative.ops.legacy_agents import Job, agent_tenants, existing
 from talkative.ops.legacy_read import (
     DEFAULT_TENANT,
     IMPORT_ACTOR,
-    FleetRecord,
     LegacyPrompt,
     LegacyUsage,
     LegacyWorkflow,
@@ -37,7 +36,6 @@ from talkative.workflows.models import Workflow, WorkflowVersion
 from talkative.workflows.service import AGENT_WORKFLOW_PREFIX
 
 UsageKey = tuple[str, str | None, datetime, str, int]  # (tenant, agent, created_at, model, tokens)
-FLEET = (("tenants", "tenants.json"), ("clouds", "clouds.json"), ("nodes", "nodes.json"))
 
 
 async def import_workflows(job: Job, session: AsyncSession) -> None:
@@ -250,14 +248,3 @@ async def import_usage(job: Job, session: AsyncSession) -> None:
         )
         seen.add(key)
         counts.imported += 1
-
-
-async def count_fleet(job: Job, session: AsyncSession) -> None:
-    """Fleet has no tables yet: each record is counted as skipped."""
-    for kind, name in FLEET:
-        records = read_document(job.source / name, kind, FleetRecord, kind, job.report)
-        counts = job.report.kind(kind)
-        if counts.present:
-            counts.note = "skipped (fleet not yet supported)"
-        if records is not None:
-            counts.skipped += len(records)

@@ -229,12 +229,6 @@ class LegacyWorkflow(BaseModel):
     versions: list[dict[str, Any]] = Field(default_factory=list)
 
 
-class FleetRecord(BaseModel):
-    """Fleet files are only counted (no tables yet): any object will do."""
-
-    model_config = ConfigDict(extra="allow")
-
-
 R = TypeVar("R", bound=BaseModel)
 
 
