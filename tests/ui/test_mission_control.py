@@ -72,6 +72,40 @@ def test_operator_journey_mission_control(page: Page, ui_server: UiServer) -> No
     screenshot(page, "03-approval-pending")
     approval.get_by_role("button", name="Approve").click()
     expect(approval).to_have_count(0, timeout=TIMEOUT_MS)
+    screenshot(page, "04-approval-decided")
+
+    # The Workflow Editor shows the nodes the messages added, and highlights one that arrives live.
+    reply.get_by_role("link", name="open the workflow").click()
+    graph = page.get_by_test_id("workflow-graph")
+    expect(graph.get_by_test_id("workflow-node").filter(has_text="Triage inbox now")).to_be_visible(
+        timeout=TIMEOUT_MS
+    )
+    expect(graph.get_by_test_id("workflow-node").filter(has_text=re.compile("refund", re.I))).to_be_visible()
+    screenshot(page, "05-workflow-editor")
+    agent_id = page.url.split("agent=")[1]
+    posted = httpx.post(
+        f"{ui_server.url}/agents/{agent_id}/message",
+        json={"message": "summarize the month"},
+        headers={"Authorization": f"Bearer {ui_server.token('admin', None)}"},
+        timeout=30,
+    )
+    assert posted.status_code == 200, posted.text
+    fresh = graph.locator(".wf-node-new").filter(has_text=re.compile("summarize the month", re.I))
+    expect(fresh).to_be_visible(timeout=TIMEOUT_MS)
+    screenshot(page, "06-workflow-editor-live-node")
+
+    # Router Admin: the messages' usage rows and a rendered chart.
+    page.get_by_role("link", name="Router Admin").click()
+    expect(page.get_by_test_id("metric-requests")).to_contain_text(re.compile("[1-9]"), timeout=TIMEOUT_MS)
+    rows = page.get_by_test_id("usage-table").locator("tbody tr")
+    expect(rows.first).to_be_visible(timeout=TIMEOUT_MS)
+    assert rows.count() >= 3
+    expect(rows.first).to_contain_text("local")
+    chart = page.get_by_test_id("usage-chart")
+    expect(chart.locator(".recharts-surface").first).to_be_visible(timeout=TIMEOUT_MS)
+    expect(chart.locator(".recharts-bar-rectangle").first).to_be_attached()
+    screenshot(page, "07-router-admin")
+
     token = ui_server.token("admin", None)
     decided = httpx.get(
         f"{ui_server.url}/approvals",

@@ -1,22 +1,19 @@
-import { Link } from "react-router-dom";
-import { Panel } from "../../components/ui/Panel";
+import { BudgetsPanel } from "./components/BudgetsPanel";
+import { MetricCards } from "./components/MetricCards";
+import { RulesPanel } from "./components/RulesPanel";
+import { SpendPanel } from "./components/SpendPanel";
+import { UsagePanel } from "./components/UsagePanel";
 
-/** Placeholder: the LLM router's admin views are the next step (SPEC §8, issue 6 item 5). */
+/** `/router-admin`: the LLM router's metrics, usage, spend against caps, rules and budgets (SPEC §8). */
 export function RouterAdminPage() {
   return (
-    <div className="page-narrow">
-      <Panel title="Router Admin">
-        <p>Coming next, for the LLM router:</p>
-        <ul>
-          <li>metric cards: requests, tokens, cost and error rate, per model;</li>
-          <li>usage over time as charts (cost and tokens per day, by model, tenant or agent) and a filterable usage table;</li>
-          <li>rules and budgets editors that validate before saving and show the server's errors inline;</li>
-          <li>spend against each cap as a bar.</li>
-        </ul>
-        <p>
-          <Link to="/">Back to Mission Control</Link>
-        </p>
-      </Panel>
+    <div className="router-admin">
+      <h1 className="ra-title">Router Admin</h1>
+      <MetricCards />
+      <SpendPanel />
+      <UsagePanel />
+      <RulesPanel />
+      <BudgetsPanel />
     </div>
   );
 }

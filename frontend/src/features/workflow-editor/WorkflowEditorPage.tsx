@@ -1,22 +1,19 @@
-import { Link, useSearchParams } from "react-router-dom";
-import { Panel } from "../../components/ui/Panel";
+import { useCallback } from "react";
+import { useSearchParams } from "react-router-dom";
+import { WorkflowEditor } from "./components/WorkflowEditor";
+import { targetFromParams, targetValue, type WorkflowTarget } from "./queries";
 
-/** Placeholder: the React Flow editor is the next step (SPEC §8, issue 6 item 4). */
+/**
+ * `/workflow`: the workflow lives in the URL — `?agent=<id>` (that agent's own workflow, as
+ * Mission Control links it) or `?workflow=<id>` (a standalone one) — so a view can be linked.
+ */
 export function WorkflowEditorPage() {
-  const [params] = useSearchParams();
-  const agentId = params.get("agent");
-  return (
-    <div className="page-narrow">
-      <Panel title="Workflow Editor">
-        <p>
-          Coming next: {agentId ? <>the workflow of <strong>{agentId}</strong></> : "an agent's workflow (or a standalone one)"} as a
-          node graph that updates live as patches arrive — add, rename, connect, delete and move nodes, save as a new
-          version, and browse or restore the version history. Nodes are coloured by status (pending, active, done).
-        </p>
-        <p>
-          <Link to={agentId ? `/?agent=${encodeURIComponent(agentId)}` : "/"}>Back to Mission Control</Link>
-        </p>
-      </Panel>
-    </div>
+  const [params, setParams] = useSearchParams();
+  const target = targetFromParams(params);
+  const choose = useCallback(
+    (next: WorkflowTarget | null) => setParams(next ? { [next.kind]: next.id } : {}),
+    [setParams],
   );
+  // One editor per workflow: switching starts from a clean draft.
+  return <WorkflowEditor key={targetValue(target)} target={target} onChoose={choose} />;
 }

@@ -1,0 +1,322 @@
+import { useMemo, useState, type FormEvent } from "react";
+import { ApiError } from "../../../api/client";
+import { Panel } from "../../../components/ui/Panel";
+import { ErrorText, QueryState } from "../../../components/ui/QueryState";
+import { useSession } from "../../auth/session";
+import {
+  budgetsDoc,
+  budgetsForm,
+  budgetsServerErrors,
+  emptyAgentCaps,
+  emptyTenantCaps,
+  validateBudgets,
+  withoutField,
+  type AgentCapRow,
+  type BudgetsForm,
+  type ServerErrors,
+  type TenantCapRow,
+} from "../forms";
+import { useRouterBudgets, useSaveBudgets, type BudgetsRead } from "../queries";
+import { formatUsd } from "../usage";
+import { fieldId, FormErrors, TextField } from "./Field";
+
+function cap(value: unknown): string {
+  return typeof value === "number" ? formatUsd(value) : "no cap";
+}
+
+export function BudgetsView({ budgets }: { budgets: BudgetsRead }) {
+  const tenants = Object.entries(budgets.tenants);
+  const agents = Object.entries(budgets.agents);
+  return (
+    <div className="stack">
+      <p>
+        Global daily cap: <strong>{cap(budgets.global_daily_cost_cap_usd)}</strong>
+      </p>
+      <div className="stack compact">
+        <h3 className="ra-subhead">Tenants</h3>
+        {tenants.length === 0 ? (
+          <p className="muted">No tenant caps.</p>
+        ) : (
+          <div className="ra-table-scroll">
+            <table className="ra-table" aria-label="Tenant caps">
+              <thead>
+                <tr>
+                  <th scope="col">Tenant</th>
+                  <th scope="col" className="ra-num">Daily cap</th>
+                  <th scope="col" className="ra-num">Monthly cap</th>
+                </tr>
+              </thead>
+              <tbody>
+                {tenants.map(([id, caps]) => (
+                  <tr key={id}>
+                    <td>{id}</td>
+                    <td className="ra-num">{cap(caps.daily_cost_cap_usd)}</td>
+                    <td className="ra-num">{cap(caps.monthly_cost_cap_usd)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </div>
+      <div className="stack compact">
+        <h3 className="ra-subhead">Agents</h3>
+        {agents.length === 0 ? (
+          <p className="muted">No agent caps.</p>
+        ) : (
+          <div className="ra-table-scroll">
+            <table className="ra-table" aria-label="Agent caps">
+              <thead>
+                <tr>
+                  <th scope="col">Agent</th>
+                  <th scope="col">Tenant</th>
+                  <th scope="col" className="ra-num">Daily cap</th>
+                  <th scope="col" className="ra-num">Monthly cap</th>
+                </tr>
+              </thead>
+              <tbody>
+                {agents.map(([id, caps]) => (
+                  <tr key={id}>
+                    <td>{id}</td>
+                    <td>{typeof caps.tenant_id === "string" ? caps.tenant_id : <span className="muted">any</span>}</td>
+                    <td className="ra-num">{cap(caps.daily_cost_cap_usd)}</td>
+                    <td className="ra-num">{cap(caps.monthly_cost_cap_usd)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </div>
+    </div>
+  );
+}
+
+type Group = "tenants" | "agents";
+
+export function BudgetsEditor({ budgets }: { budgets: BudgetsRead }) {
+  const save = useSaveBudgets();
+  // Spend changes every refresh; the caps (structurally shared by TanStack Query) rarely do.
+  const { global_daily_cost_cap_usd: globalCap, tenants, agents } = budgets;
+  const base = useMemo(
+    () => budgetsForm({ global_daily_cost_cap_usd: globalCap, tenants, agents, spend: {} }),
+    [globalCap, tenants, agents],
+  );
+  const [draft, setDraft] = useState<BudgetsForm | null>(null);
+  const [submitted, setSubmitted] = useState(false);
+  const [server, setServer] = useState<ServerErrors | null>(null);
+  const [saved, setSaved] = useState(false);
+
+  const form = draft ?? base;
+  const clientErrors = useMemo(() => (submitted ? validateBudgets(form) : {}), [submitted, form]);
+  const errorFor = (path: string) => clientErrors[path] ?? server?.fields[path];
+  const id = (path: string) => fieldId("budgets", path);
+
+  const edit = (next: BudgetsForm, path: string) => {
+    setDraft(next);
+    setSaved(false);
+    if (server) setServer({ ...server, fields: withoutField(server.fields, path) });
+  };
+  const restructure = (next: BudgetsForm) => {
+    setDraft(next);
+    setSaved(false);
+    if (server) setServer({ ...server, fields: {} });
+  };
+  const setRow = (group: Group, i: number, key: keyof AgentCapRow, value: string) => {
+    const rows = (form[group] as AgentCapRow[]).map((r, j) => (j === i ? { ...r, [key]: value } : r));
+    edit({ ...form, [group]: rows }, `${group}.${i}.${key}`);
+  };
+  const removeRow = (group: Group, i: number) =>
+    restructure({ ...form, [group]: (form[group] as TenantCapRow[]).filter((_, j) => j !== i) });
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    setSubmitted(true);
+    setSaved(false);
+    const errors = validateBudgets(form);
+    const first = Object.keys(errors)[0];
+    if (first) {
+      document.getElementById(id(first))?.focus();
+      return;
+    }
+    setServer(null);
+    const sent = form;
+    save.mutate(budgetsDoc(sent), {
+      onSuccess: () => {
+        setDraft(null);
+        setSubmitted(false);
+        setSaved(true);
+      },
+      onError: (err) =>
+        setServer(err instanceof ApiError && err.status === 422 ? budgetsServerErrors(err.message, sent) : null),
+    });
+  };
+
+  const discard = () => {
+    setDraft(null);
+    setSubmitted(false);
+    setServer(null);
+    setSaved(false);
+    save.reset();
+  };
+
+  const capFields = (group: Group, i: number, row: TenantCapRow, who: string) => (
+    <>
+      <TextField
+        id={id(`${group}.${i}.daily_cost_cap_usd`)}
+        label="Daily cap"
+        value={row.daily_cost_cap_usd}
+        onChange={(v) => setRow(group, i, "daily_cost_cap_usd", v)}
+        error={errorFor(`${group}.${i}.daily_cost_cap_usd`)}
+        inputMode="decimal"
+        placeholder="no cap"
+      />
+      <TextField
+        id={id(`${group}.${i}.monthly_cost_cap_usd`)}
+        label="Monthly cap"
+        value={row.monthly_cost_cap_usd}
+        onChange={(v) => setRow(group, i, "monthly_cost_cap_usd", v)}
+        error={errorFor(`${group}.${i}.monthly_cost_cap_usd`)}
+        inputMode="decimal"
+        placeholder="no cap"
+      />
+      <div className="ra-field ra-row-remove">
+        <button type="button" className="danger small-btn" aria-label={`Remove ${who}`} onClick={() => removeRow(group, i)}>
+          Remove
+        </button>
+      </div>
+    </>
+  );
+
+  const invalidCount = Object.keys(clientErrors).length;
+  return (
+    <form className="stack" onSubmit={submit} aria-label="Budgets" noValidate>
+      <FormErrors messages={server?.general ?? []} />
+      {save.isError && !server && <ErrorText error={save.error} />}
+      <p className="muted small">Caps are in USD. Leave a cap empty for no cap; a cap of 0 allows only free (local) calls.</p>
+
+      <TextField
+        id={id("global_daily_cost_cap_usd")}
+        label="Global daily cap (USD, all tenants)"
+        value={form.global_daily_cost_cap_usd}
+        onChange={(v) => edit({ ...form, global_daily_cost_cap_usd: v }, "global_daily_cost_cap_usd")}
+        error={errorFor("global_daily_cost_cap_usd")}
+        inputMode="decimal"
+        placeholder="no cap"
+      />
+
+      <fieldset className="ra-fieldset">
+        <legend>Per tenant</legend>
+        {form.tenants.length === 0 && <p className="muted">No tenant caps.</p>}
+        <ul className="ra-rows">
+          {form.tenants.map((row, i) => (
+            <li key={row.uid} className="ra-row-card">
+              <div className="ra-grid-caps">
+                <TextField
+                  id={id(`tenants.${i}.id`)}
+                  label="Tenant id"
+                  value={row.id}
+                  onChange={(v) => setRow("tenants", i, "id", v)}
+                  error={errorFor(`tenants.${i}.id`)}
+                />
+                {capFields("tenants", i, row, `tenant caps ${i + 1}`)}
+              </div>
+            </li>
+          ))}
+        </ul>
+        <div>
+          <button type="button" className="secondary small-btn" onClick={() => restructure({ ...form, tenants: [...form.tenants, emptyTenantCaps()] })}>
+            Add tenant cap
+          </button>
+        </div>
+      </fieldset>
+
+      <fieldset className="ra-fieldset">
+        <legend>Per agent</legend>
+        {form.agents.length === 0 && <p className="muted">No agent caps.</p>}
+        <ul className="ra-rows">
+          {form.agents.map((row, i) => (
+            <li key={row.uid} className="ra-row-card">
+              <div className="ra-grid-caps ra-grid-caps-agent">
+                <TextField
+                  id={id(`agents.${i}.id`)}
+                  label="Agent id"
+                  value={row.id}
+                  onChange={(v) => setRow("agents", i, "id", v)}
+                  error={errorFor(`agents.${i}.id`)}
+                />
+                <TextField
+                  id={id(`agents.${i}.tenant_id`)}
+                  label="Tenant (optional)"
+                  value={row.tenant_id}
+                  onChange={(v) => setRow("agents", i, "tenant_id", v)}
+                  error={errorFor(`agents.${i}.tenant_id`)}
+                  placeholder="any"
+                />
+                {capFields("agents", i, row, `agent caps ${i + 1}`)}
+              </div>
+            </li>
+          ))}
+        </ul>
+        <div>
+          <button type="button" className="secondary small-btn" onClick={() => restructure({ ...form, agents: [...form.agents, emptyAgentCaps()] })}>
+            Add agent cap
+          </button>
+        </div>
+      </fieldset>
+
+      {invalidCount > 0 && (
+        <p className="error" role="alert">
+          Fix the {invalidCount === 1 ? "highlighted field" : `${invalidCount} highlighted fields`} before saving.
+        </p>
+      )}
+      <div className="row">
+        <button type="submit" disabled={save.isPending}>
+          {save.isPending ? "Saving…" : "Save budgets"}
+        </button>
+        {draft && (
+          <button type="button" className="secondary" onClick={discard} disabled={save.isPending}>
+            Discard changes
+          </button>
+        )}
+        {draft && !save.isPending && <span className="muted small">Unsaved changes</span>}
+        {saved && (
+          <span className="ra-saved small" role="status">
+            Budgets saved.
+          </span>
+        )}
+      </div>
+    </form>
+  );
+}
+
+/**
+ * The caps: an editor for platform admins, read-only for everyone else. A save replaces every
+ * tenant's caps at once while a tenant-scoped caller is shown only its own tenant's, so a
+ * tenant-scoped admin gets the read-only view too (it could otherwise erase caps it cannot see).
+ */
+export function BudgetsPanel() {
+  const budgets = useRouterBudgets();
+  const { principal, can } = useSession();
+  const isRouterAdmin = can("router_admin");
+  const canEdit = isRouterAdmin && principal.platform_admin;
+  return (
+    <Panel title="Budgets" id="router-budgets" className="ra-area-budgets">
+      <QueryState isPending={budgets.isPending} error={budgets.error} onRetry={() => void budgets.refetch()} loading="Loading budgets…">
+        {budgets.data &&
+          (canEdit ? (
+            <BudgetsEditor budgets={budgets.data} />
+          ) : (
+            <>
+              <p className="muted small">
+                {isRouterAdmin
+                  ? "Budgets cover every tenant, so only a platform admin (a token without a tenant) can change them."
+                  : "Only admins can change the budgets."}
+              </p>
+              <BudgetsView budgets={budgets.data} />
+            </>
+          ))}
+      </QueryState>
+    </Panel>
+  );
+}
