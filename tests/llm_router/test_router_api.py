@@ -302,3 +302,47 @@ async def test_metrics_count_the_callers_tenant(client: httpx.AsyncClient, auth:
         "tenant-b": 2,
     }
     assert _by(everything["per_day"], "day")[today]["requests"] == 5
+
+
+async def test_a_tenant_admin_changes_only_its_own_caps_and_never_the_rules(
+    client: httpx.AsyncClient, auth: Auth
+) -> None:
+    await _put(client, auth, BUDGETS, {
+        **SAVED_BUDGETS,
+        "tenants": {**SAVED_BUDGETS["tenants"], "tenant-b": {"daily_cost_cap_usd": 2}},
+        "agents": {**SAVED_BUDGETS["agents"], "bravo": {"tenant_id": "tenant-b", "daily_cost_cap_usd": 0.2}},
+    })  # fmt: skip
+    tenant_admin = auth("admin", "tenant-a")
+    seen = await _get(client, BUDGETS, tenant_admin)
+    assert set(seen["tenants"]) == {"tenant-a"} and set(seen["agents"]) == {"mailer"}
+
+    # Saving what it sees, edited, leaves tenant-b's caps alone.
+    edited = {
+        **seen,
+        "tenants": {"tenant-a": {"daily_cost_cap_usd": 3}},
+        "agents": {"helper": {"daily_cost_cap_usd": 1}},
+    }
+    edited.pop("spend")
+    response = await client.put(BUDGETS, json=edited, headers=tenant_admin)
+    assert response.status_code == 200, response.text
+    everything = await _get(client, BUDGETS, auth("admin", None))
+    assert everything["tenants"] == {"tenant-a": {"daily_cost_cap_usd": 3, "monthly_cost_cap_usd": None},
+                                     "tenant-b": {"daily_cost_cap_usd": 2, "monthly_cost_cap_usd": None}}  # fmt: skip
+    assert everything["agents"]["bravo"]["daily_cost_cap_usd"] == 0.2
+    assert everything["agents"]["helper"]["tenant_id"] == "tenant-a"
+    assert "mailer" not in everything["agents"]  # it removed its own agent's cap
+
+    for refused in (
+        {**edited, "global_daily_cost_cap_usd": 50},
+        {**edited, "tenants": {"tenant-b": {"daily_cost_cap_usd": 0}}},
+        {**edited, "agents": {"bravo": {"daily_cost_cap_usd": 0}}},
+        {**edited, "agents": {"x": {"tenant_id": "tenant-b", "daily_cost_cap_usd": 0}}},
+    ):
+        response = await client.put(BUDGETS, json=refused, headers=tenant_admin)
+        assert response.status_code == 403, (refused, response.text)
+    assert (await _get(client, BUDGETS, auth("admin", None)))["tenants"]["tenant-b"][
+        "daily_cost_cap_usd"
+    ] == 2
+
+    response = await client.put(RULES, json=SAVED_RULES, headers=tenant_admin)
+    assert response.status_code == 403 and response.json()["code"] == "FORBIDDEN"

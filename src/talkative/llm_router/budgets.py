@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from talkative.errors import InvalidInput
+from talkative.errors import Forbidden, InvalidInput
 
 Cap = float | None
 
@@ -59,6 +59,32 @@ def validate_budgets(data: object) -> Budgets:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "budgets"
         raise BudgetsInvalid(f"{where}: {first['msg']}") from None
+
+
+def tenant_update(current: Budgets, submitted: Budgets, tenant: str) -> Budgets:
+    """The budgets after an admin of `tenant` saves `submitted` (what it sees: its own caps only).
+
+    Only that tenant's caps and its agents' caps change; everyone else's stay as they are. The
+    platform-wide cap belongs to platform admins (403 if changed). Agent caps are written for this
+    tenant, so they can never apply to another tenant's agent.
+    """
+    if submitted.global_daily_cost_cap_usd != current.global_daily_cost_cap_usd:
+        raise Forbidden("the global daily cap is platform-wide: only a platform admin can change it")
+    foreign = sorted(t for t in submitted.tenants if t != tenant)
+    if foreign:
+        raise Forbidden(f"caps of another tenant cannot be set from tenant '{tenant}': {', '.join(foreign)}")
+    for agent_id, caps in submitted.agents.items():
+        held = current.agents.get(agent_id)
+        if caps.tenant_id not in (None, tenant) or (held is not None and held.tenant_id != tenant):
+            raise Forbidden(f"agent '{agent_id}' caps belong to another tenant")
+    tenants = {t: caps for t, caps in current.tenants.items() if t != tenant}
+    if tenant in submitted.tenants:
+        tenants[tenant] = submitted.tenants[tenant]
+    agents = {a: caps for a, caps in current.agents.items() if caps.tenant_id != tenant}
+    agents.update({a: caps.model_copy(update={"tenant_id": tenant}) for a, caps in submitted.agents.items()})
+    return Budgets(
+        global_daily_cost_cap_usd=current.global_daily_cost_cap_usd, tenants=tenants, agents=agents
+    )
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ from fastapi import APIRouter, Body, Depends, Query
 
 from talkative.auth.dependencies import Reader, RouterAdmin
 from talkative.db import Session
-from talkative.errors import ERROR_RESPONSES
+from talkative.errors import ERROR_RESPONSES, Forbidden
 from talkative.llm_router import config, ledger
-from talkative.llm_router.budgets import Budgets
+from talkative.llm_router.budgets import Budgets, tenant_update, validate_budgets
 from talkative.llm_router.metrics import router_metrics
 from talkative.llm_router.rules import Rules
 from talkative.llm_router.schemas import BudgetsRead, RouterMetrics, RulesRead, UsagePage, UsageRead
@@ -37,7 +37,12 @@ async def get_rules(session: Session, _: Reader, runtime: RuntimeDep) -> RulesRe
 
 @router.put("/admin/rules", operation_id="putRouterRules")
 async def put_rules(body: Doc, session: Session, principal: RouterAdmin, runtime: RuntimeDep) -> RulesRead:
-    """Validates everything (422 naming the field); the rules in force change only if all is valid."""
+    """Validates everything (422 naming the field); the rules in force change only if all is valid.
+
+    The rules route every tenant's calls, so only a platform admin (no tenant in the token) may
+    change them."""
+    if principal.tenant_filter is not None:
+        raise Forbidden("routing rules are platform-wide: only a platform admin can change them")
     saved = await config.save_rules(session, body, known_providers=set(runtime.providers), by=principal.sub)
     return _rules_read(saved, runtime)
 
@@ -78,6 +83,11 @@ async def get_budgets(session: Session, principal: Reader) -> BudgetsRead:
 
 @router.put("/admin/budgets", operation_id="putRouterBudgets")
 async def put_budgets(body: Doc, session: Session, principal: RouterAdmin) -> BudgetsRead:
+    """A platform admin replaces the budgets; a tenant's admin replaces its own tenant's caps only."""
+    scope = principal.tenant_filter
+    if scope is not None:
+        merged = tenant_update(await config.budgets(session), validate_budgets(body), scope)
+        body = merged.model_dump(mode="json")
     saved = await config.save_budgets(session, body, by=principal.sub)
     return await _budgets_read(session, saved, principal.tenant_filter)
 

@@ -119,6 +119,21 @@ describe("Router Admin page", () => {
     expect(screen.queryByLabelText("Tenant")).toBeNull(); // a tenant-scoped caller has no tenant menu
   });
 
+  it("lets a tenant's admin edit its budgets but not the platform-wide cap or the rules", async () => {
+    const tenantAdmin = { sub: "ta", role: "admin", tenant_id: "tenant-a", platform_admin: false };
+    vi.stubGlobal("fetch", respond(routes("admin", { "GET /auth/me": [200, tenantAdmin] })));
+    renderPage();
+
+    expect(await screen.findByRole("button", { name: "Save budgets" })).toBeInTheDocument();
+    expect(screen.getByLabelText("Global daily cap (USD, all tenants)")).toBeDisabled();
+    expect(
+      await screen.findByText(
+        "Routing rules cover every tenant, so only a platform admin (a token without a tenant) can change them.",
+      ),
+    ).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Save rules" })).toBeNull();
+  });
+
   it("filters the table by status without asking the server", async () => {
     vi.stubGlobal("fetch", respond(routes("viewer")));
     renderPage();

@@ -94,7 +94,7 @@ export function BudgetsView({ budgets }: { budgets: BudgetsRead }) {
 
 type Group = "tenants" | "agents";
 
-export function BudgetsEditor({ budgets }: { budgets: BudgetsRead }) {
+export function BudgetsEditor({ budgets, platform = true }: { budgets: BudgetsRead; platform?: boolean }) {
   const save = useSaveBudgets();
   // Spend changes every refresh; the caps (structurally shared by TanStack Query) rarely do.
   const { global_daily_cost_cap_usd: globalCap, tenants, agents } = budgets;
@@ -203,6 +203,8 @@ export function BudgetsEditor({ budgets }: { budgets: BudgetsRead }) {
         error={errorFor("global_daily_cost_cap_usd")}
         inputMode="decimal"
         placeholder="no cap"
+        disabled={!platform}
+        hint={platform ? undefined : "Platform-wide: only a platform admin (a token without a tenant) can change it."}
       />
 
       <fieldset className="ra-fieldset">
@@ -291,28 +293,23 @@ export function BudgetsEditor({ budgets }: { budgets: BudgetsRead }) {
 }
 
 /**
- * The caps: an editor for platform admins, read-only for everyone else. A save replaces every
- * tenant's caps at once while a tenant-scoped caller is shown only its own tenant's, so a
- * tenant-scoped admin gets the read-only view too (it could otherwise erase caps it cannot see).
+ * The caps: an editor for admins, read-only for everyone else. A tenant's admin sees and saves only
+ * its own tenant's caps (the server keeps every other tenant's as they are) and cannot change the
+ * platform-wide cap.
  */
 export function BudgetsPanel() {
   const budgets = useRouterBudgets();
   const { principal, can } = useSession();
-  const isRouterAdmin = can("router_admin");
-  const canEdit = isRouterAdmin && principal.platform_admin;
+  const canEdit = can("router_admin");
   return (
     <Panel title="Budgets" id="router-budgets" className="ra-area-budgets">
       <QueryState isPending={budgets.isPending} error={budgets.error} onRetry={() => void budgets.refetch()} loading="Loading budgets…">
         {budgets.data &&
           (canEdit ? (
-            <BudgetsEditor budgets={budgets.data} />
+            <BudgetsEditor budgets={budgets.data} platform={principal.platform_admin} />
           ) : (
             <>
-              <p className="muted small">
-                {isRouterAdmin
-                  ? "Budgets cover every tenant, so only a platform admin (a token without a tenant) can change them."
-                  : "Only admins can change the budgets."}
-              </p>
+              <p className="muted small">Only admins can change the budgets.</p>
               <BudgetsView budgets={budgets.data} />
             </>
           ))}

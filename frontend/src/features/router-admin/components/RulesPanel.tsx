@@ -2,7 +2,7 @@ import { useMemo, useState, type FormEvent } from "react";
 import { ApiError } from "../../../api/client";
 import { Panel } from "../../../components/ui/Panel";
 import { ErrorText, QueryState } from "../../../components/ui/QueryState";
-import { useCan } from "../../auth/session";
+import { useCan, useSession } from "../../auth/session";
 import {
   emptyPrice,
   emptyRoute,
@@ -365,10 +365,12 @@ export function RulesEditor({ rules }: { rules: RulesRead }) {
   );
 }
 
-/** The routing rules: an editor for router admins, a read-only view for everyone else. */
+/** The routing rules: an editor for platform admins (they route every tenant's calls), read-only otherwise. */
 export function RulesPanel() {
   const rules = useRouterRules();
-  const canEdit = useCan("router_admin");
+  const { principal } = useSession();
+  const isRouterAdmin = useCan("router_admin");
+  const canEdit = isRouterAdmin && principal.platform_admin;
   return (
     <Panel title="Routing rules" id="router-rules" className="ra-area-rules">
       <QueryState isPending={rules.isPending} error={rules.error} onRetry={() => void rules.refetch()} loading="Loading rules…">
@@ -377,7 +379,11 @@ export function RulesPanel() {
             <RulesEditor rules={rules.data} />
           ) : (
             <>
-              <p className="muted small">Only admins can change the routing rules.</p>
+              <p className="muted small">
+                {isRouterAdmin
+                  ? "Routing rules cover every tenant, so only a platform admin (a token without a tenant) can change them."
+                  : "Only admins can change the routing rules."}
+              </p>
               <RulesView rules={rules.data} />
             </>
           ))}
