@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
@@ -10,10 +11,12 @@ from fastapi import Depends
 from sqlalchemy import DateTime, MetaData, Select, event, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import await_only
 from starlette.requests import HTTPConnection
 
 NAMING_CONVENTION = {
@@ -63,16 +66,64 @@ def create_engine(url: str, *, timeout_s: float = 5.0) -> AsyncEngine:
         kwargs["max_overflow"] = 10
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
+        gate = _WriterGate()
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine.sync_engine, "begin", gate.begin)
+        event.listen(engine.sync_engine, "commit", gate.commit)
+        event.listen(engine.sync_engine, "rollback", gate.rollback)
     return engine
 
 
-def _sqlite_begin_immediate(conn: Connection) -> None:
-    # A deferred transaction that reads, then writes, fails with SQLITE_BUSY when another writer
-    # committed in between (the busy timeout cannot help there); taking the write lock up front
-    # makes concurrent units of work queue behind each other instead.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+class _WriterGate:
+    """SQLite's single writer, queued in this process rather than inside SQLite.
+
+    A deferred transaction that reads, then writes, fails with SQLITE_BUSY when another writer
+    committed in between (the busy timeout cannot help there), so every transaction takes the
+    write lock up front with BEGIN IMMEDIATE. Left to SQLite, the writers of one process would then
+    wait in its busy handler, which polls with sleeps of up to 100 ms: a queue of a few writers
+    costs far more than their work. Here they wait on an asyncio lock instead and start the moment
+    the previous one has committed; other processes still meet at SQLite's lock.
+
+    The hooks run inside SQLAlchemy's greenlet, where `await_only` may wait on the event loop. The
+    gate is released only once COMMIT/ROLLBACK has run (issued here; the driver's own call then has
+    no transaction left to end), so the next writer never finds SQLite's lock still held.
+    """
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._holder: Connection | None = None
+
+    def begin(self, conn: Connection) -> None:
+        try:
+            await_only(asyncio.wait_for(self._lock.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000))
+        except TimeoutError:
+            raise OperationalError("BEGIN IMMEDIATE", None, Exception("database is locked")) from None
+        self._holder = conn
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self._release(conn)
+            raise
+
+    def commit(self, conn: Connection) -> None:
+        try:
+            conn.exec_driver_sql("COMMIT")
+        finally:
+            self._release(conn)
+
+    def rollback(self, conn: Connection) -> None:
+        try:
+            if not conn.invalidated and conn.connection.dbapi_connection is not None:
+                conn.exec_driver_sql("ROLLBACK")
+        except Exception:  # noqa: S110 - the driver's own rollback follows and reports real trouble
+            pass
+        finally:
+            self._release(conn)
+
+    def _release(self, conn: Connection) -> None:
+        if self._holder is conn and self._lock.locked():
+            self._holder = None
+            self._lock.release()
 
 
 def make_sessionmaker(

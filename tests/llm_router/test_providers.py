@@ -116,3 +116,20 @@ async def test_unconfigured_openai_refuses_without_sending() -> None:
     assert caught.value.kind == "not_configured"
     assert "OPENAI_API_KEY" in str(caught.value)
     await provider.aclose()
+
+
+def test_the_openai_sdk_is_loaded_only_once_a_key_is_configured() -> None:
+    # ~15 MB of memory for every server that never calls a remote model otherwise.
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from talkative.llm_router.providers.base import build_providers\n"
+        "build_providers({})\n"
+        "before = 'openai' in sys.modules\n"
+        "build_providers({'OPENAI_API_KEY': 'sk-test-123456789'})\n"
+        "print(before, 'openai' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"], out.stderr

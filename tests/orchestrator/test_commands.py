@@ -165,6 +165,16 @@ async def test_another_tenants_run_is_hidden(client: httpx.AsyncClient, auth: Au
     _error(await client.post(f"/orchestrator/runs/{run_id}/cancel", headers=outsider), 404, "RUN_NOT_FOUND")
     platform = (await client.get("/orchestrator/runs", headers=auth("admin", None))).json()["runs"]
     assert [r["run_id"] for r in platform] == [run_id]
+    # A platform admin narrows the list by tenant; a tenant's caller cannot widen it.
+    by_tenant = {"tenant_id": "tenant-b"}
+    assert (await client.get("/orchestrator/runs", params=by_tenant, headers=auth("admin", None))).json()[
+        "runs"
+    ] == []
+    narrowed = await client.get(
+        "/orchestrator/runs", params={"tenant_id": "tenant-a"}, headers=auth("admin", None)
+    )
+    assert [r["run_id"] for r in narrowed.json()["runs"]] == [run_id]
+    _error(await client.get("/orchestrator/runs", params=by_tenant, headers=auth()), 403, "TENANT_MISMATCH")
 
 
 async def test_error_compacted_fails_a_waiting_run(client: httpx.AsyncClient, auth: Auth) -> None:

@@ -35,12 +35,23 @@ class Subscription:
 
     async def next(self, wait_s: float) -> Event | None:
         """The next event, or None after `wait_s` seconds of quiet."""
-        if self.overflowed and self.queue.empty():
+        if not self.queue.empty():  # no timer needed (wait_for costs a task per call)
+            return self.queue.get_nowait()
+        if self.overflowed:
             raise SubscriberLagged
         try:
             return await asyncio.wait_for(self.queue.get(), wait_s)
         except TimeoutError:
             return None
+
+    def ready(self) -> list[Event]:
+        """Every event already waiting, without waiting for more (None marks nothing here)."""
+        ready: list[Event] = []
+        while not self.queue.empty():
+            event = self.queue.get_nowait()
+            if event is not None:
+                ready.append(event)
+        return ready
 
     def close(self) -> None:
         self._bus.unsubscribe(self)

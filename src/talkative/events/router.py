@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -25,8 +24,10 @@ MAX_EVENT_ID = 2**63 - 1  # ids are 64-bit in the store
 
 
 def format_sse(event: Event) -> str:
-    data = json.dumps(event.model_dump(mode="json"), separators=(",", ":"))
-    return f"id: {event.id}\ndata: {data}\n\n"
+    """The event's SSE frame, encoded once however many subscribers send it."""
+    if event._sse_frame is None:
+        event._sse_frame = f"id: {event.id}\ndata: {event.model_dump_json()}\n\n"
+    return event._sse_frame
 
 
 async def stream_events(
@@ -59,10 +60,16 @@ async def stream_events(
                 return
             if live is None:
                 yield ": keep-alive\n\n"
-            elif live.id > last_id:
-                last_id = live.id
-                if agent_id is None or live.agent_id == agent_id:
-                    yield format_sse(live)
+                continue
+            # Whatever else is already queued goes out in the same write.
+            frames = []
+            for event in (live, *subscription.ready()):
+                if event.id > last_id:
+                    last_id = event.id
+                    if agent_id is None or event.agent_id == agent_id:
+                        frames.append(format_sse(event))
+            if frames:
+                yield "".join(frames)
     finally:
         subscription.close()
 

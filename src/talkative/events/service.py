@@ -55,17 +55,17 @@ async def append(session: AsyncSession, events: Sequence[NewEvent]) -> list[Even
     result = await session.execute(insert(EventRow).returning(EventRow.id), values)
     ids = sorted(result.scalars().all())
     stored = [
-        Event(
+        Event.model_construct(  # already validated as NewEvents
             id=event_id,
-            type=v["type"],
-            tenant_id=v["tenant_id"],
-            agent_id=v["agent_id"],
-            run_id=v["run_id"],
-            message=v["message"],
-            payload=v["payload"],
+            type=str(e.type),
+            tenant_id=e.tenant_id,
+            agent_id=e.agent_id,
+            run_id=e.run_id,
+            message=e.message,
+            payload=e.payload,
             timestamp=now,
         )
-        for event_id, v in zip(ids, values, strict=True)
+        for event_id, e in zip(ids, events, strict=True)
     ]
     outbox.stage(session, stored)
     return stored

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, text
+from sqlalchemy import bindparam, case, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,15 +45,22 @@ async def _rollup(
         "tokens": prompt + completion,
         "cost": cost,
     }
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(UsageDaily).values(**values)
+    await session.execute(_UPSERT_DAY[session.get_bind().dialect.name], values)
+
+
+def _upsert_day(insert: Any) -> Any:
+    """One day's rollup row added to (built once per dialect; the values are bound per call)."""
+    statement = insert(UsageDaily)
     added = {
         k: getattr(UsageDaily, k) + statement.excluded[k]
         for k in ("requests", "errors", "prompt_tokens", "completion_tokens", "tokens", "cost")
     }
-    await session.execute(
-        statement.on_conflict_do_update(index_elements=["day", "tenant_id", "agent_id", "model"], set_=added)
+    return statement.on_conflict_do_update(
+        index_elements=["day", "tenant_id", "agent_id", "model"], set_=added
     )
+
+
+_UPSERT_DAY = {"postgresql": _upsert_day(pg_insert), "sqlite": _upsert_day(sqlite_insert)}
 
 
 async def reserve(
@@ -159,27 +166,29 @@ async def spend(
 ) -> Spend:
     """Spend in every capped window, in one query over this month's rollup rows."""
     today = today or datetime.now(UTC).date()
-    month = today.replace(day=1)
-    agent = agent_id or ""
+    params = {"today": today, "month": today.replace(day=1), "tenant": tenant_id, "agent": agent_id or ""}
+    row = (await session.execute(_SPEND, params)).one()
+    return Spend(*(float(value) for value in row))
 
+
+def _spend_statement() -> Any:
     def total(condition: Any) -> Any:
         return func.coalesce(func.sum(case((condition, UsageDaily.cost), else_=0.0)), 0.0)
 
-    same_tenant, same_agent = UsageDaily.tenant_id == tenant_id, UsageDaily.agent_id == agent
-    day = UsageDaily.day == today
-    row = (
-        await session.execute(
-            select(
-                total(day),
-                total(day & same_tenant),
-                total(same_tenant),
-                # Agent ids are unique across tenants, so an agent's spend needs no tenant filter.
-                total(day & same_agent),
-                total(same_agent),
-            ).where(UsageDaily.day >= month)
-        )
-    ).one()
-    return Spend(*(float(value) for value in row))
+    same_tenant = UsageDaily.tenant_id == bindparam("tenant")
+    same_agent = UsageDaily.agent_id == bindparam("agent")
+    day = UsageDaily.day == bindparam("today")
+    return select(
+        total(day),
+        total(day & same_tenant),
+        total(same_tenant),
+        # Agent ids are unique across tenants, so an agent's spend needs no tenant filter.
+        total(day & same_agent),
+        total(same_agent),
+    ).where(UsageDaily.day >= bindparam("month"))
+
+
+_SPEND = _spend_statement()  # built once: it runs before every model call
 
 
 async def usage(

@@ -39,6 +39,7 @@ class Run(Base):
         Index("ix_runs_agent_created", "agent_id", "created_at"),
         Index("ix_runs_status_lease", "status", "lease_until"),
         Index("ix_runs_parent", "parent_run_id"),
+        Index("ix_runs_created_id", "created_at", "id"),
     )
 
 

@@ -65,12 +65,14 @@ async def report_event(body: ExternalEventIn, principal: Operator, runtime: Runt
 async def list_runs(
     session: Session,
     principal: Reader,
+    tenant_id: Annotated[str | None, Query(max_length=64)] = None,
     agent_id: Annotated[str | None, Query(max_length=64)] = None,
     status: Annotated[str | None, Query(max_length=32)] = None,
     limit: Limit = 50,
 ) -> RunPage:
+    """The newest runs, newest last; `tenant_id` narrows a platform admin's view (others: their own)."""
     rows = await runs.list_runs(
-        session, tenant_id=principal.tenant_filter, agent_id=agent_id, status=status, limit=limit
+        session, tenant_id=principal.scope_for(tenant_id), agent_id=agent_id, status=status, limit=limit
     )
     return RunPage(runs=[reads.run_read(r) for r in rows])
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping, Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import openai
-from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
 
 from talkative.conversation.interpreter import assemble
@@ -35,6 +35,11 @@ from talkative.llm_router.providers.base import (
     SkillOffer,
 )
 from talkative.prompts.context import estimate_tokens
+
+if TYPE_CHECKING:
+    # The SDK costs ~15 MB of memory and is imported only once a key is configured (see __init__).
+    from openai import AsyncOpenAI
+    from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
 NAME = "openai"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -77,6 +82,12 @@ class Answer(BaseModel):
         return self
 
 
+def _sdk() -> ModuleType:
+    import openai
+
+    return openai
+
+
 class OpenAIProvider:
     name: str = NAME
 
@@ -85,8 +96,8 @@ class OpenAIProvider:
         self._base_url = base_url or DEFAULT_BASE_URL
         if urlsplit(self._base_url).scheme not in ("http", "https"):
             raise ValueError("OPENAI_BASE_URL must be an http:// or https:// URL")
-        self._client = (
-            openai.AsyncOpenAI(
+        self._client: AsyncOpenAI | None = (
+            _sdk().AsyncOpenAI(
                 api_key=api_key,
                 base_url=self._base_url,
                 timeout=options.timeout_s,
@@ -138,27 +149,29 @@ class OpenAIProvider:
         self, request: CompletionRequest, messages: list[ChatCompletionMessageParam]
     ) -> ChatCompletion:
         assert self._client is not None
+        sdk = _sdk()
         attempts = self._options.max_retries + 1
         tries = f"{attempts} attempt{'s' if attempts > 1 else ''}"
         deadline = attempts * self._options.timeout_s + self._options.max_retries * _BACKOFF_ALLOWANCE_S
         try:
             async with asyncio.timeout(deadline):
-                return await self._client.chat.completions.create(
+                response: ChatCompletion = await self._client.chat.completions.create(
                     model=request.model,
                     messages=messages,
                     response_format={"type": "json_object"},
                     max_tokens=request.max_tokens,
                 )
-        except (openai.APITimeoutError, TimeoutError):
+                return response
+        except (sdk.APITimeoutError, TimeoutError):
             timeout_s = self._options.timeout_s
             error = self._error("timeout", f"openai: no answer within {timeout_s:g}s ({tries})")
-        except openai.APIConnectionError:
+        except sdk.APIConnectionError:
             error = self._error("unavailable", f"openai: cannot reach the endpoint ({tries})")
-        except openai.APIStatusError as exc:
+        except sdk.APIStatusError as exc:
             error = self._status_error(exc.status_code)
-        except (openai.APIResponseValidationError, json.JSONDecodeError):
+        except (sdk.APIResponseValidationError, json.JSONDecodeError):
             error = self._error("invalid_answer", "openai: the response is not a chat completion")
-        except openai.OpenAIError as exc:
+        except sdk.OpenAIError as exc:
             error = self._error("unavailable", f"openai: the call failed ({type(exc).__name__})")
         # Raised outside the handlers so the SDK's exception is neither its cause nor its context.
         raise error
