@@ -46,8 +46,8 @@ migrate: install
 	$(BIN)/talkative migrate
 
 lint: install
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports
 
 typecheck: install
@@ -61,3 +61,9 @@ test: lint typecheck frontend-test pytest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis frontend/node_modules src/talkative/static
+
+# Benchmarks (bench/README.md): a fresh server on a temp data dir, every workload, results written to
+# bench/results/<date>.json and .md. Pass driver options with BENCH_ARGS="--quick" or "--only loop,sse".
+.PHONY: bench
+bench: install
+	$(BIN)/python -m bench.run --out-dir bench/results $(BENCH_ARGS)
