@@ -84,6 +84,9 @@ class Opening:
     ctx: Context
     trail: list[NewEvent]
     command_id: str | None
+    # This process's worker holds a slot for the run: it is leased to it when planned, and driven
+    # at once after the commit (no claim, no wait for the worker's next pass).
+    worker_slot: bool = False
 
 
 async def _open(
@@ -217,7 +220,10 @@ async def _plan(
         "heartbeat": bool(heartbeat),
     }
     agent.last_message, agent.last_message_at = run.input[:2000], utcnow()
-    run.lease_owner, run.lease_until = None, None
+    if steps and opening.worker_slot:
+        run.lease_owner, run.lease_until = runtime.worker.owner, utcnow() + runtime.worker.lease
+    else:
+        run.lease_owner, run.lease_until = None, None
     if not steps:
         run.reply = f"{interpretation.summary} Workflow v{workflow.version}: {summary}."
         await runs.transition(session, run, RunAction.COMPLETE, into=trail)
@@ -244,6 +250,35 @@ async def start_run(
     fails with BUDGET_EXCEEDED and the caller gets a 402. `command`, when a command asked for the
     run, is logged first in the opening transaction.
     """
+    worker = runtime.worker
+    slot = worker.reserve()
+    try:
+        planned, run_id, command_id = await _open_and_plan(
+            runtime, slot, tenant_scope, agent_id, text, kind, parent_run_id, command
+        )
+    except BaseException:
+        if slot:
+            worker.release_reservation()
+        raise
+    if slot and planned.has_steps:
+        worker.adopt(run_id)
+    elif slot:
+        worker.release_reservation()
+    if planned.has_steps and not slot:
+        worker.wake()
+    return Started(run_id=run_id, settled=not planned.has_steps, command_id=command_id, reply=planned.reply)
+
+
+async def _open_and_plan(
+    runtime: Runtime,
+    slot: bool,
+    tenant_scope: str | None,
+    agent_id: str,
+    text: str,
+    kind: str,
+    parent_run_id: str | None,
+    command: runs.CommandRecord | None,
+) -> tuple[Planned, str, str | None]:
     refused: llm.BudgetExceeded | None = None
     async with runtime.sessionmaker() as session, session.begin():
         agent, run, opening, workflow = await _open(
@@ -256,6 +291,7 @@ async def start_run(
             parent_run_id=parent_run_id,
             command=command,
         )
+        opening.worker_slot = slot
         try:
             call = await llm.decide(
                 session,
@@ -288,14 +324,7 @@ async def start_run(
             planned = await _plan_with(
                 runtime, session, agent, run, opening, call, completion, error, latency, None
             )
-    if planned.has_steps:
-        runtime.worker.wake()
-    return Started(
-        run_id=opening.run_id,
-        settled=not planned.has_steps,
-        command_id=opening.command_id,
-        reply=planned.reply,
-    )
+    return planned, opening.run_id, opening.command_id
 
 
 async def _plan_with(

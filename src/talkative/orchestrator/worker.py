@@ -34,6 +34,7 @@ class Worker:
         self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{secrets.token_hex(3)}"
         self._wakeup = asyncio.Event()
         self._active: dict[str, asyncio.Task[None]] = {}
+        self._reserved = 0  # slots promised to runs being opened (see reserve)
 
     @property
     def lease(self) -> timedelta:
@@ -56,8 +57,26 @@ class Worker:
         """Used at shutdown so the loop notices `stopping` at once."""
         self._wakeup.set()
 
+    def reserve(self) -> bool:
+        """Promises a slot to a run about to be opened with this worker's lease: it then starts
+        at once (`adopt`) instead of waiting for a claim. False when every slot is taken."""
+        if self.runtime.settings.worker_concurrency - len(self._active) - self._reserved <= 0:
+            return False
+        self._reserved += 1
+        return True
+
+    def adopt(self, run_id: str) -> None:
+        """Drives a run whose lease this worker took in the run's opening transaction."""
+        self._reserved -= 1
+        if run_id not in self._active:
+            self._active[run_id] = asyncio.create_task(self._drive(run_id), name=f"run {run_id}")
+
+    def release_reservation(self) -> None:
+        """The run was not opened after all (or needs no worker)."""
+        self._reserved -= 1
+
     async def fill(self) -> None:
-        free = self.runtime.settings.worker_concurrency - len(self._active)
+        free = self.runtime.settings.worker_concurrency - len(self._active) - self._reserved
         if free <= 0:
             return
         for run_id in await self.claim(free):
