@@ -33,6 +33,7 @@ from talkative.orchestrator.runtime import build_runtime
 from talkative.prompts.router import router as prompts_router
 from talkative.settings import Settings, get_settings
 from talkative.skills.router import router as skills_router
+from talkative.tools import forkserver
 from talkative.ui.router import router as ui_router
 from talkative.workflows.router import router as workflows_router
 
@@ -76,6 +77,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.gather(*background, return_exceptions=True)
         await runtime.worker.stop()
         await close_providers(runtime.providers)
+        forkserver.close_for_loop()
         await engine.dispose()
 
 

@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     fleet_ssh_connect_timeout_s: int = Field(
         default=10, ge=1, le=300, validation_alias="TALKATIVE_FLEET_SSH_CONNECT_TIMEOUT_S"
     )
+    tool_fork_server: bool = Field(default=True, validation_alias="TALKATIVE_TOOL_FORK_SERVER")
     approval_keywords: list[str] = Field(
         default=["transfer", "wire", "refund", "delete", "transferir", "reembolso", "borrar"],
         validation_alias="TALKATIVE_APPROVAL_KEYWORDS",

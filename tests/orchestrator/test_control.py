@@ -11,6 +11,7 @@ import httpx
 
 from talkative.settings import Settings
 from tests.orchestrator.helpers import Auth, running_agent, started_skills, wait_run, write_slow_skill
+from tests.tools.helpers import run_processes
 
 
 async def _task(client: httpx.AsyncClient, auth: Auth, agent: str, text: str) -> str:
@@ -23,19 +24,10 @@ async def _task(client: httpx.AsyncClient, auth: Auth, agent: str, text: str) ->
     return str(response.json()["run_id"])
 
 
-def _running(marker: str) -> list[int]:
-    """Host pids whose command line mentions `marker` (the sandbox gives the script its own pid 1)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                if marker.encode() in handle.read():
-                    found.append(int(entry))
-        except OSError:
-            continue
-    return found
+def _running() -> list[int]:
+    """The tool's host processes: this process's descendants but the fork server (the sandbox
+    gives the script its own pid 1, and forked runs carry the fork server's command line)."""
+    return run_processes(os.getpid())
 
 
 async def _pid(path: Path, timeout: float = 10) -> int:
@@ -85,12 +77,11 @@ async def test_cancel_kills_the_running_tool(
     workspace = await _setup(client, auth, settings, sleep=30)
     run_id = await _task(client, auth, "slowpoke", "alpha then beta")
     await _pid(workspace / "outputs/slow-a.pid")
-    marker = str(workspace / "skills/slow-a/scripts/slow.py")
-    assert _running(marker), "the tool should be running before the cancel"
+    assert _running(), "the tool should be running before the cancel"
     cancelled = await client.post(f"/orchestrator/runs/{run_id}/cancel", headers=auth())
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     deadline = time.monotonic() + 10
-    while _running(marker):
+    while _running():
         assert time.monotonic() < deadline, "the tool process survived the cancel"
         await asyncio.sleep(0.05)
     run = await wait_run(client, auth, run_id, lambda r: r["plan"][0]["status"] != "running")

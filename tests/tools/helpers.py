@@ -58,10 +58,43 @@ while True:
 """
 
 
-async def host_pids_once_ready(workspace: Path, script: str) -> list[int]:
-    """The run's host pids, once the script wrote outputs/ready."""
+async def host_pids_once_ready(workspace: Path, root: int | None = None) -> list[int]:
+    """The run's host pids, once the script wrote outputs/ready: every descendant of `root` (this
+    process by default) but the fork server, which stays. Forked by the fork server, a run's
+    processes carry the fork server's command line, not their script's."""
     await wait_for_file(workspace / "outputs" / "ready")
-    return processes_mentioning(f"skills/demo/scripts/{script}")
+    return run_processes(root or os.getpid())
+
+
+def run_processes(root: int) -> list[int]:
+    """Tool-run processes started by `root`: launchers it started itself, or forked by its fork
+    server, with everything below them (setsid or not: a new session keeps its parent). Other
+    children of `root` (a test sshd, a browser driver) and the fork server itself do not count."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                stat = Path(f"/proc/{name}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat[stat.rfind(")") + 2 :].split()[1])
+            children.setdefault(ppid, []).append(int(name))
+    todo: list[int] = []
+    for pid in children.get(root, []):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"tools/zygote.py" in cmdline:
+            todo += children.get(pid, [])
+        elif b"tools/launcher.py" in cmdline:
+            todo.append(pid)
+    found: list[int] = []
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        found.append(pid)
+    return sorted(found)
 
 
 def processes_mentioning(text: str) -> list[int]:

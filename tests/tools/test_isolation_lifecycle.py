@@ -28,6 +28,7 @@ from tests.tools.helpers import (
     host_pids_once_ready,
     namespaces_supported,
     processes_mentioning,
+    run_processes,
 )
 
 needs_namespaces = pytest.mark.skipif(not namespaces_supported(), reason="no Linux namespaces here")
@@ -42,7 +43,7 @@ async def test_infinite_loop_is_killed_at_the_timeout_with_everything_it_started
     started = time.monotonic()
 
     run = asyncio.create_task(run_tool(workspace=ws_a, command=command, limits=FAST, hidden_paths=[data_dir]))
-    pids = await host_pids_once_ready(ws_a, "spin.py")
+    pids = await host_pids_once_ready(ws_a)
     result = await run
 
     assert time.monotonic() - started < 5
@@ -51,7 +52,7 @@ async def test_infinite_loop_is_killed_at_the_timeout_with_everything_it_started
     assert (ws_a / "outputs" / "ready").read_text() == "1"  # the script was PID 1 of its namespace
     assert len(pids) == 4  # launcher, worker and both forks, as the host sees them
     assert alive(pids) == []  # no process, no zombie
-    assert processes_mentioning(str(ws_a)) == []
+    assert processes_mentioning(str(ws_a)) == [] and run_processes(os.getpid()) == []
 
 
 @needs_namespaces
@@ -61,7 +62,7 @@ async def test_cancel_still_kills_an_isolated_run(ws_a: Path, data_dir: Path, wr
     run = asyncio.create_task(
         run_tool(workspace=ws_a, command=command, cancel=cancel, hidden_paths=[data_dir])
     )
-    pids = await host_pids_once_ready(ws_a, "spin.py")
+    pids = await host_pids_once_ready(ws_a)
     started = time.monotonic()
 
     cancel.set()
@@ -99,7 +100,7 @@ async def test_fork_bomb_is_still_capped_by_the_cgroup(
     assert result.error is not None and result.error.code == ToolErrorCode.PROCESS_LIMIT
     assert result.metrics.isolated and result.metrics.process_limit_hit
     assert int((ws_a / "outputs" / "forks").read_text()) <= FAST.max_processes - 2
-    assert processes_mentioning(str(ws_a)) == []
+    assert processes_mentioning(str(ws_a)) == [] and run_processes(os.getpid()) == []
 
 
 @needs_namespaces
@@ -115,7 +116,7 @@ async def test_fork_bomb_is_still_stopped_by_the_watchdog_without_cgroups(
     assert result.error is not None and result.error.code == ToolErrorCode.PROCESS_LIMIT
     assert result.metrics.isolated
     assert not (ws_a / "outputs" / "forks").exists()  # killed before its loop could finish
-    assert processes_mentioning(str(ws_a)) == []
+    assert processes_mentioning(str(ws_a)) == [] and run_processes(os.getpid()) == []
 
 
 @needs_namespaces

@@ -37,7 +37,7 @@ async def test_runs_die_with_the_server(
     extra = [str(data_dir)] if isolated else []
     server = subprocess.Popen([sys.executable, "-c", SERVER, str(ws_a), command, *extra])
     try:
-        pids = [pid for pid in await host_pids_once_ready(ws_a, "outlive.py") if pid != server.pid]
+        pids = [pid for pid in await host_pids_once_ready(ws_a, root=server.pid) if pid != server.pid]
     finally:
         server.kill()  # no chance to stop anything itself
         server.wait()

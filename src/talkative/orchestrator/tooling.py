@@ -45,6 +45,7 @@ async def execute(
         # Inside the run the data dir shows only this agent's workspace (database, secret and
         # other agents' workspaces are hidden), where the host supports namespaces.
         hidden_paths=[runtime.settings.data_dir.resolve()],
+        fork_server=runtime.settings.tool_fork_server,
     )
     if not result.ok:
         TOOL_FAILURES.labels(call.skill, result.error.code if result.error else "UNKNOWN").inc()

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from talkative.tools import cage as cages
-from talkative.tools import isolation
+from talkative.tools import forkserver, isolation
 from talkative.tools.capture import StreamCapture
 from talkative.tools.launcher import list_processes
 from talkative.tools.policy import PreparedCommand
@@ -48,14 +49,50 @@ def child_env(workspace: Path) -> dict[str, str]:
     }
 
 
-def launcher_argv(
-    command: PreparedCommand,
-    limits: ToolLimits,
-    cage: cages.ProcessCage | None,
-    isolate: dict[str, Any] | None = None,
-) -> list[str]:
-    config = isolation.launcher_config(limits, cage.path if cage else None, isolate)
-    return isolation.launcher_command(config, command.script, command.args)
+class LauncherProcess(Protocol):
+    """What supervising a launcher needs: an asyncio subprocess, or one the fork server forked."""
+
+    @property
+    def pid(self) -> int: ...
+
+    @property
+    def stdout(self) -> asyncio.StreamReader | None: ...
+
+    @property
+    def stderr(self) -> asyncio.StreamReader | None: ...
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    async def wait(self) -> int: ...
+
+    def send_signal(self, signum: int) -> None: ...
+
+
+async def _spawn(
+    command: PreparedCommand, config: dict[str, Any], fork_server: bool
+) -> tuple[LauncherProcess, Callable[[], None]]:
+    """The launcher for `command`: forked by the warm fork server when possible (zygote.py), else a
+    new interpreter. Returns it with what to call once it has been waited for."""
+    env = child_env(command.workspace)
+    if fork_server:
+        try:
+            server = forkserver.for_loop(isolation.IMPORT_PATH)
+            argv = [json.dumps(config), str(command.script), *command.args]
+            forked = await server.spawn(argv, cwd=command.workspace, env=env)
+            return forked, forked.close
+        except forkserver.ForkServerUnavailable:
+            pass
+    proc = await asyncio.create_subprocess_exec(
+        *isolation.launcher_command(config, command.script, command.args),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=command.workspace,
+        env=env,
+        start_new_session=True,  # one session per run: the unit we count and kill
+    )
+    return proc, lambda: None
 
 
 async def execute(
@@ -63,6 +100,8 @@ async def execute(
     limits: ToolLimits,
     cancel: asyncio.Event | None,
     hidden_paths: Sequence[Path] = (),
+    *,
+    fork_server: bool = True,
 ) -> Execution:
     """Run `command`; with `hidden_paths`, confined (see isolation.py) wherever that is possible."""
     confinable = bool(hidden_paths) and await asyncio.to_thread(isolation.available)
@@ -70,16 +109,9 @@ async def execute(
     stdout = StreamCapture(limits.output_cap_bytes, keep_tail=True)
     stderr = StreamCapture(limits.output_cap_bytes)
     cage = cages.open_cage(limits.max_processes)
+    config = isolation.launcher_config(limits, cage.path if cage else None, isolate)
     try:
-        proc = await asyncio.create_subprocess_exec(
-            *launcher_argv(command, limits, cage, isolate),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            cwd=command.workspace,
-            env=child_env(command.workspace),
-            start_new_session=True,  # one session per run: the unit we count and kill
-        )
+        proc, done = await _spawn(command, config, fork_server)
     except OSError as exc:
         if cage:
             await asyncio.to_thread(cage.remove)
@@ -96,12 +128,13 @@ async def execute(
             await adopting
         if proc.returncode is None:  # we were cancelled ourselves: the run must still stop
             await asyncio.shield(_stop(proc, cage))
+        done()
         if cage:
             await asyncio.to_thread(cage.remove)
 
 
 async def _supervise(
-    proc: asyncio.subprocess.Process,
+    proc: LauncherProcess,
     limits: ToolLimits,
     cancel: asyncio.Event | None,
     cage: cages.ProcessCage | None,
@@ -147,7 +180,7 @@ async def _watch_session(session: int, limit: int) -> None:
         await asyncio.sleep(WATCHDOG_INTERVAL_S)
 
 
-async def _stop(proc: asyncio.subprocess.Process, cage: cages.ProcessCage | None) -> None:
+async def _stop(proc: LauncherProcess, cage: cages.ProcessCage | None) -> None:
     """Ask the launcher to kill and reap the tree; kill everything ourselves if it does not."""
     with contextlib.suppress(ProcessLookupError):
         proc.send_signal(signal.SIGTERM)

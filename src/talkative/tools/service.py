@@ -22,6 +22,7 @@ async def run_tool(
     limits: ToolLimits = DEFAULT_LIMITS,
     cancel: asyncio.Event | None = None,
     hidden_paths: Sequence[Path] = (),
+    fork_server: bool = True,
 ) -> ToolResult:
     """Run one `python <script>.py ...` command inside `workspace` under `limits`.
 
@@ -30,6 +31,8 @@ async def run_tool(
     /proc and a read-only view of the rest of the host. This needs Linux namespaces: without
     them the run goes ahead unconfined and `metrics.isolated` is False. Raises ValueError if a
     hidden path is `/`, the workspace or inside it (a caller's bug, not a bad command).
+    `fork_server`: fork the launcher from the warm fork server (zygote.py) rather than start a
+    new interpreter (the same sandbox either way; falls back by itself when unavailable).
     """
     started = time.perf_counter()
     isolation.isolate_config(workspace, hidden_paths)  # validates them before anything runs
@@ -41,7 +44,7 @@ async def run_tool(
     if cancel is not None and cancel.is_set():
         return _refused(tokens, ToolErrorCode.CANCELLED, "cancelled before it started", started)
     before = await asyncio.to_thread(snapshot_outputs, prepared.workspace)
-    run = await execution.execute(prepared, limits, cancel, hidden_paths)
+    run = await execution.execute(prepared, limits, cancel, hidden_paths, fork_server=fork_server)
     after = await asyncio.to_thread(snapshot_outputs, prepared.workspace)
     return build_result(
         command=tokens,
