@@ -1,5 +1,4 @@
-import { useMemo, useState, type FormEvent } from "react";
-import { ApiError } from "../../../api/client";
+import { useMemo } from "react";
 import { Panel } from "../../../components/ui/Panel";
 import { ErrorText, QueryState } from "../../../components/ui/QueryState";
 import { useSession } from "../../auth/session";
@@ -10,15 +9,13 @@ import {
   emptyAgentCaps,
   emptyTenantCaps,
   validateBudgets,
-  withoutField,
   type AgentCapRow,
-  type BudgetsForm,
-  type ServerErrors,
   type TenantCapRow,
 } from "../forms";
 import { useRouterBudgets, useSaveBudgets, type BudgetsRead } from "../queries";
 import { formatUsd } from "../usage";
-import { fieldId, FormErrors, TextField } from "./Field";
+import { useConfigEditor } from "../useConfigEditor";
+import { FormErrors, TextField } from "./Field";
 
 function cap(value: unknown): string {
   return typeof value === "number" ? formatUsd(value) : "no cap";
@@ -102,63 +99,22 @@ export function BudgetsEditor({ budgets, platform = true }: { budgets: BudgetsRe
     () => budgetsForm({ global_daily_cost_cap_usd: globalCap, tenants, agents, spend: {} }),
     [globalCap, tenants, agents],
   );
-  const [draft, setDraft] = useState<BudgetsForm | null>(null);
-  const [submitted, setSubmitted] = useState(false);
-  const [server, setServer] = useState<ServerErrors | null>(null);
-  const [saved, setSaved] = useState(false);
+  const { form, dirty, saved, server, clientErrors, errorFor, id, edit, restructure, submit, discard } =
+    useConfigEditor({
+      scope: "budgets",
+      base,
+      validate: validateBudgets,
+      toDoc: budgetsDoc,
+      serverErrors: budgetsServerErrors,
+      save,
+    });
 
-  const form = draft ?? base;
-  const clientErrors = useMemo(() => (submitted ? validateBudgets(form) : {}), [submitted, form]);
-  const errorFor = (path: string) => clientErrors[path] ?? server?.fields[path];
-  const id = (path: string) => fieldId("budgets", path);
-
-  const edit = (next: BudgetsForm, path: string) => {
-    setDraft(next);
-    setSaved(false);
-    if (server) setServer({ ...server, fields: withoutField(server.fields, path) });
-  };
-  const restructure = (next: BudgetsForm) => {
-    setDraft(next);
-    setSaved(false);
-    if (server) setServer({ ...server, fields: {} });
-  };
   const setRow = (group: Group, i: number, key: keyof AgentCapRow, value: string) => {
     const rows = (form[group] as AgentCapRow[]).map((r, j) => (j === i ? { ...r, [key]: value } : r));
     edit({ ...form, [group]: rows }, `${group}.${i}.${key}`);
   };
   const removeRow = (group: Group, i: number) =>
     restructure({ ...form, [group]: (form[group] as TenantCapRow[]).filter((_, j) => j !== i) });
-
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    setSubmitted(true);
-    setSaved(false);
-    const errors = validateBudgets(form);
-    const first = Object.keys(errors)[0];
-    if (first) {
-      document.getElementById(id(first))?.focus();
-      return;
-    }
-    setServer(null);
-    const sent = form;
-    save.mutate(budgetsDoc(sent), {
-      onSuccess: () => {
-        setDraft(null);
-        setSubmitted(false);
-        setSaved(true);
-      },
-      onError: (err) =>
-        setServer(err instanceof ApiError && err.status === 422 ? budgetsServerErrors(err.message, sent) : null),
-    });
-  };
-
-  const discard = () => {
-    setDraft(null);
-    setSubmitted(false);
-    setServer(null);
-    setSaved(false);
-    save.reset();
-  };
 
   const capFields = (group: Group, i: number, row: TenantCapRow, who: string) => (
     <>
@@ -276,12 +232,12 @@ export function BudgetsEditor({ budgets, platform = true }: { budgets: BudgetsRe
         <button type="submit" disabled={save.isPending}>
           {save.isPending ? "Saving…" : "Save budgets"}
         </button>
-        {draft && (
+        {dirty && (
           <button type="button" className="secondary" onClick={discard} disabled={save.isPending}>
             Discard changes
           </button>
         )}
-        {draft && !save.isPending && <span className="muted small">Unsaved changes</span>}
+        {dirty && !save.isPending && <span className="muted small">Unsaved changes</span>}
         {saved && (
           <span className="ra-saved small" role="status">
             Budgets saved.

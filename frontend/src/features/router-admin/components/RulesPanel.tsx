@@ -1,5 +1,4 @@
-import { useMemo, useState, type FormEvent } from "react";
-import { ApiError } from "../../../api/client";
+import { useCallback, useMemo } from "react";
 import { Panel } from "../../../components/ui/Panel";
 import { ErrorText, QueryState } from "../../../components/ui/QueryState";
 import { useCan, useSession } from "../../auth/session";
@@ -11,12 +10,11 @@ import {
   rulesForm,
   rulesServerErrors,
   validateRules,
-  withoutField,
   type RulesForm,
-  type ServerErrors,
 } from "../forms";
 import { useRouterRules, useSaveRules, type RulesRead } from "../queries";
-import { fieldId, FormErrors, TextField } from "./Field";
+import { useConfigEditor } from "../useConfigEditor";
+import { FormErrors, TextField } from "./Field";
 
 function Providers({ providers }: { providers: Record<string, boolean> }) {
   const names = Object.keys(providers).sort();
@@ -119,68 +117,19 @@ function move<T>(list: T[], from: number, to: number): T[] {
 export function RulesEditor({ rules }: { rules: RulesRead }) {
   const save = useSaveRules();
   const base = useMemo(() => rulesForm(rules), [rules]);
-  const [draft, setDraft] = useState<RulesForm | null>(null);
-  const [submitted, setSubmitted] = useState(false);
-  const [server, setServer] = useState<ServerErrors | null>(null);
-  const [saved, setSaved] = useState(false);
-
-  const form = draft ?? base;
   const providers = useMemo(() => Object.keys(rules.providers), [rules.providers]);
-  const clientErrors = useMemo(() => (submitted ? validateRules(form, providers) : {}), [submitted, form, providers]);
-  const errorFor = (path: string) => clientErrors[path] ?? server?.fields[path];
-  const id = (path: string) => fieldId("rules", path);
+  const validate = useCallback((form: RulesForm) => validateRules(form, providers), [providers]);
+  const { form, dirty, saved, server, clientErrors, errorFor, id, edit, restructure, submit, discard } =
+    useConfigEditor({ scope: "rules", base, validate, toDoc: rulesDoc, serverErrors: rulesServerErrors, save });
   const modelOptions = useMemo(
     () => [LOCAL, ...Object.keys(rules.prices), ...providers.filter((p) => p !== LOCAL).map((p) => `${p}/`)],
     [rules.prices, providers],
   );
 
-  /** A field's value changed: its own server error no longer applies. */
-  const edit = (next: RulesForm, path: string) => {
-    setDraft(next);
-    setSaved(false);
-    if (server) setServer({ ...server, fields: withoutField(server.fields, path) });
-  };
-  /** Rows were added, removed or moved: server errors name rows by position, so they are dropped. */
-  const restructure = (next: RulesForm) => {
-    setDraft(next);
-    setSaved(false);
-    if (server) setServer({ ...server, fields: {} });
-  };
   const setRoute = (i: number, key: "match" | "model" | "max_tokens", value: string) =>
     edit({ ...form, routes: form.routes.map((r, j) => (j === i ? { ...r, [key]: value } : r)) }, `routes.${i}.${key}`);
   const setPrice = (i: number, key: "model" | "input_per_mtok" | "output_per_mtok", value: string) =>
     edit({ ...form, prices: form.prices.map((p, j) => (j === i ? { ...p, [key]: value } : p)) }, `prices.${i}.${key}`);
-
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    setSubmitted(true);
-    setSaved(false);
-    const errors = validateRules(form, providers);
-    const first = Object.keys(errors)[0];
-    if (first) {
-      document.getElementById(id(first))?.focus();
-      return;
-    }
-    setServer(null);
-    const sent = form;
-    save.mutate(rulesDoc(sent), {
-      onSuccess: () => {
-        setDraft(null);
-        setSubmitted(false);
-        setSaved(true);
-      },
-      onError: (err) =>
-        setServer(err instanceof ApiError && err.status === 422 ? rulesServerErrors(err.message, sent) : null),
-    });
-  };
-
-  const discard = () => {
-    setDraft(null);
-    setSubmitted(false);
-    setServer(null);
-    setSaved(false);
-    save.reset();
-  };
 
   const invalidCount = Object.keys(clientErrors).length;
   return (
@@ -349,12 +298,12 @@ export function RulesEditor({ rules }: { rules: RulesRead }) {
         <button type="submit" disabled={save.isPending}>
           {save.isPending ? "Saving…" : "Save rules"}
         </button>
-        {draft && (
+        {dirty && (
           <button type="button" className="secondary" onClick={discard} disabled={save.isPending}>
             Discard changes
           </button>
         )}
-        {draft && !save.isPending && <span className="muted small">Unsaved changes</span>}
+        {dirty && !save.isPending && <span className="muted small">Unsaved changes</span>}
         {saved && (
           <span className="ra-saved small" role="status">
             Rules saved.
