@@ -10,6 +10,7 @@ thread that starts it). Anything unexpected (it cannot start, it died, it does n
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import json
 import logging
@@ -18,7 +19,6 @@ import signal
 import socket
 import subprocess
 import sys
-import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -204,21 +204,26 @@ def _ints(fds: list[int]) -> bytes:
     return array.array("i", fds).tobytes()
 
 
-_servers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ForkServer] = weakref.WeakKeyDictionary()
+# One per event loop. A server holds its loop, so the registry holds them strongly: a loop that
+# ended without close_for_loop (tests, scripts) has its server closed when the next one starts,
+# and whatever is left at interpreter exit is closed then.
+_servers: dict[asyncio.AbstractEventLoop, ForkServer] = {}
 
 
 def for_loop(import_path: Sequence[str]) -> ForkServer:
     loop = asyncio.get_running_loop()
     server = _servers.get(loop)
     if server is None:
-        for old_loop, old in list(_servers.items()):
-            if old_loop.is_closed():  # a loop that ended without close_for_loop (tests, scripts)
-                _servers.pop(old_loop, None)
-                old.close()
+        for old_loop in [old for old in _servers if old.is_closed()]:
+            _servers.pop(old_loop).close()
         server = _servers[loop] = ForkServer(loop, import_path)
-        # Also when the loop is collected, or at interpreter exit, with the loop never told.
-        weakref.finalize(loop, server.close)
     return server
+
+
+@atexit.register
+def _close_all() -> None:
+    while _servers:
+        _servers.popitem()[1].close()
 
 
 def close_for_loop() -> None:
