@@ -4,24 +4,8 @@ import { Providers } from "../../app/providers";
 import { tokenStore } from "../../lib/session";
 import { SessionGate } from "../auth/session";
 import { RouterAdminPage } from "./RouterAdminPage";
+import { calls, respond, type Handler, type Reply } from "../../test/fakeApi";
 
-type Reply = [number, unknown];
-type Handler = Reply | ((body: unknown) => Reply);
-
-const calls: { method: string; path: string; body: unknown }[] = [];
-
-function respond(routes: Record<string, Handler>) {
-  return vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
-    const method = init?.method ?? "GET";
-    const path = String(input).replace(/\?.*$/, "");
-    const body = init?.body ? JSON.parse(String(init.body)) : undefined;
-    calls.push({ method, path, body });
-    const handler = routes[`${method} ${path}`];
-    const [status, reply] =
-      handler === undefined ? [404, { error: "no route", code: "NOT_FOUND" }] : typeof handler === "function" ? handler(body) : handler;
-    return new Response(JSON.stringify(reply), { status, headers: { "Content-Type": "application/json" } });
-  });
-}
 
 const today = new Date().toISOString().slice(0, 10);
 const usageRow = (id: number, over: Record<string, unknown> = {}) => ({

@@ -6,23 +6,8 @@ import { tokenStore } from "../../lib/session";
 import { SessionGate } from "../auth/session";
 import { EventStreamProvider } from "../events/hooks/useEventStream";
 import { WorkflowEditorPage } from "./WorkflowEditorPage";
+import { calls, respond, type Handler } from "../../test/fakeApi";
 
-type Reply = [number, unknown];
-type Handler = Reply | ((body: unknown) => Reply);
-const calls: { method: string; path: string; body: unknown }[] = [];
-
-function respond(routes: Record<string, Handler>) {
-  return vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
-    const method = init?.method ?? "GET";
-    const path = String(input).replace(/\?.*$/, "");
-    const body = init?.body ? JSON.parse(String(init.body)) : undefined;
-    calls.push({ method, path, body });
-    const handler = routes[`${method} ${path}`];
-    const [status, reply] =
-      handler === undefined ? [404, { error: "no route", code: "NOT_FOUND" }] : typeof handler === "function" ? handler(body) : handler;
-    return new Response(JSON.stringify(reply), { status, headers: { "Content-Type": "application/json" } });
-  });
-}
 
 /** The one EventSource the app opens; tests push events through it. */
 class FakeEventSource {
