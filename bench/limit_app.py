@@ -2,8 +2,9 @@
 
 `POST /agents/{id}/message` stores a message row and the five events of a no-tool run in one SQLite
 transaction, and `GET /agents/{id}/events?tail=N` reads the newest N back, on the same stack as
-Talkative (FastAPI, SQLAlchemy async + aiosqlite, WAL, synchronous=NORMAL, BEGIN IMMEDIATE) and
-served by uvicorn the way `talkative serve` does. What Talkative takes beyond this is its own cost.
+Talkative (FastAPI, SQLAlchemy async over Talkative's inline aiosqlite connections, WAL,
+synchronous=NORMAL, BEGIN IMMEDIATE) and served by uvicorn the way `talkative serve` does. What
+Talkative takes beyond this is its own cost.
 
     python -m bench.limit_app --port 8123 --data-dir /tmp/limit
 """
@@ -24,6 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from talkative import sqlite_driver
 
 NO_TOOL_EVENTS = (
     "MESSAGE_RECEIVED",
@@ -52,7 +55,6 @@ def _pragmas(dbapi_conn: Any, _: Any) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 
@@ -61,7 +63,10 @@ def _begin_immediate(conn: Connection) -> None:
 
 
 def make_engine(db_path: Path) -> AsyncEngine:
-    engine = create_async_engine(f"sqlite+aiosqlite:///{db_path}", connect_args={"timeout": 10})
+    # Talkative's own SQLite connections (statements on the loop's thread), so the floor is fair.
+    engine = create_async_engine(
+        "sqlite+aiosqlite://", async_creator=sqlite_driver.creator(str(db_path), busy_timeout_ms=10_000)
+    )
     event.listen(engine.sync_engine, "connect", _pragmas)
     event.listen(engine.sync_engine, "begin", _begin_immediate)
     return engine

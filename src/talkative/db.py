@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends
-from sqlalchemy import DateTime, MetaData, Select, event, text
+from sqlalchemy import DateTime, MetaData, Select, event, make_url, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import OperationalError
@@ -18,6 +18,8 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import await_only
 from starlette.requests import HTTPConnection
+
+from talkative import sqlite_driver
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -47,12 +49,12 @@ def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _: ConnectionPoolEntry) -> None
     # Let SQLAlchemy's "begin" hook issue BEGIN itself (see _sqlite_begin_immediate).
     dbapi_conn.isolation_level = None
     cursor = dbapi_conn.cursor()
-    # WAL lets readers run beside the single writer; the busy timeout makes writers queue
-    # instead of failing with "database is locked"; foreign keys are off by default in SQLite.
+    # WAL lets readers run beside the single writer; foreign keys are off by default in SQLite.
+    # The busy timeout (writers of other processes queue instead of failing with "database is
+    # locked") is set when connecting: see sqlite_driver for why it is 0 on the loop's thread.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -60,6 +62,9 @@ def create_engine(url: str, *, timeout_s: float = 5.0) -> AsyncEngine:
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if is_sqlite(url):
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        database = make_url(url).database
+        if database and database != ":memory:" and not make_url(url).query:
+            kwargs["async_creator"] = sqlite_driver.creator(database, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS)
     else:
         kwargs["connect_args"] = {"timeout": timeout_s, "command_timeout": 60}
         kwargs["pool_size"] = 10

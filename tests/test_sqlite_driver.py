@@ -1,0 +1,112 @@
+"""SQLite statements run on the event loop's thread, and never make it wait for another process."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+from talkative.db import create_engine, make_sessionmaker
+from talkative.sqlite_driver import InlineConnection, is_busy
+
+
+async def test_statements_run_on_the_loop_thread(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'inline.db'}")
+    try:
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver = raw.driver_connection
+            assert isinstance(driver, InlineConnection)
+            threads: set[int] = set()
+            driver._conn.set_trace_callback(lambda _sql: threads.add(threading.get_ident()))
+            await conn.execute(text("CREATE TABLE t (v INTEGER)"))
+            await conn.execute(text("INSERT INTO t VALUES (1)"))
+            assert (await conn.execute(text("SELECT v FROM t"))).scalar_one() == 1
+            await conn.commit()
+        # Through aiosqlite's own thread these would all be another thread's ident.
+        assert threads == {threading.get_ident()}
+    finally:
+        await engine.dispose()
+
+
+async def test_a_lock_held_by_another_process_is_waited_for_off_the_loop(tmp_path: Path) -> None:
+    db = tmp_path / "busy.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{db}")
+    maker = make_sessionmaker(engine)
+    holder = None
+    try:
+        async with maker() as session, session.begin():
+            await session.execute(text("CREATE TABLE t (v INTEGER)"))
+        holder = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import sqlite3, sys, time\n"
+                "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+                "c.execute('BEGIN IMMEDIATE'); c.execute('INSERT INTO t VALUES (1)')\n"
+                "print('held', flush=True); time.sleep(0.6); c.execute('COMMIT')\n",
+                str(db),
+            ],
+            stdout=subprocess.PIPE,
+        )
+        assert holder.stdout is not None
+        assert await asyncio.to_thread(holder.stdout.readline) == b"held\n"
+
+        gaps: list[float] = []
+        stop = asyncio.Event()
+
+        async def ticker() -> None:
+            last = time.monotonic()
+            while not stop.is_set():
+                await asyncio.sleep(0.01)
+                now = time.monotonic()
+                gaps.append(now - last)
+                last = now
+
+        ticking = asyncio.create_task(ticker())
+        started = time.monotonic()
+        async with maker() as session, session.begin():
+            await session.execute(text("INSERT INTO t VALUES (2)"))
+        waited = time.monotonic() - started
+        stop.set()
+        await ticking
+
+        assert waited > 0.2, "the other process's lock should have been waited for"
+        # Had SQLite's busy handler slept on the loop's thread, the ticker would have stalled.
+        assert max(gaps) < 0.2, max(gaps)
+        async with maker() as session:
+            values = (await session.execute(text("SELECT v FROM t ORDER BY v"))).scalars().all()
+        assert values == [1, 2]
+    finally:
+        if holder is not None:
+            holder.wait(timeout=10)
+            assert holder.stdout is not None
+            holder.stdout.close()
+        await engine.dispose()
+
+
+def test_busy_is_told_apart_from_other_errors(tmp_path: Path) -> None:
+    db = str(tmp_path / "codes.db")
+    first = sqlite3.connect(db, isolation_level=None)
+    second = sqlite3.connect(db, isolation_level=None, timeout=0)
+    try:
+        first.execute("BEGIN IMMEDIATE")
+        try:
+            second.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            assert is_busy(exc)
+        else:
+            raise AssertionError("the second writer should have met the lock")
+        try:
+            second.execute("SELECT * FROM missing")
+        except sqlite3.OperationalError as exc:
+            assert not is_busy(exc)
+    finally:
+        first.close()
+        second.close()
