@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -136,8 +137,10 @@ def install_error_handlers(app: FastAPI) -> None:
 def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
     """Every method any route serves at this path (Starlette names only the first route's)."""
     methods: set[str] = set()
-    for route in app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "GET"})
+    scope = {**request.scope, "method": "GET"}
+    # Route contexts, not app.router.routes: an included router's routes sit behind one entry.
+    for route in iter_route_contexts(app.router.routes):
+        match, _ = route.matches(scope)
         if match is not Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
+            methods |= set(route.methods or ())
     return sorted(methods)

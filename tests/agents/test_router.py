@@ -81,6 +81,7 @@ async def test_unknown_route_and_method_use_error_shape(client: httpx.AsyncClien
     assert missing.status_code == 404 and missing.json()["code"] == "NOT_FOUND"
     wrong = await client.delete("/agents", headers=auth())
     assert wrong.status_code == 405 and wrong.json()["code"] == "METHOD_NOT_ALLOWED"
+    assert wrong.headers["allow"] == "GET, POST"
 
 
 async def test_agents_survive_an_app_restart(client: httpx.AsyncClient, auth: Auth, settings: object) -> None:

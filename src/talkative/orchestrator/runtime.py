@@ -66,6 +66,7 @@ def build_runtime(
     return runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    # async: FastAPI runs a plain-def dependency in a worker thread, a hop on every request.
     runtime: Runtime = request.app.state.runtime
     return runtime
