@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
+from talkative.auth import tokens
 from talkative.auth.principal import Role
 from talkative.auth.tokens import InvalidToken, decode_token, mint_token
 
@@ -31,3 +34,45 @@ def test_non_admin_needs_a_tenant() -> None:
 def test_oversized_token_refused() -> None:
     with pytest.raises(InvalidToken, match="too long"):
         decode_token(secret=SECRET, token="a" * 10_000)
+
+
+class _CountingDecode:
+    def __init__(self) -> None:
+        self.calls = 0
+        self._decode = tokens.jwt.decode
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        return self._decode(*args, **kwargs)
+
+
+def test_a_verified_token_is_not_verified_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    counting = _CountingDecode()
+    monkeypatch.setattr(tokens.jwt, "decode", counting)
+    # A sub of its own: a token minted by another test in the same second would be the same string.
+    token = mint_token(
+        secret=SECRET, sub="ana-cached", role=Role.OPERATOR, tenant_id="t1", ttl=timedelta(minutes=5)
+    )
+    first = decode_token(secret=SECRET, token=token)
+    assert decode_token(secret=SECRET, token=token) == first
+    assert counting.calls == 1
+
+
+def test_a_remembered_token_is_checked_again_once_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    counting = _CountingDecode()
+    monkeypatch.setattr(tokens.jwt, "decode", counting)
+    token = mint_token(
+        secret=SECRET, sub="bo-expiring", role=Role.VIEWER, tenant_id="t1", ttl=timedelta(minutes=5)
+    )
+    decode_token(secret=SECRET, token=token)
+    later = time.time() + 5 * 60 + tokens.LEEWAY_S + 1
+    monkeypatch.setattr(tokens.time, "time", lambda: later)
+    decode_token(secret=SECRET, token=token)  # PyJWT's own clock still accepts it
+    assert counting.calls == 2
+
+
+def test_a_token_remembered_under_one_secret_fails_under_another() -> None:
+    token = mint_token(secret=SECRET, sub="cy", role=Role.VIEWER, tenant_id="t1", ttl=timedelta(minutes=5))
+    decode_token(secret=SECRET, token=token)
+    with pytest.raises(InvalidToken, match="invalid token"):
+        decode_token(secret=SECRET + "-rotated", token=token)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -13,6 +15,8 @@ ALGORITHM = "HS256"
 ISSUER = "talkative"
 REQUIRED_CLAIMS = ("sub", "role", "exp")
 MAX_TOKEN_BYTES = 8192
+LEEWAY_S = 30
+VERIFIED_CACHE_SIZE = 1024
 
 
 class InvalidToken(Unauthorized):
@@ -35,9 +39,41 @@ def mint_token(*, secret: str, sub: str, role: Role, tenant_id: str | None, ttl:
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+class _Verified:
+    """Tokens already verified, with their expiry: a signature check and claim parsing cost more
+    than the rest of a small request. A hit is only trusted while the token has not expired (with
+    the same leeway), keyed by the secret too, so nothing outlives what a full decode would allow."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[str, str], tuple[Principal, float]] = OrderedDict()
+
+    def get(self, secret: str, token: str) -> Principal | None:
+        entry = self._entries.get((secret, token))
+        if entry is None:
+            return None
+        principal, expires = entry
+        if time.time() > expires + LEEWAY_S:
+            del self._entries[(secret, token)]
+            return None
+        self._entries.move_to_end((secret, token))
+        return principal
+
+    def put(self, secret: str, token: str, principal: Principal, expires: float) -> None:
+        self._entries[(secret, token)] = (principal, expires)
+        if len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+
+_verified = _Verified(VERIFIED_CACHE_SIZE)
+
+
 def decode_token(*, secret: str, token: str) -> Principal:
     if len(token) > MAX_TOKEN_BYTES:
         raise InvalidToken("token too long")
+    cached = _verified.get(secret, token)
+    if cached is not None:
+        return cached
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
@@ -50,7 +86,7 @@ def decode_token(*, secret: str, token: str) -> Principal:
             secret,
             algorithms=[ALGORITHM],
             options={"require": list(REQUIRED_CLAIMS)},
-            leeway=30,
+            leeway=LEEWAY_S,
         )
     except jwt.ExpiredSignatureError:
         raise InvalidToken("token expired", code="TOKEN_EXPIRED") from None
@@ -58,7 +94,9 @@ def decode_token(*, secret: str, token: str) -> Principal:
         raise InvalidToken(f"token is missing the '{exc.claim}' claim") from None
     except jwt.PyJWTError as exc:
         raise InvalidToken(f"invalid token: {exc}") from None
-    return _principal(claims)
+    principal = _principal(claims)
+    _verified.put(secret, token, principal, float(claims["exp"]))
+    return principal
 
 
 def _principal(claims: dict[str, object]) -> Principal:
