@@ -353,7 +353,10 @@ async def test_timeout_during_interpreter_startup_leaves_nothing(
 ) -> None:
     command = write_script("late.py", "open('outputs/ran', 'w')\n")
 
-    result = await run_tool(workspace=workspace, command=command, limits=ToolLimits(timeout_s=0.005))
+    # A new interpreter (not the warm fork server, which can finish a run this short in time).
+    result = await run_tool(
+        workspace=workspace, command=command, limits=ToolLimits(timeout_s=0.005), fork_server=False
+    )
 
     assert result.error is not None and result.error.code == ToolErrorCode.TIMEOUT
     assert not (workspace / "outputs" / "ran").exists()

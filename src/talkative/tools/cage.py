@@ -113,16 +113,6 @@ class ProcessCage:
         except OSError:
             return []
 
-    def adopt(self, pid: int) -> None:
-        """Move `pid` in. A cgroup migration costs ~5-15 ms here (an RCU grace period), so the
-        server does it while the launcher's interpreter starts; the launcher checks before it
-        forks and joins itself if this has not happened yet."""
-        try:
-            if os.getsid(pid) == pid:  # still our launcher (a session leader), not a reused pid
-                (self.path / "cgroup.procs").write_text(str(pid))
-        except OSError:  # already exited; the launcher joins by itself in any other case
-            return
-
     def limit_hits(self) -> int:
         """How many forks the kernel refused because of pids.max."""
         try:

@@ -116,7 +116,6 @@ async def execute(
         if cage:
             await asyncio.to_thread(cage.remove)
         return Execution(None, stdout, stderr, spawn_error=str(exc))
-    adopting = asyncio.create_task(asyncio.to_thread(cage.adopt, proc.pid)) if cage else None
     try:
         run = await _supervise(proc, limits, cancel, cage, stdout, stderr)
         hits = cage.limit_hits() if cage else 0
@@ -124,8 +123,6 @@ async def execute(
         run.isolated = isolate is not None
         return run
     finally:
-        if adopting:
-            await adopting
         if proc.returncode is None:  # we were cancelled ourselves: the run must still stop
             await asyncio.shield(_stop(proc, cage))
         done()

@@ -72,12 +72,19 @@ def _threads_of_uid(uid: int) -> int:
 
 
 def _join_cage(cage: str | None) -> None:
-    """Enter the run's pids cgroup; the server usually moved us already while we started up."""
+    """Enter the run's pids cgroup, before anything is forked (children inherit it).
+
+    With cgroup v1, "0" written to `tasks` moves just the writing thread, which is all a launcher
+    is at this point. A pid written to `cgroup.procs` moves a whole thread group instead, and the
+    kernel first waits for an RCU grace period for that (~10 ms here, on every run).
+    """
     if not cage:
         return
-    with open("/proc/self/cgroup") as handle:
-        if any(line.endswith(os.path.basename(cage)) for line in handle.read().splitlines()):
-            return
+    tasks = os.path.join(cage, "tasks")
+    if os.path.exists(tasks):
+        with open(tasks, "w") as handle:
+            handle.write("0")
+        return
     with open(os.path.join(cage, "cgroup.procs"), "w") as handle:
         handle.write(str(os.getpid()))
 

@@ -36,8 +36,20 @@ MAX_REQUEST = 1 << 20
 FD_COUNT = 3  # stdin, stdout, stderr
 PR_SET_PDEATHSIG = 1
 EXIT_SETUP_FAILED = 125
-# What skills commonly import, loaded once here instead of in every run.
-PRELOAD = ("argparse", "csv", "datetime", "decimal", "re", "talkative.skills.report")
+# What skills commonly import, loaded once here instead of in every run (argparse's help
+# formatter imports shutil, and its gettext imports locale, at a parser's first use).
+PRELOAD = ("argparse", "csv", "datetime", "decimal", "locale", "re", "shutil", "talkative.skills.report")
+
+
+def _warm_argparse() -> None:
+    """Every skill parses its arguments: one throwaway parser compiles argparse's regular
+    expressions into `re`'s cache here, once, rather than in every run."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="warm-up")
+    parser.add_argument("--flag", help="warm-up")
+    parser.parse_args(["--flag", "x"])
+    parser.format_help()
 
 
 def _die_with(server_pid: int) -> None:
@@ -163,6 +175,7 @@ def main(argv: list[str]) -> None:
             __import__(name)
         except ImportError:
             continue
+    _warm_argparse()
     # The launcher (sibling file, imported by name as it imports confine) and the confinement,
     # ctypes included: loaded before the first fork, like the preloads.
     __import__("launcher")
