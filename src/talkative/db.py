@@ -59,13 +59,16 @@ def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _: ConnectionPoolEntry) -> None
 
 
 def create_engine(url: str, *, timeout_s: float = 5.0) -> AsyncEngine:
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    kwargs: dict[str, Any] = {}
     if is_sqlite(url):
+        # No pre-ping: a connection to a local file does not go stale, and a SELECT 1 on every
+        # checkout was a tenth of a small request's statements.
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         database = make_url(url).database
         if database and database != ":memory:" and not make_url(url).query:
             kwargs["async_creator"] = sqlite_driver.creator(database, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS)
     else:
+        kwargs["pool_pre_ping"] = True  # a server connection can be dropped while pooled
         kwargs["connect_args"] = {"timeout": timeout_s, "command_timeout": 60}
         kwargs["pool_size"] = 10
         kwargs["max_overflow"] = 10
@@ -99,10 +102,13 @@ class _WriterGate:
         self._holder: Connection | None = None
 
     def begin(self, conn: Connection) -> None:
-        try:
-            await_only(asyncio.wait_for(self._lock.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000))
-        except TimeoutError:
-            raise OperationalError("BEGIN IMMEDIATE", None, Exception("database is locked")) from None
+        if not self._lock.locked():  # free: taken at once (wait_for would cost a task and a loop pass)
+            await_only(self._lock.acquire())
+        else:
+            try:
+                await_only(asyncio.wait_for(self._lock.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000))
+            except TimeoutError:
+                raise OperationalError("BEGIN IMMEDIATE", None, Exception("database is locked")) from None
         self._holder = conn
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")

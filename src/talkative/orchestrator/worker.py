@@ -35,6 +35,7 @@ class Worker:
         self._wakeup = asyncio.Event()
         self._active: dict[str, asyncio.Task[None]] = {}
         self._reserved = 0  # slots promised to runs being opened (see reserve)
+        self._starved = False  # a run went without a slot: claim as soon as one frees up
 
     @property
     def lease(self) -> timedelta:
@@ -61,6 +62,7 @@ class Worker:
         """Promises a slot to a run about to be opened with this worker's lease: it then starts
         at once (`adopt`) instead of waiting for a claim. False when every slot is taken."""
         if self.runtime.settings.worker_concurrency - len(self._active) - self._reserved <= 0:
+            self._starved = True
             return False
         self._reserved += 1
         return True
@@ -78,6 +80,7 @@ class Worker:
     async def fill(self) -> None:
         free = self.runtime.settings.worker_concurrency - len(self._active) - self._reserved
         if free <= 0:
+            self._starved = True
             return
         for run_id in await self.claim(free):
             self._active[run_id] = asyncio.create_task(self._drive(run_id), name=f"run {run_id}")
@@ -109,17 +112,24 @@ class Worker:
         return claimed
 
     async def _drive(self, run_id: str) -> None:
+        failed = False
         try:
             while await steps.advance(self.runtime, run_id=run_id, owner=self.owner, lease=self.lease):
                 pass
         except Exception as exc:
+            failed = True
             log.exception("run %s failed in the worker", run_id)
             await self._fail(run_id, f"internal error: {type(exc).__name__}: {exc}")
         finally:
+            # The run's outcome is committed: whoever waits for it hears now, not after the release.
+            self.runtime.watch.notify(run_id)
             await self._release(run_id)
             self._active.pop(run_id, None)
-            self.runtime.watch.notify(run_id)
-            self.wake()  # a slot is free; a run still running is claimed again on the next pass
+            # A freed slot matters only to runs that found none (or to this one, if it broke):
+            # they are claimed on the next pass. Otherwise the periodic pass is enough.
+            if failed or self._starved:
+                self._starved = False
+                self.wake()
 
     async def _release(self, run_id: str) -> None:
         with contextlib.suppress(Exception):

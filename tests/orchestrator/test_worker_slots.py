@@ -1,0 +1,47 @@
+"""A run that found every worker slot taken starts as soon as one frees up, not at the next poll."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from talkative.settings import Settings
+from tests.orchestrator.helpers import Auth, running_agent, wait_run, write_slow_skill
+
+POLL_S = 30.0  # far longer than the test: only the freed slot can start the second run
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    from tests.conftest import TEST_SECRET
+
+    return Settings(
+        TALKATIVE_DATA_DIR=tmp_path / "data",
+        TALKATIVE_DATABASE_URL=database_url,
+        AUTH_JWT_SECRET=TEST_SECRET,
+        TALKATIVE_WORKER_CONCURRENCY=1,
+        TALKATIVE_WORKER_POLL_S=POLL_S,
+        TALKATIVE_MESSAGE_WAIT_S=0,
+    )
+
+
+async def test_a_run_waiting_for_a_slot_starts_when_one_frees(
+    client: httpx.AsyncClient, auth: Auth, settings: Settings
+) -> None:
+    for agent in ("first", "second"):
+        await running_agent(client, auth, agent)
+        workspace = settings.workspaces_dir / agent
+        write_slow_skill(workspace, "nap", "nap")
+        (workspace / "inputs").mkdir(exist_ok=True)
+        (workspace / "inputs/sleep.txt").write_text("0.3")
+
+    first = (await client.post("/agents/first/message", json={"message": "nap"}, headers=auth())).json()
+    second = (await client.post("/agents/second/message", json={"message": "nap"}, headers=auth())).json()
+    started = time.monotonic()
+    done = await wait_run(client, auth, second["run_id"], lambda r: r["status"] == "completed", timeout=10)
+    assert time.monotonic() - started < POLL_S / 3
+    assert done["status"] == "completed"
+    await wait_run(client, auth, first["run_id"], lambda r: r["status"] == "completed")
