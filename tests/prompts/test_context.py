@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +16,7 @@ from talkative.prompts.context import (
     EventBrief,
     SkillBrief,
     ToolFailure,
+    _clip,
     build_context,
     estimate_tokens,
     render_prompt,
@@ -364,3 +366,37 @@ def test_kept_events_are_the_newest(inputs: dict[str, Any]) -> None:
     all_lines = everything.text.split("[RECENT EVENTS]\n", 1)[1].split("\n\n[", 1)[0].split("\n")
     assert all_lines[len(all_lines) - len(kept) :] == kept
     assert context.truncated or kept == all_lines
+
+
+def _clip_reference(text: str) -> tuple[str, bool]:
+    """The clip rule written the obvious way: flatten everything, then cut."""
+    flat = re.sub(r"\s+", " ", text).strip()
+    if len(flat) <= MAX_FIELD_CHARS:
+        return flat, False
+    return flat[: MAX_FIELD_CHARS - 1] + "…", True
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.text(alphabet='ab{}":,', min_size=0, max_size=200),
+            st.text(alphabet=" \n\t", min_size=1, max_size=900),
+        ),
+        max_size=30,
+    ).map("".join)
+)
+def test_long_texts_are_clipped_as_if_flattened_whole(text: str) -> None:
+    assert _clip(text) == _clip_reference(text)
+
+
+def test_a_long_text_whose_tail_is_only_whitespace_is_not_cut() -> None:
+    text = "x" * MAX_FIELD_CHARS + " " * 2000
+    assert _clip(text) == ("x" * MAX_FIELD_CHARS, False)
+
+
+def test_an_event_carrying_its_line_renders_the_same_context() -> None:
+    payload = {"ok": False, "stdout": "line\n" * 400, "nested": {"b": 1, "a": [1, 2]}}
+    plain = [EventBrief("TOOL_RUN_FINISHED", "mail-triage failed", payload), EVENT]
+    kept = [event.with_line() for event in plain]
+    assert all(event.line is not None for event in kept)
+    assert build(events=kept) == build(events=plain)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+import json
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Text, bindparam, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.agents.models import Agent
@@ -17,6 +23,9 @@ FAILURE_WINDOW = 200
 RECENT_FAILURES = 5
 
 
+# The payload as stored text: it is only parsed for an event not seen before (see _Seen).
+_RAW_PAYLOAD = type_coerce(EventRow.payload, Text)
+
 # Built once; only the agent id changes. Columns, not ORM objects: this runs on every message.
 _WINDOW = (
     select(EventRow.id)
@@ -25,39 +34,82 @@ _WINDOW = (
     .limit(FAILURE_WINDOW)
 ).subquery()
 _FINISHED_TOOLS = (
-    select(EventRow.payload)
+    select(EventRow.id, EventRow.created_at, _RAW_PAYLOAD)
     .where(EventRow.id.in_(select(_WINDOW.c.id)), EventRow.type == EventType.TOOL_RUN_FINISHED)
     .order_by(EventRow.id.desc())
 )
 _RECENT = (
-    select(EventRow.type, EventRow.message, EventRow.payload)
+    select(EventRow.id, EventRow.created_at, EventRow.type, EventRow.message, _RAW_PAYLOAD)
     .where(EventRow.agent_id == bindparam("agent_id"))
     .order_by(EventRow.id.desc())
     .limit(RECENT_EVENTS)
 )
 
+_T = TypeVar("_T")
+
+
+class _Seen(Generic[_T]):
+    """What was made of each stored event, by (id, created_at): stored events never change, and
+    every run reads its agent's newest ones again. The timestamp is part of the key because SQLite
+    may hand a deleted newest row's id to a later row."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: dict[tuple[int, datetime], _T] = {}
+
+    def get(self, key: tuple[int, datetime], make: Callable[[], _T]) -> _T:
+        try:
+            return self._items[key]
+        except KeyError:
+            pass
+        if len(self._items) >= self._size:
+            self._items.clear()  # simple and bounded; the working set is refilled in one run
+        item = self._items[key] = make()
+        return item
+
+
+_BRIEFS: _Seen[EventBrief] = _Seen(8192)
+_FAILURES: _Seen[ToolFailure | None] = _Seen(8192)
+
+
+def _payload(raw: str | dict[str, Any] | None) -> dict[str, Any]:
+    value = json.loads(raw) if isinstance(raw, str) else raw
+    return value if isinstance(value, dict) else {}
+
+
+def _brief(type_: str, message: str, raw: str | None) -> EventBrief:
+    return EventBrief(type_, message, _payload(raw)).with_line()
+
+
+def _failure(raw: str | None) -> ToolFailure | None:
+    p = _payload(raw)
+    if p.get("ok", True):
+        return None
+    command = p.get("command")
+    error = p.get("error") or {}
+    return ToolFailure(
+        command=" ".join(command) if isinstance(command, list) else str(p.get("command", "")),
+        error_code=str(error.get("code", "ERROR")),
+        exit_code=p.get("exit_code"),
+        reason=str(error.get("message", "")),
+    )
+
 
 async def recent_failures(session: AsyncSession, agent_id: str) -> list[ToolFailure]:
     """The agent's latest failed tool runs, newest last (looked for among its newest events only)."""
-    payloads = (await session.scalars(_FINISHED_TOOLS, {"agent_id": agent_id})).all()
-    failures = [p for p in payloads if not p.get("ok", True)][:RECENT_FAILURES]
-    return [
-        ToolFailure(
-            command=" ".join(p.get("command") or [])
-            if isinstance(p.get("command"), list)
-            else str(p.get("command", "")),
-            error_code=str((p.get("error") or {}).get("code", "ERROR")),
-            exit_code=p.get("exit_code"),
-            reason=str((p.get("error") or {}).get("message", "")),
-        )
-        for p in reversed(failures)
-    ]
+    rows = (await session.execute(_FINISHED_TOOLS, {"agent_id": agent_id})).all()
+    found = (_FAILURES.get((id_, at), partial(_failure, raw)) for id_, at, raw in rows)
+    failures = [f for f in found if f is not None][:RECENT_FAILURES]
+    return failures[::-1]
 
 
 async def recent_events(session: AsyncSession, agent_id: str) -> list[EventBrief]:
     """The agent's newest events, oldest first (the same index range scan as events.tail)."""
     rows = (await session.execute(_RECENT, {"agent_id": agent_id})).all()
-    return [EventBrief(type_, message, payload) for type_, message, payload in reversed(rows)]
+    return [
+        _BRIEFS.get((id_, at), partial(_brief, type_, message, raw))
+        for id_, at, type_, message, raw in reversed(rows)
+    ]
 
 
 async def for_run(

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 CHARS_PER_TOKEN = 4
 # One item's fields are capped so a single huge event or error cannot crowd out all the others.
 MAX_FIELD_CHARS = 300
+_CLIP_SCAN = 4 * MAX_FIELD_CHARS
 CUT_MARKER = "…"
 
 SKILLS_HEADER = "[SKILLS]"
@@ -55,6 +56,13 @@ class EventBrief:
     type: str
     message: str
     payload: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    # The event's context line, when the caller kept it from an earlier run (see `with_line`).
+    line: tuple[str, bool] | None = field(default=None, compare=False, repr=False)
+
+    def with_line(self) -> EventBrief:
+        """The same event carrying its rendered line: a caller that keeps briefs of stored
+        (never changing) events renders each once, not on every run."""
+        return EventBrief(self.type, self.message, self.payload, _event_line(self))
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +163,12 @@ def _lines(items: Sequence[_T], render: Callable[[_T], tuple[str, bool]]) -> tup
 
 def _clip(text: str) -> tuple[str, bool]:
     # Whitespace is collapsed so every item stays on one line of its block.
+    if len(text) > _CLIP_SCAN:
+        # A long payload is cut anyway: when its head alone flattens to more than the cap (one
+        # more for a trailing space the whole text's strip could drop), the cut is the same.
+        head = _WHITESPACE.sub(" ", text[:_CLIP_SCAN]).lstrip()
+        if len(head) > MAX_FIELD_CHARS + 1:
+            return head[: MAX_FIELD_CHARS - len(CUT_MARKER)] + CUT_MARKER, True
     flat = _WHITESPACE.sub(" ", text).strip()
     if len(flat) <= MAX_FIELD_CHARS:
         return flat, False
@@ -176,6 +190,8 @@ def _skill_line(skill: SkillBrief) -> tuple[str, bool]:
 
 
 def _event_line(event: EventBrief) -> tuple[str, bool]:
+    if event.line is not None:
+        return event.line
     kind, cut_kind = _clip(event.type)
     message, cut_message = _clip(event.message)
     payload, cut_payload = _clip(_compact_json(event.payload)) if event.payload else ("", False)
