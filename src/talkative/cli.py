@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import gc
 import re
 import signal
 import sys
@@ -90,6 +91,7 @@ def serve(
             f"  Sign in as admin: {login_link(settings, auth)}\n",
             flush=True,
         )
+    _settle_heap()
     # `talkative restore` reads this to refuse overwriting a running server's data.
     pid_path = write_pid_file(settings.data_dir)
     atexit.register(remove_pid_file, pid_path)
@@ -108,6 +110,19 @@ def serve(
         )
     finally:
         remove_pid_file(pid_path)
+
+
+GC_GEN0_THRESHOLD = 7000  # Python's default is 700
+
+
+def _settle_heap() -> None:
+    """Before serving: what start-up built (modules, the app) lives as long as the process, so it
+    leaves the collector's view (`gc.freeze`), and full collections, whose pause grows with every
+    object in view (100-200 ms with a thousand SSE streams open), come ten times less often."""
+    gc.collect()
+    gc.freeze()
+    _, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
 
 
 @app.command()

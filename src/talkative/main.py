@@ -24,6 +24,7 @@ from talkative.events.router import router as events_router
 from talkative.fleet.router import router as fleet_router
 from talkative.llm_router.providers.base import close_providers
 from talkative.llm_router.router import router as llm_router_router
+from talkative.observability.metrics import SSE_SUBSCRIBERS
 from talkative.observability.middleware import ObservabilityMiddleware
 from talkative.observability.revision import detect_revision
 from talkative.observability.router import router as observability_router
@@ -49,6 +50,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.schema_revision = await migrations.current_revision(url)
     engine = create_engine(url, timeout_s=settings.db_timeout_s)
     bus = LocalEventBus()
+    SSE_SUBSCRIBERS.set_function(lambda: bus.subscriber_count)
     app.state.engine = engine
     app.state.bus = bus
     app.state.sessionmaker = make_sessionmaker(engine, info=outbox.session_info(bus))

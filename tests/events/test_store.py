@@ -38,12 +38,7 @@ async def _tail(maker: Maker, agent: str, limit: int = 1000) -> list[str]:
 
 
 def _drain(subscription: Subscription) -> list[Event]:
-    drained: list[Event] = []
-    while not subscription.queue.empty():
-        item = subscription.queue.get_nowait()
-        assert item is not None
-        drained.append(item)
-    return drained
+    return subscription.ready()
 
 
 async def test_append_assigns_increasing_ids_and_keeps_fields(app: FastAPI) -> None:

@@ -19,44 +19,47 @@ async def _store(app: FastAPI, *types: str, tenant: str = "t1") -> list[int]:
     return [e.id for e in stored]
 
 
-def _data(chunk: str) -> dict[str, object]:
-    line = next(part for part in chunk.splitlines() if part.startswith("data: "))
+def _data(chunk: bytes) -> dict[str, object]:
+    line = next(part for part in chunk.decode().splitlines() if part.startswith("data: "))
     return json.loads(line[6:])  # type: ignore[no-any-return]
 
 
 async def test_replays_then_streams_live_with_keepalives(app: FastAPI) -> None:
     first, second = await _store(app, "OLD_1", "OLD_2")
     stream = stream_events(
-        bus=app.state.bus,
+        subscription=app.state.bus.subscribe("t1"),
         sessionmaker=app.state.sessionmaker,
         tenant_id="t1",
         last_id=first,
         keepalive_s=0.05,
     )
-    assert (await anext(stream)).startswith("retry:")
+    assert (await anext(stream)).startswith(b"retry:")
     replayed = await anext(stream)
-    assert replayed.startswith(f"id: {second}\n") and _data(replayed)["type"] == "OLD_2"
-    assert (await anext(stream)) == ": keep-alive\n\n"
+    assert replayed.startswith(b"id: %d\n" % second) and _data(replayed)["type"] == "OLD_2"
+    assert (await anext(stream)) == b": keep-alive\n\n"
     (live_id,) = await _store(app, "LIVE")
     await _store(app, "OTHER_TENANT", tenant="t2")
     chunk = await anext(stream)
-    while chunk.startswith(":"):
+    while chunk.startswith(b":"):
         chunk = await anext(stream)
-    assert chunk.startswith(f"id: {live_id}\n") and _data(chunk)["type"] == "LIVE"
+    assert chunk.startswith(b"id: %d\n" % live_id) and _data(chunk)["type"] == "LIVE"
     await stream.aclose()
     assert app.state.bus.subscriber_count == 0
 
 
 async def test_lagging_subscriber_is_told_to_reconnect(app: FastAPI) -> None:
+    subscription = app.state.bus.subscribe(None, buffer=1)
     stream = stream_events(
-        bus=app.state.bus, sessionmaker=app.state.sessionmaker, tenant_id=None, last_id=10**9, keepalive_s=5
+        subscription=subscription,
+        sessionmaker=app.state.sessionmaker,
+        tenant_id=None,
+        last_id=10**9,
+        keepalive_s=5,
     )
     await anext(stream)  # subscribed and replayed nothing
-    subscription = next(iter(app.state.bus._subscribers))
-    subscription.queue = type(subscription.queue)(maxsize=1)
     await _store(app, "A", "B", "C")
     chunks = [chunk async for chunk in stream]
-    assert chunks[-1].startswith(": too far behind")
+    assert chunks[-1].startswith(b": too far behind")
 
 
 async def test_resume_positions_beyond_64_bits_are_refused(client: object, auth: object) -> None:

@@ -9,7 +9,9 @@ and replays the gap from the store, so nothing is lost and nobody waits.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Protocol
 
 from talkative.events.schemas import Event
@@ -17,44 +19,85 @@ from talkative.events.schemas import Event
 DEFAULT_BUFFER = 1000
 
 
+@dataclass(slots=True)
+class Delivery:
+    """One published event as all its subscribers receive it: the same object for each, so its
+    wire form (`frame`) is encoded by the first stream that sends it and reused by the others."""
+
+    event: Event
+    frame: bytes | None = None
+
+
 class Subscription:
+    """A subscriber's bounded buffer. Waiting costs a future and a timer, not a task: with a
+    thousand streams, a task per wait was most of the cost of a fan-out."""
+
     def __init__(self, bus: LocalEventBus, tenant_id: str | None, buffer: int) -> None:
         self._bus = bus
         self.tenant_id = tenant_id
-        self.queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize=buffer)
+        self.buffer = buffer
+        self._items: deque[Delivery] = deque()
+        self._waiter: asyncio.Future[None] | None = None
         self.overflowed = False
+        self.closed = False
 
-    def offer(self, event: Event) -> None:
-        if self.overflowed or (self.tenant_id is not None and event.tenant_id != self.tenant_id):
+    def offer(self, delivery: Delivery) -> None:
+        if self.closed or self.overflowed:
             return
-        try:
-            self.queue.put_nowait(event)
-        except asyncio.QueueFull:
+        if self.tenant_id is not None and delivery.event.tenant_id != self.tenant_id:
+            return
+        if len(self._items) >= self.buffer:
             self.overflowed = True
             self._bus.unsubscribe(self)
+        else:
+            self._items.append(delivery)
+        self._wake()
 
-    async def next(self, wait_s: float) -> Event | None:
-        """The next event, or None after `wait_s` seconds of quiet."""
-        if not self.queue.empty():  # no timer needed (wait_for costs a task per call)
-            return self.queue.get_nowait()
+    async def batch(self, wait_s: float) -> list[Delivery] | None:
+        """Everything queued, waiting up to `wait_s` for a first one; None after that much quiet
+        (or once closed). Raises SubscriberLagged once what arrived before an overflow is out."""
+        if not self._items and not self.overflowed and not self.closed:
+            loop = asyncio.get_running_loop()
+            self._waiter = loop.create_future()
+            timer = loop.call_later(wait_s, self._wake)
+            try:
+                await self._waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
+        if self._items:
+            ready = list(self._items)
+            self._items.clear()
+            return ready
         if self.overflowed:
             raise SubscriberLagged
-        try:
-            return await asyncio.wait_for(self.queue.get(), wait_s)
-        except TimeoutError:
-            return None
+        return None
+
+    async def next(self, wait_s: float) -> Event | None:
+        """The next event, one at a time, or None after `wait_s` seconds of quiet."""
+        if not self._items:
+            ready = await self.batch(wait_s)
+            if not ready:
+                return None
+            self._items.extend(ready)
+        return self._items.popleft().event
 
     def ready(self) -> list[Event]:
-        """Every event already waiting, without waiting for more (None marks nothing here)."""
-        ready: list[Event] = []
-        while not self.queue.empty():
-            event = self.queue.get_nowait()
-            if event is not None:
-                ready.append(event)
+        """Every event already waiting, without waiting for more."""
+        ready = [delivery.event for delivery in self._items]
+        self._items.clear()
         return ready
 
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
     def close(self) -> None:
+        """Unsubscribes; a stream waiting in `batch` wakes up and ends."""
+        self.closed = True
         self._bus.unsubscribe(self)
+        self._wake()
 
 
 class SubscriberLagged(Exception):
@@ -75,10 +118,12 @@ class LocalEventBus:
         self._subscribers: set[Subscription] = set()
 
     def publish(self, events: Iterable[Event]) -> None:
-        batch = list(events)
+        if not self._subscribers:
+            return
+        batch = [Delivery(event) for event in events]
         for subscriber in list(self._subscribers):
-            for event in batch:
-                subscriber.offer(event)
+            for delivery in batch:
+                subscriber.offer(delivery)
 
     def subscribe(self, tenant_id: str | None, buffer: int = DEFAULT_BUFFER) -> Subscription:
         subscription = Subscription(self, tenant_id, buffer)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncGenerator, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.types import Receive, Scope, Send
 
 from talkative.auth.dependencies import require
 from talkative.auth.policy import Permission
 from talkative.auth.principal import Principal
 from talkative.errors import ERROR_RESPONSES
 from talkative.events import service
-from talkative.events.bus import EventBus, SubscriberLagged
+from talkative.events.bus import Delivery, SubscriberLagged, Subscription
 from talkative.events.schemas import Event
 
 router = APIRouter(tags=["events"], responses=ERROR_RESPONSES)
@@ -23,26 +25,32 @@ REPLAY_PAGE = 500
 MAX_EVENT_ID = 2**63 - 1  # ids are 64-bit in the store
 
 
-def format_sse(event: Event) -> str:
-    """The event's SSE frame, encoded once however many subscribers send it."""
-    if event._sse_frame is None:
-        event._sse_frame = f"id: {event.id}\ndata: {event.model_dump_json()}\n\n"
-    return event._sse_frame
+def format_sse(event: Event) -> bytes:
+    """The SSE frame of one event."""
+    return b"id: %d\ndata: %s\n\n" % (event.id, event.model_dump_json().encode())
+
+
+def _frame(delivery: Delivery) -> bytes:
+    """A live event's frame, encoded once however many subscribers send it."""
+    if delivery.frame is None:
+        delivery.frame = format_sse(delivery.event)
+    return delivery.frame
 
 
 async def stream_events(
     *,
-    bus: EventBus,
+    subscription: Subscription,
     sessionmaker: async_sessionmaker[AsyncSession],
     tenant_id: str | None,
     last_id: int,
     keepalive_s: float,
     agent_id: str | None = None,
-) -> AsyncIterator[str]:
-    # Subscribe before replaying so nothing committed meanwhile falls between the two.
-    subscription = bus.subscribe(tenant_id)
+) -> AsyncGenerator[bytes]:
+    """Replays the store after `last_id`, then the subscription's live events. `subscription` is
+    taken (and closed at the end) by the caller's stream: subscribe before calling, so nothing
+    committed meanwhile falls between the replay and the live part."""
     try:
-        yield f"retry: 2000\n: connected, replaying after {last_id}\n\n"
+        yield b"retry: 2000\n: connected, replaying after %d\n\n" % last_id
         while True:
             async with sessionmaker() as session:
                 page = await service.after(session, after_id=last_id, tenant_id=tenant_id, limit=REPLAY_PAGE)
@@ -52,26 +60,62 @@ async def stream_events(
                     yield format_sse(event)
             if len(page) < REPLAY_PAGE:
                 break
-        while True:
+        while not subscription.closed:
             try:
-                live = await subscription.next(keepalive_s)
+                live = await subscription.batch(keepalive_s)
             except SubscriberLagged:
-                yield ": too far behind; reconnect to replay\n\n"
+                yield b": too far behind; reconnect to replay\n\n"
                 return
             if live is None:
-                yield ": keep-alive\n\n"
+                if not subscription.closed:
+                    yield b": keep-alive\n\n"
                 continue
-            # Whatever else is already queued goes out in the same write.
+            # Everything already queued goes out in one write.
             frames = []
-            for event in (live, *subscription.ready()):
+            for delivery in live:
+                event = delivery.event
                 if event.id > last_id:
                     last_id = event.id
                     if agent_id is None or event.agent_id == agent_id:
-                        frames.append(format_sse(event))
+                        frames.append(_frame(delivery))
             if frames:
-                yield "".join(frames)
+                yield b"".join(frames)
     finally:
         subscription.close()
+
+
+class EventStreamResponse(StreamingResponse):
+    """SSE over plain ASGI: each chunk goes out as the stream yields it, and one small task ends
+    the stream when the client leaves. (StreamingResponse's task group per connection and its
+    encoding of every chunk cost more than the fan-out itself at a thousand subscribers.)"""
+
+    media_type = "text/event-stream"
+
+    def __init__(
+        self, frames: AsyncGenerator[bytes], *, on_disconnect: Callable[[], None], headers: dict[str, str]
+    ) -> None:
+        super().__init__(frames, headers=headers, media_type=self.media_type)
+        self._frames = frames
+        self._on_disconnect = on_disconnect
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        watcher = asyncio.create_task(self._watch(receive))
+        try:
+            start = {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+            await send(start)
+            async for chunk in self._frames:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except OSError:  # the client went away mid-write
+            pass
+        finally:
+            watcher.cancel()
+            await self._frames.aclose()
+
+    async def _watch(self, receive: Receive) -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        self._on_disconnect()  # wakes the stream, which then ends
 
 
 @router.get(
@@ -101,8 +145,9 @@ async def events(
     if start is None:
         async with state.sessionmaker() as session:
             start = await service.latest_id(session, tenant_id=principal.tenant_filter)
+    subscription = state.bus.subscribe(principal.tenant_filter)
     stream = stream_events(
-        bus=state.bus,
+        subscription=subscription,
         sessionmaker=state.sessionmaker,
         tenant_id=principal.tenant_filter,
         last_id=start,
@@ -110,4 +155,4 @@ async def events(
         agent_id=agent_id,
     )
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+    return EventStreamResponse(stream, on_disconnect=subscription.close, headers=headers)

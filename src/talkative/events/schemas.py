@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field, PrivateAttr
+from pydantic import BaseModel, Field
 
 
 class EventType(StrEnum):
@@ -55,9 +55,6 @@ class Event(BaseModel):
     message: str
     payload: dict[str, Any]
     timestamp: datetime
-
-    # The SSE frame, cached by events.router.format_sse (private: not part of the schema).
-    _sse_frame: str | None = PrivateAttr(default=None)
 
 
 class EventPage(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -32,6 +32,9 @@ ROUTER_LATENCY_MS = Histogram(
     ["model", "status"],
     buckets=(0.5, 1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000),
     registry=REGISTRY,
+)
+SSE_SUBSCRIBERS = Gauge(
+    "talkative_sse_subscribers", "Open GET /events streams of this process", registry=REGISTRY
 )
 HTTP_REQUESTS = Counter("talkative_http_requests", "HTTP requests", ["method", "endpoint"], registry=REGISTRY)
 HTTP_FAILURES = Counter(

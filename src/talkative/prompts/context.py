@@ -60,9 +60,10 @@ class EventBrief:
     line: tuple[str, bool] | None = field(default=None, compare=False, repr=False)
 
     def with_line(self) -> EventBrief:
-        """The same event carrying its rendered line: a caller that keeps briefs of stored
-        (never changing) events renders each once, not on every run."""
-        return EventBrief(self.type, self.message, self.payload, _event_line(self))
+        """The same event as its rendered line, for a caller that keeps briefs of stored (never
+        changing) events: each is rendered once, not on every run. The payload is not kept (the
+        line is all the builder reads), so a kept brief is a few strings, not a document."""
+        return EventBrief(self.type, self.message, {}, _event_line(self))
 
 
 @dataclass(frozen=True, slots=True)
