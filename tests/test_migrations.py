@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from talkative import migrations, models_registry
 from talkative.db import Base, create_engine
+from tests.conftest import TEST_SECRET
 
 
 def _diff(url: str) -> list[object]:
@@ -218,3 +222,62 @@ def test_every_migration_has_a_downgrade() -> None:
         assert not (len(downgrade.body) == 1 and isinstance(downgrade.body[0], ast.Pass)), (
             f"{path.name} has no downgrade"
         )
+
+
+def test_the_shipped_head_read_from_the_files_is_alembics() -> None:
+    assert migrations.shipped_head() == migrations.head_revision()
+
+
+def test_current_revision_without_alembic(sqlite_url: str) -> None:
+    assert migrations.current_revision_sync(sqlite_url) is None
+    migrations.upgrade(sqlite_url, "0002_agent_loop")
+    assert migrations.current_revision_sync(sqlite_url) == "0002_agent_loop"
+    assert not asyncio.run(migrations.is_current(sqlite_url))
+    migrations.upgrade(sqlite_url)
+    assert asyncio.run(migrations.is_current(sqlite_url))
+
+
+SERVE_WITHOUT_ALEMBIC = """
+import asyncio, sys
+from talkative.main import create_app
+from talkative.settings import get_settings
+
+async def main():
+    app = create_app(get_settings())
+    async with app.router.lifespan_context(app):
+        print(app.state.schema_revision)
+
+asyncio.run(main())
+print("alembic" in sys.modules, "mako" in sys.modules)
+"""
+
+
+def test_the_server_never_loads_alembic_once_a_child_migrated(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    url = f"sqlite+aiosqlite:///{data_dir / 'talkative.db'}"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TALKATIVE_", "AUTH_"))},
+        "TALKATIVE_DATA_DIR": str(data_dir),
+        "AUTH_JWT_SECRET": TEST_SECRET,
+    }
+    child = subprocess.run(
+        [sys.executable, "-m", "talkative.migrations"], input=url, text=True, capture_output=True, env=env
+    )
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.strip() == migrations.shipped_head()
+    server = subprocess.run(
+        [sys.executable, "-c", SERVE_WITHOUT_ALEMBIC], text=True, capture_output=True, env=env
+    )
+    assert server.returncode == 0, server.stderr
+    assert server.stdout.split() == [migrations.shipped_head(), "False", "False"]
+
+
+def test_a_failing_migration_child_reports_why() -> None:
+    child = subprocess.run(
+        [sys.executable, "-m", "talkative.migrations"],
+        input="sqlite+aiosqlite:////nonexistent-dir/for/sure/x.db",
+        text=True,
+        capture_output=True,
+    )
+    assert child.returncode != 0 and "unable to open database file" in child.stderr

@@ -6,6 +6,7 @@ import atexit
 import gc
 import re
 import signal
+import subprocess
 import sys
 from collections.abc import Callable
 from datetime import timedelta
@@ -84,6 +85,7 @@ def serve(
         application = create_app(settings)
     except ConfigError as exc:
         raise _fail(str(exc)) from None
+    _migrate_in_child(settings.resolved_database_url)
     auth: AuthConfig = application.state.auth
     if auth.source in ("generated", "file"):
         print(
@@ -110,6 +112,15 @@ def serve(
         )
     finally:
         remove_pid_file(pid_path)
+
+
+def _migrate_in_child(url: str) -> None:
+    """Pending migrations, applied by a short-lived child (see talkative.migrations)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "talkative.migrations"], input=url, text=True, capture_output=True, check=False
+    )
+    if done.returncode != 0:
+        raise _fail(f"database migration failed:\n{done.stderr.strip()[-4000:]}")
 
 
 GC_GEN0_THRESHOLD = 7000  # Python's default is 700

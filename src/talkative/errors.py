@@ -135,12 +135,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
-    """Every method any route serves at this path (Starlette names only the first route's)."""
-    methods: set[str] = set()
+    """Every method the routes of this path serve (Starlette names only the first route's). A
+    literal path (`/agents/message`) is its own path item: a template that also matches it
+    (`/agents/{agent_id}`) does not add its methods."""
+    literal: set[str] = set()
+    templated: set[str] = set()
     scope = {**request.scope, "method": "GET"}
     # Route contexts, not app.router.routes: an included router's routes sit behind one entry.
     for route in iter_route_contexts(app.router.routes):
         match, _ = route.matches(scope)
         if match is not Match.NONE:
-            methods |= set(route.methods or ())
-    return sorted(methods)
+            (templated if "{" in (route.path or "") else literal).update(route.methods or ())
+    return sorted(literal or templated)

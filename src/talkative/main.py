@@ -46,7 +46,8 @@ SHUTDOWN_GRACE_S = 5.0
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     url = settings.resolved_database_url
-    await asyncio.to_thread(migrations.upgrade, url)
+    if not await migrations.is_current(url):  # `talkative serve` has migrated already, in a child
+        await asyncio.to_thread(migrations.upgrade, url)
     app.state.schema_revision = await migrations.current_revision(url)
     engine = create_engine(url, timeout_s=settings.db_timeout_s)
     bus = LocalEventBus()

@@ -82,6 +82,9 @@ async def test_unknown_route_and_method_use_error_shape(client: httpx.AsyncClien
     wrong = await client.delete("/agents", headers=auth())
     assert wrong.status_code == 405 and wrong.json()["code"] == "METHOD_NOT_ALLOWED"
     assert wrong.headers["allow"] == "GET, POST"
+    # A literal path is its own: `/agents/{agent_id}` (GET, DELETE) also matches it but adds nothing.
+    literal = await client.put("/agents/message", headers=auth())
+    assert literal.status_code == 405 and literal.headers["allow"] == "POST"
 
 
 async def test_agents_survive_an_app_restart(client: httpx.AsyncClient, auth: Auth, settings: object) -> None:
