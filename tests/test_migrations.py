@@ -239,6 +239,7 @@ def test_current_revision_without_alembic(sqlite_url: str) -> None:
 
 SERVE_WITHOUT_ALEMBIC = """
 import asyncio, sys
+import talkative.cli, talkative.ops.pidfile  # what `talkative serve` loads besides the app
 from talkative.main import create_app
 from talkative.settings import get_settings
 

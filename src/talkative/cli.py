@@ -76,7 +76,7 @@ def serve(
     import uvicorn
 
     from talkative.main import create_app
-    from talkative.ops.backup import remove_pid_file, write_pid_file
+    from talkative.ops.pidfile import remove_pid_file, write_pid_file
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = get_settings().model_copy(update=overrides)

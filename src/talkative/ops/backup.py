@@ -37,6 +37,7 @@ from sqlalchemy.engine import make_url
 from talkative import __version__, migrations
 from talkative.auth.secrets import SECRET_FILE_NAME
 from talkative.db import SQLITE_BUSY_TIMEOUT_MS, is_sqlite
+from talkative.ops.pidfile import running_server_pid
 from talkative.settings import Settings
 
 FORMAT = 1
@@ -44,7 +45,6 @@ MANIFEST = "manifest.json"
 SQLITE_MEMBER = "database/talkative.db"
 PG_MEMBER = "database/talkative.pgdump"
 WORKSPACES_MEMBER = "workspaces"
-PID_FILE_NAME = "server.pid"
 # Workspace files up to this size are read whole, so one that changes while it is archived is
 # stored as one consistent read instead of failing the backup.
 _READ_WHOLE_BYTES = 64 * 1024 * 1024
@@ -166,49 +166,6 @@ class RestoreSummary:
             + ("restored" if self.secret_restored else "not in the archive; left as is"),
         ]
         return "\n".join(lines)
-
-
-# --- server pid file ------------------------------------------------------------------------------
-
-
-def pid_file(data_dir: Path) -> Path:
-    return data_dir / PID_FILE_NAME
-
-
-def write_pid_file(data_dir: Path) -> Path:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = pid_file(data_dir)
-    path.write_text(f"{os.getpid()}\n")
-    return path
-
-
-def remove_pid_file(path: Path) -> None:
-    """Remove the pid file if it is still ours (another server may have taken the data dir over)."""
-    with contextlib.suppress(OSError, ValueError):
-        if int(path.read_text().strip()) == os.getpid():
-            path.unlink()
-
-
-def running_server_pid(data_dir: Path) -> int | None:
-    """The pid of a live server on this data dir, or None (no pid file, or a stale one)."""
-    try:
-        pid = int(pid_file(data_dir).read_text().strip())
-    except (OSError, ValueError):
-        return None
-    if pid <= 0 or pid == os.getpid():
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        return pid  # alive, owned by someone else
-    # A pid reused by an unrelated process after a crash (common in containers) is not our server.
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return pid
-    return pid if b"talkative" in cmdline else None
 
 
 # --- backup ---------------------------------------------------------------------------------------
