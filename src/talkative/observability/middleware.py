@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
+import secrets
 import time
-import uuid
 
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -16,6 +17,10 @@ from talkative.observability.metrics import HTTP_DURATION_MS, HTTP_FAILURES, HTT
 log = logging.getLogger("talkative.access")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 UNMATCHED = "<unmatched>"
+# Generated ids: unique, not secret, so a random prefix per process and a counter (a uuid4 per
+# request read the kernel's random source every time).
+_PROCESS_PREFIX = secrets.token_hex(6) + "-"
+_SEQUENCE = itertools.count(1)
 
 
 def _request_id(scope: Scope) -> str:
@@ -24,7 +29,7 @@ def _request_id(scope: Scope) -> str:
             candidate: str = value.decode("latin-1")
             if _VALID_REQUEST_ID.match(candidate):
                 return candidate
-    return uuid.uuid4().hex
+    return f"{_PROCESS_PREFIX}{next(_SEQUENCE):x}"
 
 
 def _endpoint(scope: Scope) -> str:
