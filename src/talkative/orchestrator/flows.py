@@ -371,15 +371,39 @@ async def wait_settled(runtime: Runtime, run_id: str, wait_s: float) -> str:
         loop_deadline -= step
 
 
+async def wait_for_reply(runtime: Runtime, run_id: str, wait_s: float) -> MessageReply:
+    """The run's reply once it finishes or stops at a gate (or as it is after `wait_s`).
+
+    Woken by this process's worker, it reads the reply at once (one unit of work, no separate
+    status read first); otherwise it looks at the run's status every half second.
+    """
+    watch = runtime.watch
+    watch.track(run_id)  # the worker may finish the run before the first wait: keep its notice
+    deadline = time.monotonic() + wait_s
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            notified = left > 0 and await watch.changed(run_id, min(0.5, left))
+            if not notified and left > 0:
+                async with runtime.sessionmaker() as session:
+                    if (await runs.get(session, run_id)).status not in SETTLED:
+                        continue
+            reply = await build_reply(runtime, run_id)
+            if reply.run_status in SETTLED or deadline <= time.monotonic():
+                return reply
+    finally:
+        watch.forget(run_id)
+
+
 async def handle_message(
     runtime: Runtime, *, tenant_scope: str | None, agent_id: str, text: str, kind: str = "message"
 ) -> MessageReply:
     started = await start_run(runtime, tenant_scope=tenant_scope, agent_id=agent_id, text=text, kind=kind)
     if started.reply is not None:
         return started.reply
-    if not started.settled:
-        await wait_settled(runtime, started.run_id, runtime.settings.message_wait_s)
-    return await build_reply(runtime, started.run_id)
+    if started.settled:
+        return await build_reply(runtime, started.run_id)
+    return await wait_for_reply(runtime, started.run_id, runtime.settings.message_wait_s)
 
 
 async def run_heartbeat(runtime: Runtime, *, agent_id: str) -> str | None:

@@ -19,15 +19,25 @@ class RunWatch:
         if event is not None:
             event.set()
 
-    async def changed(self, run_id: str, wait_s: float) -> None:
-        """Returns when `run_id` is notified or after `wait_s` seconds, whichever comes first."""
+    def track(self, run_id: str) -> None:
+        """From now on a change of `run_id` is kept until the next `changed` call, not missed."""
+        _ = self._changed[run_id]
+
+    async def changed(self, run_id: str, wait_s: float) -> bool:
+        """Returns when `run_id` is notified (True; at once if it was, since the last call or
+        `track`) or after `wait_s` seconds (False), whichever comes first."""
         event = self._changed[run_id]
+        if event.is_set():
+            event.clear()
+            return True
         try:
-            await asyncio.wait_for(event.wait(), wait_s)
+            async with asyncio.timeout(wait_s):
+                await event.wait()
         except TimeoutError:
-            pass
+            return False
         finally:
             event.clear()
+        return True
 
     def forget(self, run_id: str) -> None:
         self._changed.pop(run_id, None)
