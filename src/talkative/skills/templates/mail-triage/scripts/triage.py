@@ -62,10 +62,16 @@ ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 Email = dict[str, Any]
 
 
+_PATTERNS: dict[str, re.Pattern[str]] = {}
+
+
 def has_phrase(phrase: str, text: str) -> bool:
     """Whole-word, case-insensitive phrase search ("bill" does not match "billion")."""
-    pattern = r"\s+".join(re.escape(word) for word in phrase.split())
-    return re.search(rf"(?<!\w){pattern}(?!\w)", text, re.IGNORECASE) is not None
+    pattern = _PATTERNS.get(phrase)
+    if pattern is None:  # built once per phrase: an inbox asks about every phrase many times
+        words = r"\s+".join(re.escape(word) for word in phrase.split())
+        pattern = _PATTERNS[phrase] = re.compile(rf"(?<!\w){words}(?!\w)", re.IGNORECASE)
+    return pattern.search(text) is not None
 
 
 def sender_address(sender: str) -> str:
