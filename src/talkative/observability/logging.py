@@ -46,6 +46,12 @@ TEXT_FORMAT = "%(asctime)s %(levelname)-7s [%(request_id)s] %(name)s: %(message)
 
 def configure_logging(level: str, fmt: Literal["auto", "json", "text"] = "auto") -> None:
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+    # Neither format shows the caller's file and line, thread or process: skip gathering them for
+    # every record (the logging docs' "Optimization" switches; the caller lookup walks the stack).
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(JsonFormatter() if use_json else logging.Formatter(TEXT_FORMAT))
