@@ -7,7 +7,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from talkative.orchestrator.models import Run
 from talkative.settings import Settings
 from tests.orchestrator.helpers import Auth, running_agent, wait_run, write_slow_skill
 
@@ -45,3 +47,19 @@ async def test_a_run_waiting_for_a_slot_starts_when_one_frees(
     assert time.monotonic() - started < POLL_S / 3
     assert done["status"] == "completed"
     await wait_run(client, auth, first["run_id"], lambda r: r["status"] == "completed")
+
+
+async def test_a_finished_run_holds_no_lease(
+    app: FastAPI, client: httpx.AsyncClient, auth: Auth, settings: Settings
+) -> None:
+    """The last step's own transaction lets go of the lease (the worker adds none of its own)."""
+    await running_agent(client, auth, "leaser")
+    workspace = settings.workspaces_dir / "leaser"
+    write_slow_skill(workspace, "nap", "nap")
+    (workspace / "inputs").mkdir(exist_ok=True)
+    (workspace / "inputs/sleep.txt").write_text("0")
+    sent = (await client.post("/agents/leaser/message", json={"message": "nap"}, headers=auth())).json()
+    await wait_run(client, auth, sent["run_id"], lambda r: r["status"] == "completed")
+    async with app.state.sessionmaker() as session:
+        run = await session.get(Run, sent["run_id"])
+    assert run is not None and (run.lease_owner, run.lease_until) == (None, None)

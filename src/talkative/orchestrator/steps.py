@@ -63,8 +63,19 @@ def summarize_outcome(run: Run, all_steps: list[RunStep]) -> str:
     return " ".join(parts)
 
 
+async def release_lease(runtime: Runtime, run_id: str, owner: str) -> None:
+    async with runtime.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None)
+        )
+
+
 async def advance(runtime: Runtime, *, run_id: str, owner: str, lease: timedelta) -> bool:
-    """Starts the run's next step (or finishes the run); returns whether to call again."""
+    """Starts the run's next step (or finishes the run); returns whether to call again. When it
+    returns False the run's lease is no longer `owner`'s (released in the step's own transaction
+    wherever possible, so the worker needs no transaction of its own to let go)."""
     async with runtime.sessionmaker() as session, session.begin():
         run = await runs.get(session, run_id, for_update=True)
         if run.lease_owner != owner:
@@ -117,13 +128,16 @@ async def advance(runtime: Runtime, *, run_id: str, owner: str, lease: timedelta
     if kind == "delegate":
         from talkative.orchestrator import delegation  # the delegate flow starts runs: imported late
 
-        return await _with_lease(
+        again = await _with_lease(
             runtime,
             run_id,
             owner,
             lease,
             lambda: delegation.execute(runtime, run_id=run_id, idx=idx, spec=spec),
         )
+        if not again:  # paused or cancelled while the child ran: its transactions kept the lease
+            await release_lease(runtime, run_id, owner)
+        return again
     raise ValueError(f"unknown step kind {kind!r}")
 
 

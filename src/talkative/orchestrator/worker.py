@@ -121,9 +121,9 @@ class Worker:
             log.exception("run %s failed in the worker", run_id)
             await self._fail(run_id, f"internal error: {type(exc).__name__}: {exc}")
         finally:
-            # The run's outcome is committed: whoever waits for it hears now, not after the release.
-            self.runtime.watch.notify(run_id)
-            await self._release(run_id)
+            self.runtime.watch.notify(run_id)  # the outcome is committed: whoever waits hears now
+            if failed:  # otherwise the last step's transaction let go of the lease (steps.advance)
+                await self._release(run_id)
             self._active.pop(run_id, None)
             # A freed slot matters only to runs that found none (or to this one, if it broke):
             # they are claimed on the next pass. Otherwise the periodic pass is enough.
@@ -133,12 +133,7 @@ class Worker:
 
     async def _release(self, run_id: str) -> None:
         with contextlib.suppress(Exception):
-            async with self.runtime.sessionmaker() as session, session.begin():
-                await session.execute(
-                    update(Run)
-                    .where(Run.id == run_id, Run.lease_owner == self.owner)
-                    .values(lease_owner=None, lease_until=None)
-                )
+            await steps.release_lease(self.runtime, run_id, self.owner)
 
     async def _fail(self, run_id: str, reason: str) -> None:
         with contextlib.suppress(Exception):
