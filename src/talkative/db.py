@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends
-from sqlalchemy import DateTime, MetaData, Select, event, make_url, text
+from sqlalchemy import DateTime, Executable, MetaData, Result, Select, event, make_url, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import OperationalError
@@ -185,6 +185,15 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 # The request's unit of work; `scope="function"` commits before the response is sent.
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def core_execute(
+    session: AsyncSession, statement: Executable, params: dict[str, Any] | list[dict[str, Any]] | None = None
+) -> Result[*tuple[Any, ...]]:
+    """A Core statement on the session's connection, skipping the ORM's layers (autoflush, ORM
+    compile state; ~45 µs a statement). For statements on plain columns that need no pending ORM
+    change flushed before them."""
+    return await (await session.connection()).execute(statement, params)
 
 
 async def newest_last(session: AsyncSession, query: Select[_T]) -> list[_T]:

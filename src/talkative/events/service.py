@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from talkative.db import utcnow
+from talkative.db import core_execute, utcnow
 from talkative.events import outbox
 from talkative.events.models import EventRow
 from talkative.events.schemas import Event, NewEvent
@@ -52,7 +52,7 @@ async def append(session: AsyncSession, events: Sequence[NewEvent]) -> list[Even
     ]
     # executemany form: the statement compiles once and is cached, and SQLAlchemy still sends
     # one multi-row INSERT (its "insertmanyvalues"), in batches of `insertmanyvalues_page_size`.
-    result = await session.execute(insert(EventRow).returning(EventRow.id), values)
+    result = await core_execute(session, insert(EventRow).returning(EventRow.id), values)
     ids = sorted(result.scalars().all())
     stored = [
         Event.model_construct(  # already validated as NewEvents

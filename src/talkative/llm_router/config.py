@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from talkative.db import utcnow
+from talkative.db import core_execute, utcnow
 from talkative.llm_router.budgets import Budgets, validate_budgets
 from talkative.llm_router.models import RouterConfig
 from talkative.llm_router.rules import Rules, validate_rules
@@ -27,7 +27,7 @@ _PARSED_KEEP = 64
 async def current(session: AsyncSession, *, known_providers: set[str]) -> tuple[Rules, Budgets]:
     """The rules and budgets in force, validated once per saved version."""
     found: dict[str, Rules | Budgets] = {}
-    for config_id, kind, created_at, doc in (await session.execute(_LATEST)).all():
+    for config_id, kind, created_at, doc in (await core_execute(session, _LATEST)).all():
         providers = frozenset(known_providers) if kind == "rules" else frozenset()
         key = (config_id, created_at, providers)
         if key not in _parsed:

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from talkative.db import newest_last, utcnow
+from talkative.db import core_execute, newest_last, utcnow
 from talkative.llm_router.budgets import Spend
 from talkative.llm_router.models import UsageDaily, UsageRow
 
@@ -45,7 +45,7 @@ async def _rollup(
         "tokens": prompt + completion,
         "cost": cost,
     }
-    await session.execute(_UPSERT_DAY[session.get_bind().dialect.name], values)
+    await core_execute(session, _UPSERT_DAY[session.get_bind().dialect.name], values)
 
 
 def _upsert_day(insert: Any) -> Any:
@@ -167,7 +167,7 @@ async def spend(
     """Spend in every capped window, in one query over this month's rollup rows."""
     today = today or datetime.now(UTC).date()
     params = {"today": today, "month": today.replace(day=1), "tenant": tenant_id, "agent": agent_id or ""}
-    row = (await session.execute(_SPEND, params)).one()
+    row = (await core_execute(session, _SPEND, params)).one()
     return Spend(*(float(value) for value in row))
 
 

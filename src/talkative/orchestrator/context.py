@@ -12,10 +12,12 @@ from sqlalchemy import Text, bindparam, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.agents.models import Agent
+from talkative.db import core_execute
 from talkative.events.models import EventRow
 from talkative.events.schemas import EventType
 from talkative.prompts import service as prompts
 from talkative.prompts.context import Context, EventBrief, SkillBrief, ToolFailure, build_context
+from talkative.prompts.models import Prompt
 from talkative.skills.manifest import Skill
 
 RECENT_EVENTS = 20
@@ -43,6 +45,12 @@ _RECENT = (
     .where(EventRow.agent_id == bindparam("agent_id"))
     .order_by(EventRow.id.desc())
     .limit(RECENT_EVENTS)
+)
+
+_ACTIVE_PROMPT = select(Prompt.template).where(
+    Prompt.tenant_id == bindparam("tenant_id"),
+    Prompt.agent_id == bindparam("agent_id"),
+    Prompt.is_active.is_(True),
 )
 
 _T = TypeVar("_T")
@@ -97,7 +105,7 @@ def _failure(raw: str | None) -> ToolFailure | None:
 
 async def recent_failures(session: AsyncSession, agent_id: str) -> list[ToolFailure]:
     """The agent's latest failed tool runs, newest last (looked for among its newest events only)."""
-    rows = (await session.execute(_FINISHED_TOOLS, {"agent_id": agent_id})).all()
+    rows = (await core_execute(session, _FINISHED_TOOLS, {"agent_id": agent_id})).all()
     found = (_FAILURES.get((id_, at), partial(_failure, raw)) for id_, at, raw in rows)
     failures = [f for f in found if f is not None][:RECENT_FAILURES]
     return failures[::-1]
@@ -105,7 +113,7 @@ async def recent_failures(session: AsyncSession, agent_id: str) -> list[ToolFail
 
 async def recent_events(session: AsyncSession, agent_id: str) -> list[EventBrief]:
     """The agent's newest events, oldest first (the same index range scan as events.tail)."""
-    rows = (await session.execute(_RECENT, {"agent_id": agent_id})).all()
+    rows = (await core_execute(session, _RECENT, {"agent_id": agent_id})).all()
     return [
         _BRIEFS.get((id_, at), partial(_brief, type_, message, raw))
         for id_, at, type_, message, raw in reversed(rows)
@@ -115,9 +123,13 @@ async def recent_events(session: AsyncSession, agent_id: str) -> list[EventBrief
 async def for_run(
     session: AsyncSession, *, agent: Agent, message: str, skills: list[Skill], budget: int
 ) -> Context:
-    prompt = await prompts.ensure_default(session, tenant_id=agent.tenant_id, agent_id=agent.id)
+    params = {"tenant_id": agent.tenant_id, "agent_id": agent.id}
+    template = (await core_execute(session, _ACTIVE_PROMPT, params)).scalar()
+    if template is None:  # the agent's first run: its default prompt is created as version 1
+        prompt = await prompts.ensure_default(session, tenant_id=agent.tenant_id, agent_id=agent.id)
+        template = prompt.template
     return build_context(
-        prompt=prompt.template,
+        prompt=template,
         agent_name=agent.name,
         tenant_id=agent.tenant_id,
         message=message,

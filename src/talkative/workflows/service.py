@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from talkative.db import newest_last, utcnow
+from talkative.db import core_execute, newest_last, utcnow
 from talkative.errors import Conflict
 from talkative.workflows.exceptions import NodeNotFound, WorkflowNotFound
 from talkative.workflows.graph import Edge, Node, NodeUpdate, WorkflowGraph, validate_graph
@@ -30,12 +30,18 @@ async def lock(session: AsyncSession, workflow_id: str, tenant_id: str | None = 
     return workflow
 
 
+_GRAPH = select(WorkflowVersion.graph).where(
+    WorkflowVersion.workflow_id == bindparam("workflow_id"), WorkflowVersion.version == bindparam("version")
+)
+
+
 async def current_graph(session: AsyncSession, workflow: Workflow) -> WorkflowGraph:
     if workflow.version == 0:
         return WorkflowGraph()
-    row = await session.get(WorkflowVersion, (workflow.id, workflow.version))
-    assert row is not None
-    return WorkflowGraph.model_validate(row.graph)
+    key = {"workflow_id": workflow.id, "version": workflow.version}
+    graph = (await core_execute(session, _GRAPH, key)).scalar()
+    assert graph is not None
+    return WorkflowGraph.model_validate(graph)
 
 
 async def _write_version(
