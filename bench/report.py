@@ -109,8 +109,14 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def write(results: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
+    """`<date>.json` and `.md`; a later run the same day gets `<date>.2`, `.3`, ...: an earlier
+    (perhaps committed) run's results are never overwritten."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = results["date"] + ("-quick" if results.get("quick") else "")
+    base = results["date"] + ("-quick" if results.get("quick") else "")
+    stem, n = base, 1
+    while (out_dir / f"{stem}.json").exists() or (out_dir / f"{stem}.md").exists():
+        n += 1
+        stem = f"{base}.{n}"
     json_path, md_path = out_dir / f"{stem}.json", out_dir / f"{stem}.md"
     json_path.write_text(json.dumps(results, indent=2) + "\n")
     md_path.write_text(markdown(results))

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from bench.driver import WORKLOADS
 
+from bench import report
 from talkative.auth.principal import Role
 from talkative.auth.tokens import mint_token
 from tests.conftest import TEST_SECRET
@@ -105,3 +106,12 @@ def test_quick_run_reports_every_workload(server: ServerProcess, tmp_path: Path)
     assert results["limit"]["message_p50_ms"] > 0 and results["limit"]["spawn_p50_ms"] > 0
     assert results["limit"]["ratios"]["loop"] > 0
     assert results["memory"]["peak_rss_mb"] > 10
+
+
+def test_a_later_run_the_same_day_does_not_overwrite_the_earlier(tmp_path: Path) -> None:
+    results = {"date": "2026-11-24", "quick": False, "workloads": {}}
+    first = report.write(results, tmp_path)
+    second = report.write({**results, "commit": "later"}, tmp_path)
+    assert [p.name for p in first] == ["2026-11-24.json", "2026-11-24.md"]
+    assert [p.name for p in second] == ["2026-11-24.2.json", "2026-11-24.2.md"]
+    assert "later" not in first[0].read_text() and "later" in second[0].read_text()
