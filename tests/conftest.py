@@ -65,11 +65,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
+def settings(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> Settings:
+    """A test module may set `SETTINGS = {"TALKATIVE_...": ...}` for settings of its own."""
     return Settings(
         TALKATIVE_DATA_DIR=tmp_path / "data",
         TALKATIVE_DATABASE_URL=database_url,
         AUTH_JWT_SECRET=TEST_SECRET,
+        **getattr(request.module, "SETTINGS", {}),
     )
 
 

@@ -9,7 +9,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -23,13 +22,8 @@ pytestmark = pytest.mark.e2e
 GAUGE = re.compile(r"^talkative_sse_subscribers (\S+)$", re.MULTILINE)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    data_dir: Path = tmp_path_factory.mktemp("sse") / "data"
-    env = {"AUTH_JWT_SECRET": TEST_SECRET, "TALKATIVE_SSE_KEEPALIVE_S": "120"}
-    process = ServerProcess(data_dir=data_dir, env=env).start()
-    yield process
-    process.stop()
+# Keep-alives far beyond the test: only noticing the disconnect can drop a subscriber in time.
+SERVER_ENV = {"TALKATIVE_SSE_KEEPALIVE_S": "120"}
 
 
 def _subscribers(server: ServerProcess) -> float:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from talkative.orchestrator.models import Run
@@ -16,18 +14,11 @@ from tests.orchestrator.helpers import Auth, running_agent, wait_run, write_slow
 POLL_S = 30.0  # far longer than the test: only the freed slot can start the second run
 
 
-@pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
-    from tests.conftest import TEST_SECRET
-
-    return Settings(
-        TALKATIVE_DATA_DIR=tmp_path / "data",
-        TALKATIVE_DATABASE_URL=database_url,
-        AUTH_JWT_SECRET=TEST_SECRET,
-        TALKATIVE_WORKER_CONCURRENCY=1,
-        TALKATIVE_WORKER_POLL_S=POLL_S,
-        TALKATIVE_MESSAGE_WAIT_S=0,
-    )
+SETTINGS = {
+    "TALKATIVE_WORKER_CONCURRENCY": 1,
+    "TALKATIVE_WORKER_POLL_S": POLL_S,
+    "TALKATIVE_MESSAGE_WAIT_S": 0,
+}
 
 
 async def test_a_run_waiting_for_a_slot_starts_when_one_frees(
