@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from fastapi import FastAPI
 
 from talkative.events import service
-from talkative.events.router import stream_events
+from talkative.events.router import EventStreamResponse, stream_events
 from talkative.events.schemas import NewEvent
 
 
@@ -68,3 +69,25 @@ async def test_resume_positions_beyond_64_bits_are_refused(client: object, auth:
     assert isinstance(client, httpx.AsyncClient)
     response = await client.get("/events", params={"after": 2**63}, headers=auth())  # type: ignore[operator]
     assert response.status_code == 422 and response.json()["code"] == "VALIDATION_ERROR"
+
+
+async def test_a_stream_that_never_started_still_unsubscribes(app: FastAPI) -> None:
+    subscription = app.state.bus.subscribe(None)
+    stream = stream_events(
+        subscription=subscription,
+        sessionmaker=app.state.sessionmaker,
+        tenant_id=None,
+        last_id=0,
+        keepalive_s=5,
+    )
+    response = EventStreamResponse(stream, on_disconnect=subscription.close, headers={})
+
+    async def receive() -> dict[str, object]:
+        await asyncio.sleep(10)
+        return {"type": "http.disconnect"}
+
+    async def send(_: object) -> None:
+        raise OSError("the client went away before the first byte")
+
+    await response({"type": "http"}, receive, send)  # type: ignore[arg-type]
+    assert app.state.bus.subscriber_count == 0

@@ -111,11 +111,14 @@ class EventStreamResponse(StreamingResponse):
         finally:
             watcher.cancel()
             await self._frames.aclose()
+            self._on_disconnect()  # also when the stream never started (its own cleanup never ran)
 
     async def _watch(self, receive: Receive) -> None:
-        while (await receive())["type"] != "http.disconnect":
-            pass
-        self._on_disconnect()  # wakes the stream, which then ends
+        try:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+        finally:
+            self._on_disconnect()  # wakes the stream, which then ends
 
 
 @router.get(
