@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, select, text
+from sqlalchemy import bindparam, case, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -139,26 +139,37 @@ async def record(
     latency_ms: float,
     error: str | None = None,
 ) -> UsageRow:
+    """A finished call in one go (the local model's, or a fallback): its row and the rollup. One
+    Core INSERT: the returned row is not tracked by the session (its id stays unset)."""
     row = UsageRow(
         tenant_id=tenant_id,
         agent_id=agent_id,
         run_id=run_id,
         model=model,
-        status="reserved",
-        cost=0.0,
-        created_at=utcnow(),
-    )
-    session.add(row)
-    return await settle(
-        session,
-        row,
         status=status,
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
+        tokens=prompt_tokens + completion_tokens,
         cost=cost,
         latency_ms=latency_ms,
         error=error,
+        created_at=utcnow(),
     )
+    await core_execute(session, _INSERT_ROW, {name: getattr(row, name) for name in _ROW_COLUMNS})
+    await _rollup(
+        session,
+        row,
+        requests=1,
+        errors=int(status != "ok"),
+        cost=cost,
+        prompt=prompt_tokens,
+        completion=completion_tokens,
+    )
+    return row
+
+
+_ROW_COLUMNS = tuple(c.key for c in UsageRow.__table__.columns if c.key != "id")
+_INSERT_ROW = insert(UsageRow)
 
 
 async def spend(
