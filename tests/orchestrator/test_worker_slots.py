@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from talkative.orchestrator.models import Run
 from talkative.settings import Settings
-from tests.orchestrator.helpers import Auth, running_agent, wait_run, write_slow_skill
+from tests.orchestrator.helpers import Auth, event_names, running_agent, wait_run, write_slow_skill
 
 POLL_S = 30.0  # far longer than the test: only the freed slot can start the second run
 
@@ -54,3 +54,19 @@ async def test_a_finished_run_holds_no_lease(
     async with app.state.sessionmaker() as session:
         run = await session.get(Run, sent["run_id"])
     assert run is not None and (run.lease_owner, run.lease_until) == (None, None)
+
+
+async def test_a_run_stopped_at_shutdown_is_freed_for_a_takeover(
+    app: FastAPI, client: httpx.AsyncClient, auth: Auth, settings: Settings
+) -> None:
+    await running_agent(client, auth, "sleeper")
+    workspace = settings.workspaces_dir / "sleeper"
+    write_slow_skill(workspace, "nap", "nap")
+    (workspace / "inputs").mkdir(exist_ok=True)
+    (workspace / "inputs/sleep.txt").write_text("30")
+    sent = (await client.post("/agents/sleeper/message", json={"message": "nap"}, headers=auth())).json()
+    await wait_run(client, auth, sent["run_id"], lambda r: "TOOL_RUN_STARTED" in event_names(r))
+    await app.state.runtime.worker.stop()  # what shutdown does with runs in flight
+    async with app.state.sessionmaker() as session:
+        run = await session.get(Run, sent["run_id"])
+    assert run is not None and run.status == "running" and run.lease_owner is None

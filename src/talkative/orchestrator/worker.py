@@ -112,17 +112,18 @@ class Worker:
         return claimed
 
     async def _drive(self, run_id: str) -> None:
-        failed = False
+        failed, let_go = False, False
         try:
             while await steps.advance(self.runtime, run_id=run_id, owner=self.owner, lease=self.lease):
                 pass
+            let_go = True  # the last step's transaction released the lease (steps.advance)
         except Exception as exc:
             failed = True
             log.exception("run %s failed in the worker", run_id)
             await self._fail(run_id, f"internal error: {type(exc).__name__}: {exc}")
         finally:
             self.runtime.watch.notify(run_id)  # the outcome is committed: whoever waits hears now
-            if failed:  # otherwise the last step's transaction let go of the lease (steps.advance)
+            if not let_go:  # failed, or stopped at shutdown: free the run for a takeover now
                 await self._release(run_id)
             self._active.pop(run_id, None)
             # A freed slot matters only to runs that found none (or to this one, if it broke):
