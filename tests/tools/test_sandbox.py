@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from talkative.tools import cage as cages
+from talkative.tools import execution
 from talkative.tools.schemas import MiB, ToolErrorCode, ToolLimits
 from talkative.tools.service import run_tool
 from tests.tools.conftest import WriteScript
@@ -360,3 +361,31 @@ async def test_timeout_during_interpreter_startup_leaves_nothing(
 
     assert result.error is not None and result.error.code == ToolErrorCode.TIMEOUT
     assert not (workspace / "outputs" / "ran").exists()
+
+
+@needs_cgroup
+async def test_a_run_cancelled_while_it_spawns_leaves_no_cage(
+    workspace: Path, write_script: WriteScript, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run stopped at shutdown may be cancelled before the fork server has answered."""
+    command = write_script("never.py", "open('outputs/ran', 'w')\n")
+    spawning = asyncio.Event()
+
+    async def slow_spawn(*_: object) -> object:
+        spawning.set()
+        await asyncio.sleep(60)  # the fork server has not answered yet
+        raise AssertionError("not reached")
+
+    monkeypatch.setattr(execution, "_spawn", slow_spawn)
+    parent = cages.pids_parent()
+    assert parent is not None
+    before = set(parent.glob(f"{cages.PREFIX}{os.getpid()}-*"))
+    task = asyncio.create_task(run_tool(workspace=workspace, command=command, limits=FAST))
+    await asyncio.wait_for(spawning.wait(), 10)
+    assert set(parent.glob(f"{cages.PREFIX}{os.getpid()}-*")) - before, (
+        "the run's cage exists while it spawns"
+    )
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert set(parent.glob(f"{cages.PREFIX}{os.getpid()}-*")) == before

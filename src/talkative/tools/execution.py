@@ -112,10 +112,14 @@ async def execute(
     config = isolation.launcher_config(limits, cage.path if cage else None, isolate)
     try:
         proc, done = await _spawn(command, config, fork_server)
-    except OSError as exc:
+    except BaseException as exc:
+        # Also when cancelled mid-spawn (a run stopped at shutdown): a launcher the fork server
+        # forked meanwhile is in the cage, and removing the cage kills it.
         if cage:
-            await asyncio.to_thread(cage.remove)
-        return Execution(None, stdout, stderr, spawn_error=str(exc))
+            await asyncio.shield(asyncio.to_thread(cage.remove))
+        if isinstance(exc, OSError):
+            return Execution(None, stdout, stderr, spawn_error=str(exc))
+        raise
     try:
         run = await _supervise(proc, limits, cancel, cage, stdout, stderr)
         hits = cage.limit_hits() if cage else 0
