@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -21,18 +22,37 @@ SETTINGS = {
 }
 
 
+async def _nap_agent(
+    client: httpx.AsyncClient, auth: Auth, settings: Settings, agent: str, *, seconds: float
+) -> None:
+    """A running agent whose one skill, `nap`, sleeps `seconds`."""
+    await running_agent(client, auth, agent)
+    workspace = settings.workspaces_dir / agent
+    write_slow_skill(workspace, "nap", "nap")
+    (workspace / "inputs").mkdir(exist_ok=True)
+    (workspace / "inputs/sleep.txt").write_text(str(seconds))
+
+
+async def _send_nap(client: httpx.AsyncClient, auth: Auth, agent: str) -> dict[str, Any]:
+    response = await client.post(f"/agents/{agent}/message", json={"message": "nap"}, headers=auth())
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+async def _nap(
+    client: httpx.AsyncClient, auth: Auth, settings: Settings, agent: str, *, seconds: float
+) -> dict[str, Any]:
+    await _nap_agent(client, auth, settings, agent, seconds=seconds)
+    return await _send_nap(client, auth, agent)
+
+
 async def test_a_run_waiting_for_a_slot_starts_when_one_frees(
     client: httpx.AsyncClient, auth: Auth, settings: Settings
 ) -> None:
     for agent in ("first", "second"):
-        await running_agent(client, auth, agent)
-        workspace = settings.workspaces_dir / agent
-        write_slow_skill(workspace, "nap", "nap")
-        (workspace / "inputs").mkdir(exist_ok=True)
-        (workspace / "inputs/sleep.txt").write_text("0.3")
-
-    first = (await client.post("/agents/first/message", json={"message": "nap"}, headers=auth())).json()
-    second = (await client.post("/agents/second/message", json={"message": "nap"}, headers=auth())).json()
+        await _nap_agent(client, auth, settings, agent, seconds=0.3)
+    first = await _send_nap(client, auth, "first")
+    second = await _send_nap(client, auth, "second")
     started = time.monotonic()
     done = await wait_run(client, auth, second["run_id"], lambda r: r["status"] == "completed", timeout=10)
     assert time.monotonic() - started < POLL_S / 3
@@ -44,12 +64,7 @@ async def test_a_finished_run_holds_no_lease(
     app: FastAPI, client: httpx.AsyncClient, auth: Auth, settings: Settings
 ) -> None:
     """The last step's own transaction lets go of the lease (the worker adds none of its own)."""
-    await running_agent(client, auth, "leaser")
-    workspace = settings.workspaces_dir / "leaser"
-    write_slow_skill(workspace, "nap", "nap")
-    (workspace / "inputs").mkdir(exist_ok=True)
-    (workspace / "inputs/sleep.txt").write_text("0")
-    sent = (await client.post("/agents/leaser/message", json={"message": "nap"}, headers=auth())).json()
+    sent = await _nap(client, auth, settings, "leaser", seconds=0)
     await wait_run(client, auth, sent["run_id"], lambda r: r["status"] == "completed")
     async with app.state.sessionmaker() as session:
         run = await session.get(Run, sent["run_id"])
@@ -59,12 +74,7 @@ async def test_a_finished_run_holds_no_lease(
 async def test_a_run_stopped_at_shutdown_is_freed_for_a_takeover(
     app: FastAPI, client: httpx.AsyncClient, auth: Auth, settings: Settings
 ) -> None:
-    await running_agent(client, auth, "sleeper")
-    workspace = settings.workspaces_dir / "sleeper"
-    write_slow_skill(workspace, "nap", "nap")
-    (workspace / "inputs").mkdir(exist_ok=True)
-    (workspace / "inputs/sleep.txt").write_text("30")
-    sent = (await client.post("/agents/sleeper/message", json={"message": "nap"}, headers=auth())).json()
+    sent = await _nap(client, auth, settings, "sleeper", seconds=30)
     await wait_run(client, auth, sent["run_id"], lambda r: "TOOL_RUN_STARTED" in event_names(r))
     await app.state.runtime.worker.stop()  # what shutdown does with runs in flight
     async with app.state.sessionmaker() as session:

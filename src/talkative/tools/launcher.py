@@ -7,7 +7,7 @@ in a threaded server. It then forks once: the worker runs the script in-process 
 process stays behind as a tiny supervisor. As a child subreaper it inherits every orphan the script
 leaves, so it can kill and *reap* the whole tree before it exits (this machine's init reaps orphans
 only seconds later, and a script's `setsid()` would escape a plain group kill). SIGTERM from the
-server means "stop now". The server usually moves it into its pids cgroup while it starts up.
+server means "stop now". It joins the run's pids cgroup itself, first thing (see _join_cage).
 
 With `isolate` in the config, the worker is PID 1 of a new PID namespace and confines itself (see
 `confine.py`) before the script runs, or exits without running it. As PID 1 it ignores signals it
