@@ -10,6 +10,8 @@ import threading
 import time
 from pathlib import Path
 
+import aiosqlite
+import pytest
 from sqlalchemy import text
 
 from talkative.db import create_engine, make_sessionmaker
@@ -31,6 +33,31 @@ async def test_statements_run_on_the_loop_thread(tmp_path: Path) -> None:
             await conn.commit()
         # Through aiosqlite's own thread these would all be another thread's ident.
         assert threads == {threading.get_ident()}
+    finally:
+        await engine.dispose()
+
+
+async def test_statements_skip_the_drivers_coroutines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cursor SQLAlchemy gets calls sqlite3 itself; aiosqlite's awaited cursor is for SQLITE_BUSY."""
+
+    async def refused(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("went through aiosqlite's cursor coroutine")
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'direct.db'}")
+    maker = make_sessionmaker(engine)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (v INTEGER)"))
+        monkeypatch.setattr(aiosqlite.Cursor, "execute", refused)
+        monkeypatch.setattr(aiosqlite.Cursor, "executemany", refused)
+        monkeypatch.setattr(aiosqlite.Cursor, "fetchall", refused)
+        async with maker() as session, session.begin():  # an ORM session, many rows at once
+            await session.execute(text("INSERT INTO t VALUES (:v)"), [{"v": 1}, {"v": 2}])
+        async with engine.connect() as conn:  # a Core connection, which insists on an await
+            assert (await conn.execute(text("SELECT sum(v) FROM t"))).scalar_one() == 3
+            assert (await conn.exec_driver_sql("SELECT count(*) FROM t")).scalar_one() == 2
     finally:
         await engine.dispose()
 

@@ -67,6 +67,7 @@ def create_engine(url: str, *, timeout_s: float = 5.0) -> AsyncEngine:
         database = make_url(url).database
         if database and database != ":memory:" and not make_url(url).query:
             kwargs["async_creator"] = sqlite_driver.creator(database, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS)
+            kwargs["module"] = sqlite_driver.InlineDBAPI()
     else:
         kwargs["pool_pre_ping"] = True  # a server connection can be dropped while pooled
         kwargs["connect_args"] = {"timeout": timeout_s, "command_timeout": 60}

@@ -10,15 +10,27 @@ lock, and on the loop's thread that would stall every request. So connections op
 timeout of 0; a statement that meets SQLITE_BUSY (another process is writing: a CLI command, a
 second server) is retried once in aiosqlite's thread with the full timeout, off the loop. In this
 process writers never meet at SQLite's lock: `db._WriterGate` queues them first.
+
+SQLAlchemy's async adapter still wraps each statement in coroutines (open the cursor, execute,
+fetch, close), each awaited through a greenlet switch: ~3 round trips a statement for work that
+never waits. `InlineDBAPI` gives it cursors that call sqlite3 directly and take that road only on
+SQLITE_BUSY.
 """
 
 from __future__ import annotations
 
+import collections
 import sqlite3
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Generator, Sequence
+from typing import Any, cast
 
 import aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+from sqlalchemy.util.concurrency import await_
 
 ITER_CHUNK_SIZE = 64
 
@@ -68,3 +80,81 @@ def creator(path: str, *, busy_timeout_ms: int) -> Callable[[], Awaitable[aiosql
         return await InlineConnection(connect, busy_timeout_ms)
 
     return create
+
+
+class _Ready:
+    """An awaitable that is already done: awaiting it never suspends the task."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[None, None, None]:
+        return
+        yield  # a generator that finishes at once
+
+
+_READY = _Ready()
+
+
+class InlineCursor(AsyncAdapt_aiosqlite_cursor):
+    """SQLAlchemy's aiosqlite cursor over a plain sqlite3 cursor: statements run synchronously in
+    the caller's greenlet (on the loop's thread), the awaited path only when SQLite is busy."""
+
+    __slots__ = ()
+    _awaitable_cursor_close = False  # closing a sqlite3 cursor is a plain call
+
+    def _make_new_cursor(self, connection: Any) -> Any:
+        return connection._conn.cursor()
+
+    def _aenter_cursor(self, cursor: Any) -> Any:
+        return cursor
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        return self._run(self._execute_now, operation, () if parameters is None else parameters)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        return self._run(self._cursor.executemany, operation, seq_of_parameters)
+
+    def _execute_now(self, operation: str, parameters: Sequence[Any]) -> None:
+        cursor = cast(sqlite3.Cursor, self._cursor)
+        cursor.execute(operation, parameters)
+        if cursor.description:
+            self._rows = collections.deque(cursor.fetchall())
+
+    def _run(self, fn: Callable[[str, Any], Any], operation: str, parameters: Any) -> Any:
+        connection = self._connection
+        if not connection._running or connection._connection is None:
+            raise ValueError("Connection closed")
+        if not self._adapt_connection._execute_mutex.locked():  # nobody is mid-retry on it
+            try:
+                result = fn(operation, parameters)
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc):
+                    raise
+            else:
+                # AsyncConnection.execute insists that its statement awaited something (it takes a
+                # statement that did not as a sync driver's): one round trip that never suspends.
+                await_(_READY)
+                return result
+        # Busy (a statement that failed so changed nothing), or another greenlet's retry is under
+        # way: through the connection's own queue, where waiting is harmless.
+        return await_(self._awaited(fn, operation, parameters))
+
+    async def _awaited(self, fn: Callable[[str, Any], Any], operation: str, parameters: Any) -> Any:
+        async with self._adapt_connection._execute_mutex:
+            return await self._connection._execute(fn, operation, parameters)
+
+
+class InlineAdaptConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = InlineCursor
+
+
+class InlineDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    """The DBAPI module for `create_async_engine(module=...)`: connections with inline cursors."""
+
+    def __init__(self) -> None:
+        super().__init__(aiosqlite, sqlite3)
+
+    def connect(self, *arg: Any, **kw: Any) -> InlineAdaptConnection:
+        creator_fn = kw.pop("async_creator_fn")
+        return InlineAdaptConnection(self, await_(creator_fn(*arg, **kw)))

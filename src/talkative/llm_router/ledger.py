@@ -20,7 +20,7 @@ BUDGET_LOCK_KEY = 7_411_337  # one advisory lock serialises budget checks on Pos
 async def lock_budgets(session: AsyncSession) -> None:
     """Budget check + reservation must not interleave; SQLite's BEGIN IMMEDIATE already ensures it."""
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BUDGET_LOCK_KEY})
+        await core_execute(session, text("SELECT pg_advisory_xact_lock(:key)"), {"key": BUDGET_LOCK_KEY})
 
 
 async def _rollup(

@@ -101,6 +101,9 @@ async def _open(
     command: runs.CommandRecord | None,
 ) -> tuple[Agent, Run, Opening, Workflow]:
     agent = await _running_agent(session, tenant_scope, agent_id)
+    # The agent's workflow row is the per-agent lock: concurrent runs of one agent open in turn.
+    # Taken before the run is added, so that its query has nothing to autoflush (see open_run).
+    workflow = await workflows.lock(session, workflows.agent_workflow_id(agent.id))
     run = await runs.open_run(
         session,
         tenant_id=agent.tenant_id,
@@ -122,8 +125,6 @@ async def _open(
         )
         command_id = record.id
     trail = [_event(agent, run.id, EventType.MESSAGE_RECEIVED, text[:200], {"message": text, "kind": kind})]
-    # The agent's workflow row is the per-agent lock: concurrent runs of one agent open in turn.
-    workflow = await workflows.lock(session, workflows.agent_workflow_id(agent.id))
     skills = catalogue.list_skills(runtime.workspace(agent.workspace) / "skills")
     ctx = await run_context.for_run(
         session, agent=agent, message=text, skills=skills, budget=runtime.settings.context_token_budget
@@ -183,7 +184,8 @@ async def _plan(
     trail.append(
         _event(agent, run.id, EventType.WORKFLOW_PATCH_PROPOSED, summary, patch.model_dump(mode="json"))
     )
-    await workflows.apply_locked(session, workflow, graph, patch, note=summary, run_id=run.id)
+    # Written with the run at commit: nothing reads the new version back in this transaction.
+    await workflows.apply_locked(session, workflow, graph, patch, note=summary, run_id=run.id, flush=False)
     applied = {"workflowId": workflow.id, "version": workflow.version, "summary": summary}
     trail.append(
         _event(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.db import newest_last, utcnow
@@ -46,7 +46,10 @@ async def open_run(
     text: str,
     parent_run_id: str | None = None,
 ) -> Run:
-    """A new run, already started (its opening is the MESSAGE_RECEIVED-style event of the caller)."""
+    """A new run, already started (its opening is the MESSAGE_RECEIVED-style event of the caller).
+
+    Not flushed: a run that ends in the transaction that opened it is then one INSERT of its final
+    state at commit (or at the next ORM query's autoflush), not an INSERT and an UPDATE."""
     now = utcnow()
     state = reduce(RunState(RunStatus.PENDING, "idle"), RunAction.START)  # type: ignore[arg-type]
     run = Run(
@@ -62,7 +65,6 @@ async def open_run(
         updated_at=now,
     )
     session.add(run)
-    await session.flush()
     return run
 
 
@@ -146,16 +148,17 @@ async def add_steps(
     """Appends planned steps (kind, name, spec) after the run's existing ones."""
     if not steps:
         return []
-    existing = await session.scalar(
-        select(RunStep.idx).where(RunStep.run_id == run.id).order_by(RunStep.idx.desc())
-    )
+    existing = None
+    if not inspect(run).pending:  # a run not yet written has no steps either
+        existing = await session.scalar(
+            select(RunStep.idx).where(RunStep.run_id == run.id).order_by(RunStep.idx.desc())
+        )
     start = 0 if existing is None else existing + 1
     rows = [
         RunStep(run_id=run.id, idx=start + i, kind=kind, name=name, spec=spec, status="pending", attempts=0)
         for i, (kind, name, spec) in enumerate(steps)
     ]
-    session.add_all(rows)
-    await session.flush()
+    session.add_all(rows)  # written with the run at the next flush (the unit of work orders them)
     return rows
 
 

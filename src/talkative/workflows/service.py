@@ -51,6 +51,7 @@ async def _write_version(
     *,
     note: str | None,
     run_id: str | None = None,
+    flush: bool = True,
 ) -> WorkflowVersion:
     workflow.version += 1
     workflow.updated_at = utcnow()
@@ -63,7 +64,8 @@ async def _write_version(
         created_at=workflow.updated_at,
     )
     session.add(row)
-    await session.flush()
+    if flush:  # so that Core reads of the versions (current_graph, read) see it
+        await session.flush()
     return row
 
 
@@ -131,10 +133,13 @@ async def apply_locked(
     patch: WorkflowPatch,
     note: str | None,
     run_id: str | None = None,
+    *,
+    flush: bool = True,
 ) -> WorkflowGraph:
-    """`apply` for a caller that already holds the lock and read the current graph."""
+    """`apply` for a caller that already holds the lock and read the current graph. With
+    `flush=False` the new version is written at the caller's next flush or commit."""
     patched = apply_patch(graph, patch)
-    await _write_version(session, workflow, patched, note=note, run_id=run_id)
+    await _write_version(session, workflow, patched, note=note, run_id=run_id, flush=flush)
     return patched
 
 
