@@ -184,8 +184,7 @@ async def _plan(
     trail.append(
         _event(agent, run.id, EventType.WORKFLOW_PATCH_PROPOSED, summary, patch.model_dump(mode="json"))
     )
-    # Written with the run at commit: nothing reads the new version back in this transaction.
-    await workflows.apply_locked(session, workflow, graph, patch, note=summary, run_id=run.id, flush=False)
+    await workflows.apply_locked(session, workflow, graph, patch, note=summary, run_id=run.id)
     applied = {"workflowId": workflow.id, "version": workflow.version, "summary": summary}
     trail.append(
         _event(
