@@ -62,16 +62,40 @@ ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 Email = dict[str, Any]
 
 
-_PATTERNS: dict[str, re.Pattern[str]] = {}
+class PhraseTable:
+    """Which of many phrases occur in a text, each as a whole word (or words), case-insensitively
+    ("bill" does not match "billion").
+
+    The single words share one pattern with a group each, so a text is scanned once instead of
+    once per word and a run compiles a handful of patterns instead of one per phrase (compiling
+    them was most of a run). One scan finds them all: a match covers exactly one whole word, and
+    no other single word can match inside it. Phrases of several words or with other characters
+    ("100% free") could overlap one another, so each keeps a pattern of its own.
+    """
+
+    def __init__(self, phrases: tuple[str, ...]) -> None:
+        self.phrases = phrases
+        self._words = tuple(p for p in phrases if re.fullmatch(r"\w+", p))
+        alternatives = "|".join(f"({re.escape(word)})" for word in self._words)
+        self._scan = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE) if self._words else None
+        self._others = [(p, _phrase_pattern(p)) for p in phrases if p not in self._words]
+
+    def found(self, text: str) -> set[str]:
+        found = {p for p, pattern in self._others if pattern.search(text)}
+        if self._scan is not None:
+            found.update(
+                self._words[match.lastindex - 1] for match in self._scan.finditer(text) if match.lastindex
+            )
+        return found
 
 
-def has_phrase(phrase: str, text: str) -> bool:
-    """Whole-word, case-insensitive phrase search ("bill" does not match "billion")."""
-    pattern = _PATTERNS.get(phrase)
-    if pattern is None:  # built once per phrase: an inbox asks about every phrase many times
-        words = r"\s+".join(re.escape(word) for word in phrase.split())
-        pattern = _PATTERNS[phrase] = re.compile(rf"(?<!\w){words}(?!\w)", re.IGNORECASE)
-    return pattern.search(text) is not None
+def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+    words = r"\s+".join(re.escape(word) for word in phrase.split())
+    return re.compile(rf"(?<!\w){words}(?!\w)", re.IGNORECASE)
+
+
+KEYWORD_TABLES = {category: PhraseTable(phrases) for category, phrases in KEYWORDS.items()}
+SPAM_TABLE = PhraseTable(SPAM_PHRASES)
 
 
 def sender_address(sender: str) -> str:
@@ -90,14 +114,16 @@ def score(email: Email, work_domains: tuple[str, ...]) -> tuple[dict[str, int], 
         reasons.append(reason)
 
     subject, body = email["subject"], email["body"]
-    for category, words in KEYWORDS.items():
-        for word in words:
-            if has_phrase(word, subject):
+    for category, table in KEYWORD_TABLES.items():
+        in_subject, in_body = table.found(subject), table.found(body)
+        for word in table.phrases:  # in table order: the reasons read the same on every run
+            if word in in_subject:
                 hit(category, SUBJECT_WEIGHT, f"subject:{word}")
-            if has_phrase(word, body):
+            if word in in_body:
                 hit(category, BODY_WEIGHT, f"body:{word}")
-    for phrase in SPAM_PHRASES:
-        if has_phrase(phrase, f"{subject}\n{body}"):
+    spam = SPAM_TABLE.found(f"{subject}\n{body}")
+    for phrase in SPAM_TABLE.phrases:
+        if phrase in spam:
             hit("spam", PHRASE_WEIGHT, f"phrase:{phrase}")
     local, _, domain = sender_address(email["from"]).partition("@")
     if local in BILLING_SENDERS:
