@@ -65,3 +65,16 @@ async def test_a_run_with_steps_is_written_with_them_and_then_driven(
     assert reply.json()["run_status"] == "completed"
     assert [a["type"] for a in reply.json()["actions"]] == ["tool.executed"]
     assert seen["INSERT runs"] == 1 and seen["INSERT run_steps"] == 1, seen
+    # The step was started in the opening transaction: written once more only when it finished.
+    assert seen["UPDATE run_steps"] == 1, seen
+
+    run_id = reply.json()["run_id"]
+    run = (await client.get(f"/orchestrator/runs/{run_id}", headers=auth())).json()
+    assert [(s["kind"], s["status"], s["attempts"]) for s in run["plan"]] == [("tool", "done", 1)]
+    stored = (await client.get("/agents/mailer/events", params={"tail": 50}, headers=auth())).json()["events"]
+    types = [e["type"] for e in stored if e["run_id"] == run_id]
+    assert (
+        types.index("WORKFLOW_PATCH_APPLIED")
+        < types.index("TOOL_RUN_STARTED")
+        < types.index("TOOL_RUN_FINISHED")
+    )

@@ -26,6 +26,7 @@ from talkative.llm_router.providers.base import Completion, ProviderError
 from talkative.orchestrator import context as run_context
 from talkative.orchestrator import planner
 from talkative.orchestrator import service as runs
+from talkative.orchestrator import steps as run_steps
 from talkative.orchestrator.models import Run
 from talkative.orchestrator.reducer import RunAction
 from talkative.orchestrator.replies import build_reply, reply_from
@@ -53,6 +54,7 @@ class Started:
 class Planned:
     has_steps: bool
     reply: MessageReply | None
+    started: run_steps.StartedTool | None = None  # its first step, started in this transaction
 
 
 async def _running_agent(session: AsyncSession, tenant_scope: str | None, agent_id: str) -> Agent:
@@ -213,7 +215,7 @@ async def _plan(
             _event(agent, run.id, EventType.HEARTBEAT_TICK, "heartbeat requested", {"commands": heartbeat})
         )
         agent.last_heartbeat_at = utcnow()
-    await runs.add_steps(session, run, [(s.kind, s.name, s.spec) for s in steps])
+    rows = await runs.add_steps(session, run, [(s.kind, s.name, s.spec) for s in steps])
     run.result = {
         "summary": interpretation.summary,
         "interpretation": interpretation.model_dump(mode="json"),
@@ -225,12 +227,18 @@ async def _plan(
         run.lease_owner, run.lease_until = runtime.worker.owner, utcnow() + runtime.worker.lease
     else:
         run.lease_owner, run.lease_until = None, None
+    started = None
+    if rows and rows[0].kind == "tool" and opening.worker_slot:
+        # This process's worker runs it right after the commit: the step's start is written here,
+        # not in a transaction of its own (a takeover after a crash runs it again, as ever).
+        started, event = run_steps.start_tool(run, rows[0], agent.workspace, runtime.worker.lease)
+        trail.append(event)
     if not steps:
         run.reply = f"{interpretation.summary} Workflow v{workflow.version}: {summary}."
         await runs.transition(session, run, RunAction.COMPLETE, into=trail)
     stored = await events.append(session, trail)
     # A run that ended here needs nothing read back for its reply.
-    return Planned(bool(steps), reply_from(run, [], stored) if not steps else None)
+    return Planned(bool(steps), reply_from(run, [], stored) if not steps else None, started)
 
 
 async def start_run(
@@ -262,7 +270,7 @@ async def start_run(
             worker.release_reservation()
         raise
     if slot and planned.has_steps:
-        worker.adopt(run_id)
+        worker.adopt(run_id, planned.started)
     elif slot:
         worker.release_reservation()
     if planned.has_steps and not slot:

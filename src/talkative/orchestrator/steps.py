@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +25,41 @@ from talkative.orchestrator.tooling import ToolCall
 
 MAX_ATTEMPTS = 3
 OPEN = ("pending", "running")
+
+
+@dataclass(frozen=True)
+class StartedTool:
+    """A tool step marked running by a transaction that has committed: what running it needs."""
+
+    idx: int
+    spec: dict[str, Any]
+    workspace: str
+
+
+def start_tool(run: Run, step: RunStep, workspace: str, lease: timedelta) -> tuple[StartedTool, NewEvent]:
+    """Marks a tool step running (one more attempt) and renews the lease; returns what runs it and
+    its TOOL_RUN_STARTED event, for the caller's transaction to store."""
+    step.status, step.attempts, step.started_at = "running", (step.attempts or 0) + 1, utcnow()
+    run.lease_until = utcnow() + lease
+    spec = step.spec
+    call = ToolCall(skill=spec["skill"], command=spec["command"], reason=spec.get("reason", ""))
+    event = tooling.started_event(call, tenant_id=run.tenant_id, agent_id=run.agent_id, run_id=run.id)
+    return StartedTool(step.idx, dict(step.spec), workspace), event
+
+
+async def run_started_tool(
+    runtime: Runtime, *, run_id: str, owner: str, lease: timedelta, started: StartedTool
+) -> bool:
+    """Runs a tool step `start_tool` started; returns as `advance` does."""
+    return await _run_tool(
+        runtime,
+        run_id=run_id,
+        idx=started.idx,
+        spec=started.spec,
+        owner=owner,
+        lease=lease,
+        workspace=started.workspace,
+    )
 
 
 def _event(run: Run, type_: str, message: str, payload: dict[str, Any]) -> NewEvent:
@@ -95,8 +131,18 @@ async def advance(runtime: Runtime, *, run_id: str, owner: str, lease: timedelta
                 utcnow(),
             )
             return True
-        step.status, step.attempts, step.started_at = "running", step.attempts + 1, utcnow()
-        run.lease_until = utcnow() + lease
+        started = None
+        if step.kind == "tool":
+            agent = await session.get(Agent, run.agent_id)
+            if agent is None:  # the run cannot continue: fail the step, the run fails with the reason
+                step.status, step.finished_at = "failed", utcnow()
+                step.result = {"error": f"agent '{run.agent_id}' no longer exists"}
+                return True
+            started, event = start_tool(run, step, agent.workspace, lease)
+            await events.append(session, [event])
+        else:
+            step.status, step.attempts, step.started_at = "running", step.attempts + 1, utcnow()
+            run.lease_until = utcnow() + lease
         if step.kind == "approval":
             return await _request_approval(session, run, step)
         if step.kind == "task":
@@ -105,26 +151,9 @@ async def advance(runtime: Runtime, *, run_id: str, owner: str, lease: timedelta
                 session, [_event(run, EventType.TASK_EXECUTED, step.name, {"step": step.idx})]
             )
             return True
-        if step.kind == "tool":
-            call = ToolCall(
-                skill=step.spec["skill"], command=step.spec["command"], reason=step.spec.get("reason", "")
-            )
-            await events.append(
-                session,
-                [tooling.started_event(call, tenant_id=run.tenant_id, agent_id=run.agent_id, run_id=run.id)],
-            )
-            agent = await session.get(Agent, run.agent_id)
-            if agent is None:  # the run cannot continue: fail the step, the run fails with the reason
-                step.status, step.finished_at = "failed", utcnow()
-                step.result = {"error": f"agent '{run.agent_id}' no longer exists"}
-                return True
-            workspace = agent.workspace
         kind, spec, idx = step.kind, dict(step.spec), step.idx
-        workspace = workspace if kind == "tool" else ""
-    if kind == "tool":
-        return await _run_tool(
-            runtime, run_id=run_id, idx=idx, spec=spec, owner=owner, lease=lease, workspace=workspace
-        )
+    if started is not None:
+        return await run_started_tool(runtime, run_id=run_id, owner=owner, lease=lease, started=started)
     if kind == "delegate":
         from talkative.orchestrator import delegation  # the delegate flow starts runs: imported late
 

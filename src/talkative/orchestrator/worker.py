@@ -67,11 +67,12 @@ class Worker:
         self._reserved += 1
         return True
 
-    def adopt(self, run_id: str) -> None:
-        """Drives a run whose lease this worker took in the run's opening transaction."""
+    def adopt(self, run_id: str, started: steps.StartedTool | None = None) -> None:
+        """Drives a run whose lease this worker took in the run's opening transaction (which may
+        also have started its first step: `started`)."""
         self._reserved -= 1
         if run_id not in self._active:
-            self._active[run_id] = asyncio.create_task(self._drive(run_id), name=f"run {run_id}")
+            self._active[run_id] = asyncio.create_task(self._drive(run_id, started), name=f"run {run_id}")
 
     def release_reservation(self) -> None:
         """The run was not opened after all (or needs no worker)."""
@@ -111,10 +112,14 @@ class Worker:
                     claimed.append(run_id)
         return claimed
 
-    async def _drive(self, run_id: str) -> None:
+    async def _drive(self, run_id: str, started: steps.StartedTool | None = None) -> None:
         failed, let_go = False, False
         try:
-            while await steps.advance(self.runtime, run_id=run_id, owner=self.owner, lease=self.lease):
+            runtime, owner, lease = self.runtime, self.owner, self.lease
+            again = started is None or await steps.run_started_tool(
+                runtime, run_id=run_id, owner=owner, lease=lease, started=started
+            )
+            while again and await steps.advance(runtime, run_id=run_id, owner=owner, lease=lease):
                 pass
             let_go = True  # the last step's transaction released the lease (steps.advance)
         except Exception as exc:
