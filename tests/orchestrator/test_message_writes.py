@@ -65,8 +65,9 @@ async def test_a_run_with_steps_is_written_with_them_and_then_driven(
     assert reply.json()["run_status"] == "completed"
     assert [a["type"] for a in reply.json()["actions"]] == ["tool.executed"]
     assert seen["INSERT runs"] == 1 and seen["INSERT run_steps"] == 1, seen
-    # The step was started in the opening transaction: written once more only when it finished.
-    assert seen["UPDATE run_steps"] == 1, seen
+    # The step was started in the opening transaction: written once more only when it finished,
+    # its outcome and the run's end stored together.
+    assert seen["UPDATE run_steps"] == 1 and seen["INSERT events"] == 2, seen
 
     run_id = reply.json()["run_id"]
     run = (await client.get(f"/orchestrator/runs/{run_id}", headers=auth())).json()

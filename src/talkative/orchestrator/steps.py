@@ -73,11 +73,15 @@ def _event(run: Run, type_: str, message: str, payload: dict[str, Any]) -> NewEv
     )
 
 
-async def finish_run(runtime: Runtime, session: Any, run: Run, all_steps: list[RunStep]) -> None:
+async def finish_run(
+    runtime: Runtime, session: Any, run: Run, all_steps: list[RunStep], *, into: list[NewEvent] | None = None
+) -> None:
+    """Ends the run after its last step; its status event is stored now, or added to `into`."""
     failed = [s for s in all_steps if s.status == "failed"]
     reason = "; ".join(str((s.result or {}).get("error") or s.name) for s in failed) or None
     run.reply = summarize_outcome(run, all_steps)
-    await runs.transition(session, run, RunAction.FAIL if failed else RunAction.COMPLETE, reason=reason)
+    action = RunAction.FAIL if failed else RunAction.COMPLETE
+    await runs.transition(session, run, action, reason=reason, into=into)
 
 
 def summarize_outcome(run: Run, all_steps: list[RunStep]) -> str:
@@ -231,8 +235,10 @@ async def _run_tool(
         result = await tooling.execute(runtime, workspace_rel=workspace, call=call, cancel=cancel)
         async with runtime.sessionmaker() as session, session.begin():
             run = await runs.get(session, run_id, for_update=True)
-            step = await session.get(RunStep, (run_id, idx))
-            assert step is not None
+            # All the run's steps in one read: this one is updated in place, the others tell
+            # whether the run goes on (one query, and one flush at commit).
+            all_steps = await runs.steps_of(session, run_id)
+            step = next(s for s in all_steps if s.idx == idx)
             step.status = "done" if result.ok else ("cancelled" if run.status == "cancelled" else "failed")
             step.finished_at = utcnow()
             step.result = {
@@ -243,23 +249,20 @@ async def _run_tool(
                 "error_code": str(result.error.code) if result.error else None,
                 "duration_ms": result.metrics.duration_ms,
             }
-            await events.append(
-                session,
-                tooling.finished_events(
-                    call, result, tenant_id=run.tenant_id, agent_id=run.agent_id, run_id=run.id
-                ),
+            trail = tooling.finished_events(
+                call, result, tenant_id=run.tenant_id, agent_id=run.agent_id, run_id=run.id
             )
+            go_on = False
             if run.lease_owner != owner:
-                return False
-            if run.status != "running":  # paused or cancelled meanwhile: no new step starts
+                pass
+            elif run.status != "running":  # paused or cancelled meanwhile: no new step starts
                 run.lease_owner, run.lease_until = None, None
-                return False
-            all_steps = await runs.steps_of(session, run_id)
-            if any(s.status in OPEN for s in all_steps):
-                return True
-            # That was the last step: the run ends in this transaction, not in one more.
-            await finish_run(runtime, session, run, all_steps)
-            return False
+            elif any(s.status in OPEN for s in all_steps):
+                go_on = True
+            else:  # that was the last step: the run ends in this transaction, not in one more
+                await finish_run(runtime, session, run, all_steps, into=trail)
+            await events.append(session, trail)
+            return go_on
 
     try:
         return await _with_lease(runtime, run_id, owner, lease, work)
