@@ -79,7 +79,9 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             f"Limit (minimal FastAPI + SQLite WAL app, same machine, same run): message p50 "
             f"{_ms(limit.get('message_p50_ms'))}, tail p50 {_ms(limit.get('tail_p50_ms'))}, "
-            f"`python -c pass` spawn p50 {_ms(limit.get('spawn_p50_ms'))}; ratios {limit.get('ratios')}.",
+            f"`python -c pass` spawn p50 {_ms(limit.get('spawn_p50_ms'))}; ratios {limit.get('ratios')}. "
+            f"For information, the loop's skill run by hand (`python triage.py`, fresh interpreter, no "
+            f"sandbox): p50 {_ms(limit.get('bare_skill_p50_ms'))}.",
         ]
     notes = []
     for name, entry in results.get("workloads", {}).items():

@@ -71,6 +71,7 @@ async def run_limit(bench: BenchClient) -> None:
         else:
             spawn.add(ms)
     spawn.stop()
+    skill = await asyncio.to_thread(_bare_skill_runs, plan.spawns)
     bench.limit = {
         "url": url if started_here is None else "local (bench/limit_app.py)",
         "message_p50_ms": rounded(message.p50),
@@ -80,9 +81,11 @@ async def run_limit(bench: BenchClient) -> None:
             None if message.p50 is None or spawn.p50 is None else message.p50 + spawn.p50
         ),
         "message_throughput_per_s": rounded(message.throughput, 1),
+        # Information, not part of the target's limit: the loop's skill run by hand, no sandbox.
+        "bare_skill_p50_ms": rounded(skill.p50),
         "ratios": {},
     }
-    points = [message.summary(), tail.summary(), spawn.summary()]
+    points = [message.summary(), tail.summary(), spawn.summary(), skill.summary()]
     bench.workloads["limit"] = workload_entry(
         None, target="reference only", passed=None, notes=notes, points=points
     )
@@ -175,6 +178,28 @@ async def run_loop_notool(bench: BenchClient) -> None:
         notes=notes,
         extra={"limit_ratio": limit_ratio},
     )
+
+
+def _bare_skill_runs(count: int) -> Sampler:
+    """The loop's skill as one would run it by hand: `python triage.py` on the sample inbox, in a
+    fresh interpreter with no sandbox (what the loop's tool run costs without the platform)."""
+    import talkative.skills as skills  # the bench runs in Talkative's environment
+
+    template = Path(skills.__file__).parent / "templates" / "mail-triage"
+    sampler = Sampler("(info) spawn python triage.py, no sandbox")
+    with tempfile.TemporaryDirectory(prefix="talkative-bare-skill-") as workspace:
+        shutil.copy(template / "assets" / "inbox.json", workspace)
+        command = [sys.executable, str(template / "scripts" / "triage.py"), "--inbox", "inbox.json"]
+        for _ in range(count):
+            started = time.perf_counter()
+            done = subprocess.run(command, cwd=workspace, capture_output=True, check=False)
+            elapsed = (time.perf_counter() - started) * 1000
+            if done.returncode == 0:
+                sampler.add(elapsed)
+            else:
+                sampler.error(f"python triage.py failed: {done.stderr.decode(errors='replace')[-300:]}")
+    sampler.stop()
+    return sampler
 
 
 def _spawn_once() -> float | None:

@@ -104,6 +104,7 @@ def test_quick_run_reports_every_workload(server: ServerProcess, tmp_path: Path)
     metrics = results["workloads"]["metrics"]["points"]
     assert metrics[-1]["usage_rows"] >= 1_000 and metrics[-1]["runs"] >= 1_000
     assert results["limit"]["message_p50_ms"] > 0 and results["limit"]["spawn_p50_ms"] > 0
+    assert results["limit"]["bare_skill_p50_ms"] > results["limit"]["spawn_p50_ms"]  # it does work
     assert results["limit"]["ratios"]["loop"] > 0
     assert results["memory"]["peak_rss_mb"] > 10
 
