@@ -39,27 +39,12 @@ class StartedTool:
 def start_tool(run: Run, step: RunStep, workspace: str, lease: timedelta) -> tuple[StartedTool, NewEvent]:
     """Marks a tool step running (one more attempt) and renews the lease; returns what runs it and
     its TOOL_RUN_STARTED event, for the caller's transaction to store."""
-    step.status, step.attempts, step.started_at = "running", (step.attempts or 0) + 1, utcnow()
+    step.status, step.attempts, step.started_at = "running", step.attempts + 1, utcnow()
     run.lease_until = utcnow() + lease
     spec = step.spec
     call = ToolCall(skill=spec["skill"], command=spec["command"], reason=spec.get("reason", ""))
     event = tooling.started_event(call, tenant_id=run.tenant_id, agent_id=run.agent_id, run_id=run.id)
-    return StartedTool(step.idx, dict(step.spec), workspace), event
-
-
-async def run_started_tool(
-    runtime: Runtime, *, run_id: str, owner: str, lease: timedelta, started: StartedTool
-) -> bool:
-    """Runs a tool step `start_tool` started; returns as `advance` does."""
-    return await _run_tool(
-        runtime,
-        run_id=run_id,
-        idx=started.idx,
-        spec=started.spec,
-        owner=owner,
-        lease=lease,
-        workspace=started.workspace,
-    )
+    return StartedTool(step.idx, dict(spec), workspace), event
 
 
 def _event(run: Run, type_: str, message: str, payload: dict[str, Any]) -> NewEvent:
@@ -218,21 +203,16 @@ async def _with_lease(
             await renewer
 
 
-async def _run_tool(
-    runtime: Runtime,
-    *,
-    run_id: str,
-    idx: int,
-    spec: dict[str, Any],
-    owner: str,
-    lease: timedelta,
-    workspace: str,
+async def run_started_tool(
+    runtime: Runtime, *, run_id: str, owner: str, lease: timedelta, started: StartedTool
 ) -> bool:
+    """Runs a tool step `start_tool` started and stores its outcome; returns as `advance` does."""
+    spec, idx = started.spec, started.idx
     call = ToolCall(skill=spec["skill"], command=spec["command"], reason=spec.get("reason", ""))
     cancel = runtime.watch.cancel_signal(run_id)
 
     async def work() -> bool:
-        result = await tooling.execute(runtime, workspace_rel=workspace, call=call, cancel=cancel)
+        result = await tooling.execute(runtime, workspace_rel=started.workspace, call=call, cancel=cancel)
         async with runtime.sessionmaker() as session, session.begin():
             run = await runs.get(session, run_id, for_update=True)
             # All the run's steps in one read: this one is updated in place, the others tell
