@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import BindParameter, bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.db import core_execute, utcnow
@@ -26,6 +26,20 @@ def to_event(row: EventRow) -> Event:
         payload=row.payload,
         timestamp=row.created_at,
     )
+
+
+# The hot statements, built once (building one per call cost more than running it).
+_INSERT = insert(EventRow).returning(EventRow.id)
+_LIMIT: BindParameter[int] = bindparam("limit")
+_TAIL = (
+    select(EventRow)
+    .where(EventRow.agent_id == bindparam("agent_id"))
+    .order_by(EventRow.id.desc())
+    .limit(_LIMIT)
+)
+_FOR_RUN = select(EventRow).where(EventRow.run_id == bindparam("run_id")).order_by(EventRow.id).limit(_LIMIT)
+_AFTER = select(EventRow).where(EventRow.id > bindparam("after_id")).order_by(EventRow.id).limit(_LIMIT)
+_AFTER_IN_TENANT = _AFTER.where(EventRow.tenant_id == bindparam("tenant_id"))
 
 
 async def append(session: AsyncSession, events: Sequence[NewEvent]) -> list[Event]:
@@ -52,7 +66,7 @@ async def append(session: AsyncSession, events: Sequence[NewEvent]) -> list[Even
     ]
     # executemany form: the statement compiles once and is cached, and SQLAlchemy still sends
     # one multi-row INSERT (its "insertmanyvalues"), in batches of `insertmanyvalues_page_size`.
-    result = await core_execute(session, insert(EventRow).returning(EventRow.id), values)
+    result = await core_execute(session, _INSERT, values)
     ids = sorted(result.scalars().all())
     stored = [
         Event.model_construct(  # already validated as NewEvents
@@ -73,22 +87,23 @@ async def append(session: AsyncSession, events: Sequence[NewEvent]) -> list[Even
 
 async def tail(session: AsyncSession, *, agent_id: str, limit: int) -> list[Event]:
     """The agent's newest events, oldest first: an index range scan, whatever the history size."""
-    query = select(EventRow).where(EventRow.agent_id == agent_id).order_by(EventRow.id.desc()).limit(limit)
-    rows = (await session.scalars(query)).all()
+    rows = (await session.scalars(_TAIL, {"agent_id": agent_id, "limit": limit})).all()
     return [to_event(r) for r in reversed(rows)]
 
 
 async def for_run(session: AsyncSession, *, run_id: str, limit: int = 1000) -> list[Event]:
-    query = select(EventRow).where(EventRow.run_id == run_id).order_by(EventRow.id).limit(limit)
-    return [to_event(r) for r in (await session.scalars(query)).all()]
+    rows = (await session.scalars(_FOR_RUN, {"run_id": run_id, "limit": limit})).all()
+    return [to_event(r) for r in rows]
 
 
 async def after(session: AsyncSession, *, after_id: int, tenant_id: str | None, limit: int) -> list[Event]:
     """Events with id > after_id in the tenant (all tenants when None), for SSE replay."""
-    query = select(EventRow).where(EventRow.id > after_id).order_by(EventRow.id).limit(limit)
-    if tenant_id is not None:
-        query = query.where(EventRow.tenant_id == tenant_id)
-    return [to_event(r) for r in (await session.scalars(query)).all()]
+    if tenant_id is None:
+        rows = (await session.scalars(_AFTER, {"after_id": after_id, "limit": limit})).all()
+    else:
+        params = {"after_id": after_id, "limit": limit, "tenant_id": tenant_id}
+        rows = (await session.scalars(_AFTER_IN_TENANT, params)).all()
+    return [to_event(r) for r in rows]
 
 
 async def prune_agent(session: AsyncSession, *, agent_id: str, keep: int) -> int:

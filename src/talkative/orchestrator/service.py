@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.db import newest_last, utcnow
@@ -117,13 +117,16 @@ async def transition(
     return run
 
 
+# Built once: a statement built per call costs more than running it (construction, cache key).
+_RUN = select(Run).where(Run.id == bindparam("run_id"))
+_RUN_FOR_UPDATE = _RUN.with_for_update()
+_STEPS = select(RunStep).where(RunStep.run_id == bindparam("run_id")).order_by(RunStep.idx)
+
+
 async def get(
     session: AsyncSession, run_id: str, *, tenant_id: str | None = None, for_update: bool = False
 ) -> Run:
-    query = select(Run).where(Run.id == run_id)
-    if for_update:
-        query = query.with_for_update()
-    run = await session.scalar(query)
+    run = await session.scalar(_RUN_FOR_UPDATE if for_update else _RUN, {"run_id": run_id})
     if run is None or (tenant_id is not None and run.tenant_id != tenant_id):
         raise NotFound(f"run '{run_id}' not found", code="RUN_NOT_FOUND")
     return run
@@ -163,9 +166,7 @@ async def add_steps(
 
 
 async def steps_of(session: AsyncSession, run_id: str) -> list[RunStep]:
-    return list(
-        (await session.scalars(select(RunStep).where(RunStep.run_id == run_id).order_by(RunStep.idx))).all()
-    )
+    return list((await session.scalars(_STEPS, {"run_id": run_id})).all())
 
 
 async def record_command(

@@ -23,9 +23,12 @@ def agent_workflow_id(agent_id: str) -> str:
     return f"{AGENT_WORKFLOW_PREFIX}{agent_id}"
 
 
+_LOCK = select(Workflow).where(Workflow.id == bindparam("workflow_id")).with_for_update()  # built once
+
+
 async def lock(session: AsyncSession, workflow_id: str, tenant_id: str | None = None) -> Workflow:
     """Loads the workflow FOR UPDATE so concurrent writers queue (SQLite: BEGIN IMMEDIATE)."""
-    workflow = await session.scalar(select(Workflow).where(Workflow.id == workflow_id).with_for_update())
+    workflow = await session.scalar(_LOCK, {"workflow_id": workflow_id})
     if workflow is None or (tenant_id is not None and workflow.tenant_id != tenant_id):
         raise WorkflowNotFound(workflow_id)
     return workflow
