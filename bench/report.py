@@ -72,7 +72,8 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append(
             f"| memory: peak RSS | {memory['peak_rss_mb']} MB | — | — | — | — | {memory['target']} "
             f"| {_verdict(memory['passed'])} (server alone {memory['vmhwm_server_mb']} MB; "
-            f"{memory.get('rss_before_workloads_mb')} MB before the first workload) |"
+            f"{memory.get('rss_before_workloads_mb')} MB before the first workload; tree with children "
+            f"by RSS, shared pages counted twice: {memory.get('peak_sampled_rss_tree_mb')} MB) |"
         )
     if limit:
         lines += [

@@ -107,6 +107,8 @@ def test_quick_run_reports_every_workload(server: ServerProcess, tmp_path: Path)
     assert results["limit"]["bare_skill_p50_ms"] > results["limit"]["spawn_p50_ms"]  # it does work
     assert results["limit"]["ratios"]["loop"] > 0
     assert results["memory"]["peak_rss_mb"] > 10
+    memory = results["memory"]  # children by PSS: never more than the same samples by RSS
+    assert 10 < memory["peak_sampled_tree_mb"] <= memory["peak_sampled_rss_tree_mb"]
 
 
 def test_a_later_run_the_same_day_does_not_overwrite_the_earlier(tmp_path: Path) -> None:
