@@ -232,14 +232,13 @@ async def run_started_tool(
             trail = tooling.finished_events(
                 call, result, tenant_id=run.tenant_id, agent_id=run.agent_id, run_id=run.id
             )
+            held = run.lease_owner == owner  # else taken over meanwhile: the rest is the new holder's
             go_on = False
-            if run.lease_owner != owner:
-                pass
-            elif run.status != "running":  # paused or cancelled meanwhile: no new step starts
+            if held and run.status != "running":  # paused or cancelled meanwhile: no new step starts
                 run.lease_owner, run.lease_until = None, None
-            elif any(s.status in OPEN for s in all_steps):
+            elif held and any(s.status in OPEN for s in all_steps):
                 go_on = True
-            else:  # that was the last step: the run ends in this transaction, not in one more
+            elif held:  # that was the last step: the run ends in this transaction, not in one more
                 await finish_run(runtime, session, run, all_steps, into=trail)
             await events.append(session, trail)
             return go_on
