@@ -73,6 +73,9 @@ class Settings(BaseSettings):
         default=10, ge=1, le=300, validation_alias="TALKATIVE_FLEET_SSH_CONNECT_TIMEOUT_S"
     )
     tool_fork_server: bool = Field(default=True, validation_alias="TALKATIVE_TOOL_FORK_SERVER")
+    # Host names or addresses that skills' egress may reach although they are loopback, private or
+    # link-local (e.g. an intranet API); by default the egress proxy reaches public addresses only.
+    egress_allow_private: list[str] = Field(default=[], validation_alias="TALKATIVE_EGRESS_ALLOW_PRIVATE")
     approval_keywords: list[str] = Field(
         default=["transfer", "wire", "refund", "delete", "transferir", "reembolso", "borrar"],
         validation_alias="TALKATIVE_APPROVAL_KEYWORDS",

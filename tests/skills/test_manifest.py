@@ -51,6 +51,14 @@ def test_full_manifest_normalises_triggers() -> None:
     assert manifest.allowed_tools == "Bash(git:*)"
 
 
+def test_network_destinations_are_normalised_and_deduplicated() -> None:
+    manifest = parse_skill_md(
+        md(network="['API.example.com:443', 'api.example.com.:443', '[2001:db8::1]:8443']")
+    )
+    assert manifest.network == ("api.example.com:443", "[2001:db8::1]:8443")
+    assert parse_skill_md(md()).network == ()  # no declaration: no network at all
+
+
 def test_front_matter_may_follow_a_byte_order_mark() -> None:
     assert parse_skill_md("\ufeff" + md()).name == "demo-skill"
 
@@ -98,6 +106,9 @@ def test_front_matter_structure_errors(text: str, fragment: str) -> None:
         ({"seed": "{assets/in.json: inputs}"}, "seed", "inside inputs/"),
         ({"seed": "{assets/a.json: inputs/x.json, assets/b.json: inputs/x.json}"}, "seed", "share"),
         ({"requires-approval": "true"}, "requires-approval", "unknown key"),
+        ({"network": "[api.example.com]"}, "network", "host:port"),
+        ({"network": "['api.example.com:99999']"}, "network", "port out of range"),
+        ({"network": "['http://api.example.com:443']"}, "network", "not a host name"),
     ],
 )
 def test_invalid_fields_name_the_field_and_the_reason(

@@ -19,12 +19,15 @@ from pydantic import (
     model_validator,
 )
 
+from talkative.tools.egress import parse_destination
+
 SKILL_FILE = "SKILL.md"
 MAX_SKILL_MD_BYTES = 256 * 1024
 # The Agent Skills naming rule: lowercase letters, digits and single inner hyphens.
 NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 PYTHON_COMMANDS = frozenset({"python", "python3"})
 # The runner never uses a shell, so these would reach the script as literal arguments.
+MAX_NETWORK_DESTINATIONS = 16
 SHELL_TOKENS = frozenset({"|", "||", "&", "&&", ";", ">", ">>", "<", "<<", "2>", "2>&1"})
 
 
@@ -68,6 +71,9 @@ class SkillManifest(BaseModel):
     triggers: tuple[str, ...] = ()
     requires_approval: StrictBool = False
     heartbeat: StrictBool = False
+    # Hosts the skill needs ("host:port"); reached only through the egress proxy, and only once an
+    # admin allowed them for the agent (see tools/egress.py). Without it a run has no network.
+    network: tuple[str, ...] = Field(default=(), max_length=MAX_NETWORK_DESTINATIONS)
     seed: dict[str, str] = Field(default_factory=dict)
     # Optional Agent Skills keys, accepted so skills written elsewhere load unchanged.
     license: str | None = None
@@ -100,6 +106,17 @@ class SkillManifest(BaseModel):
             if words not in cleaned:
                 cleaned.append(words)
         return tuple(cleaned)
+
+    @field_validator("network")
+    @classmethod
+    def _normalise_network(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        destinations: list[str] = []
+        for item in value:
+            host, port = parse_destination(item)  # ValueError names the bad entry
+            normal = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            if normal not in destinations:
+                destinations.append(normal)
+        return tuple(destinations)
 
     @field_validator("seed")
     @classmethod

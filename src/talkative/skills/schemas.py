@@ -12,6 +12,7 @@ class SkillRead(BaseModel):
     command: str
     requires_approval: bool
     heartbeat: bool
+    network: list[str] = []
 
 
 class SkillPage(BaseModel):
@@ -22,5 +23,5 @@ def skill_read(skill: Skill) -> SkillRead:
     m = skill.manifest
     return SkillRead(
         name=m.name, description=m.description, triggers=list(m.triggers), command=m.command,
-        requires_approval=m.requires_approval, heartbeat=m.heartbeat,
+        requires_approval=m.requires_approval, heartbeat=m.heartbeat, network=list(m.network),
     )  # fmt: skip
