@@ -47,7 +47,7 @@ TOP_LINKS = ("bin", "lib", "lib32", "lib64", "libx32", "sbin")
 def runtime_paths() -> list[str]:
     """The running interpreter's own prefixes (it may not be the server's: tests run a system one)."""
     wanted = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, "/usr"]
-    wanted += [os.path.dirname(os.path.realpath(sys.executable))]
+    wanted += [os.path.dirname(sys.executable), os.path.dirname(os.path.realpath(sys.executable))]
     return [os.path.realpath(path) for path in wanted if os.path.isdir(path)]
 
 
