@@ -11,7 +11,7 @@ Layers (`config["layers"]`):
 * "pid": the supervisor, before its fork, `enter_namespaces()`: the worker becomes PID 1 of a new
   PID namespace; when it dies the kernel kills everything left in there. As an ordinary user this
   first makes the user namespace, mapping the sandbox uid inside to the server's uid outside.
-* "mount": the worker, in `confine()`: a new mount namespace whose root is a fresh tmpfs holding
+* "mount": the worker, in `confine()`: new mount, IPC and UTS namespaces; the mount one's root is a fresh tmpfs holding
   only an allow-list (see `layout.py`): the Python runtime, /usr, a synthetic /etc, minimal /dev,
   its own /proc, a private /tmp, and the workspace read-only but for `inputs/` and `outputs/`.
   `pivot_root` then detaches the host's tree: nothing else of the host exists for the script.
@@ -121,9 +121,9 @@ def confine(config: dict[str, Any]) -> None:
     import layout  # the sibling files, by name, like this one (launcher._enter_namespaces)
     import seccomp
 
-    flags = CLONE_NEWIPC | CLONE_NEWUTS if _unprivileged(config) or os.geteuid() == 0 else 0
-    if "mount" in layers:
-        flags |= CLONE_NEWNS
+    flags = 0
+    if "mount" in layers:  # with System V IPC and the host name: nothing shared with the host
+        flags |= CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS
     if "network" in layers:
         flags |= CLONE_NEWNET
     if flags:
