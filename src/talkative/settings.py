@@ -75,7 +75,9 @@ class Settings(BaseSettings):
     tool_fork_server: bool = Field(default=True, validation_alias="TALKATIVE_TOOL_FORK_SERVER")
     # The skill sandbox (tools/confine.py): "required" refuses to run skills where a layer cannot be
     # set up; "best-effort" runs them with what works and says what is missing on every run.
-    sandbox: Literal["required", "best-effort"] = Field(default="required", validation_alias="TALKATIVE_SANDBOX")
+    sandbox: Literal["required", "best-effort"] = Field(
+        default="required", validation_alias="TALKATIVE_SANDBOX"
+    )
     sandbox_uid: int = Field(default=65534, ge=1, lt=2**32 - 1, validation_alias="TALKATIVE_SANDBOX_UID")
     sandbox_gid: int = Field(default=65534, ge=1, lt=2**32 - 1, validation_alias="TALKATIVE_SANDBOX_GID")
     approval_keywords: list[str] = Field(

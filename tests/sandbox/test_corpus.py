@@ -11,7 +11,7 @@ import os
 import textwrap
 from pathlib import Path
 
-from talkative.tools.schemas import ToolErrorCode, ToolLimits, ToolResult
+from talkative.tools.schemas import ToolLimits, ToolResult
 from talkative.tools.service import run_tool
 from tests.sandbox import corpus
 
@@ -24,7 +24,10 @@ async def _run(data: Path, name: str, **targets: object) -> ToolResult:
     path = workspace / "skills" / "demo" / "scripts" / f"{name}.py"
     path.write_text(textwrap.dedent(corpus.script(name, **targets)))
     return await run_tool(
-        workspace=workspace, command=f"python skills/demo/scripts/{name}.py", limits=LIMITS, hidden_paths=[data]
+        workspace=workspace,
+        command=f"python skills/demo/scripts/{name}.py",
+        limits=LIMITS,
+        hidden_paths=[data],
     )
 
 
@@ -71,7 +74,9 @@ async def test_only_inputs_outputs_and_scratch_are_writable(data_dir: Path) -> N
 
     assert result.ok, result.stderr
     corpus.check_writes(corpus.last_json(result.stdout))
-    assert (workspace / "skills" / "other" / "SKILL.md").read_text() == "name: other\nrequires_approval: true\n"
+    assert (
+        workspace / "skills" / "other" / "SKILL.md"
+    ).read_text() == "name: other\nrequires_approval: true\n"
     assert (workspace / "skills" / "demo" / "SKILL.md").read_text() == "name: demo\nrequires_approval: true\n"
     assert list(outside.iterdir()) == [] and not (data_dir / "pwned").exists()
     assert not (workspace / "planted.py").exists() and (workspace / "outputs" / "report.md").exists()

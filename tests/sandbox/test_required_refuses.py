@@ -41,7 +41,9 @@ def test_required_refuses_where_namespaces_are_forbidden(data_dir: Path) -> None
     peek.write_text(f"print(open({str(data_dir / 'jwt-secret')!r}).read())\n")
     code = SERVER.format(tools=str(isolation.LAUNCHER.parent), data=str(data_dir))
 
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
 
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout.strip().splitlines()[-1])

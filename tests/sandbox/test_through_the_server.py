@@ -47,7 +47,9 @@ def _install(settings: Settings, agent: str, paths: list[str]) -> None:
         "---\nname: probe\ndescription: Looks around (test skill).\ntriggers: [probe]\n"
         "command: python skills/probe/scripts/probe.py\nrequires_approval: false\n---\nLooks.\n"
     )
-    (settings.workspaces_dir / agent / "HEARTBEAT.md").write_text("RUN python skills/probe/scripts/probe.py\n")
+    (settings.workspaces_dir / agent / "HEARTBEAT.md").write_text(
+        "RUN python skills/probe/scripts/probe.py\n"
+    )
 
 
 def _finished(run: dict[str, Any]) -> dict[str, Any]:
@@ -62,7 +64,9 @@ def _assert_confined(payload: dict[str, Any], settings: Settings, agent: str) ->
     assert set(seen["reads"].values()) <= {"FileNotFoundError", "PermissionError"}, seen["reads"]
     assert seen["database"] != "connected" and seen["api"] != "connected"
     assert seen["skill"] in ("OSError", "PermissionError") and seen["uid"] == 65534
-    assert "requires_approval: false" in (settings.workspaces_dir / agent / "skills/probe/SKILL.md").read_text()
+    assert (
+        "requires_approval: false" in (settings.workspaces_dir / agent / "skills/probe/SKILL.md").read_text()
+    )
 
 
 async def test_a_tenant_s_skill_is_sandboxed_on_message_and_heartbeat(
@@ -80,13 +84,17 @@ async def test_a_tenant_s_skill_is_sandboxed_on_message_and_heartbeat(
     ]  # fmt: skip
     _install(settings, "snoop", paths)
 
-    reply = await client.post("/agents/snoop/message", json={"message": "probe now"}, headers=auth(tenant="tenant-b"))
+    reply = await client.post(
+        "/agents/snoop/message", json={"message": "probe now"}, headers=auth(tenant="tenant-b")
+    )
     assert reply.status_code == 200, reply.text
     as_b: Auth = lambda *args, **kwargs: auth(tenant="tenant-b")  # noqa: E731
     by_message = await wait_run(client, as_b, reply.json()["run_id"], lambda r: r["status"] == "completed")
     heartbeat_id = await flows.run_heartbeat(app.state.runtime, agent_id="snoop")
     assert heartbeat_id is not None
-    by_heartbeat = await wait_run(client, as_b, heartbeat_id, lambda r: r["status"] in ("completed", "failed"))
+    by_heartbeat = await wait_run(
+        client, as_b, heartbeat_id, lambda r: r["status"] in ("completed", "failed")
+    )
 
     _assert_confined(_finished(by_message), settings, "snoop")
     _assert_confined(_finished(by_heartbeat), settings, "snoop")

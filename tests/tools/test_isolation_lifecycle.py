@@ -10,7 +10,6 @@ import asyncio
 import logging
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,7 +114,10 @@ async def test_fork_bomb_is_still_stopped_by_the_watchdog_without_cgroups(
     result = await run_tool(workspace=ws_a, command=command, limits=limits, hidden_paths=[data_dir])
 
     # As the sandbox uid, RLIMIT_NPROC bites (root ignores it): forks fail, whatever the watchdog sees.
-    assert result.error is not None and result.error.code in (ToolErrorCode.PROCESS_LIMIT, ToolErrorCode.NONZERO_EXIT)
+    assert result.error is not None and result.error.code in (
+        ToolErrorCode.PROCESS_LIMIT,
+        ToolErrorCode.NONZERO_EXIT,
+    )
     assert result.metrics.isolated
     forks = ws_a / "outputs" / "forks"
     assert not forks.exists() or int(forks.read_text()) <= limits.max_processes

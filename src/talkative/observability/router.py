@@ -11,9 +11,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from talkative import __version__
 from talkative.db import ping
-from talkative.settings import Settings
 from talkative.observability.metrics import REGISTRY
 from talkative.observability.schemas import Health, SandboxHealth
+from talkative.settings import Settings
 from talkative.tools import isolation
 
 router = APIRouter(tags=["observability"])
@@ -51,7 +51,10 @@ async def _sandbox(settings: Settings) -> SandboxHealth:
     policy = isolation.policy_for(settings)
     found = await asyncio.to_thread(isolation.status, policy)
     return SandboxHealth(
-        mode=policy.mode.value, available=not found.missing, layers=list(found.layers), missing=sorted(found.missing)
+        mode=policy.mode.value,
+        available=not found.missing,
+        layers=list(found.layers),
+        missing=sorted(found.missing),
     )
 
 

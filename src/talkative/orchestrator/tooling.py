@@ -9,8 +9,8 @@ from typing import Any
 from talkative.events.schemas import EventType, NewEvent
 from talkative.observability.metrics import TOOL_CALLS, TOOL_FAILURES
 from talkative.orchestrator.runtime import Runtime
-from talkative.tools import service as tools
 from talkative.tools import isolation
+from talkative.tools import service as tools
 from talkative.tools.schemas import ToolResult
 
 EVENT_OUTPUT_CHARS = 2000

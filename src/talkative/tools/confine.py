@@ -11,9 +11,10 @@ Layers (`config["layers"]`):
 * "pid": the supervisor, before its fork, `enter_namespaces()`: the worker becomes PID 1 of a new
   PID namespace; when it dies the kernel kills everything left in there. As an ordinary user this
   first makes the user namespace, mapping the sandbox uid inside to the server's uid outside.
-* "mount": the worker, in `confine()`: new mount, IPC and UTS namespaces; the mount one's root is a fresh tmpfs holding
-  only an allow-list (see `layout.py`): the Python runtime, /usr, a synthetic /etc, minimal /dev,
-  its own /proc, a private /tmp, and the workspace read-only but for `inputs/` and `outputs/`.
+* "mount": the worker, in `confine()`: new mount, IPC and UTS namespaces; the root is a
+  fresh tmpfs holding only an allow-list (see `layout.py`): the Python runtime, /usr, a synthetic
+  /etc, minimal /dev, its own /proc, a private /tmp, and the workspace read-only but for
+  `inputs/` and `outputs/`.
   `pivot_root` then detaches the host's tree: nothing else of the host exists for the script.
 * "network": a new network namespace with only its own loopback, left down: no route anywhere.
 * "user": as root, the script runs as the sandbox uid/gid with no supplementary groups; either
@@ -74,7 +75,9 @@ def _prctl(option: int, arg: int = 0) -> int:
     return int(_libc.prctl(ctypes.c_int(option), ctypes.c_ulong(arg), zero, zero, zero))
 
 
-def mount(source: str | None, target: str, fstype: bytes | None, flags: int, data: bytes | None = None) -> None:
+def mount(
+    source: str | None, target: str, fstype: bytes | None, flags: int, data: bytes | None = None
+) -> None:
     raw_source = os.fsencode(source) if source is not None else None
     result = _libc.mount(raw_source, os.fsencode(target), fstype, flags, data)
     _check(result, f"mount {fstype.decode() if fstype else source} on {target}")
@@ -118,8 +121,8 @@ def confine(config: dict[str, Any]) -> None:
     """Worker side, after the fork and before the script runs; raises OSError (IsolationError)."""
     layers = config["layers"]
     # Before the pivot: the tools dir (where these files live) is not part of the new root.
-    import layout  # the sibling files, by name, like this one (launcher._enter_namespaces)
-    import seccomp
+    import layout  # type: ignore[import-not-found]  # the sibling files, by name, like this one
+    import seccomp  # type: ignore[import-not-found]
 
     flags = 0
     if "mount" in layers:  # with System V IPC and the host name: nothing shared with the host
@@ -133,7 +136,7 @@ def confine(config: dict[str, Any]) -> None:
     if "mount" in layers:
         layout.build_root(config, pid_namespace="pid" in layers)
         os.chdir(config["workspace"])
-        os.environ.update(HOME="/tmp", TMPDIR="/tmp")  # the workspace root is read-only
+        os.environ.update(HOME=layout.SCRATCH, TMPDIR=layout.SCRATCH)  # the workspace root is read-only
     _drop_privileges(config)
     if "seccomp" in layers:
         seccomp.install(network="network" in layers)

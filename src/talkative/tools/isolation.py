@@ -65,6 +65,7 @@ check("seccomp", denied, "unshare() is not filtered")
 print(json.dumps(seen))
 """
 
+DEFAULT_POLICY = SandboxPolicy()
 _lock = threading.Lock()
 _statuses: dict[SandboxPolicy, SandboxStatus] = {}
 
@@ -130,7 +131,7 @@ def launcher_config(
 def isolate_config(
     workspace: Path,
     hidden_paths: Sequence[Path],
-    policy: SandboxPolicy = SandboxPolicy(),
+    policy: SandboxPolicy = DEFAULT_POLICY,
     layers: Sequence[str] = LAYERS,
 ) -> dict[str, Any]:
     """What the launcher needs; raises ValueError for dirs that cannot be hidden from this run.
@@ -228,7 +229,10 @@ def refusal_message(found: SandboxStatus, mode: SandboxMode) -> str:
             f"missing {missing} ({found.describe()}). To fix: {how}; or set TALKATIVE_SANDBOX=best-effort "
             f"to run skills without those layers"
         )
-    return f"skills run WITHOUT these sandbox layers (TALKATIVE_SANDBOX=best-effort): {missing} ({found.describe()})"
+    return (
+        f"skills run WITHOUT these sandbox layers (TALKATIVE_SANDBOX=best-effort): {missing} "
+        f"({found.describe()})"
+    )
 
 
 def reset() -> None:

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 NEW_ROOT = "/tmp"  # noqa: S108 - only a mount point in the run's own mount namespace
+SCRATCH, SHM = "/tmp", "/dev/shm"  # noqa: S108 - the run's own tmpfs mounts
 ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf")
 TOP_LINKS = ("bin", "lib", "lib32", "lib64", "libx32", "sbin")
 
@@ -55,7 +56,10 @@ def _etc(uid: int, gid: int) -> dict[str, str]:
     name = "nobody" if uid == 65534 else "sandbox"
     group = "nogroup" if gid == 65534 else "sandbox"
     return {
-        "passwd": f"root:x:0:0:root:/nonexistent:/usr/sbin/nologin\n{name}:x:{uid}:{gid}::/tmp:/usr/sbin/nologin\n",
+        "passwd": (
+            "root:x:0:0:root:/nonexistent:/usr/sbin/nologin\n"
+            f"{name}:x:{uid}:{gid}::{SCRATCH}:/usr/sbin/nologin\n"
+        ),
         "group": f"root:x:0:\n{group}:x:{gid}:\n",
         "hosts": "127.0.0.1\tlocalhost\n::1\tlocalhost\n",
     }
@@ -120,8 +124,8 @@ def build_root(config: dict[str, Any], *, pid_namespace: bool) -> None:
         os.symlink(target, f"{root}/{name}")
     os.mkdir(f"{root}/etc", 0o755)
     for name, text in _etc(config["uid"], config["gid"]).items():
-        with open(f"{root}/etc/{name}", "w") as handle:
-            handle.write(text)
+        with open(f"{root}/etc/{name}", "w") as etc_file:
+            etc_file.write(text)
     for name in ETC_FILES:
         if os.path.islink(name):  # /etc/localtime -> /usr/share/zoneinfo/...
             os.symlink(os.readlink(name), root + name)
@@ -132,11 +136,11 @@ def build_root(config: dict[str, Any], *, pid_namespace: bool) -> None:
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):  # fmt: skip
         os.symlink(target, f"{root}/dev/{name}")
-    os.mkdir(f"{root}/dev/shm")
-    mount("tmpfs", f"{root}/dev/shm", b"tmpfs", MS_NOSUID | MS_NODEV, DEV_SHM)
-    os.mkdir(f"{root}/tmp")
+    os.mkdir(root + SHM)
+    mount("tmpfs", root + SHM, b"tmpfs", MS_NOSUID | MS_NODEV, DEV_SHM)
+    os.mkdir(root + SCRATCH)
     scratch = f"size={int(config['tmp_bytes'])},nr_inodes=4096,mode=1777".encode()
-    mount("tmpfs", f"{root}/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, scratch)
+    mount("tmpfs", root + SCRATCH, b"tmpfs", MS_NOSUID | MS_NODEV, scratch)
     # Parents first: a runtime under /tmp lands on the scratch tmpfs, the workspace on top of all.
     for path, directory, handle in binds:
         if handle is not None:
@@ -154,7 +158,7 @@ def build_root(config: dict[str, Any], *, pid_namespace: bool) -> None:
         if handle is not None:
             os.close(handle)
     set_attributes(root, recursive=True, on=MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
-    for path in [f"{root}/tmp", f"{root}/dev/shm", *(root + path for path in writable)]:
+    for path in [root + SCRATCH, root + SHM, *(root + path for path in writable)]:
         set_attributes(path, recursive=False, off=MOUNT_ATTR_RDONLY)
     for name, handle in devices:
         if handle is not None:

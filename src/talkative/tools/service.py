@@ -88,7 +88,11 @@ def _tokens(command: str | list[str]) -> list[str]:
 
 
 def _refused(
-    command: list[str], code: ToolErrorCode, message: str, started: float, sandbox: SandboxReport | None = None
+    command: list[str],
+    code: ToolErrorCode,
+    message: str,
+    started: float,
+    sandbox: SandboxReport | None = None,
 ) -> ToolResult:
     """A command that never ran: an error result, not an exception."""
     return ToolResult(
