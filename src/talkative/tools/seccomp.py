@@ -8,18 +8,22 @@ read, answers ENOSYS so that libc falls back to clone), perf events, kernel modu
 io_uring (whose operations a filter does not see), and, when the run has no network, every
 socket family but AF_UNIX.
 
-Import-light like the launcher; Debian's package is libseccomp2.
+The filter is compiled to BPF once, in the fork server (`prepare()`), and each run only hands
+that program to the kernel; without a fork server a run compiles it itself. Import-light like the
+launcher; Debian's package is libseccomp2.
 """
 
 from __future__ import annotations
 
 import ctypes
 import errno
+import os
 
 LIBRARY = "libseccomp.so.2"
 SCMP_ACT_ALLOW = 0x7FFF0000
 SCMP_CMP_NE, SCMP_CMP_MASKED_EQ = 1, 7
 AF_UNIX = 1
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
 DENIED = (
     "ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
     "mount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree", "fsopen", "fsmount",
@@ -46,6 +50,13 @@ class SeccompError(OSError):
     """The filter could not be built or loaded: the script must not run."""
 
 
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+_programs: dict[bool, bytes] = {}  # network denied or not -> the compiled BPF program
+
+
 class _ArgCmp(ctypes.Structure):
     _fields_ = [("arg", ctypes.c_uint), ("op", ctypes.c_int),
                 ("datum_a", ctypes.c_uint64), ("datum_b", ctypes.c_uint64)]  # fmt: skip
@@ -70,7 +81,7 @@ def load_library() -> ctypes.CDLL:
         ctypes.c_uint,
         ctypes.POINTER(_ArgCmp),
     ]
-    lib.seccomp_load.argtypes = [ctypes.c_void_p]
+    lib.seccomp_export_bpf.argtypes = [ctypes.c_void_p, ctypes.c_int]
     lib.seccomp_release.argtypes = [ctypes.c_void_p]
     return lib
 
@@ -85,13 +96,14 @@ def _rule(lib: ctypes.CDLL, ctx: int, action: int, name: str, *conditions: tuple
         raise SeccompError(f"seccomp rule for {name}: errno {-result}")
 
 
-def install(*, network: bool) -> None:
-    """`network`: the run has its own network namespace, so inet sockets are denied too."""
+def compile_filter(*, network: bool) -> bytes:
+    """The filter as a BPF program (an array of `struct sock_filter`)."""
     lib = load_library()
     ctx = lib.seccomp_init(SCMP_ACT_ALLOW)
     if not ctx:
         raise SeccompError("seccomp_init failed")
     deny = _errno_action(errno.EPERM)
+    read_end, write_end = os.pipe()
     try:
         for name in DENIED:
             _rule(lib, ctx, deny, name)
@@ -100,8 +112,36 @@ def install(*, network: bool) -> None:
         _rule(lib, ctx, _errno_action(errno.ENOSYS), "clone3")
         if network:
             _rule(lib, ctx, deny, "socket", (0, SCMP_CMP_NE, AF_UNIX, 0))
-        result = lib.seccomp_load(ctx)
+        result = lib.seccomp_export_bpf(ctx, write_end)
         if result < 0:
-            raise SeccompError(f"seccomp_load: {errno.errorcode.get(-result, -result)}")
+            raise SeccompError(f"seccomp_export_bpf: {errno.errorcode.get(-result, -result)}")
+        os.close(write_end)
+        write_end = -1
+        chunks = []
+        while chunk := os.read(read_end, 1 << 16):
+            chunks.append(chunk)
+        return b"".join(chunks)
     finally:
         lib.seccomp_release(ctx)
+        os.close(read_end)
+        if write_end >= 0:
+            os.close(write_end)
+
+
+def prepare() -> None:
+    """In the fork server: compile both programs once, for every run it forks."""
+    for network in (True, False):
+        _programs[network] = compile_filter(network=network)
+
+
+def install(*, network: bool) -> None:
+    """`network`: the run has its own network namespace, so inet sockets are denied too.
+    Needs no_new_privs (or CAP_SYS_ADMIN); applies to this thread and everything it starts."""
+    program = _programs.get(network) or compile_filter(network=network)
+    buffer = ctypes.create_string_buffer(program, len(program))
+    fprog = _SockFprog(len(program) // 8, ctypes.addressof(buffer))
+    libc = ctypes.CDLL(None, use_errno=True)
+    zero = ctypes.c_ulong(0)
+    result = libc.prctl(PR_SET_SECCOMP, ctypes.c_ulong(SECCOMP_MODE_FILTER), ctypes.byref(fprog), zero, zero)
+    if result != 0:
+        raise SeccompError(f"loading the seccomp filter: {os.strerror(ctypes.get_errno())}")
