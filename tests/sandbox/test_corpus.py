@@ -104,7 +104,7 @@ async def test_memory_and_scratch_hogs_are_bounded(data_dir: Path) -> None:
 
     assert corpus.last_json(memory.stdout) == {"allocated": 0}
     seen = corpus.last_json(scratch.stdout)
-    assert seen["error"] == "OSError" and int(seen["written_mb"]) <= 64  # type: ignore[call-overload]
+    assert seen["error"] == "OSError" and int(seen["written_mb"]) <= 64
 
 
 async def test_a_cpu_hog_is_killed(data_dir: Path) -> None:
