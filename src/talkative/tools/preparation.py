@@ -48,6 +48,8 @@ def _add_mode(path: str, bits: int) -> None:
 
 
 def _hand_over(tree: Path, uid: int, gid: int) -> None:
+    if tree.is_symlink():  # never chown what it points to; the launcher refuses to bind it anyway
+        return
     for directory, dirs, files in os.walk(tree):  # does not follow symlinked dirs; lchown neither
         for path in [directory, *(os.path.join(directory, name) for name in dirs + files)]:
             info = os.lstat(path)
