@@ -62,6 +62,9 @@ def _etc(uid: int, gid: int) -> dict[str, str]:
         ),
         "group": f"root:x:0:\n{group}:x:{gid}:\n",
         "hosts": "127.0.0.1\tlocalhost\n::1\tlocalhost\n",
+        # The workspace belongs to the server's uid, not the script's: git's ownership check would
+        # refuse it (`git-watcher` reads the workspace's repository). Only that tree is here anyway.
+        "gitconfig": "[safe]\n\tdirectory = *\n",
     }
 
 
