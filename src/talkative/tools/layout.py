@@ -115,7 +115,12 @@ def build_root(config: dict[str, Any], *, pid_namespace: bool) -> None:
     workspace, writable = config["workspace"], config["writable"]
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     links = {name: os.readlink(f"/{name}") for name in TOP_LINKS if os.path.islink(f"/{name}")}
-    binds = [(path, directory, _open(path)) for path, directory in _sources(config)]
+    sources = _sources(config)
+    if any(directory and _inside(workspace, path) for path, directory in sources) or any(
+        _inside(workspace, f"/{name}") for name in links
+    ):  # its mount point would be made in a host dir bound read-only (or through a link to one)
+        raise IsolationError(f"the workspace {workspace} lies inside the runtime's directories")
+    binds = [(path, directory, _open(path)) for path, directory in sources]
     places = [(path, _open(path, directory=True)) for path in [workspace, *writable]]
     devices = [(name, _open(f"/dev/{name}")) for name in DEVICES]
     if any(handle is None for _path, handle in places):
