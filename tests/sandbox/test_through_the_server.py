@@ -90,12 +90,17 @@ async def test_a_tenant_s_skill_is_sandboxed_on_message_and_heartbeat(
     assert reply.status_code == 200, reply.text
     as_b: Auth = lambda *args, **kwargs: auth(tenant="tenant-b")  # noqa: E731
     by_message = await wait_run(client, as_b, reply.json()["run_id"], lambda r: r["status"] == "completed")
-    heartbeat_id = await flows.run_heartbeat(app.state.runtime, agent_id="snoop")
+    asked = await client.post(
+        "/agents/snoop/message", json={"message": "run heartbeat now"}, headers=auth(tenant="tenant-b")
+    )
+    by_asking = await wait_run(client, as_b, asked.json()["run_id"], lambda r: r["status"] == "completed")
+    heartbeat_id = await flows.run_heartbeat(app.state.runtime, agent_id="snoop")  # as the scheduler does
     assert heartbeat_id is not None
     by_heartbeat = await wait_run(
         client, as_b, heartbeat_id, lambda r: r["status"] in ("completed", "failed")
     )
 
     _assert_confined(_finished(by_message), settings, "snoop")
+    _assert_confined(_finished(by_asking), settings, "snoop")
     _assert_confined(_finished(by_heartbeat), settings, "snoop")
     assert corpus.SCRIPTS  # the same corpus, driven through the runner in test_corpus.py
