@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the test suite drives for real: Chromium (browser tests, via Playwright) and
-# OpenSSH's sshd (fleet provisioning over SSH, against a loopback server the tests start).
+# OpenSSH's sshd (fleet provisioning over SSH, against a loopback server the tests start),
+# libseccomp (the skill sandbox's syscall filter) and setpriv (tests/sandbox runs as a non-root user).
 # Installed only when missing; nothing else on the machine is changed.
 set -euo pipefail
 
@@ -8,6 +9,9 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
+ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2' || missing+=(libseccomp2)
+command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+[ -x /usr/bin/python3.11 ] || missing+=(python3.11)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "Installing Debian packages needed by the tests: ${missing[*]}" >&2

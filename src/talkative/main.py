@@ -34,7 +34,7 @@ from talkative.orchestrator.runtime import build_runtime
 from talkative.prompts.router import router as prompts_router
 from talkative.settings import Settings, get_settings
 from talkative.skills.router import router as skills_router
-from talkative.tools import forkserver
+from talkative.tools import forkserver, isolation
 from talkative.ui.router import router as ui_router
 from talkative.workflows.router import router as workflows_router
 
@@ -56,6 +56,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.bus = bus
     app.state.sessionmaker = make_sessionmaker(engine, info=outbox.session_info(bus))
     runtime = build_runtime(settings, app.state.sessionmaker, bus)
+    # Probed now, so that a host without the sandbox says so once, at startup (not at a first run).
+    await asyncio.to_thread(isolation.status, isolation.policy_for(settings))
     app.state.runtime = runtime
     background = [
         asyncio.create_task(scheduler.heartbeat_loop(runtime), name="heartbeats"),

@@ -76,12 +76,19 @@ class Settings(BaseSettings):
     # Host names or addresses that skills' egress may reach although they are loopback, private or
     # link-local (e.g. an intranet API); by default the egress proxy reaches public addresses only.
     egress_allow_private: list[str] = Field(default=[], validation_alias="TALKATIVE_EGRESS_ALLOW_PRIVATE")
+    # The skill sandbox (tools/confine.py): "required" refuses to run skills where a layer cannot be
+    # set up; "best-effort" runs them with what works and says what is missing on every run.
+    sandbox: Literal["required", "best-effort"] = Field(
+        default="required", validation_alias="TALKATIVE_SANDBOX"
+    )
+    sandbox_uid: int = Field(default=65534, ge=1, lt=2**32 - 1, validation_alias="TALKATIVE_SANDBOX_UID")
+    sandbox_gid: int = Field(default=65534, ge=1, lt=2**32 - 1, validation_alias="TALKATIVE_SANDBOX_GID")
     approval_keywords: list[str] = Field(
         default=["transfer", "wire", "refund", "delete", "transferir", "reembolso", "borrar"],
         validation_alias="TALKATIVE_APPROVAL_KEYWORDS",
     )
 
-    @field_validator("approval_keywords", mode="before")
+    @field_validator("approval_keywords", "egress_allow_private", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip().startswith("["):

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from talkative.tools import cage as cages
-from talkative.tools import confine
 from talkative.tools.capture import StreamCapture
 from talkative.tools.execution import LAUNCHER
 from talkative.tools.outcome import parse_report
@@ -151,18 +150,3 @@ async def test_sandbox_setup_failure_is_reported_as_spawn_failed(
     assert result.error is not None and result.error.code == ToolErrorCode.SPAWN_FAILED
     assert "sandbox setup failed" in result.error.message
     assert not (workspace / "outputs" / "ran").exists()
-
-
-def test_isolation_covers_hidden_dirs_around_what_the_run_needs() -> None:
-    workspace = "/srv/talkative/data/workspaces/a"
-    keeps = ["/srv/talkative", "/srv/talkative/data/workspaces/a", "/usr/lib/python3.11"]
-
-    covers = confine.plan_covers(["/srv/talkative/data"], keeps)
-
-    assert [(path, writable) for path, _options, writable in covers] == [
-        ("/dev/shm", True), ("/srv/talkative/data", False), ("/tmp", True),
-    ]  # fmt: skip
-    with pytest.raises(confine.IsolationError, match="the run needs it"):
-        confine.plan_covers(["/usr/lib/python3.11"], keeps)
-    assert [path for path, *_ in confine.plan_covers([], [*keeps, "/tmp"])] == ["/dev/shm"]
-    assert workspace in confine.keep_paths(workspace)

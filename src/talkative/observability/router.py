@@ -12,7 +12,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from talkative import __version__
 from talkative.db import ping
 from talkative.observability.metrics import REGISTRY
-from talkative.observability.schemas import Health
+from talkative.observability.schemas import Health, SandboxHealth
+from talkative.settings import Settings
+from talkative.tools import isolation
 
 router = APIRouter(tags=["observability"])
 log = logging.getLogger("talkative.health")
@@ -33,6 +35,7 @@ async def health(request: Request) -> Health:
         revision=state.revision,
         database="ok",
         schema_revision=state.schema_revision,
+        sandbox=await _sandbox(state.settings),
     )
     try:
         await asyncio.wait_for(ping(state.engine), timeout=state.settings.db_timeout_s)
@@ -41,6 +44,18 @@ async def health(request: Request) -> Health:
         body.ok, body.database = False, f"unreachable: {type(exc).__name__}"
         return JSONResponse(body.model_dump(), status_code=503)  # type: ignore[return-value]
     return body
+
+
+async def _sandbox(settings: Settings) -> SandboxHealth:
+    """Probed once per process (at startup, see main.py), then read from the cache."""
+    policy = isolation.policy_for(settings)
+    found = await asyncio.to_thread(isolation.status, policy)
+    return SandboxHealth(
+        mode=policy.mode.value,
+        available=not found.missing,
+        layers=list(found.layers),
+        missing=sorted(found.missing),
+    )
 
 
 @router.get(

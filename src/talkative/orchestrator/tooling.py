@@ -9,6 +9,7 @@ from typing import Any
 from talkative.events.schemas import EventType, NewEvent
 from talkative.observability.metrics import TOOL_CALLS, TOOL_FAILURES
 from talkative.orchestrator.runtime import Runtime
+from talkative.tools import isolation
 from talkative.tools import service as tools
 from talkative.tools.schemas import ToolResult
 
@@ -42,10 +43,11 @@ async def execute(
         command=call.command,
         limits=runtime.tool_limits,
         cancel=cancel,
-        # Inside the run the data dir shows only this agent's workspace (database, secret and
-        # other agents' workspaces are hidden), where the host supports namespaces.
+        # Sandboxed: of the data dir the run sees only this agent's workspace (database, secret
+        # and other agents' workspaces are hidden), and of the host only an allow-list.
         hidden_paths=[runtime.settings.data_dir.resolve()],
         fork_server=runtime.settings.tool_fork_server,
+        sandbox=isolation.policy_for(runtime.settings),
     )
     if not result.ok:
         TOOL_FAILURES.labels(call.skill, result.error.code if result.error else "UNKNOWN").inc()

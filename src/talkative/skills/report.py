@@ -77,10 +77,12 @@ def resolve_in_workspace(path: str) -> str:
 
 def _write_atomic(path: str, text: str) -> None:
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    temp = f"{path}.{os.getpid()}.tmp"
+    # Unique per write, not per pid: every sandboxed run is PID 1 of its own namespace, and
+    # concurrent runs of one skill share the workspace.
+    temp = f"{path}.{os.urandom(8).hex()}.tmp"
     # Write-then-rename: a reader never sees a half-written report.
     try:
-        with open(temp, "w", encoding="utf-8") as handle:
+        with open(temp, "x", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

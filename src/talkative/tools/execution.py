@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from talkative.tools import cage as cages
-from talkative.tools import forkserver, isolation
+from talkative.tools import forkserver, isolation, preparation
 from talkative.tools.capture import StreamCapture
 from talkative.tools.launcher import list_processes
 from talkative.tools.policy import PreparedCommand
-from talkative.tools.schemas import ToolErrorCode, ToolLimits
+from talkative.tools.schemas import SandboxPolicy, SandboxReport, ToolErrorCode, ToolLimits
 
 LAUNCHER = isolation.LAUNCHER
 STOP_GRACE_S = 2.0  # for the launcher to kill and reap the tree before we kill it too
@@ -34,6 +34,7 @@ class Execution:
     process_limit_hit: bool = False
     spawn_error: str | None = None
     isolated: bool = False  # the launcher runs the script confined or not at all
+    sandbox: SandboxReport | None = None
 
 
 def child_env(workspace: Path) -> dict[str, str]:
@@ -102,10 +103,18 @@ async def execute(
     hidden_paths: Sequence[Path] = (),
     *,
     fork_server: bool = True,
+    sandbox: SandboxPolicy | None = None,
+    layers: Sequence[str] = (),
 ) -> Execution:
-    """Run `command`; with `hidden_paths`, confined (see isolation.py) wherever that is possible."""
-    confinable = bool(hidden_paths) and await asyncio.to_thread(isolation.available)
-    isolate = isolation.isolate_config(command.workspace, hidden_paths) if confinable else None
+    """Run `command`; confined with `layers` (those that work here: service.py decides) when
+    `hidden_paths` are given."""
+    isolate = None
+    if hidden_paths and layers:
+        policy = sandbox or SandboxPolicy()
+        isolate = isolation.isolate_config(command.workspace, hidden_paths, policy, layers)
+        await asyncio.to_thread(
+            preparation.prepare_workspace, command.workspace, command.script, uid=policy.uid, gid=policy.gid
+        )
     stdout = StreamCapture(limits.output_cap_bytes, keep_tail=True)
     stderr = StreamCapture(limits.output_cap_bytes)
     cage = cages.open_cage(limits.max_processes)
@@ -124,7 +133,7 @@ async def execute(
         run = await _supervise(proc, limits, cancel, cage, stdout, stderr)
         hits = cage.limit_hits() if cage else 0
         run.process_limit_hit = run.stopped is ToolErrorCode.PROCESS_LIMIT or hits > 0
-        run.isolated = isolate is not None
+        run.isolated = isolate is not None and tuple(layers) == isolation.LAYERS
         return run
     finally:
         if proc.returncode is None:  # we were cancelled ourselves: the run must still stop

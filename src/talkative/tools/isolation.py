@@ -1,50 +1,96 @@
-"""Server side of run isolation: is it available here (probed once), and what the launcher gets.
+"""Server side of the sandbox: which layers work here (probed once), and what the launcher gets.
 
-Isolation (see `confine.py`) is what keeps a running script away from the data dir (database,
-`jwt-secret`), other agents' workspaces and `/proc/<server pid>/environ`: the command-line checks
-in `policy.py` only bound the paths a command *names*. It needs Linux namespaces and root (or
-CAP_SYS_ADMIN). Where that is missing the runner still works, without filesystem isolation: one
-warning is logged, and every result says so (`metrics.isolated`).
+The layers (see `confine.py`): "user" (never root inside), "pid", "mount" (an allow-listed
+filesystem), "network" (no route out) and "seccomp". `status(policy)` probes them by running the
+launcher on a script that checks each layer's *effect*, all at once first and, if that fails,
+one by one to say which are missing. `TALKATIVE_SANDBOX=required` refuses runs unless every
+layer works; `best-effort` asks the launcher only for the layers that do and reports the rest on
+every run. The command-line checks in `policy.py` only bound the paths a command *names*: the
+sandbox is what keeps a script away from everything else.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import site
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from talkative.tools.schemas import ToolLimits
+from talkative.settings import Settings
+from talkative.tools.schemas import SandboxMode, SandboxPolicy, SandboxReport, ToolLimits
 
 log = logging.getLogger(__name__)
 LAUNCHER = Path(__file__).resolve().with_name("launcher.py")
+LAYERS = ("user", "pid", "mount", "network", "seccomp")
+WRITABLE = ("inputs", "outputs")
 PROBE_TIMEOUT_S = 10.0
-PROBE_OK = "isolated"
-# Runs under isolation: `hidden` must be gone, /proc must show only this run, no capabilities left,
-# and the workspace must still be writable. Prints PROBE_OK or what went wrong.
-PROBE_SCRIPT = f"""
-import os, sys
+# Checks the effect of each layer it is given; prints {"layer": "ok" or what is wrong}.
+PROBE_SCRIPT = """
+import ctypes, errno, json, os, socket, sys
+layers, port = sys.argv[1].split(","), int(sys.argv[2])
 hidden = os.path.join(os.path.dirname(os.getcwd()), "hidden")
-status = open("/proc/self/status").read()
-open("written", "w").write("x")
-failed = [name for name, ok in [
-    ("hidden", not os.path.exists(hidden)),
-    ("proc", [p for p in os.listdir("/proc") if p.isdigit()] == ["1"]),
-    ("capabilities", "CapEff:\\t0000000000000000" in status),
-    ("workspace", open("written").read() == "x"),
-] if not ok]
-print("not isolated: " + ", ".join(failed) if failed else {PROBE_OK!r})
+seen = {}
+def check(layer, ok, why):
+    if layer in layers:
+        seen[layer] = "ok" if ok else why
+check("user", os.geteuid() != 0 and os.getegid() != 0, "runs as root")
+check("pid", os.getpid() == 1, "not PID 1 of its own PID namespace")
+try:
+    open("outputs/written", "w").write("x")
+    open("skills/written", "w").write("x")
+    skills = "skills/ is writable"
+except OSError:
+    skills = None
+check("mount", not os.path.exists(hidden) and not os.path.exists("/etc/shadow") and not skills
+      and open("outputs/written").read() == "x", skills or "the host's files are visible")
+try:
+    socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    reached = "reached the host's loopback"
+except OSError:
+    reached = None
+check("network", reached is None, reached)
+libc = ctypes.CDLL(None, use_errno=True)
+denied = libc.unshare(0) == -1 and ctypes.get_errno() == errno.EPERM
+check("seccomp", denied, "unshare() is not filtered")
+print(json.dumps(seen))
 """
 
+DEFAULT_POLICY = SandboxPolicy()
 _lock = threading.Lock()
-_available: bool | None = None
+_statuses: dict[SandboxPolicy, SandboxStatus] = {}
+
+
+@dataclass(frozen=True)
+class SandboxStatus:
+    """The layers that work here, and why each other one does not."""
+
+    layers: tuple[str, ...]
+    missing: dict[str, str] = field(default_factory=dict)
+
+    def report(self, mode: SandboxMode) -> SandboxReport:
+        return SandboxReport(mode=mode, layers=list(self.layers), missing=sorted(self.missing))
+
+    def describe(self) -> str:
+        return "; ".join(f"{layer}: {why}" for layer, why in sorted(self.missing.items()))
+
+
+def policy_for(settings: Settings) -> SandboxPolicy:
+    return _policy(settings.sandbox, settings.sandbox_uid, settings.sandbox_gid)
+
+
+@functools.cache
+def _policy(mode: str, uid: int, gid: int) -> SandboxPolicy:
+    return SandboxPolicy(mode=SandboxMode(mode), uid=uid, gid=gid)
 
 
 def launcher_command(config: dict[str, Any], script: Path, args: Sequence[str] = ()) -> list[str]:
@@ -63,6 +109,17 @@ def _import_path() -> list[str]:
 IMPORT_PATH = _import_path()
 
 
+def _sandbox_binds() -> list[str]:
+    """What a confined run sees of the server's import path: the installed packages and, of the
+    `talkative` source tree, only the skill helper (`talkative.skills.report`) and its packages."""
+    package = Path(__file__).resolve().parents[1]
+    helper = [package / "__init__.py", package / "skills" / "__init__.py", package / "skills" / "report.py"]
+    return [*IMPORT_PATH[1:], *(str(path) for path in helper)]
+
+
+SANDBOX_BINDS = _sandbox_binds()
+
+
 def launcher_config(
     limits: ToolLimits, cage: Path | None, isolate: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -71,60 +128,114 @@ def launcher_config(
     return config
 
 
-def isolate_config(workspace: Path, hidden_paths: Sequence[Path]) -> dict[str, Any]:
-    """What the launcher needs; raises ValueError for dirs that cannot be hidden from this run."""
+def isolate_config(
+    workspace: Path,
+    hidden_paths: Sequence[Path],
+    policy: SandboxPolicy = DEFAULT_POLICY,
+    layers: Sequence[str] = LAYERS,
+) -> dict[str, Any]:
+    """What the launcher needs; raises ValueError for dirs that cannot be hidden from this run.
+
+    The filesystem is an allow-list, so `hidden_paths` (the data dir) are hidden with everything
+    else; they are checked here so that a caller's mistake (hiding the workspace) is an error.
+    """
     root = os.path.realpath(workspace)
-    hide = []
     for path in hidden_paths:
         real = os.path.realpath(path)
         if real == "/" or os.path.commonpath([root, real]) == root:
             raise ValueError(f"cannot hide {path} from a run in {workspace}")
-        if os.path.isdir(real):  # a missing dir has nothing to hide
-            hide.append(real)
-    return {"hide": sorted(set(hide)), "workspace": root}
+    return {
+        "layers": list(layers),
+        "workspace": root,
+        "writable": [os.path.join(root, name) for name in WRITABLE],
+        "binds": SANDBOX_BINDS,
+        "uid": policy.uid,
+        "gid": policy.gid,
+        "tmp_bytes": policy.tmp_bytes,
+    }
 
 
-def probe() -> str | None:
-    """Run the launcher isolated once, in a throwaway data dir; None if it was, else why not."""
-    with tempfile.TemporaryDirectory(prefix="talkative-probe-") as data:
+def probe(policy: SandboxPolicy, layers: Sequence[str] = LAYERS) -> dict[str, str]:
+    """Run the launcher confined with `layers` once; {layer: why} for each that did not hold."""
+    with tempfile.TemporaryDirectory(prefix="talkative-probe-") as data, socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
         workspace = Path(data, "workspace")
-        workspace.mkdir()
+        for name in ("skills", *WRITABLE):
+            (workspace / name).mkdir(parents=True)
         Path(data, "hidden").write_text("probe")
-        script = workspace / "probe.py"
+        script = workspace / "skills" / "probe.py"
         script.write_text(PROBE_SCRIPT)
-        config = launcher_config(ToolLimits(), None, isolate_config(workspace, [Path(data)]))
+        if os.geteuid() == 0:
+            for name in WRITABLE:
+                os.chown(workspace / name, policy.uid, policy.gid)
+            for path in (Path(data), workspace, workspace / "skills", script):
+                path.chmod(0o755)
+        config = launcher_config(ToolLimits(), None, isolate_config(workspace, [Path(data)], policy, layers))
+        args = [",".join(layers), str(listener.getsockname()[1])]
         try:
             done = subprocess.run(
-                launcher_command(config, script),
+                launcher_command(config, script, args),
                 cwd=workspace, env={"PATH": "/usr/bin:/bin"}, stdin=subprocess.DEVNULL,
                 capture_output=True, text=True, errors="replace", timeout=PROBE_TIMEOUT_S, check=False,
             )  # fmt: skip
         except (OSError, subprocess.SubprocessError) as exc:
-            return f"probe failed: {exc}"
-    if done.returncode == 0 and done.stdout.strip() == PROBE_OK:
-        return None
-    lines = (done.stderr.strip() or done.stdout.strip() or f"exit status {done.returncode}").splitlines()
-    return lines[-1][:300]
+            return dict.fromkeys(layers, f"probe failed: {exc}")
+    try:
+        seen = json.loads(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        lines = (done.stderr.strip() or f"exit status {done.returncode}").splitlines()
+        return dict.fromkeys(layers, lines[-1][:300])
+    return {layer: str(seen.get(layer, "not checked")) for layer in layers if seen.get(layer) != "ok"}
 
 
-def available() -> bool:
-    """Whether runs can be isolated here; probed on first use, then cached for the process."""
-    global _available
+def _probe_status(policy: SandboxPolicy) -> SandboxStatus:
+    failed = probe(policy)
+    if not failed:
+        return SandboxStatus(layers=LAYERS)
+    missing = {}
+    for layer in LAYERS:  # which ones, and why: each on its own
+        missing.update(probe(policy, [layer]))
+    working = tuple(layer for layer in LAYERS if layer not in missing)
+    if working:  # together, too (each alone may work where the combination does not)
+        for layer, why in probe(policy, working).items():
+            missing.setdefault(layer, why)
+    return SandboxStatus(layers=tuple(layer for layer in LAYERS if layer not in missing), missing=missing)
+
+
+def status(policy: SandboxPolicy) -> SandboxStatus:
+    """Which layers work here; probed on first use for a policy, then cached for the process.
+    Logs once: an error in `required` mode when a layer is missing, a warning in `best-effort`."""
     with _lock:
-        if _available is None:
-            reason = probe()
-            _available = reason is None
-            if reason is not None:
-                log.warning(
-                    "tool runner: Linux namespaces are not usable here (%s); skills run WITHOUT "
-                    "filesystem isolation and can read the data directory",
-                    reason,
-                )
-        return _available
+        found = _statuses.get(policy)
+        if found is None:
+            found = _statuses[policy] = _probe_status(policy)
+            if found.missing:
+                level = logging.ERROR if policy.mode is SandboxMode.REQUIRED else logging.WARNING
+                log.log(level, "tool runner: %s", refusal_message(found, policy.mode))
+        return found
+
+
+def refusal_message(found: SandboxStatus, mode: SandboxMode) -> str:
+    missing = ", ".join(sorted(found.missing))
+    how = (
+        "run the server as root, or as a user allowed unprivileged user namespaces "
+        "(sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0), on Linux >= 5.12 "
+        "with libseccomp2 installed"
+    )
+    if mode is SandboxMode.REQUIRED:
+        return (
+            f"the skill sandbox is unavailable here, so skills are not run (TALKATIVE_SANDBOX=required): "
+            f"missing {missing} ({found.describe()}). To fix: {how}; or set TALKATIVE_SANDBOX=best-effort "
+            f"to run skills without those layers"
+        )
+    return (
+        f"skills run WITHOUT these sandbox layers (TALKATIVE_SANDBOX=best-effort): {missing} "
+        f"({found.describe()})"
+    )
 
 
 def reset() -> None:
-    """Forget the probe's answer (tests)."""
-    global _available
+    """Forget the probes' answers (tests)."""
     with _lock:
-        _available = None
+        _statuses.clear()

@@ -10,7 +10,8 @@ only seconds later, and a script's `setsid()` would escape a plain group kill). 
 server means "stop now". It joins the run's pids cgroup itself, first thing (see _join_cage).
 
 With `isolate` in the config, the worker is PID 1 of a new PID namespace and confines itself (see
-`confine.py`) before the script runs, or exits without running it. As PID 1 it ignores signals it
+`confine.py`: its own root filesystem, no network, an unprivileged uid, a seccomp filter) before the
+script runs, or exits without running it. As PID 1 it ignores signals it
 has no handler for (SIGXCPU, a SIGTERM to itself: a CPU limit ends at the hard limit's SIGKILL);
 SIGKILL from the supervisor, outside the namespace, always works.
 
@@ -97,10 +98,13 @@ def _join_cage(cage: str | None) -> None:
 
 def _apply_limits(config: dict[str, Any]) -> None:
     nproc = int(config["max_processes"])
-    if os.getuid() != 0:
+    isolate = config.get("isolate") or {}
+    # The script's uid: the sandbox's when root drops to it (see confine.py), else ours.
+    uid = isolate["uid"] if os.getuid() == 0 and "user" in isolate.get("layers", ()) else os.getuid()
+    if uid != 0:
         # RLIMIT_NPROC counts every thread of the uid, not of this run: leave room for what the
         # uid already runs, or the worker could not even be forked on a busy machine.
-        nproc += _threads_of_uid(os.getuid())
+        nproc += _threads_of_uid(uid)
     wanted = {
         resource.RLIMIT_CPU: (int(config["cpu_s"]), int(config["cpu_s"]) + 1),  # SIGXCPU, then KILL
         resource.RLIMIT_AS: (int(config["memory_bytes"]),) * 2,
@@ -249,16 +253,27 @@ def _setup_failed(message: str) -> NoReturn:
     os._exit(EXIT_SETUP_FAILED)
 
 
-def _enter_pid_namespace() -> None:
-    """Only isolated runs pay for importing `confine.py`: the sibling file, not the package (and
-    hidden from the script again). The worker forked next is PID 1 of a new PID namespace."""
+def _enter_namespaces(isolate: dict[str, Any]) -> None:
+    """Only isolated runs pay for importing `confine.py`: the sibling file, not the package. As an
+    ordinary user this makes the run's user namespace; with "pid" the worker forked next is PID 1
+    of a new PID namespace."""
     global confine
     try:
         confine = __import__("confine")
-        del sys.modules["confine"]
-        confine.unshare_pids()
+        confine.enter_namespaces(isolate)
     except (ImportError, OSError, AttributeError) as exc:  # AttributeError: libc without unshare
         _setup_failed(f"isolation failed: {exc}")
+
+
+def _confine(isolate: dict[str, Any]) -> None:
+    """The worker's half; the script must not find the sandbox's modules (nor run unconfined)."""
+    try:
+        confine.confine(isolate)
+    except (OSError, KeyError, TypeError, ImportError) as exc:
+        _setup_failed(f"isolation failed: {exc!r}")
+    finally:
+        for name in ("confine", "layout", "seccomp"):
+            sys.modules.pop(name, None)
 
 
 def main(argv: list[str]) -> None:
@@ -272,7 +287,7 @@ def main(argv: list[str]) -> None:
     except (OSError, ValueError) as exc:
         _setup_failed(f"sandbox setup failed: {exc}")
     if isolate:
-        _enter_pid_namespace()
+        _enter_namespaces(isolate)
     subreaper = _become_subreaper(config.get("server_pid"))
     signal.signal(signal.SIGTERM, _on_stop)
     if config.get("server_pid") not in (None, os.getppid()):
@@ -283,11 +298,8 @@ def main(argv: list[str]) -> None:
         _setup_failed(f"fork failed: {exc}")
     if pid == 0:
         _set_group(0)
-        try:
-            if isolate:
-                confine.confine(isolate)
-        except (OSError, KeyError, TypeError) as exc:
-            _setup_failed(f"isolation failed: {exc!r}")
+        if isolate:
+            _confine(isolate)
         _run_script(script, args)
         return  # normal interpreter exit: flushes stdio, runs the script's atexit hooks
     _set_group(pid)  # in both processes, so a stop arriving right now already finds the group

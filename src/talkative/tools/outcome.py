@@ -116,6 +116,7 @@ def build_result(
             stderr_truncated=run.stderr.truncated,
             process_limit_hit=run.process_limit_hit,
             isolated=run.isolated,
+            sandbox=run.sandbox,
         ),
         error=error,
         skillReport=report,

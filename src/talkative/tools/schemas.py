@@ -20,6 +20,31 @@ class ToolErrorCode(StrEnum):
     NONZERO_EXIT = "NONZERO_EXIT"
     SKILL_REPORTED_FAILURE = "SKILL_REPORTED_FAILURE"
     SPAWN_FAILED = "SPAWN_FAILED"
+    SANDBOX_UNAVAILABLE = "SANDBOX_UNAVAILABLE"
+
+
+class SandboxMode(StrEnum):
+    REQUIRED = "required"  # a run that cannot have every layer does not run
+    BEST_EFFORT = "best-effort"  # runs with the layers this host has, and says which are missing
+
+
+class SandboxPolicy(BaseModel):
+    """How skill runs are confined (settings TALKATIVE_SANDBOX, TALKATIVE_SANDBOX_UID/GID)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mode: SandboxMode = SandboxMode.REQUIRED
+    uid: int = Field(default=65534, gt=0)  # as root: the uid/gid the script runs as; never 0
+    gid: int = Field(default=65534, gt=0)
+    tmp_bytes: int = Field(default=64 * MiB, gt=0)  # the run's private /tmp
+
+
+class SandboxReport(BaseModel):
+    """What confined a run: every layer (see tools/confine.py) it had, and those it lacked."""
+
+    mode: SandboxMode
+    layers: list[str]
+    missing: list[str] = []
 
 
 class ToolLimits(BaseModel):
@@ -50,9 +75,10 @@ class ToolMetrics(BaseModel):
     stdout_truncated: bool = False
     stderr_truncated: bool = False
     process_limit_hit: bool = False
-    # True: the script ran confined (hidden paths, own /proc, read-only host; see tools/confine.py),
-    # or not at all (the launcher refuses to start it unconfined). False: no isolation asked or possible.
+    # True: the script ran with every layer of the sandbox (see tools/confine.py), or not at all (the
+    # launcher refuses to start it otherwise). False: not asked for, or some layer missing (best-effort).
     isolated: bool = False
+    sandbox: SandboxReport | None = None  # None: an unconfined run (no hidden paths given)
 
 
 class ToolResult(BaseModel):

@@ -10,9 +10,19 @@ from pathlib import Path
 from talkative.tools import execution, isolation
 from talkative.tools.outcome import build_result, changed_files, snapshot_outputs
 from talkative.tools.policy import CommandRefused, prepare_command, split_command
-from talkative.tools.schemas import ToolError, ToolErrorCode, ToolLimits, ToolMetrics, ToolResult
+from talkative.tools.schemas import (
+    SandboxMode,
+    SandboxPolicy,
+    SandboxReport,
+    ToolError,
+    ToolErrorCode,
+    ToolLimits,
+    ToolMetrics,
+    ToolResult,
+)
 
 DEFAULT_LIMITS = ToolLimits()
+DEFAULT_SANDBOX = SandboxPolicy()
 
 
 async def run_tool(
@@ -23,14 +33,17 @@ async def run_tool(
     cancel: asyncio.Event | None = None,
     hidden_paths: Sequence[Path] = (),
     fork_server: bool = True,
+    sandbox: SandboxPolicy = DEFAULT_SANDBOX,
 ) -> ToolResult:
     """Run one `python <script>.py ...` command inside `workspace` under `limits`.
 
-    `hidden_paths` (typically the data dir, which holds the workspace) are replaced by empty
-    directories for the script, except for the workspace itself; the script also gets its own
-    /proc and a read-only view of the rest of the host. This needs Linux namespaces: without
-    them the run goes ahead unconfined and `metrics.isolated` is False. Raises ValueError if a
-    hidden path is `/`, the workspace or inside it (a caller's bug, not a bad command).
+    With `hidden_paths` (the data dir, which holds the workspace) the run is sandboxed (see
+    isolation.py, confine.py): nothing of the host but an allow-list exists for it, it has no
+    network and no privileges. Without them it runs unconfined: only for trusted callers (tests,
+    the benchmark). `sandbox.mode` required: if a layer cannot be set up here, the run is refused
+    (SANDBOX_UNAVAILABLE); best-effort: it runs with what works, and `metrics.sandbox` says what
+    was missing. Raises ValueError if a hidden path is `/`, the workspace or inside it (a
+    caller's bug, not a bad command).
     `fork_server`: fork the launcher from the warm fork server (zygote.py) rather than start a
     new interpreter (the same sandbox either way; falls back by itself when unavailable).
     """
@@ -43,8 +56,20 @@ async def run_tool(
         return _refused(tokens, refusal.code, refusal.message, started)
     if cancel is not None and cancel.is_set():
         return _refused(tokens, ToolErrorCode.CANCELLED, "cancelled before it started", started)
+    layers: tuple[str, ...] = ()
+    report = None
+    if hidden_paths:
+        found = await asyncio.to_thread(isolation.status, sandbox)
+        report = found.report(sandbox.mode)
+        if found.missing and sandbox.mode is SandboxMode.REQUIRED:
+            message = isolation.refusal_message(found, sandbox.mode)
+            return _refused(tokens, ToolErrorCode.SANDBOX_UNAVAILABLE, message, started, report)
+        layers = found.layers
     before = await asyncio.to_thread(snapshot_outputs, prepared.workspace)
-    run = await execution.execute(prepared, limits, cancel, hidden_paths, fork_server=fork_server)
+    run = await execution.execute(
+        prepared, limits, cancel, hidden_paths, fork_server=fork_server, sandbox=sandbox, layers=layers
+    )
+    run.sandbox = report
     after = await asyncio.to_thread(snapshot_outputs, prepared.workspace)
     return build_result(
         command=tokens,
@@ -62,7 +87,13 @@ def _tokens(command: str | list[str]) -> list[str]:
         return [command] if isinstance(command, str) else [str(token) for token in command]
 
 
-def _refused(command: list[str], code: ToolErrorCode, message: str, started: float) -> ToolResult:
+def _refused(
+    command: list[str],
+    code: ToolErrorCode,
+    message: str,
+    started: float,
+    sandbox: SandboxReport | None = None,
+) -> ToolResult:
     """A command that never ran: an error result, not an exception."""
     return ToolResult(
         ok=False,
@@ -71,6 +102,8 @@ def _refused(command: list[str], code: ToolErrorCode, message: str, started: flo
         stdout="",
         stderr="",
         artifacts=[],
-        metrics=ToolMetrics(duration_ms=(time.perf_counter() - started) * 1000, exit_code=None),
+        metrics=ToolMetrics(
+            duration_ms=(time.perf_counter() - started) * 1000, exit_code=None, sandbox=sandbox
+        ),
         error=ToolError(code=code, message=message),
     )

@@ -180,6 +180,10 @@ def main(argv: list[str]) -> None:
     # ctypes included: loaded before the first fork, like the preloads.
     __import__("launcher")
     __import__("confine")
+    try:  # noqa: SIM105 - compiled once here; a run without it compiles its own (or fails closed)
+        __import__("seccomp").prepare()
+    except (ImportError, OSError):
+        pass
 
     sock = socket.socket(fileno=int(config["fd"]))
     serve(sock)
