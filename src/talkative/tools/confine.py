@@ -17,6 +17,8 @@ Layers (`config["layers"]`):
   `inputs/` and `outputs/`.
   `pivot_root` then detaches the host's tree: nothing else of the host exists for the script.
 * "network": a new network namespace with only its own loopback, left down: no route anywhere.
+  A run allowed egress (`config["egress"]`: the egress proxy's socket dir, see egress.py) has its
+  loopback up, the socket bound at /run/egress, and a relay there as HTTP(S)_PROXY (relay.py).
 * "user": as root, the script runs as the sandbox uid/gid with no supplementary groups; either
   way no capabilities are left (bounding set too) and no_new_privs is set.
 * "seccomp": a syscall filter as the second wall (see `seccomp.py`).
@@ -43,6 +45,8 @@ SYS_MOUNT_SETATTR = 442  # Linux >= 5.12; the same number on every architecture
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41}.get(os.uname().machine, 155)
 PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 38, 47, 4
 CAPABILITY_VERSION_3 = 0x20080522
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+SOCKET = "egress.sock"  # egress.SOCKET_NAME
 NAMESPACE_LAYERS = ("pid", "mount", "network")
 
 ROOT_TMPFS = b"size=1m,nr_inodes=4096,mode=0755"
@@ -125,6 +129,10 @@ def confine(config: dict[str, Any]) -> None:
     import layout  # type: ignore[import-not-found]  # the sibling files, by name, like this one
     import seccomp  # type: ignore[import-not-found]
 
+    egress = config.get("egress")
+    if egress:
+        import relay  # type: ignore[import-not-found]
+
     flags = 0
     if "mount" in layers:  # with System V IPC and the host name: nothing shared with the host
         flags |= CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS
@@ -134,13 +142,31 @@ def confine(config: dict[str, Any]) -> None:
         _check(_libc.unshare(flags), f"unshare({flags:#x})")
     if flags & CLONE_NEWUTS:
         _libc.sethostname(b"sandbox", 7)
+    if egress and "network" in layers:
+        _loopback_up()  # the relay listens there; it is all this namespace has
     if "mount" in layers:
         layout.build_root(config, pid_namespace="pid" in layers)
         os.chdir(config["workspace"])
         os.environ.update(HOME=layout.SCRATCH, TMPDIR=layout.SCRATCH)  # the workspace root is read-only
     _drop_privileges(config)
-    if "seccomp" in layers:
-        seccomp.install(network="network" in layers)
+    if "seccomp" in layers:  # inet sockets only for the relay's loopback, in a namespace of its own
+        seccomp.install(network="network" in layers and not egress)
+    if egress:  # the egress proxy as HTTP(S)_PROXY on loopback (relay.py); it decides what is reached
+        os.environ.update(
+            relay.start(os.path.join(layout.EGRESS_DIR if "mount" in layers else egress, SOCKET))
+        )
+
+
+def _loopback_up() -> None:
+    """Bring `lo` up in the run's new network namespace (needs CAP_NET_ADMIN there: before the drop)."""
+    import fcntl
+    import socket
+    import struct
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(sock, SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
 
 
 def _drop_privileges(config: dict[str, Any]) -> None:

@@ -8,13 +8,14 @@ import json
 import os
 import signal
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from talkative.tools import cage as cages
 from talkative.tools import forkserver, isolation, preparation
 from talkative.tools.capture import StreamCapture
+from talkative.tools.egress import EgressPolicy, EgressProxy
 from talkative.tools.launcher import list_processes
 from talkative.tools.policy import PreparedCommand
 from talkative.tools.schemas import SandboxPolicy, SandboxReport, ToolErrorCode, ToolLimits
@@ -35,6 +36,7 @@ class Execution:
     spawn_error: str | None = None
     isolated: bool = False  # the launcher runs the script confined or not at all
     sandbox: SandboxReport | None = None
+    egress_refused: list[str] = field(default_factory=list)  # what the egress proxy denied the run
 
 
 def child_env(workspace: Path) -> dict[str, str]:
@@ -105,16 +107,41 @@ async def execute(
     fork_server: bool = True,
     sandbox: SandboxPolicy | None = None,
     layers: Sequence[str] = (),
+    egress: EgressPolicy | None = None,
 ) -> Execution:
     """Run `command`; confined with `layers` (those that work here: service.py decides) when
-    `hidden_paths` are given."""
+    `hidden_paths` are given. `egress`: the destinations this run may reach through the egress
+    proxy (a sandboxed run only; without it, or unconfined, no proxy is started)."""
     isolate = None
+    proxy = None
     if hidden_paths and layers:
         policy = sandbox or SandboxPolicy()
         isolate = isolation.isolate_config(command.workspace, hidden_paths, policy, layers)
         await asyncio.to_thread(
             preparation.prepare_workspace, command.workspace, command.script, uid=policy.uid, gid=policy.gid
         )
+        if egress is not None and egress.destinations:
+            proxy = EgressProxy(egress, label=str(command.script))
+            await proxy.start(owner_uid=policy.uid if os.geteuid() == 0 else None)
+            isolate["egress"] = str(proxy.socket_dir)
+    try:
+        run = await _execute(command, limits, cancel, isolate, layers, fork_server)
+    finally:
+        if proxy is not None:
+            await proxy.close()
+    if proxy is not None:
+        run.egress_refused = proxy.refused
+    return run
+
+
+async def _execute(
+    command: PreparedCommand,
+    limits: ToolLimits,
+    cancel: asyncio.Event | None,
+    isolate: dict[str, Any] | None,
+    layers: Sequence[str],
+    fork_server: bool,
+) -> Execution:
     stdout = StreamCapture(limits.output_cap_bytes, keep_tail=True)
     stderr = StreamCapture(limits.output_cap_bytes)
     cage = cages.open_cage(limits.max_processes)

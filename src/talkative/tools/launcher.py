@@ -272,7 +272,7 @@ def _confine(isolate: dict[str, Any]) -> None:
     except (OSError, KeyError, TypeError, ImportError) as exc:
         _setup_failed(f"isolation failed: {exc!r}")
     finally:
-        for name in ("confine", "layout", "seccomp"):
+        for name in ("confine", "layout", "seccomp", "relay"):
             sys.modules.pop(name, None)
 
 

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 NEW_ROOT = "/tmp"  # noqa: S108 - only a mount point in the run's own mount namespace
+EGRESS_DIR = "/run/egress"  # the egress proxy's socket dir, for a run allowed the network (egress.py)
 SCRATCH, SHM = "/tmp", "/dev/shm"  # noqa: S108 - the run's own tmpfs mounts
 ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf")
 TOP_LINKS = ("bin", "lib", "lib32", "lib64", "libx32", "sbin")
@@ -123,6 +124,7 @@ def build_root(config: dict[str, Any], *, pid_namespace: bool) -> None:
     binds = [(path, directory, _open(path)) for path, directory in sources]
     places = [(path, _open(path, directory=True)) for path in [workspace, *writable]]
     devices = [(name, _open(f"/dev/{name}")) for name in DEVICES]
+    egress = _open(config["egress"], directory=True) if config.get("egress") else None
     if any(handle is None for _path, handle in places):
         raise IsolationError(f"missing workspace dir among {[workspace, *writable]}")
     os.umask(0o022)
@@ -156,6 +158,9 @@ def build_root(config: dict[str, Any], *, pid_namespace: bool) -> None:
     for path, handle in places:
         assert handle is not None
         _bind(handle, root + path, directory=True)
+    if egress is not None:
+        _bind(egress, root + EGRESS_DIR, directory=True)
+        os.close(egress)
     os.mkdir(f"{root}/proc", 0o555)
     if pid_namespace:  # a fresh /proc shows this run's processes only
         mount("proc", f"{root}/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)

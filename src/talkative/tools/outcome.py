@@ -117,6 +117,7 @@ def build_result(
             process_limit_hit=run.process_limit_hit,
             isolated=run.isolated,
             sandbox=run.sandbox,
+            egress_refused=run.egress_refused,
         ),
         error=error,
         skillReport=report,

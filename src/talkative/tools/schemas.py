@@ -79,6 +79,7 @@ class ToolMetrics(BaseModel):
     # launcher refuses to start it otherwise). False: not asked for, or some layer missing (best-effort).
     isolated: bool = False
     sandbox: SandboxReport | None = None  # None: an unconfined run (no hidden paths given)
+    egress_refused: list[str] = []  # connections the egress proxy denied (tools/egress.py)
 
 
 class ToolResult(BaseModel):

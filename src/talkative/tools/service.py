@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from talkative.tools import execution, isolation
+from talkative.tools.egress import EgressPolicy
 from talkative.tools.outcome import build_result, changed_files, snapshot_outputs
 from talkative.tools.policy import CommandRefused, prepare_command, split_command
 from talkative.tools.schemas import (
@@ -34,6 +35,7 @@ async def run_tool(
     hidden_paths: Sequence[Path] = (),
     fork_server: bool = True,
     sandbox: SandboxPolicy = DEFAULT_SANDBOX,
+    egress: EgressPolicy | None = None,
 ) -> ToolResult:
     """Run one `python <script>.py ...` command inside `workspace` under `limits`.
 
@@ -44,6 +46,8 @@ async def run_tool(
     (SANDBOX_UNAVAILABLE); best-effort: it runs with what works, and `metrics.sandbox` says what
     was missing. Raises ValueError if a hidden path is `/`, the workspace or inside it (a
     caller's bug, not a bad command).
+    `egress`: the declared and allowed destinations a sandboxed run may reach through the
+    egress proxy (egress.py); without it the run has no network at all.
     `fork_server`: fork the launcher from the warm fork server (zygote.py) rather than start a
     new interpreter (the same sandbox either way; falls back by itself when unavailable).
     """
@@ -67,7 +71,14 @@ async def run_tool(
         layers = found.layers
     before = await asyncio.to_thread(snapshot_outputs, prepared.workspace)
     run = await execution.execute(
-        prepared, limits, cancel, hidden_paths, fork_server=fork_server, sandbox=sandbox, layers=layers
+        prepared,
+        limits,
+        cancel,
+        hidden_paths,
+        fork_server=fork_server,
+        sandbox=sandbox,
+        layers=layers,
+        egress=egress,
     )
     run.sandbox = report
     after = await asyncio.to_thread(snapshot_outputs, prepared.workspace)
