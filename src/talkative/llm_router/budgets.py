@@ -20,6 +20,7 @@ from talkative.errors import Forbidden, InvalidInput
 
 Cap = float | None
 _log = logging.getLogger(__name__)
+MAX_ID_CHARS = 64
 
 
 def _plain_number(value: object) -> object:
@@ -70,11 +71,20 @@ class Budgets(BaseModel):
         context = info.context or {}
         nested: dict[str, Any] = {}
         for key, value in data["agents"].items():
+            if value == {} and context.get("tenant") not in (None, key):
+                continue  # a tenant admin's agent without caps (flat shape): nothing to keep
             if not _is_flat_entry(value):
-                nested.setdefault(key, {}).update(value)
+                if isinstance(value, dict) and isinstance(nested.get(key), dict):
+                    nested[key] = {**nested[key], **value}
+                else:
+                    nested[key] = value  # pydantic names what is wrong with it
                 continue
             caps = dict(value)
             tenant = caps.pop("tenant_id", None) or context.get("tenant")
+            if not isinstance(tenant, str | None) or len(tenant or "") > MAX_ID_CHARS:
+                raise ValueError(
+                    f"agents.{key}.tenant_id: must be a tenant id (at most {MAX_ID_CHARS} characters)"
+                )
             if tenant is None:
                 if context.get("stored"):
                     _log.warning("budgets: agent %r has a cap without a tenant; it is ignored", key)
@@ -83,7 +93,9 @@ class Budgets(BaseModel):
                     f"agents.{key}: agent caps are keyed by tenant, then agent id "
                     f'({{"agents": {{"<tenant>": {{"{key}": {{...}}}}}}}})'
                 )
-            nested.setdefault(str(tenant), {})[key] = caps
+            into = nested.setdefault(tenant, {})
+            if isinstance(into, dict):
+                into[key] = caps
         return {**data, "agents": nested}
 
 
