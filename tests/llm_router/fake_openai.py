@@ -45,6 +45,16 @@ class Reply:
     retry_after_ms: int | None = None  # lets the SDK retry quickly after an error status
     choices: list[dict[str, Any]] | None = None  # overrides the one choice built from `content`
     content_type: str = "application/json"
+    usage_of: Callable[[Any], dict[str, int]] | None = None  # usage computed from the request body
+
+
+def byte_tokenizer_usage(body: Any) -> dict[str, int]:
+    """The most a real provider could bill for `body`: one token per UTF-8 byte of every message
+    (what a byte-level BPE does at worst), OpenAI's 3 format tokens per message and 3 to prime the
+    reply, and the whole `max_tokens` of output."""
+    messages = body.get("messages", [])
+    prompt = 3 + sum(3 + len(str(m.get("content", "")).encode()) for m in messages)
+    return {"prompt_tokens": prompt, "completion_tokens": int(body.get("max_tokens") or 0)}
 
 
 @dataclass(frozen=True)
@@ -134,7 +144,7 @@ def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 message = f"Incorrect API key provided: {(auth or '').removeprefix('Bearer ')}"
                 self._send(reply.status, {"error": {"message": message, "type": "error"}}, reply)
             else:
-                self._send(200, _completion(reply, received.model), reply)
+                self._send(200, _completion(reply, received), reply)
 
         def _send(self, status: int, payload: object, reply: Reply | None = None) -> None:
             data = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
@@ -155,7 +165,7 @@ def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _completion(reply: Reply, requested_model: Any) -> dict[str, Any]:
+def _completion(reply: Reply, received: Received) -> dict[str, Any]:
     choices = reply.choices
     if choices is None:
         message = {"role": "assistant", "content": reply.content}
@@ -164,12 +174,13 @@ def _completion(reply: Reply, requested_model: Any) -> dict[str, Any]:
         "id": f"chatcmpl-{time.monotonic_ns()}",
         "object": "chat.completion",
         "created": int(time.time()),
-        "model": reply.model if reply.model is not None else requested_model,
+        "model": reply.model if reply.model is not None else received.model,
         "choices": choices,
     }
-    if reply.usage is not None:
-        total = reply.usage.get("prompt_tokens", 0) + reply.usage.get("completion_tokens", 0)
-        body["usage"] = {**reply.usage, "total_tokens": total}
+    usage = reply.usage_of(received.body) if reply.usage_of is not None else reply.usage
+    if usage is not None:
+        total = usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0)
+        body["usage"] = {**usage, "total_tokens": total}
     return body
 
 

@@ -142,10 +142,13 @@ async def test_an_answer_without_tasks_is_an_empty_interpretation(
 async def test_without_usage_the_tokens_are_estimated(
     fake_openai: FakeOpenAI, provider_for: ProviderFor
 ) -> None:
+    """The input is counted at its bound (what was held): never below what may be billed."""
     content = answer_json(["Check the inbox"])
     fake_openai.reply = Reply(content=content, usage=None, model="gpt-4o-mini-2024-07-18")
-    completion = await provider_for(fake_openai).complete(_request())
-    assert completion.prompt_tokens == estimate_tokens(system_prompt(SKILLS) + PROMPT)
+    provider = provider_for(fake_openai)
+    completion = await provider.complete(_request())
+    assert completion.prompt_tokens == provider.input_bound(_request())
+    assert completion.prompt_tokens > len((system_prompt(SKILLS) + PROMPT).encode())
     assert completion.completion_tokens == estimate_tokens(content)
     assert completion.raw_model == "gpt-4o-mini-2024-07-18"
 

@@ -20,10 +20,10 @@ RULES, BUDGETS, USAGE, METRICS = (
 ROUTE = {"match": "invoice|factura", "model": "openai/gpt-4o-mini", "max_tokens": 200}
 PRICES = {"openai/gpt-4o-mini": {"input_per_mtok": 0.15, "output_per_mtok": 0.6}}
 SAVED_RULES = {"default_model": "local", "routes": [ROUTE], "prices": PRICES}
-SAVED_BUDGETS = {
+SAVED_BUDGETS: dict[str, Any] = {
     "global_daily_cost_cap_usd": 5,
     "tenants": {"tenant-a": {"daily_cost_cap_usd": 1, "monthly_cost_cap_usd": 10}},
-    "agents": {"mailer": {"tenant_id": "tenant-a", "daily_cost_cap_usd": 0.5}},
+    "agents": {"tenant-a": {"mailer": {"daily_cost_cap_usd": 0.5}}},
 }
 
 
@@ -125,15 +125,14 @@ async def test_budgets_are_saved_with_spend_and_scoped_by_tenant(
     saved = await _put(client, auth, BUDGETS, SAVED_BUDGETS)
     assert saved["global_daily_cost_cap_usd"] == 5
     assert saved["tenants"]["tenant-a"] == {"daily_cost_cap_usd": 1, "monthly_cost_cap_usd": 10}
-    mailer = saved["agents"]["mailer"]
-    assert (mailer["tenant_id"], mailer["daily_cost_cap_usd"], mailer["monthly_cost_cap_usd"]) == (
-        "tenant-a",
-        0.5,
-        None,
-    )
+    assert saved["agents"] == {
+        "tenant-a": {"mailer": {"daily_cost_cap_usd": 0.5, "monthly_cost_cap_usd": None}}
+    }
     spend = saved["spend"]
     assert spend["tenants"]["tenant-a"] == {"day": 0.0, "month": 0.0}
-    assert spend["agents"]["mailer"] == {"day": 0.0, "month": 0.0} and spend["global_day"] == 0.0
+    assert (
+        spend["agents"] == {"tenant-a": {"mailer": {"day": 0.0, "month": 0.0}}} and spend["global_day"] == 0.0
+    )
     assert await _get(client, BUDGETS, auth("admin", None)) == saved
 
     refused = await client.put(BUDGETS, json={"global_daily_cost_cap_usd": 0}, headers=auth("operator"))
@@ -141,7 +140,7 @@ async def test_budgets_are_saved_with_spend_and_scoped_by_tenant(
     assert (await _get(client, BUDGETS, auth("viewer")))["global_daily_cost_cap_usd"] == 5
 
     mine = await _get(client, BUDGETS, auth("viewer", "tenant-a"))
-    assert set(mine["tenants"]) == {"tenant-a"} and set(mine["agents"]) == {"mailer"}
+    assert set(mine["tenants"]) == {"tenant-a"} and mine["agents"] == saved["agents"]
     assert "global_day" not in mine["spend"]
     other = await _get(client, BUDGETS, auth("viewer", "tenant-b"))
     assert other["tenants"] == {} and other["agents"] == {}, other
@@ -154,7 +153,11 @@ async def test_budgets_are_saved_with_spend_and_scoped_by_tenant(
     [
         ({"global_daily_cost_cap_usd": -1}, "global_daily_cost_cap_usd"),
         ({"tenants": {"tenant-a": {"daily_cost_cap_usd": -0.5}}}, "tenants.tenant-a.daily_cost_cap_usd"),
-        ({"agents": {"mailer": {"monthly_cost_cap_usd": -2}}}, "agents.mailer.monthly_cost_cap_usd"),
+        (
+            {"agents": {"tenant-a": {"mailer": {"monthly_cost_cap_usd": -2}}}},
+            "agents.tenant-a.mailer.monthly_cost_cap_usd",
+        ),
+        ({"agents": {"mailer": {"daily_cost_cap_usd": 1}}}, "agents.mailer: agent caps are keyed by tenant"),
         ({"weekly_cost_cap_usd": 3}, "weekly_cost_cap_usd"),
         ({"tenants": {"tenant-a": {"hourly_cost_cap_usd": 1}}}, "tenants.tenant-a.hourly_cost_cap_usd"),
     ],
@@ -167,6 +170,14 @@ async def test_invalid_budgets_are_refused_and_the_previous_ones_kept(
     assert body["code"] == "INVALID_BUDGETS" and field in body["error"], body
     kept = await _get(client, BUDGETS, auth("admin", None))
     assert kept["global_daily_cost_cap_usd"] == 5 and kept["tenants"]["tenant-a"]["daily_cost_cap_usd"] == 1
+
+
+async def test_an_infinite_cap_is_refused(client: httpx.AsyncClient, auth: Auth) -> None:
+    body = '{"tenants": {"tenant-a": {"daily_cost_cap_usd": 1e400}}}'  # JSON's 1e400 reads as infinity
+    headers = {**auth("admin", None), "Content-Type": "application/json"}
+    response = await client.put(BUDGETS, content=body, headers=headers)
+    assert response.status_code == 422 and response.json()["code"] == "INVALID_BUDGETS", response.text
+    assert "tenants.tenant-a.daily_cost_cap_usd" in response.json()["error"]
 
 
 async def test_a_zero_cap_allows_free_calls_and_refuses_priced_ones(
@@ -310,17 +321,18 @@ async def test_a_tenant_admin_changes_only_its_own_caps_and_never_the_rules(
     await _put(client, auth, BUDGETS, {
         **SAVED_BUDGETS,
         "tenants": {**SAVED_BUDGETS["tenants"], "tenant-b": {"daily_cost_cap_usd": 2}},
-        "agents": {**SAVED_BUDGETS["agents"], "bravo": {"tenant_id": "tenant-b", "daily_cost_cap_usd": 0.2}},
+        "agents": {**SAVED_BUDGETS["agents"], "tenant-b": {"bravo": {"daily_cost_cap_usd": 0.2}}},
     })  # fmt: skip
     tenant_admin = auth("admin", "tenant-a")
     seen = await _get(client, BUDGETS, tenant_admin)
-    assert set(seen["tenants"]) == {"tenant-a"} and set(seen["agents"]) == {"mailer"}
+    mailer = {"daily_cost_cap_usd": 0.5, "monthly_cost_cap_usd": None}
+    assert set(seen["tenants"]) == {"tenant-a"} and seen["agents"] == {"tenant-a": {"mailer": mailer}}
 
     # Saving what it sees, edited, leaves tenant-b's caps alone.
     edited = {
         **seen,
         "tenants": {"tenant-a": {"daily_cost_cap_usd": 3}},
-        "agents": {"helper": {"daily_cost_cap_usd": 1}},
+        "agents": {"tenant-a": {"helper": {"daily_cost_cap_usd": 1}}},
     }
     edited.pop("spend")
     response = await client.put(BUDGETS, json=edited, headers=tenant_admin)
@@ -328,14 +340,16 @@ async def test_a_tenant_admin_changes_only_its_own_caps_and_never_the_rules(
     everything = await _get(client, BUDGETS, auth("admin", None))
     assert everything["tenants"] == {"tenant-a": {"daily_cost_cap_usd": 3, "monthly_cost_cap_usd": None},
                                      "tenant-b": {"daily_cost_cap_usd": 2, "monthly_cost_cap_usd": None}}  # fmt: skip
-    assert everything["agents"]["bravo"]["daily_cost_cap_usd"] == 0.2
-    assert everything["agents"]["helper"]["tenant_id"] == "tenant-a"
-    assert "mailer" not in everything["agents"]  # it removed its own agent's cap
+    assert everything["agents"]["tenant-b"]["bravo"]["daily_cost_cap_usd"] == 0.2
+    assert everything["agents"]["tenant-a"] == {
+        "helper": {"daily_cost_cap_usd": 1, "monthly_cost_cap_usd": None}
+    }
+    # it removed its own agent's cap (mailer)
 
     for refused in (
         {**edited, "global_daily_cost_cap_usd": 50},
         {**edited, "tenants": {"tenant-b": {"daily_cost_cap_usd": 0}}},
-        {**edited, "agents": {"bravo": {"daily_cost_cap_usd": 0}}},
+        {**edited, "agents": {"tenant-b": {"bravo": {"daily_cost_cap_usd": 0}}}},
         {**edited, "agents": {"x": {"tenant_id": "tenant-b", "daily_cost_cap_usd": 0}}},
     ):
         response = await client.put(BUDGETS, json=refused, headers=tenant_admin)
@@ -346,3 +360,61 @@ async def test_a_tenant_admin_changes_only_its_own_caps_and_never_the_rules(
 
     response = await client.put(RULES, json=SAVED_RULES, headers=tenant_admin)
     assert response.status_code == 403 and response.json()["code"] == "FORBIDDEN"
+
+
+async def test_a_tenant_admin_cannot_block_another_tenants_cap_on_the_same_agent_id(
+    client: httpx.AsyncClient, auth: Auth
+) -> None:
+    """Tenant A's admin caps an agent id that is tenant B's agent; B's admin still caps its own."""
+    await running_agent(client, auth, "shared", tenant="tenant-b")
+    a_admin, b_admin = auth("admin", "tenant-a"), auth("admin", "tenant-b")
+    # The older flat shape, as the UI sent it: the tenant comes from the token.
+    first = await client.put(BUDGETS, json={"agents": {"shared": {"daily_cost_cap_usd": 0}}}, headers=a_admin)
+    assert first.status_code == 200, first.text
+    second = await client.put(
+        BUDGETS, json={"agents": {"shared": {"daily_cost_cap_usd": 5}}}, headers=b_admin
+    )
+    assert second.status_code == 200, f"tenant-b could not cap its own agent: {second.text}"
+    everything = await _get(client, BUDGETS, auth("admin", None))
+    assert everything["agents"] == {
+        "tenant-a": {"shared": {"daily_cost_cap_usd": 0, "monthly_cost_cap_usd": None}},
+        "tenant-b": {"shared": {"daily_cost_cap_usd": 5, "monthly_cost_cap_usd": None}},
+    }
+    assert (await _get(client, BUDGETS, b_admin))["agents"] == {"tenant-b": everything["agents"]["tenant-b"]}
+
+    prices = {"openai/x": {"input_per_mtok": 1.0, "output_per_mtok": 2.0}}
+    route = {"match": "invoice", "model": "openai/x", "max_tokens": 100}
+    await _put(client, auth, RULES, {"default_model": "local", "routes": [route], "prices": prices})
+    paid = await _message(client, auth, "shared", "pay this invoice", tenant="tenant-b")
+    assert paid.status_code == 200, f"tenant-a's cap applied to tenant-b's agent: {paid.text}"
+    zero = await client.put(BUDGETS, json={"agents": {"tenant-b": {"shared": {"daily_cost_cap_usd": 0}}}},
+                            headers=b_admin)  # fmt: skip
+    assert zero.status_code == 200, zero.text
+    refused = await _message(client, auth, "shared", "pay this invoice", tenant="tenant-b")
+    assert refused.status_code == 402 and "agent daily" in refused.json()["error"], refused.text
+
+
+async def test_caps_are_read_and_written_for_the_tokens_tenant_or_one_a_platform_admin_names(
+    client: httpx.AsyncClient, auth: Auth
+) -> None:
+    await _put(client, auth, BUDGETS, SAVED_BUDGETS)
+    for method in ("get", "put"):
+        response = await client.request(
+            method, BUDGETS, params={"tenant_id": "tenant-b"}, json={}, headers=auth("admin", "tenant-a")
+        )
+        assert response.status_code == 403, (method, response.text)
+    platform = auth("admin", None)
+    named = await client.put(
+        BUDGETS, params={"tenant_id": "tenant-b"}, json={"agents": {"bot": {"daily_cost_cap_usd": 1}}},
+        headers=platform,
+    )  # fmt: skip
+    assert named.status_code == 200, named.text
+    assert named.json()["agents"] == {
+        "tenant-b": {"bot": {"daily_cost_cap_usd": 1, "monthly_cost_cap_usd": None}}
+    }
+    assert "global_day" not in named.json()["spend"]
+    everything = await _get(client, BUDGETS, platform)
+    assert set(everything["agents"]) == {"tenant-a", "tenant-b"}, "tenant-a's caps were kept"
+    only_a = await _get(client, BUDGETS, platform, tenant_id="tenant-a")
+    assert only_a["agents"] == {"tenant-a": everything["agents"]["tenant-a"]}
+    assert set(only_a["tenants"]) == {"tenant-a"} and "global_day" not in only_a["spend"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -13,32 +12,12 @@ from fastapi import FastAPI
 
 from talkative.main import create_app
 from talkative.settings import Settings
+from tests.llm_router.conftest import KEY
 from tests.llm_router.fake_openai import FakeOpenAI, Reply, answer_json
 from tests.orchestrator.helpers import Auth, running_agent
 
-KEY = "sk-test-SECRET-0123456789abcdef"
 MODEL = "openai/gpt-test"
 PRICES = {MODEL: {"input_per_mtok": 0.0, "output_per_mtok": 1000.0}}  # $0.001 per output token
-
-
-@pytest.fixture
-async def routed(
-    settings: Settings, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    """An app whose OpenAI provider points at the fake server (the env is read at startup)."""
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
-    app = create_app(settings.model_copy(update={"llm_timeout_s": 1.0}))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://talkative.test") as client:
-            try:
-                yield app, client
-            finally:
-                if app.state.engine.dialect.name == "postgresql":
-                    from tests.conftest import _truncate_all
-
-                    await _truncate_all(app)
 
 
 async def _route_all_to_model(client: httpx.AsyncClient, auth: Auth, max_tokens: int = 50) -> None:

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from talkative.errors import Forbidden, InvalidInput
 
 Cap = float | None
+_log = logging.getLogger(__name__)
+MAX_ID_CHARS = 64
 
 
 def _plain_number(value: object) -> object:
@@ -26,18 +38,21 @@ class TenantCaps(BaseModel):
     def _numbers(cls, value: object) -> object:
         return _plain_number(value)
 
-    daily_cost_cap_usd: float | None = Field(default=None, ge=0)
-    monthly_cost_cap_usd: float | None = Field(default=None, ge=0)
+    daily_cost_cap_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    monthly_cost_cap_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
 
-class AgentCaps(TenantCaps):
-    tenant_id: str | None = Field(default=None, max_length=64)
+AgentCaps = TenantCaps  # an agent's caps have the same two windows as its tenant's
+_CAP_FIELDS = frozenset(TenantCaps.model_fields) | {"tenant_id"}
 
 
 class Budgets(BaseModel):
+    """The caps in force. Agent caps are keyed by tenant, then agent id: an agent is (tenant, id),
+    so a cap written for one tenant's agent never touches another tenant's agent of that id."""
+
     model_config = ConfigDict(extra="forbid")
 
-    global_daily_cost_cap_usd: float | None = Field(default=None, ge=0)
+    global_daily_cost_cap_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
     @field_validator("global_daily_cost_cap_usd", mode="before")
     @classmethod
@@ -45,46 +60,110 @@ class Budgets(BaseModel):
         return _plain_number(value)
 
     tenants: dict[str, TenantCaps] = Field(default_factory=dict, max_length=10_000)
-    agents: dict[str, AgentCaps] = Field(default_factory=dict, max_length=10_000)
+    agents: dict[str, dict[str, AgentCaps]] = Field(default_factory=dict, max_length=10_000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_agents(cls, data: object, info: ValidationInfo) -> object:
+        """Reads the older shape `agents: {agent_id: {tenant_id, caps...}}` as the nested one."""
+        if not isinstance(data, dict) or not isinstance(data.get("agents"), dict):
+            return data
+        context = info.context or {}
+        nested: dict[str, Any] = {}
+        for key, value in data["agents"].items():
+            if value == {} and context.get("tenant") not in (None, key):
+                continue  # a tenant admin's agent without caps (flat shape): nothing to keep
+            if not _is_flat_entry(value):
+                if isinstance(value, dict) and isinstance(nested.get(key), dict):
+                    nested[key] = {**nested[key], **value}
+                else:
+                    nested[key] = value  # pydantic names what is wrong with it
+                continue
+            caps = dict(value)
+            tenant = caps.pop("tenant_id", None) or context.get("tenant")
+            if not isinstance(tenant, str | None) or len(tenant or "") > MAX_ID_CHARS:
+                raise ValueError(
+                    f"agents.{key}.tenant_id: must be a tenant id (at most {MAX_ID_CHARS} characters)"
+                )
+            if tenant is None:
+                if context.get("stored"):
+                    _log.warning("budgets: agent %r has a cap without a tenant; it is ignored", key)
+                    continue
+                raise ValueError(
+                    f"agents.{key}: agent caps are keyed by tenant, then agent id "
+                    f'({{"agents": {{"<tenant>": {{"{key}": {{...}}}}}}}})'
+                )
+            into = nested.setdefault(tenant, {})
+            if isinstance(into, dict):
+                into[key] = caps
+        return {**data, "agents": nested}
+
+
+def _is_flat_entry(value: object) -> bool:
+    """An entry of the older shape: caps (numbers, a tenant id), not a map of agents to caps."""
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and set(value) <= _CAP_FIELDS
+        and not any(isinstance(v, dict) for v in value.values())
+    )
 
 
 class BudgetsInvalid(InvalidInput):
     code = "INVALID_BUDGETS"
 
 
-def validate_budgets(data: object) -> Budgets:
+def validate_budgets(data: object, *, tenant: str | None = None, stored: bool = False) -> Budgets:
+    """`data` as budgets; agent caps in the older flat shape go to their `tenant_id`, else to
+    `tenant` (the saving tenant admin's). A stored doc (`stored`) drops a cap naming no tenant."""
     try:
-        return Budgets.model_validate(data)
+        return Budgets.model_validate(data, context={"tenant": tenant, "stored": stored})
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "budgets"
-        raise BudgetsInvalid(f"{where}: {first['msg']}") from None
+        where = ".".join(str(p) for p in first["loc"])
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise BudgetsInvalid(f"{where}: {message}" if first["loc"] else message) from None
 
 
 def tenant_update(current: Budgets, submitted: Budgets, tenant: str) -> Budgets:
     """The budgets after an admin of `tenant` saves `submitted` (what it sees: its own caps only).
 
     Only that tenant's caps and its agents' caps change; everyone else's stay as they are. The
-    platform-wide cap belongs to platform admins (403 if changed). Agent caps are written for this
-    tenant, so they can never apply to another tenant's agent.
+    platform-wide cap belongs to platform admins (403 if changed; leaving it out changes nothing).
     """
-    if submitted.global_daily_cost_cap_usd != current.global_daily_cost_cap_usd:
+    global_cap = submitted.global_daily_cost_cap_usd
+    if (
+        "global_daily_cost_cap_usd" in submitted.model_fields_set
+        and global_cap != current.global_daily_cost_cap_usd
+    ):
         raise Forbidden("the global daily cap is platform-wide: only a platform admin can change it")
-    foreign = sorted(t for t in submitted.tenants if t != tenant)
+    foreign = sorted(
+        {t for t in submitted.tenants if t != tenant} | {t for t in submitted.agents if t != tenant}
+    )
     if foreign:
         raise Forbidden(f"caps of another tenant cannot be set from tenant '{tenant}': {', '.join(foreign)}")
-    for agent_id, caps in submitted.agents.items():
-        held = current.agents.get(agent_id)
-        if caps.tenant_id not in (None, tenant) or (held is not None and held.tenant_id != tenant):
-            raise Forbidden(f"agent '{agent_id}' caps belong to another tenant")
     tenants = {t: caps for t, caps in current.tenants.items() if t != tenant}
     if tenant in submitted.tenants:
         tenants[tenant] = submitted.tenants[tenant]
-    agents = {a: caps for a, caps in current.agents.items() if caps.tenant_id != tenant}
-    agents.update({a: caps.model_copy(update={"tenant_id": tenant}) for a, caps in submitted.agents.items()})
+    agents = {t: caps for t, caps in current.agents.items() if t != tenant}
+    if submitted.agents.get(tenant):
+        agents[tenant] = submitted.agents[tenant]
     return Budgets(
         global_daily_cost_cap_usd=current.global_daily_cost_cap_usd, tenants=tenants, agents=agents
     )
+
+
+def scoped(budgets: Budgets, tenant: str) -> Budgets:
+    """What an admin of `tenant` sees and saves: its caps and its agents' caps, no global cap."""
+    return Budgets(
+        global_daily_cost_cap_usd=budgets.global_daily_cost_cap_usd,
+        tenants={t: c for t, c in budgets.tenants.items() if t == tenant},
+        agents={t: c for t, c in budgets.agents.items() if t == tenant},
+    )
+
+
+def agent_caps(budgets: Budgets, tenant_id: str, agent_id: str | None) -> AgentCaps | None:
+    return budgets.agents.get(tenant_id, {}).get(agent_id) if agent_id else None
 
 
 @dataclass(frozen=True)
@@ -116,9 +195,7 @@ def first_breach(
 ) -> Breach | None:
     """The first cap that `cost` on top of `spend` would exceed, if any."""
     tenant = budgets.tenants.get(tenant_id, TenantCaps())
-    agent = budgets.agents.get(agent_id or "", AgentCaps()) if agent_id else AgentCaps()
-    if agent.tenant_id is not None and agent.tenant_id != tenant_id:
-        agent = AgentCaps()  # caps written for another tenant's agent of the same name do not apply
+    agent = agent_caps(budgets, tenant_id, agent_id) or AgentCaps()
     checks: list[tuple[str, float | None, float]] = [
         ("global_daily", budgets.global_daily_cost_cap_usd, spend.global_day),
         ("tenant_daily", tenant.daily_cost_cap_usd, spend.tenant_day),

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.db import core_execute, utcnow
-from talkative.llm_router.budgets import Budgets, validate_budgets
+from talkative.llm_router import ledger
+from talkative.llm_router.budgets import Budgets, tenant_update, validate_budgets
 from talkative.llm_router.models import RouterConfig
 from talkative.llm_router.rules import Rules, validate_rules
 
@@ -17,6 +18,12 @@ from talkative.llm_router.rules import Rules, validate_rules
 _NEWEST_IDS = select(func.max(RouterConfig.id)).group_by(RouterConfig.kind).scalar_subquery()
 _LATEST = select(RouterConfig.id, RouterConfig.kind, RouterConfig.created_at, RouterConfig.doc).where(
     RouterConfig.id.in_(_NEWEST_IDS)
+)
+_LATEST_BUDGETS = (
+    select(RouterConfig.id, RouterConfig.kind, RouterConfig.created_at, RouterConfig.doc)
+    .where(RouterConfig.kind == "budgets")
+    .order_by(RouterConfig.id.desc())
+    .limit(1)
 )
 # A saved version never changes, so one parsed once stays valid. The key includes the save time:
 # ids alone repeat across databases (tests, a restored backup).
@@ -28,17 +35,7 @@ async def current(session: AsyncSession, *, known_providers: set[str]) -> tuple[
     """The rules and budgets in force, validated once per saved version."""
     found: dict[str, Rules | Budgets] = {}
     for config_id, kind, created_at, doc in (await core_execute(session, _LATEST)).all():
-        providers = frozenset(known_providers) if kind == "rules" else frozenset()
-        key = (config_id, created_at, providers)
-        if key not in _parsed:
-            if len(_parsed) >= _PARSED_KEEP:
-                _parsed.clear()
-            _parsed[key] = (
-                validate_rules(doc, known_providers=set(providers))
-                if kind == "rules"
-                else validate_budgets(doc)
-            )
-        found[kind] = _parsed[key]
+        found[kind] = _parsed_doc(config_id, kind, created_at, doc, frozenset(known_providers))
     rules, budgets = found.get("rules"), found.get("budgets")
     return (
         rules if isinstance(rules, Rules) else Rules(),
@@ -46,12 +43,33 @@ async def current(session: AsyncSession, *, known_providers: set[str]) -> tuple[
     )
 
 
+def _parsed_doc(
+    config_id: int, kind: str, created_at: datetime, doc: dict[str, Any], known_providers: frozenset[str]
+) -> Rules | Budgets:
+    providers = known_providers if kind == "rules" else frozenset()
+    key = (config_id, created_at, providers)
+    if key not in _parsed:
+        if len(_parsed) >= _PARSED_KEEP:
+            _parsed.clear()
+        _parsed[key] = (
+            validate_rules(doc, known_providers=set(providers))
+            if kind == "rules"
+            else validate_budgets(doc, stored=True)
+        )
+    return _parsed[key]
+
+
 async def rules(session: AsyncSession, *, known_providers: set[str]) -> Rules:
     return (await current(session, known_providers=known_providers))[0]
 
 
 async def budgets(session: AsyncSession) -> Budgets:
-    return (await current(session, known_providers=set()))[1]
+    """The budgets in force alone (the rules, which name providers, are not read)."""
+    row = (await core_execute(session, _LATEST_BUDGETS)).first()
+    if row is None:
+        return Budgets()
+    parsed = _parsed_doc(row.id, row.kind, row.created_at, row.doc, frozenset())
+    return parsed if isinstance(parsed, Budgets) else Budgets()
 
 
 async def save_rules(
@@ -65,8 +83,23 @@ async def save_rules(
     return valid
 
 
-async def save_budgets(session: AsyncSession, data: dict[str, Any], *, by: str) -> Budgets:
-    valid = validate_budgets(data)
+async def save_budgets(
+    session: AsyncSession, data: dict[str, Any], *, tenant_scope: str | None, by: str
+) -> Budgets:
+    """A platform admin (no `tenant_scope`) replaces the budgets; a tenant's admin its own caps.
+
+    Waits for the holds in flight (they were checked against the caps in force), and reads the
+    current caps under the same lock, so two admins saving at once cannot lose each other's caps.
+    """
+    submitted = validate_budgets(data, tenant=tenant_scope)  # raises before anything is written
+    await ledger.lock_caps_for_change(session)
+    if tenant_scope is None:
+        return await _save_budgets(session, submitted, by=by)
+    merged = tenant_update(await budgets(session), submitted, tenant_scope)
+    return await _save_budgets(session, merged, by=by)
+
+
+async def _save_budgets(session: AsyncSession, valid: Budgets, *, by: str) -> Budgets:
     session.add(
         RouterConfig(kind="budgets", doc=valid.model_dump(mode="json"), created_by=by, created_at=utcnow())
     )

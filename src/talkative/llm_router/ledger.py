@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -11,16 +12,57 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.db import core_execute, newest_last, utcnow
-from talkative.llm_router.budgets import Spend
+from talkative.llm_router.budgets import Budgets, Spend, agent_caps
 from talkative.llm_router.models import UsageDaily, UsageRow
 
-BUDGET_LOCK_KEY = 7_411_337  # one advisory lock serialises budget checks on PostgreSQL
+# PostgreSQL advisory locks (two-int keys) that make a budget check and its hold one step. On
+# SQLite every writing transaction already holds the database's one write lock (BEGIN IMMEDIATE).
+_CAPS, _TENANT, _AGENT = 7_411_337, 7_411_338, 7_411_339  # key spaces
+_CONFIG, _GLOBAL = 0, 1  # keys within _CAPS
+_LOCK = text("SELECT pg_advisory_xact_lock(:space, :key)")
+_LOCK_SHARED = text("SELECT pg_advisory_xact_lock_shared(:space, :key)")
 
 
-async def lock_budgets(session: AsyncSession) -> None:
-    """Budget check + reservation must not interleave; SQLite's BEGIN IMMEDIATE already ensures it."""
+async def _advisory(session: AsyncSession, statement: Any, space: int, key: int) -> None:
     if session.get_bind().dialect.name == "postgresql":
-        await core_execute(session, text("SELECT pg_advisory_xact_lock(:key)"), {"key": BUDGET_LOCK_KEY})
+        await core_execute(session, statement, {"space": space, "key": key})
+
+
+async def keep_caps_steady(session: AsyncSession) -> None:
+    """Until this transaction ends, no one saves other budgets (`lock_caps_for_change` waits).
+
+    Taken before reading the caps a hold is checked against, so every hold in flight was checked
+    against the caps in force, and the locks `lock_caps_of` picks from them are the same for all.
+    """
+    await _advisory(session, _LOCK_SHARED, _CAPS, _CONFIG)
+
+
+async def lock_caps_for_change(session: AsyncSession) -> None:
+    """Saving budgets waits for the holds in flight, and a tenant's read-merge-save is atomic."""
+    await _advisory(session, _LOCK, _CAPS, _CONFIG)
+
+
+async def lock_caps_of(
+    session: AsyncSession, budgets: Budgets, *, tenant_id: str, agent_id: str | None
+) -> None:
+    """One lock serialises the holds that count against the same caps as this call, and no more.
+
+    A global cap makes every priced call count against it; otherwise a tenant's caps are shared
+    by its agents; otherwise only the agent's own caps (if any) matter. Locks are taken in this
+    order only (after `keep_caps_steady`), so they cannot deadlock.
+    """
+    tenant = budgets.tenants.get(tenant_id)
+    if budgets.global_daily_cost_cap_usd is not None:
+        await _advisory(session, _LOCK, _CAPS, _GLOBAL)
+    elif tenant is not None and (tenant.daily_cost_cap_usd, tenant.monthly_cost_cap_usd) != (None, None):
+        await _advisory(session, _LOCK, _TENANT, _key(tenant_id))
+    elif agent_caps(budgets, tenant_id, agent_id) is not None:
+        await _advisory(session, _LOCK, _AGENT, _key(f"{tenant_id}\n{agent_id}"))
+
+
+def _key(name: str) -> int:
+    """A stable int4 for a name (two names sharing one only wait for each other, never deadlock)."""
+    return zlib.crc32(name.encode("utf-8", "surrogatepass")) - 2**31
 
 
 async def _rollup(
@@ -187,13 +229,13 @@ def _spend_statement() -> Any:
         return func.coalesce(func.sum(case((condition, UsageDaily.cost), else_=0.0)), 0.0)
 
     same_tenant = UsageDaily.tenant_id == bindparam("tenant")
-    same_agent = UsageDaily.agent_id == bindparam("agent")
+    # An agent is (tenant, id): another tenant's agent of the same id is not this one.
+    same_agent = same_tenant & (UsageDaily.agent_id == bindparam("agent"))
     day = UsageDaily.day == bindparam("today")
     return select(
         total(day),
         total(day & same_tenant),
         total(same_tenant),
-        # Agent ids are unique across tenants, so an agent's spend needs no tenant filter.
         total(day & same_agent),
         total(same_agent),
     ).where(UsageDaily.day >= bindparam("month"))

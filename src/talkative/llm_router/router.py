@@ -9,7 +9,7 @@ from talkative.auth.dependencies import Reader, RouterAdmin
 from talkative.db import Session
 from talkative.errors import ERROR_RESPONSES, Forbidden
 from talkative.llm_router import config, ledger
-from talkative.llm_router.budgets import Budgets, tenant_update, validate_budgets
+from talkative.llm_router.budgets import Budgets, scoped
 from talkative.llm_router.metrics import router_metrics
 from talkative.llm_router.rules import Rules
 from talkative.llm_router.schemas import BudgetsRead, RouterMetrics, RulesRead, UsagePage, UsageRead
@@ -48,48 +48,48 @@ async def put_rules(body: Doc, session: Session, principal: RouterAdmin, runtime
 
 
 async def _budgets_read(session: Session, budgets: Budgets, tenant_scope: str | None) -> BudgetsRead:
-    doc = budgets.model_dump(mode="json")
-    tenants = {t: caps for t, caps in doc["tenants"].items() if tenant_scope in (None, t)}
-    agents = {
-        a: caps
-        for a, caps in doc["agents"].items()
-        if tenant_scope is None or caps.get("tenant_id") == tenant_scope
-    }
+    view = scoped(budgets, tenant_scope) if tenant_scope is not None else budgets
+    doc = view.model_dump(mode="json")
     spend: dict[str, Any] = {"tenants": {}, "agents": {}}
-    for tenant in sorted(set(tenants) | ({tenant_scope} if tenant_scope else set())):
+    for tenant in sorted(set(view.tenants) | ({tenant_scope} if tenant_scope else set())):
         s = await ledger.spend(session, tenant_id=tenant, agent_id=None)
         spend["global_day"] = s.global_day
         spend["tenants"][tenant] = {"day": s.tenant_day, "month": s.tenant_month}
-    for agent, caps in agents.items():
-        s = await ledger.spend(session, tenant_id=caps.get("tenant_id") or "", agent_id=agent)
-        spend["agents"][agent] = {"day": s.agent_day, "month": s.agent_month}
+    for tenant, agents in view.agents.items():
+        for agent in agents:
+            s = await ledger.spend(session, tenant_id=tenant, agent_id=agent)
+            spend["agents"].setdefault(tenant, {})[agent] = {"day": s.agent_day, "month": s.agent_month}
     if "global_day" not in spend:
         spend["global_day"] = (await ledger.spend(session, tenant_id="", agent_id=None)).global_day
     if tenant_scope is not None:
         spend.pop("global_day")  # the platform-wide total is not a tenant's business
     return BudgetsRead(
         global_daily_cost_cap_usd=doc["global_daily_cost_cap_usd"],
-        tenants=tenants,
-        agents=agents,
+        tenants=doc["tenants"],
+        agents=doc["agents"],
         spend=spend,
     )
 
 
+TenantQuery = Annotated[str | None, Query(max_length=64)]
+
+
 @router.get("/admin/budgets", operation_id="getRouterBudgets")
-async def get_budgets(session: Session, principal: Reader) -> BudgetsRead:
-    """The caps, with current spend next to each."""
-    return await _budgets_read(session, await config.budgets(session), principal.tenant_filter)
+async def get_budgets(session: Session, principal: Reader, tenant_id: TenantQuery = None) -> BudgetsRead:
+    """The caps, with current spend next to each: a tenant's own (a platform admin may name one)."""
+    scope = principal.scope_for(tenant_id)
+    return await _budgets_read(session, await config.budgets(session), scope)
 
 
 @router.put("/admin/budgets", operation_id="putRouterBudgets")
-async def put_budgets(body: Doc, session: Session, principal: RouterAdmin) -> BudgetsRead:
-    """A platform admin replaces the budgets; a tenant's admin replaces its own tenant's caps only."""
-    scope = principal.tenant_filter
-    if scope is not None:
-        merged = tenant_update(await config.budgets(session), validate_budgets(body), scope)
-        body = merged.model_dump(mode="json")
-    saved = await config.save_budgets(session, body, by=principal.sub)
-    return await _budgets_read(session, saved, principal.tenant_filter)
+async def put_budgets(
+    body: Doc, session: Session, principal: RouterAdmin, tenant_id: TenantQuery = None
+) -> BudgetsRead:
+    """A platform admin replaces the budgets (or, naming a tenant, that tenant's caps); a tenant's
+    admin replaces its own tenant's caps only. Agent caps are keyed by tenant, then agent id."""
+    scope = principal.scope_for(tenant_id)
+    saved = await config.save_budgets(session, body, tenant_scope=scope, by=principal.sub)
+    return await _budgets_read(session, saved, scope)
 
 
 @router.get("/admin/usage", operation_id="getRouterUsage")

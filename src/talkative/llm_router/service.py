@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -13,10 +14,10 @@ from talkative.llm_router.budgets import Breach, first_breach
 from talkative.llm_router.models import UsageRow
 from talkative.llm_router.providers.base import Completion, CompletionRequest, Provider, ProviderError
 from talkative.llm_router.rules import Rules, Selection, estimate_cost, max_cost, select_route
-from talkative.observability.metrics import ROUTER_COST, ROUTER_LATENCY_MS, ROUTER_TOKENS
-from talkative.prompts.context import estimate_tokens
+from talkative.observability.metrics import ROUTER_COST, ROUTER_LATENCY_MS, ROUTER_OVER_HOLD, ROUTER_TOKENS
 
 LOCAL = "local"
+_log = logging.getLogger(__name__)
 
 
 class BudgetExceeded(TalkativeError):
@@ -59,19 +60,23 @@ async def decide(
     prompt: str,
     skills: list[tuple[str, str]],
 ) -> Call:
-    """Chooses the model by the rules and holds its worst-case cost against every cap (402 if over)."""
-    await ledger.lock_budgets(session)  # before reading the caps, so checks and holds cannot interleave
-    rules, budgets = await config.current(session, known_providers=set(providers))
+    """Chooses the model by the rules and holds its worst-case cost against every cap (402 if over).
+
+    The worst case is what the provider can bill for the request exactly as it will be sent (its
+    input bound, see `Provider.input_bound`) plus `max_tokens` of output. A call that cannot cost
+    anything (the local model, an unpriced one) takes no lock and checks no cap.
+    """
+    rules = await config.rules(session, known_providers=set(providers))
     selection = select_route(rules, message)
     provider, model = split_model(selection.model)
     request = CompletionRequest(
         model=model, prompt=prompt, message=message, skills=skills, max_tokens=selection.max_tokens
     )
-    worst = max_cost(rules.prices, selection.model, estimate_tokens(prompt), selection.max_tokens)
-    spend = await ledger.spend(session, tenant_id=tenant_id, agent_id=agent_id)
-    breach = first_breach(budgets, tenant_id=tenant_id, agent_id=agent_id, spend=spend, cost=worst)
-    if breach is not None:
-        raise BudgetExceeded(breach, worst)
+    chosen = providers.get(provider)
+    input_bound = chosen.input_bound(request) if chosen is not None else 0
+    worst = max_cost(rules.prices, selection.model, input_bound, selection.max_tokens)
+    if worst > 0:
+        await _check(session, tenant_id=tenant_id, agent_id=agent_id, worst=worst)
     call = Call(selection, provider, model, request, rules)
     if not call.is_local:
         call.reservation = await ledger.reserve(
@@ -83,6 +88,17 @@ async def decide(
             worst_case=worst,
         )
     return call
+
+
+async def _check(session: AsyncSession, *, tenant_id: str, agent_id: str | None, worst: float) -> None:
+    """Checks `worst` against the caps in force, atomically with the hold the caller then writes."""
+    await ledger.keep_caps_steady(session)
+    budgets = await config.budgets(session)  # read under the lock: the caps every hold is checked by
+    await ledger.lock_caps_of(session, budgets, tenant_id=tenant_id, agent_id=agent_id)
+    spend = await ledger.spend(session, tenant_id=tenant_id, agent_id=agent_id)
+    breach = first_breach(budgets, tenant_id=tenant_id, agent_id=agent_id, spend=spend, cost=worst)
+    if breach is not None:
+        raise BudgetExceeded(breach, worst)
 
 
 async def complete(
@@ -121,6 +137,17 @@ async def record(
             cost = estimate_cost(
                 call.rules.prices, name, completion.prompt_tokens, completion.completion_tokens
             )
+            if cost > reservation.cost:
+                # The bound held was below the bill: record what was billed, and say so.
+                ROUTER_OVER_HOLD.labels(name).inc()
+                _log.warning(
+                    "router: %s billed $%.9f for a call held at $%.9f (%d prompt, %d completion tokens)",
+                    name,
+                    cost,
+                    reservation.cost,
+                    completion.prompt_tokens,
+                    completion.completion_tokens,
+                )
             rows.append(
                 await ledger.settle(
                     session,

@@ -26,6 +26,12 @@ ROUTER_TOKENS = Counter(
 ROUTER_COST = Counter(
     "talkative_router_cost_usd", "Cost through the LLM router", ["model"], registry=REGISTRY
 )
+ROUTER_OVER_HOLD = Counter(
+    "talkative_router_over_hold",
+    "Calls the provider billed above the amount held for them (the bound was wrong)",
+    ["model"],
+    registry=REGISTRY,
+)
 ROUTER_LATENCY_MS = Histogram(
     "talkative_router_request_duration_ms",
     "Model call latency in milliseconds",

@@ -199,12 +199,29 @@ async def import_budgets(job: Job, session: AsyncSession) -> None:
         return
     if isinstance(data, dict):
         data = {k: v for k, v in data.items() if k != "updated_at"}  # bookkeeping, not a cap
+        data["agents"] = await _agent_caps_with_tenants(session, data.get("agents"))
     try:
         budgets = validate_budgets(data)
     except InvalidInput as exc:
         job.report.malformed("router_budgets", label(job.report, path), f"invalid budgets: {exc}")
         return
     await _save_config(job, session, "budgets", budgets.model_dump(mode="json"))
+
+
+async def _agent_caps_with_tenants(session: AsyncSession, agents: object) -> object:
+    """Legacy agent caps may name no tenant: they belong to the agent's tenant (caps are keyed by
+    tenant and agent now)."""
+    if not isinstance(agents, dict):
+        return agents if agents is not None else {}
+    tenants = await agent_tenants(session)
+    return {
+        agent_id: (
+            {**caps, "tenant_id": tenants.get(agent_id, DEFAULT_TENANT)}
+            if isinstance(caps, dict) and not caps.get("tenant_id")
+            else caps
+        )
+        for agent_id, caps in agents.items()
+    }
 
 
 async def import_usage(job: Job, session: AsyncSession) -> None:

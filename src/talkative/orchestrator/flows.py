@@ -330,8 +330,11 @@ async def _open_and_plan(
         async with runtime.sessionmaker() as session, session.begin():
             run = await runs.get(session, opening.run_id, for_update=True)
             agent = await agents.get_agent(session=session, tenant_id=None, agent_id=opening.agent_id)
+            # The workflow before the ledger, as in the opening (workflow, then the hold's rollup
+            # row): taken the other way round, a settle and a concurrent opening deadlock.
+            workflow = await workflows.lock(session, workflows.agent_workflow_id(agent.id))
             planned = await _plan_with(
-                runtime, session, agent, run, opening, call, completion, error, latency, None
+                runtime, session, agent, run, opening, call, completion, error, latency, workflow
             )
     return planned, opening.run_id, opening.command_id
 

@@ -209,7 +209,7 @@ describe("the budgets form", () => {
   const served = {
     global_daily_cost_cap_usd: 5,
     tenants: { "tenant-a": { daily_cost_cap_usd: 1, monthly_cost_cap_usd: null } },
-    agents: { mailer: { tenant_id: "tenant-a", daily_cost_cap_usd: 0.5, monthly_cost_cap_usd: 10 } },
+    agents: { "tenant-a": { mailer: { daily_cost_cap_usd: 0.5, monthly_cost_cap_usd: 10 } } },
     spend: {},
   };
 
@@ -221,11 +221,29 @@ describe("the budgets form", () => {
     expect(budgetsDoc(f)).toEqual({
       global_daily_cost_cap_usd: 5,
       tenants: { "tenant-a": { daily_cost_cap_usd: 1, monthly_cost_cap_usd: null } },
-      agents: { mailer: { tenant_id: "tenant-a", daily_cost_cap_usd: 0.5, monthly_cost_cap_usd: 10 } },
+      agents: { "tenant-a": { mailer: { daily_cost_cap_usd: 0.5, monthly_cost_cap_usd: 10 } } },
     });
+    expect(f.agents[0]).toMatchObject({ id: "mailer", tenant_id: "tenant-a", daily_cost_cap_usd: "0.5" });
     expect(budgetsDoc({ ...f, global_daily_cost_cap_usd: " ", agents: [{ ...f.agents[0], tenant_id: "" }] })).toMatchObject({
       global_daily_cost_cap_usd: null,
       agents: { mailer: { tenant_id: null } },
+    });
+  });
+
+  it("keeps one agent id of two tenants apart", () => {
+    const twice: BudgetsForm = {
+      global_daily_cost_cap_usd: "",
+      tenants: [],
+      agents: [
+        { ...emptyAgentCaps(), id: "bot", tenant_id: "tenant-a", daily_cost_cap_usd: "1" },
+        { ...emptyAgentCaps(), id: "bot", tenant_id: "tenant-b", daily_cost_cap_usd: "2" },
+        { ...emptyAgentCaps(), id: "bot", tenant_id: "tenant-b" },
+      ],
+    };
+    expect(validateBudgets(twice)).toEqual({ "agents.2.id": "This agent is listed twice" });
+    expect(budgetsDoc({ ...twice, agents: twice.agents.slice(0, 2) }).agents).toEqual({
+      "tenant-a": { bot: { daily_cost_cap_usd: 1, monthly_cost_cap_usd: null } },
+      "tenant-b": { bot: { daily_cost_cap_usd: 2, monthly_cost_cap_usd: null } },
     });
   });
 
@@ -258,7 +276,10 @@ describe("the server's budgets errors", () => {
       { uid: "a", id: "acme", daily_cost_cap_usd: "", monthly_cost_cap_usd: "" },
       { uid: "b", id: "acme.eu", daily_cost_cap_usd: "", monthly_cost_cap_usd: "" },
     ],
-    agents: [{ uid: "c", id: "mailer", tenant_id: "", daily_cost_cap_usd: "", monthly_cost_cap_usd: "" }],
+    agents: [
+      { uid: "c", id: "mailer", tenant_id: "", daily_cost_cap_usd: "", monthly_cost_cap_usd: "" },
+      { uid: "d", id: "mailer", tenant_id: "acme", daily_cost_cap_usd: "", monthly_cost_cap_usd: "" },
+    ],
   };
 
   it("maps dotted locations to rows by id, dotted ids included", () => {
@@ -274,6 +295,9 @@ describe("the server's budgets errors", () => {
     });
     expect(budgetsServerErrors("agents.mailer.tenant_id: String should have at most 64 characters", f).fields).toEqual({
       "agents.0.tenant_id": "String should have at most 64 characters",
+    });
+    expect(budgetsServerErrors("agents.acme.mailer.daily_cost_cap_usd: Input should be a valid number", f).fields).toEqual({
+      "agents.1.daily_cost_cap_usd": "Input should be a valid number",
     });
     expect(budgetsServerErrors("tenants.acme.hourly_cost_cap_usd: Extra inputs are not permitted", f).fields).toEqual({
       "tenants.0.id": "hourly_cost_cap_usd: Extra inputs are not permitted",

@@ -260,10 +260,28 @@ export interface BudgetsForm {
 
 type Caps = { daily_cost_cap_usd: number | null; monthly_cost_cap_usd: number | null };
 
+/**
+ * Agent caps are keyed by tenant, then agent id. A row whose tenant is left empty is sent in the
+ * older flat shape (`{agent: {tenant_id: null, ...}}`): the server files it under the tenant
+ * admin's own tenant (a platform admin must name one).
+ */
 export interface BudgetsDoc {
   global_daily_cost_cap_usd: number | null;
   tenants: Record<string, Caps>;
-  agents: Record<string, Caps & { tenant_id: string | null }>;
+  agents: Record<string, Record<string, Caps> | (Caps & { tenant_id: null })>;
+}
+
+/** `{tenant: {agent: caps}}` as `[tenant, agent, caps]`, tenants then agents in the server's order. */
+export function agentCapEntries(agents: unknown): [string, string, Record<string, unknown>][] {
+  const out: [string, string, Record<string, unknown>][] = [];
+  for (const [tenant, byAgent] of Object.entries(asRecord(agents))) {
+    for (const [agent, caps] of Object.entries(asRecord(byAgent))) out.push([tenant, agent, asRecord(caps)]);
+  }
+  return out;
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
 function capText(value: unknown): string {
@@ -279,10 +297,10 @@ export function budgetsForm(budgets: BudgetsRead): BudgetsForm {
       daily_cost_cap_usd: capText(caps.daily_cost_cap_usd),
       monthly_cost_cap_usd: capText(caps.monthly_cost_cap_usd),
     })),
-    agents: Object.entries(budgets.agents).map(([id, caps]) => ({
+    agents: agentCapEntries(budgets.agents).map(([tenant, id, caps]) => ({
       uid: newUid(),
       id,
-      tenant_id: typeof caps.tenant_id === "string" ? caps.tenant_id : "",
+      tenant_id: tenant,
       daily_cost_cap_usd: capText(caps.daily_cost_cap_usd),
       monthly_cost_cap_usd: capText(caps.monthly_cost_cap_usd),
     })),
@@ -311,9 +329,10 @@ export function validateBudgets(form: BudgetsForm): FieldErrors {
     const seen = new Set<string>();
     rows.forEach((row, i) => {
       const id = row.id.trim();
+      const key = "tenant_id" in row && typeof row.tenant_id === "string" ? `${row.tenant_id.trim()}\n${id}` : id;
       let idError = checkId(row.id, what);
-      if (!idError && seen.has(id)) idError = `This ${group === "tenants" ? "tenant" : "agent"} is listed twice`;
-      seen.add(id);
+      if (!idError && seen.has(key)) idError = `This ${group === "tenants" ? "tenant" : "agent"} is listed twice`;
+      seen.add(key);
       set(`${group}.${i}.id`, idError);
       set(`${group}.${i}.daily_cost_cap_usd`, checkAmount(row.daily_cost_cap_usd));
       set(`${group}.${i}.monthly_cost_cap_usd`, checkAmount(row.monthly_cost_cap_usd));
@@ -339,11 +358,14 @@ export function budgetsDoc(form: BudgetsForm): BudgetsDoc {
     };
   }
   for (const a of form.agents) {
-    doc.agents[a.id.trim()] = {
-      tenant_id: a.tenant_id.trim() || null,
-      daily_cost_cap_usd: toNumber(a.daily_cost_cap_usd),
-      monthly_cost_cap_usd: toNumber(a.monthly_cost_cap_usd),
-    };
+    const caps = { daily_cost_cap_usd: toNumber(a.daily_cost_cap_usd), monthly_cost_cap_usd: toNumber(a.monthly_cost_cap_usd) };
+    const tenant = a.tenant_id.trim();
+    if (!tenant) {
+      doc.agents[a.id.trim()] = { tenant_id: null, ...caps };
+      continue;
+    }
+    const mine = (doc.agents[tenant] ??= {}) as Record<string, Caps>;
+    mine[a.id.trim()] = caps;
   }
   return doc;
 }
@@ -464,13 +486,18 @@ export function budgetsServerErrors(message: string, form: BudgetsForm): ServerE
     if (!loc.startsWith(`${group}.`)) continue;
     const rest = loc.slice(group.length + 1);
     const rows: TenantCapRow[] = form[group];
+    // An agent cap's location is `<tenant>.<agent>` (or `<agent>` alone in the flat shape).
+    const keyOf = (row: TenantCapRow) =>
+      "tenant_id" in row && typeof row.tenant_id === "string" && row.tenant_id.trim()
+        ? `${row.tenant_id.trim()}.${row.id.trim()}`
+        : row.id.trim();
     let best = -1;
     rows.forEach((row, i) => {
-      const id = row.id.trim();
-      if ((rest === id || rest.startsWith(`${id}.`)) && (best < 0 || id.length > rows[best].id.trim().length)) best = i;
+      const id = keyOf(row);
+      if ((rest === id || rest.startsWith(`${id}.`)) && (best < 0 || id.length > keyOf(rows[best]).length)) best = i;
     });
     if (best < 0) break;
-    const sub = rest.slice(rows[best].id.trim().length + 1);
+    const sub = rest.slice(keyOf(rows[best]).length + 1);
     if (CAP_FIELDS.includes(sub) && (sub !== "tenant_id" || group === "agents")) {
       addField(errors, `${group}.${best}.${sub}`, msg);
     } else {

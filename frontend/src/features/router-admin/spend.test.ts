@@ -45,11 +45,11 @@ const budgets: BudgetsRead = {
     "tenant-b": { daily_cost_cap_usd: null, monthly_cost_cap_usd: 10 },
     "tenant-a": { daily_cost_cap_usd: 1, monthly_cost_cap_usd: 10 },
   },
-  agents: { mailer: { tenant_id: "tenant-a", daily_cost_cap_usd: 0.5, monthly_cost_cap_usd: null } },
+  agents: { "tenant-a": { mailer: { daily_cost_cap_usd: 0.5, monthly_cost_cap_usd: null } } },
   spend: {
     global_day: 4.5,
     tenants: { "tenant-a": { day: 1.2, month: 3 }, "tenant-b": { day: 0, month: 0 }, "tenant-c": { day: 0.2, month: 0.7 } },
-    agents: { mailer: { day: 0.25, month: 2 } },
+    agents: { "tenant-a": { mailer: { day: 0.25, month: 2 } } },
   },
 };
 
@@ -61,7 +61,7 @@ describe("spend bars", () => {
       ["tenant:tenant-a:day", 1.2, 1, "over", "120%"],
       ["tenant:tenant-a:month", 3, 10, "ok", "30%"],
       ["tenant:tenant-b:month", 0, 10, "ok", "0%"],
-      ["agent:mailer:day", 0.25, 0.5, "ok", "50%"],
+      ["agent:tenant-a/mailer:day", 0.25, 0.5, "ok", "50%"],
     ]);
     expect(bars[1].summary).toBe("$1.20 of $1.00 today (120%)");
     expect(bars[2].summary).toBe("$3.00 of $10.00 this month (30%)");

@@ -1,8 +1,8 @@
 /**
  * Spend against each cap (pure). GET /router/admin/budgets answers the caps and, next to them,
- * `spend`: `{global_day?, tenants: {id: {day, month}}, agents: {id: {day, month}}}` (today and this
- * month, UTC, calls in flight counted at their worst-case cost). `global_day` is absent for
- * tenant-scoped callers.
+ * `spend`: `{global_day?, tenants: {id: {day, month}}, agents: {tenant: {agent: {day, month}}}}`
+ * (today and this month, UTC, calls in flight counted at their worst-case cost). `global_day` is
+ * absent for tenant-scoped callers. Agents are named `<tenant>/<agent>` (an agent is both).
  */
 import type { Schemas } from "../../api/client";
 import { formatUsd } from "./usage";
@@ -95,7 +95,7 @@ function bar(scope: CapScope, name: string, window: CapWindow, spent: number, ca
 export function spendBars(budgets: BudgetsRead): CapBar[] {
   const spend = record(budgets.spend);
   const tenantSpend = record(spend.tenants);
-  const agentSpend = record(spend.agents);
+  const agentSpend = byAgent(spend.agents);
   const bars: CapBar[] = [];
 
   const globalCap = num(budgets.global_daily_cost_cap_usd);
@@ -104,7 +104,7 @@ export function spendBars(budgets: BudgetsRead): CapBar[] {
 
   const groups: [CapScope, Record<string, unknown>, Record<string, unknown>][] = [
     ["tenant", record(budgets.tenants), tenantSpend],
-    ["agent", record(budgets.agents), agentSpend],
+    ["agent", byAgent(budgets.agents), agentSpend],
   ];
   for (const [scope, caps, spent] of groups) {
     for (const name of Object.keys(caps).sort()) {
@@ -117,6 +117,15 @@ export function spendBars(budgets: BudgetsRead): CapBar[] {
     }
   }
   return bars;
+}
+
+/** `{tenant: {agent: value}}` as `{"<tenant>/<agent>": value}`. */
+function byAgent(nested: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [tenant, agents] of Object.entries(record(nested))) {
+    for (const [agent, value] of Object.entries(record(agents))) out[`${tenant}/${agent}`] = value;
+  }
+  return out;
 }
 
 export interface UncappedSpend {
@@ -136,7 +145,7 @@ export function uncappedSpend(budgets: BudgetsRead): UncappedSpend[] {
   }
   const groups: [CapScope, Record<string, unknown>, Record<string, unknown>][] = [
     ["tenant", record(budgets.tenants), record(spend.tenants)],
-    ["agent", record(budgets.agents), record(spend.agents)],
+    ["agent", byAgent(budgets.agents), byAgent(spend.agents)],
   ];
   for (const [scope, caps, spent] of groups) {
     for (const name of Object.keys(spent).sort()) {

@@ -8,10 +8,11 @@ is adding one module and touches nothing else.
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from talkative.conversation.schemas import Interpretation
 from talkative.llm_router import providers as _package
@@ -20,6 +21,12 @@ ErrorKind = Literal["not_configured", "timeout", "unavailable", "invalid_answer"
 SkillOffer = tuple[str, str]  # (name, description)
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MAX_RETRIES = 2
+# Chat formats wrap each message in a few role and separator tokens (OpenAI documents 3 to 4) and
+# prime the reply with a few more; these bounds are generous so that no format exceeds them.
+MESSAGE_OVERHEAD_TOKENS = 8
+REQUEST_OVERHEAD_TOKENS = 8
+# Fields of a chat body that the model never reads as input.
+_NOT_INPUT = frozenset({"model", "messages", "max_tokens", "max_completion_tokens", "n", "stream"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +65,14 @@ class Provider(Protocol):
         """Whether calls can be sent (credentials present); the router falls back to local if not."""
         ...
 
+    def input_bound(self, request: CompletionRequest) -> int:
+        """The most input tokens the provider can bill for `request` as `complete` sends it.
+
+        Budgets hold this (plus `max_tokens` of output) before the call, so it must never be below
+        the provider's count: compute it from the very body `complete` sends (`chat_input_bound`).
+        """
+        ...
+
     async def complete(self, request: CompletionRequest) -> Completion:
         """The interpretation of `request`; raises `ProviderError` and nothing else for a failed call."""
         ...
@@ -71,6 +86,28 @@ class Provider(Protocol):
 class ProviderOptions:
     timeout_s: float = DEFAULT_TIMEOUT_S  # per attempt
     max_retries: int = DEFAULT_MAX_RETRIES  # attempts = 1 + max_retries
+
+
+def chat_input_bound(body: Mapping[str, Any]) -> int:
+    """An upper bound of the input tokens of a chat-completions body, whatever the tokenizer.
+
+    A byte-level BPE token stands for at least one byte of UTF-8, so a text has no more tokens than
+    bytes. Every message counts its text fields' bytes (a non-text content as its JSON) plus the
+    role and separator tokens; every other input field of the body (tools, response format...)
+    counts as its JSON, which is never shorter than what the provider renders from it.
+    """
+    tokens = REQUEST_OVERHEAD_TOKENS
+    for message in body.get("messages", ()):
+        tokens += MESSAGE_OVERHEAD_TOKENS
+        for value in message.values():
+            tokens += _utf8_bytes(value)
+    extra = {key: value for key, value in body.items() if key not in _NOT_INPUT}
+    return tokens + (_utf8_bytes(extra) if extra else 0)
+
+
+def _utf8_bytes(value: object) -> int:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 ProviderFactory = Callable[[Mapping[str, str], ProviderOptions], Provider]

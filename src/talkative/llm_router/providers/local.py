@@ -20,6 +20,9 @@ class LocalProvider:
     def configured(self) -> bool:
         return True
 
+    def input_bound(self, request: CompletionRequest) -> int:
+        return 0  # nothing is billed
+
     async def complete(self, request: CompletionRequest) -> Completion:
         # Only the message is interpreted: the context's skills and events are not tasks to do.
         interpretation = self._interpreter.interpret(request.message)

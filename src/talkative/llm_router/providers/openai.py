@@ -13,7 +13,7 @@ import asyncio
 import json
 from collections.abc import Mapping, Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
@@ -33,6 +33,7 @@ from talkative.llm_router.providers.base import (
     ProviderError,
     ProviderOptions,
     SkillOffer,
+    chat_input_bound,
 )
 from talkative.prompts.context import estimate_tokens
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     # The SDK costs ~15 MB of memory and is imported only once a key is configured (see __init__).
     from openai import AsyncOpenAI
     from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+    from openai.types.shared_params import ResponseFormatJSONObject
 
 NAME = "openai"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -114,22 +116,21 @@ class OpenAIProvider:
     def configured(self) -> bool:
         return self._client is not None
 
+    def input_bound(self, request: CompletionRequest) -> int:
+        return chat_input_bound(chat_body(request))
+
     async def complete(self, request: CompletionRequest) -> Completion:
         if self._client is None:
             raise ProviderError("not_configured", "openai: not configured (set OPENAI_API_KEY)")
-        system = system_prompt(request.skills)
-        user = request.prompt or request.message
-        messages: list[ChatCompletionMessageParam] = [
-            {"role": "system", "content": system},
-            {"role": "user", "content": user},
-        ]
-        response = await self._send(request, messages)
+        body = chat_body(request)
+        response = await self._send(body)
         content = _content(response)
         if not content:
             raise self._error("invalid_answer", "openai: the answer has no text content")
         interpretation, skills = parse_answer(content, offered=request.skills, message=request.message)
+        # Without a reported usage the bound held for the call is the honest figure.
         prompt_tokens, completion_tokens = _usage(response) or (
-            estimate_tokens(system + user),
+            chat_input_bound(body),
             estimate_tokens(content),
         )
         model = getattr(response, "model", None)
@@ -145,9 +146,7 @@ class OpenAIProvider:
         if self._client is not None:
             await self._client.close()
 
-    async def _send(
-        self, request: CompletionRequest, messages: list[ChatCompletionMessageParam]
-    ) -> ChatCompletion:
+    async def _send(self, body: ChatBody) -> ChatCompletion:
         assert self._client is not None
         sdk = _sdk()
         attempts = self._options.max_retries + 1
@@ -155,12 +154,7 @@ class OpenAIProvider:
         deadline = attempts * self._options.timeout_s + self._options.max_retries * _BACKOFF_ALLOWANCE_S
         try:
             async with asyncio.timeout(deadline):
-                response: ChatCompletion = await self._client.chat.completions.create(
-                    model=request.model,
-                    messages=messages,
-                    response_format={"type": "json_object"},
-                    max_tokens=request.max_tokens,
-                )
+                response: ChatCompletion = await self._client.chat.completions.create(**body)
                 return response
         except (sdk.APITimeoutError, TimeoutError):
             timeout_s = self._options.timeout_s
@@ -190,6 +184,26 @@ class OpenAIProvider:
         key = self._client.api_key if self._client is not None else ""
         safe = message.replace(key, "[redacted]") if len(key) >= _MIN_SECRET_CHARS else message
         return ProviderError(kind, safe, status_code=status)
+
+
+class ChatBody(TypedDict):
+    model: str
+    messages: list[ChatCompletionMessageParam]
+    response_format: ResponseFormatJSONObject
+    max_tokens: int
+
+
+def chat_body(request: CompletionRequest) -> ChatBody:
+    """The one body sent for `request`: budgets bound its cost from this, the call sends it."""
+    return {
+        "model": request.model,
+        "messages": [
+            {"role": "system", "content": system_prompt(request.skills)},
+            {"role": "user", "content": request.prompt or request.message},
+        ],
+        "response_format": {"type": "json_object"},
+        "max_tokens": request.max_tokens,
+    }
 
 
 def system_prompt(skills: Sequence[SkillOffer]) -> str:

@@ -3,6 +3,7 @@ import { Panel } from "../../../components/ui/Panel";
 import { ErrorText, QueryState } from "../../../components/ui/QueryState";
 import { useSession } from "../../auth/session";
 import {
+  agentCapEntries,
   budgetsDoc,
   budgetsForm,
   budgetsServerErrors,
@@ -23,7 +24,7 @@ function cap(value: unknown): string {
 
 export function BudgetsView({ budgets }: { budgets: BudgetsRead }) {
   const tenants = Object.entries(budgets.tenants);
-  const agents = Object.entries(budgets.agents);
+  const agents = agentCapEntries(budgets.agents);
   return (
     <div className="stack">
       <p>
@@ -72,10 +73,10 @@ export function BudgetsView({ budgets }: { budgets: BudgetsRead }) {
                 </tr>
               </thead>
               <tbody>
-                {agents.map(([id, caps]) => (
-                  <tr key={id}>
+                {agents.map(([tenant, id, caps]) => (
+                  <tr key={`${tenant}/${id}`}>
                     <td>{id}</td>
-                    <td>{typeof caps.tenant_id === "string" ? caps.tenant_id : <span className="muted">any</span>}</td>
+                    <td>{tenant}</td>
                     <td className="ra-num">{cap(caps.daily_cost_cap_usd)}</td>
                     <td className="ra-num">{cap(caps.monthly_cost_cap_usd)}</td>
                   </tr>
