@@ -7,7 +7,7 @@ import contextlib
 import json
 import os
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -30,7 +30,7 @@ class Execution:
     returncode: int | None
     stdout: StreamCapture
     stderr: StreamCapture
-    stopped: ToolErrorCode | None = None  # TIMEOUT, CANCELLED or PROCESS_LIMIT
+    stopped: ToolErrorCode | None = None  # TIMEOUT, CANCELLED, PROCESS_LIMIT or WRITE_QUOTA
     process_limit_hit: bool = False
     spawn_error: str | None = None
     isolated: bool = False  # the launcher runs the script confined or not at all
@@ -102,8 +102,12 @@ async def execute(
     hidden_paths: Sequence[Path] = (),
     *,
     fork_server: bool = True,
+    write_watch: Callable[[], Coroutine[Any, Any, None]] | None = None,
 ) -> Execution:
-    """Run `command`; with `hidden_paths`, confined (see isolation.py) wherever that is possible."""
+    """Run `command`; with `hidden_paths`, confined (see isolation.py) wherever that is possible.
+
+    `write_watch` returns once the run has written more than it may (see quota.py): it is then
+    stopped with WRITE_QUOTA."""
     confinable = bool(hidden_paths) and await asyncio.to_thread(isolation.available)
     isolate = isolation.isolate_config(command.workspace, hidden_paths) if confinable else None
     stdout = StreamCapture(limits.output_cap_bytes, keep_tail=True)
@@ -121,7 +125,7 @@ async def execute(
             return Execution(None, stdout, stderr, spawn_error=str(exc))
         raise
     try:
-        run = await _supervise(proc, limits, cancel, cage, stdout, stderr)
+        run = await _supervise(proc, limits, cancel, cage, stdout, stderr, write_watch)
         hits = cage.limit_hits() if cage else 0
         run.process_limit_hit = run.stopped is ToolErrorCode.PROCESS_LIMIT or hits > 0
         run.isolated = isolate is not None
@@ -141,6 +145,7 @@ async def _supervise(
     cage: cages.ProcessCage | None,
     stdout: StreamCapture,
     stderr: StreamCapture,
+    write_watch: Callable[[], Coroutine[Any, Any, None]] | None = None,
 ) -> Execution:
     assert proc.stdout is not None and proc.stderr is not None
     readers = [
@@ -154,6 +159,8 @@ async def _supervise(
     if cage is None:
         task = asyncio.create_task(_watch_session(proc.pid, limits.max_processes))
         stops[task] = ToolErrorCode.PROCESS_LIMIT
+    if write_watch is not None:
+        stops[asyncio.create_task(write_watch())] = ToolErrorCode.WRITE_QUOTA
     try:
         done, _ = await asyncio.wait(
             {waiter, *stops}, timeout=limits.timeout_s, return_when=asyncio.FIRST_COMPLETED

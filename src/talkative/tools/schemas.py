@@ -20,6 +20,7 @@ class ToolErrorCode(StrEnum):
     NONZERO_EXIT = "NONZERO_EXIT"
     SKILL_REPORTED_FAILURE = "SKILL_REPORTED_FAILURE"
     SPAWN_FAILED = "SPAWN_FAILED"
+    WRITE_QUOTA = "WRITE_QUOTA"
 
 
 class ToolLimits(BaseModel):
@@ -35,6 +36,12 @@ class ToolLimits(BaseModel):
     open_files: int = Field(default=256, gt=0)
     max_processes: int = Field(default=64, gt=1)
     output_cap_bytes: int = Field(default=1 * MiB, gt=0)
+    # What one run may add under inputs/ and outputs/, and what the whole workspace may hold
+    # (see quota.py); entries are files, folders and links.
+    write_quota_bytes: int = Field(default=64 * MiB, gt=0)
+    write_quota_files: int = Field(default=10_000, gt=0)
+    workspace_quota_bytes: int = Field(default=256 * MiB, gt=0)
+    workspace_quota_files: int = Field(default=50_000, gt=0)
 
 
 class ToolError(BaseModel):
@@ -53,6 +60,9 @@ class ToolMetrics(BaseModel):
     # True: the script ran confined (hidden paths, own /proc, read-only host; see tools/confine.py),
     # or not at all (the launcher refuses to start it unconfined). False: no isolation asked or possible.
     isolated: bool = False
+    # What the run added under inputs/ and outputs/ (before any excess was removed).
+    written_bytes: int = 0
+    written_files: int = 0
 
 
 class ToolResult(BaseModel):
@@ -65,3 +75,4 @@ class ToolResult(BaseModel):
     metrics: ToolMetrics
     error: ToolError | None = None
     skillReport: dict[str, Any] | None = None  # the spec's wire name
+    removed: list[str] = []  # what the run wrote beyond its write quota, removed after it

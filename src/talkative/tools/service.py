@@ -7,8 +7,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from talkative.tools import execution, isolation
-from talkative.tools.outcome import build_result, changed_files, snapshot_outputs
+from talkative.tools import execution, isolation, quota
+from talkative.tools.outcome import Quota, build_result, changed_outputs
 from talkative.tools.policy import CommandRefused, prepare_command, split_command
 from talkative.tools.schemas import ToolError, ToolErrorCode, ToolLimits, ToolMetrics, ToolResult
 
@@ -43,16 +43,44 @@ async def run_tool(
         return _refused(tokens, refusal.code, refusal.message, started)
     if cancel is not None and cancel.is_set():
         return _refused(tokens, ToolErrorCode.CANCELLED, "cancelled before it started", started)
-    before = await asyncio.to_thread(snapshot_outputs, prepared.workspace)
-    run = await execution.execute(prepared, limits, cancel, hidden_paths, fork_server=fork_server)
-    after = await asyncio.to_thread(snapshot_outputs, prepared.workspace)
+    root = prepared.workspace
+    budget, before = await asyncio.to_thread(_measure, root, limits)
+    if budget.exhausted:
+        message = f"the workspace is full: nothing left of {budget.reason}"
+        return _refused(tokens, ToolErrorCode.WRITE_QUOTA, message, started)
+    # No single file may be larger than the whole allowance either (the kernel enforces that one).
+    capped = limits.model_copy(update={"file_size_bytes": min(limits.file_size_bytes, budget.bytes)})
+    run = await execution.execute(
+        prepared,
+        capped,
+        cancel,
+        hidden_paths,
+        fork_server=fork_server,
+        write_watch=lambda: quota.watch(root, before, budget),
+    )
+    after, enforced = await asyncio.to_thread(_settle, root, before, budget)
     return build_result(
         command=tokens,
         run=run,
-        artifacts=changed_files(before, after),
+        artifacts=changed_outputs(before, after, enforced.removed),
         duration_ms=(time.perf_counter() - started) * 1000,
         timeout_s=limits.timeout_s,
+        quota=Quota(budget, enforced),
     )
+
+
+def _measure(workspace: Path, limits: ToolLimits) -> tuple[quota.Allowance, quota.Snapshot]:
+    """The run's allowance and what the writable dirs hold before it starts."""
+    budget = quota.allowance(workspace, limits)
+    return budget, ({} if budget.exhausted else quota.snapshot(workspace))
+
+
+def _settle(
+    workspace: Path, before: quota.Snapshot, budget: quota.Allowance
+) -> tuple[quota.Snapshot, quota.Enforcement]:
+    """What the writable dirs hold after the run, once what it wrote beyond `budget` is removed."""
+    after = quota.snapshot(workspace)
+    return after, quota.enforce(workspace, before, after, budget)
 
 
 def _tokens(command: str | list[str]) -> list[str]:
