@@ -132,3 +132,16 @@ async def test_a_run_within_its_quota_keeps_everything(workspace: Path, write_sc
     assert len(result.artifacts) == 10
     assert result.metrics.written_bytes >= 10 * 1000
     assert result.metrics.written_files == 11  # ten files and their folder
+
+
+async def test_one_file_larger_than_the_allowance_is_cut_at_it(
+    workspace: Path, write_script: WriteScript
+) -> None:
+    command = write_script("big.py", "open('outputs/big.bin', 'wb').write(b'x' * (1024 * 1024))\n")
+
+    result = await run_tool(
+        workspace=workspace, command=command, limits=ToolLimits(write_quota_bytes=100 * KiB)
+    )
+
+    assert result.error is not None and result.error.code is ToolErrorCode.WRITE_QUOTA, result.error
+    assert (workspace / "outputs" / "big.bin").stat().st_size <= 100 * KiB

@@ -48,7 +48,11 @@ def failure(
         return ToolError(code=ToolErrorCode.SPAWN_FAILED, message=run.spawn_error)
     if code == EXIT_SETUP_FAILED and run.stderr.head().startswith(SETUP_FAILURE_PREFIX):
         return ToolError(code=ToolErrorCode.SPAWN_FAILED, message=run.stderr.text().strip())
-    if quota is not None and (run.stopped is ToolErrorCode.WRITE_QUOTA or quota.outcome.exceeded):
+    if quota is not None and (
+        run.stopped is ToolErrorCode.WRITE_QUOTA
+        or quota.outcome.exceeded
+        or (quota.outcome.full and run.stopped is None and code != 0)
+    ):
         return ToolError(code=ToolErrorCode.WRITE_QUOTA, message=_quota_message(run, quota))
     if run.stopped is ToolErrorCode.TIMEOUT:
         return ToolError(code=run.stopped, message=f"killed after the {timeout_s:g}s time limit")
@@ -66,9 +70,9 @@ def failure(
 def _quota_message(run: Execution, quota: Quota) -> str:
     outcome = quota.outcome
     how = "stopped: it wrote" if run.stopped is ToolErrorCode.WRITE_QUOTA else "it wrote"
-    message = (
-        f"{how} {outcome.written_bytes} bytes in {outcome.written_files} files, over {quota.allowance.reason}"
-    )
+    over = "over" if outcome.exceeded else "all of"
+    written = f"{outcome.written_bytes} bytes in {outcome.written_files} files"
+    message = f"{how} {written}, {over} {quota.allowance.reason}"
     if outcome.removed:
         message += f"; removed {len(outcome.removed)} of the files it wrote"
     return message

@@ -79,6 +79,9 @@ class Enforcement:
     written_files: int
     exceeded: bool
     removed: list[str] = field(default_factory=list)
+    # Used all of its allowance: a run that then failed was most likely refused a write (a file
+    # is capped at the allowance too), and the quota is the cause to report.
+    full: bool = False
 
 
 def _entry(info: os.stat_result, is_dir: bool) -> Entry:
@@ -191,7 +194,8 @@ def enforce(workspace: Path, before: Snapshot, after: Snapshot, budget: Allowanc
         else:
             added.append((entry.mtime_ns, path, *change))
     if not total.over(budget):
-        return Enforcement(total.bytes, total.files, exceeded=False)
+        full = total.bytes >= budget.bytes or total.files >= budget.files
+        return Enforcement(total.bytes, total.files, exceeded=False, full=full)
     kept = Growth()
     kept_dirs: set[str] = set()
     doomed: list[str] = []
@@ -209,7 +213,7 @@ def enforce(workspace: Path, before: Snapshot, after: Snapshot, budget: Allowanc
     for path in sorted(new_dirs - kept_dirs, key=lambda p: p.count("/"), reverse=True):
         if _remove_tree(root, path):
             removed.append(path)
-    return Enforcement(total.bytes, total.files, exceeded=True, removed=sorted(removed))
+    return Enforcement(total.bytes, total.files, exceeded=True, removed=sorted(removed), full=True)
 
 
 def _parents(path: str) -> list[str]:

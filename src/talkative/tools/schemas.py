@@ -21,6 +21,7 @@ class ToolErrorCode(StrEnum):
     SKILL_REPORTED_FAILURE = "SKILL_REPORTED_FAILURE"
     SPAWN_FAILED = "SPAWN_FAILED"
     WRITE_QUOTA = "WRITE_QUOTA"
+    SKILL_UNTRUSTED = "SKILL_UNTRUSTED"  # refused by the caller before it ran (orchestrator/trust.py)
 
 
 class ToolLimits(BaseModel):
