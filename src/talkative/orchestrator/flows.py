@@ -107,6 +107,7 @@ async def _open(
     # The agent's workflow row is the per-agent lock: concurrent runs of one agent open in turn.
     # Taken before the run is added, so that its query has nothing to autoflush (see open_run).
     workflow = await workflows.lock(session, workflows.agent_workflow_id(agent.id))
+    skill_set = await _skills(runtime, session, agent)  # its query, too, before the run is added
     run = await runs.open_run(
         session,
         tenant_id=agent.tenant_id,
@@ -128,7 +129,6 @@ async def _open(
         )
         command_id = record.id
     trail = [_event(agent, run.id, EventType.MESSAGE_RECEIVED, text[:200], {"message": text, "kind": kind})]
-    skill_set = await _skills(runtime, session, agent)
     skills = skill_set.trusted
     ctx = await run_context.for_run(
         session, agent=agent, message=text, skills=skills, budget=runtime.settings.context_token_budget
@@ -437,10 +437,10 @@ async def run_heartbeat(runtime: Runtime, *, agent_id: str) -> str | None:
     async with runtime.sessionmaker() as session, session.begin():
         agent = await _running_agent(session, None, agent_id)
         commands = install.read_heartbeat_commands(runtime.workspace(agent.workspace))
+        skill_set = await _skills(runtime, session, agent)
         run = await runs.open_run(
             session, tenant_id=agent.tenant_id, agent_id=agent.id, kind="heartbeat", text=""
         )
-        skill_set = await _skills(runtime, session, agent)
         allowed, untrusted = trust.split_commands(commands, skill_set)
         refused = trust.refusals(skill_set, tasks=(), chosen=(), commands=untrusted)
         tick = _event(
