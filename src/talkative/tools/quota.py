@@ -33,6 +33,7 @@ from pathlib import Path
 from talkative.tools.schemas import ToolLimits
 
 WRITABLE_DIRS = ("inputs", "outputs")
+_WRITABLE_PREFIXES = tuple(f"/{name}/" for name in WRITABLE_DIRS)  # as `measure` walks them
 WATCH_INTERVAL_S = 0.1
 
 
@@ -125,16 +126,20 @@ def snapshot(workspace: Path, limit: int | None = None) -> Snapshot:
     return found
 
 
-def allowance(workspace: Path, limits: ToolLimits) -> Allowance:
-    """The run's allowance: the per-run quota, or what the workspace's quota leaves if less.
+def measure(workspace: Path, limits: ToolLimits) -> tuple[Allowance, Snapshot]:
+    """Before a run, in one walk of the workspace: the run's allowance (the per-run quota, or what
+    the workspace's quota leaves if less) and what the writable dirs hold.
 
-    The walk stops once the workspace is known to be over its entry quota."""
+    The walk stops once the workspace is known to be over its entry quota (nothing may run then)."""
     used_bytes = used_files = 0
-    for _path, entry in _walk(workspace, "."):
+    before: Snapshot = {}
+    for path, entry in _walk(workspace, ""):
         used_bytes += entry.charge
         used_files += 1
         if used_files > limits.workspace_quota_files:
             break
+        if path.startswith(_WRITABLE_PREFIXES):
+            before[path.removeprefix("/")] = entry
     left_bytes = limits.workspace_quota_bytes - used_bytes
     left_files = limits.workspace_quota_files - used_files
     if left_bytes < limits.write_quota_bytes or left_files < limits.write_quota_files:
@@ -142,10 +147,13 @@ def allowance(workspace: Path, limits: ToolLimits) -> Allowance:
             f"the workspace's quota of {limits.workspace_quota_bytes} bytes and "
             f"{limits.workspace_quota_files} files ({used_bytes} bytes and {used_files} files in use)"
         )
-        return Allowance(min(left_bytes, limits.write_quota_bytes), min(left_files, limits.write_quota_files),
-                         reason)  # fmt: skip
-    reason = f"the run's quota of {limits.write_quota_bytes} bytes and {limits.write_quota_files} files"
-    return Allowance(limits.write_quota_bytes, limits.write_quota_files, reason)
+        budget = Allowance(
+            min(left_bytes, limits.write_quota_bytes), min(left_files, limits.write_quota_files), reason
+        )
+    else:
+        reason = f"the run's quota of {limits.write_quota_bytes} bytes and {limits.write_quota_files} files"
+        budget = Allowance(limits.write_quota_bytes, limits.write_quota_files, reason)
+    return budget, before
 
 
 def _added(before: Snapshot, path: str, entry: Entry) -> tuple[int, bool] | None:

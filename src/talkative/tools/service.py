@@ -44,7 +44,7 @@ async def run_tool(
     if cancel is not None and cancel.is_set():
         return _refused(tokens, ToolErrorCode.CANCELLED, "cancelled before it started", started)
     root = prepared.workspace
-    budget, before = await asyncio.to_thread(_measure, root, limits)
+    budget, before = await asyncio.to_thread(quota.measure, root, limits)
     if budget.exhausted:
         message = f"the workspace is full: nothing left of {budget.reason}"
         return _refused(tokens, ToolErrorCode.WRITE_QUOTA, message, started)
@@ -67,12 +67,6 @@ async def run_tool(
         timeout_s=limits.timeout_s,
         quota=Quota(budget, enforced),
     )
-
-
-def _measure(workspace: Path, limits: ToolLimits) -> tuple[quota.Allowance, quota.Snapshot]:
-    """The run's allowance and what the writable dirs hold before it starts."""
-    budget = quota.allowance(workspace, limits)
-    return budget, ({} if budget.exhausted else quota.snapshot(workspace))
 
 
 def _settle(
