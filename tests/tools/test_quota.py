@@ -145,3 +145,43 @@ async def test_one_file_larger_than_the_allowance_is_cut_at_it(
 
     assert result.error is not None and result.error.code is ToolErrorCode.WRITE_QUOTA, result.error
     assert (workspace / "outputs" / "big.bin").stat().st_size <= 100 * KiB
+
+
+async def test_a_file_grown_past_the_quota_is_cut_back_to_its_size_before_the_run(
+    workspace: Path, write_script: WriteScript
+) -> None:
+    log = workspace / "inputs" / "log.txt"
+    log.write_text("earlier line\n")
+    command = write_script(
+        "append.py",
+        """
+        import time
+        with open("outputs/first.bin", "wb") as handle:
+            handle.write(b"f" * 600 * 1024)
+        time.sleep(0.02)  # a later mtime than first.bin's, whatever the clock's tick
+        with open("inputs/log.txt", "a") as handle:
+            handle.write("x" * 600 * 1024)
+        """,
+    )
+
+    result = await run_tool(
+        workspace=workspace, command=command, limits=ToolLimits(write_quota_bytes=1 * MiB)
+    )
+
+    assert result.error is not None and result.error.code is ToolErrorCode.WRITE_QUOTA, result.error
+    assert log.read_text() == "earlier line\n"
+    assert result.removed == ["inputs/log.txt"]
+    assert (workspace / "outputs" / "first.bin").stat().st_size == 600 * 1024
+
+
+async def test_a_file_stopped_at_the_allowance_is_a_write_quota_failure(
+    workspace: Path, write_script: WriteScript
+) -> None:
+    command = write_script("grow.py", "open('inputs/inbox.json', 'a').write('x' * 2 * 1024 * 1024)\n")
+
+    result = await run_tool(
+        workspace=workspace, command=command, limits=ToolLimits(write_quota_bytes=1 * MiB)
+    )
+
+    assert result.error is not None and result.error.code is ToolErrorCode.WRITE_QUOTA, result.error
+    assert (workspace / "inputs" / "inbox.json").stat().st_size <= 1 * MiB

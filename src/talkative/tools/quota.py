@@ -11,8 +11,9 @@ could fill the disk. So, per run:
    Each walk gives up as soon as the count is over, so its cost is bounded by the allowance.
 3. After it ends (stopped or not: a run can write its burst between two looks), what it created
    or grew is kept in the order it was written (oldest mtime first) up to the first file that
-   does not fit the allowance; that file and all written after it are removed, with the folders
-   the run created that are left holding nothing kept. Untouched files are never removed.
+   does not fit the allowance; from there on, files it created are removed (with the folders it
+   created that are left holding nothing kept) and files it grew are cut back to their size
+   before the run (an appended log keeps its past). Untouched files are never touched.
 
 Sizes are charged as the larger of the apparent size and the allocated blocks, so neither a
 sparse file nor many tiny files slip under the count. Growth is charged, deletions are not
@@ -191,6 +192,7 @@ def enforce(workspace: Path, before: Snapshot, after: Snapshot, budget: Allowanc
     added: list[tuple[int, str, int, bool]] = []  # (mtime, path, bytes, new?): files created or grown
     new_dirs: set[str] = set()
     total = Growth()
+    capped = False  # a file reached the size cap the allowance set (see service.run_tool)
     for path, entry in after.items():
         change = _added(before, path, entry)
         if change is None:
@@ -201,22 +203,28 @@ def enforce(workspace: Path, before: Snapshot, after: Snapshot, budget: Allowanc
             new_dirs.add(path)
         else:
             added.append((entry.mtime_ns, path, *change))
+            capped = capped or entry.size >= budget.bytes
     if not total.over(budget):
-        full = total.bytes >= budget.bytes or total.files >= budget.files
+        full = capped or total.bytes >= budget.bytes or total.files >= budget.files
         return Enforcement(total.bytes, total.files, exceeded=False, full=full)
     kept = Growth()
     kept_dirs: set[str] = set()
     doomed: list[str] = []
+    grown: list[str] = []
     for _mtime, path, cost, is_new in sorted(added):
         parents = [p for p in _parents(path) if p in new_dirs and p not in kept_dirs]
         files = kept.files + int(is_new) + len(parents)
-        if not doomed and kept.bytes + cost <= budget.bytes and files <= budget.files:
+        if not doomed and not grown and kept.bytes + cost <= budget.bytes and files <= budget.files:
             kept.bytes, kept.files = kept.bytes + cost, files
             kept_dirs.update(parents)
-        else:
+        elif is_new:
             doomed.append(path)
+        else:
+            grown.append(path)
     root = Path(os.path.realpath(workspace))
     removed = [path for path in doomed if _remove_file(root, path)]
+    # A file the run grew goes back to its size before the run (an appended log keeps its past).
+    removed += [path for path in grown if _truncate(root, path, before[path].size)]
     # Folders the run created that hold nothing kept: deepest first, whatever is left inside.
     for path in sorted(new_dirs - kept_dirs, key=lambda p: p.count("/"), reverse=True):
         if _remove_tree(root, path):
@@ -242,6 +250,17 @@ def _remove_file(root: Path, path: str) -> bool:
         return False
     try:
         target.unlink()
+    except OSError:
+        return False
+    return True
+
+
+def _truncate(root: Path, path: str, size: int) -> bool:
+    target = _inside(root, path)
+    if target is None or target.is_symlink():
+        return False
+    try:
+        os.truncate(target, size)
     except OSError:
         return False
     return True
