@@ -119,6 +119,10 @@ FILL = {
         "VALUES ('run_2', 't2', 'old-agent', 'message', 'later', 'completed', 'idle', '2026-02-01 00:00:00', "
         "'2026-02-01 00:00:00')",
     ],
+    "0007_skill_pins": [
+        "INSERT INTO agent_skills (tenant_id, agent_id, name, digest, requires_approval, attached_at, attached_by) "
+        "VALUES ('t1', 'old-agent', 'mail-triage', '" + "0" * 64 + "', TRUE, '2026-03-01 00:00:00', 'admin')",
+    ],
 }
 REVISIONS = list(FILL)
 FLEET_TABLES = ["fleet_tenants", "fleet_clouds", "fleet_nodes", "fleet_agents", "fleet_placements"]
@@ -163,6 +167,7 @@ def _round_trip(url: str) -> None:
         "approvals": 1,
         "prompts": 1,
         "usage_ledger": 1,
+        "agent_skills": 1,
         **dict.fromkeys(FLEET_TABLES, 1),
     }
     assert {table: _count(url, table) for table in expected} == expected
@@ -172,6 +177,7 @@ def _round_trip(url: str) -> None:
         "0003_orchestrator": ["approvals", "prompts"],
         "0004_llm_router": ["usage_ledger"],
         "0005_fleet": FLEET_TABLES,
+        "0007_skill_pins": ["agent_skills"],
     }
     for back_to in reversed(REVISIONS[:-1]):
         migrations.downgrade(url, back_to)
@@ -180,10 +186,13 @@ def _round_trip(url: str) -> None:
         assert all(_count(url, table) >= 1 for table in kept), (back_to, kept)
         if REVISIONS.index(back_to) < REVISIONS.index("0005_fleet"):
             assert not set(FLEET_TABLES) & _tables(url), back_to  # the rollback removed them
+        if REVISIONS.index(back_to) < REVISIONS.index("0007_skill_pins"):
+            assert "agent_skills" not in _tables(url), back_to
     # Forward again: what the oldest schema held is still there (later tables come back empty).
     migrations.upgrade(url, "head")
     assert _count(url, "agents") == 1 and _count(url, "runs") == 0
     assert all(_count(url, table) == 0 for table in FLEET_TABLES)
+    assert _count(url, "agent_skills") == 0  # no backfill: skills are re-attached to be trusted
 
 
 def test_upgrade_and_rollback_keep_rows_on_sqlite(sqlite_url: str) -> None:

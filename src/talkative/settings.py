@@ -51,6 +51,20 @@ class Settings(BaseSettings):
     tool_timeout_s: float = Field(default=30.0, gt=0, le=3600, validation_alias="TALKATIVE_TOOL_TIMEOUT_S")
     tool_memory_mb: int = Field(default=512, ge=64, validation_alias="TALKATIVE_TOOL_MEMORY_MB")
     tool_output_cap_kb: int = Field(default=1024, ge=1, validation_alias="TALKATIVE_TOOL_OUTPUT_CAP_KB")
+    # Write quotas (see tools/quota.py): what one skill run may add to its workspace's inputs/ and
+    # outputs/, and what a whole workspace may hold; a run over either is stopped, its excess removed.
+    tool_write_quota_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1024, validation_alias="TALKATIVE_TOOL_WRITE_QUOTA_BYTES"
+    )
+    tool_write_quota_files: int = Field(
+        default=10_000, ge=1, le=1_000_000, validation_alias="TALKATIVE_TOOL_WRITE_QUOTA_FILES"
+    )
+    workspace_quota_bytes: int = Field(
+        default=256 * 1024 * 1024, ge=1024, validation_alias="TALKATIVE_WORKSPACE_QUOTA_BYTES"
+    )
+    workspace_quota_files: int = Field(
+        default=50_000, ge=1, le=10_000_000, validation_alias="TALKATIVE_WORKSPACE_QUOTA_FILES"
+    )
 
     run_lease_s: float = Field(default=15.0, ge=1, le=3600, validation_alias="TALKATIVE_RUN_LEASE_S")
     worker_concurrency: int = Field(default=8, ge=1, le=256, validation_alias="TALKATIVE_WORKER_CONCURRENCY")

@@ -44,6 +44,10 @@ def test_sigkill_mid_run_then_restart_completes_each_step_once(tmp_path: Path) -
         workspace = data_dir / "workspaces" / "durable"
         for name, trigger in (("slow-a", "alpha"), ("slow-b", "beta"), ("slow-c", "gamma")):
             write_slow_skill(workspace, name, trigger)
+            pinned = httpx.post(
+                f"{first.url}/agents/durable/skills/attach", json={"skillName": name}, headers=headers
+            )
+            assert pinned.status_code == 200, pinned.text
         (workspace / "inputs/sleep.txt").write_text("1.5")
         accepted = httpx.post(
             f"{first.url}/orchestrator/commands",

@@ -75,3 +75,13 @@ def event_names(run: dict[str, Any]) -> list[str]:
 
 def started_skills(run: dict[str, Any]) -> list[str]:
     return [s["payload"]["skill"] for s in run["steps"] if s["name"] == "TOOL_RUN_STARTED"]
+
+
+async def attach(client: httpx.AsyncClient, auth: Auth, agent_id: str, skill: str,
+                 tenant: str = "tenant-a") -> dict[str, Any]:  # fmt: skip
+    """Attach (pin) a skill as an admin would: a template, or one already in the workspace."""
+    response = await client.post(
+        f"/agents/{agent_id}/skills/attach", json={"skillName": skill}, headers=auth(tenant=tenant)
+    )
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]

@@ -81,11 +81,12 @@ async def test_skill_marked_requires_approval_waits(
     client: httpx.AsyncClient, auth: Auth, settings: object
 ) -> None:
     from talkative.settings import Settings
-    from tests.orchestrator.helpers import write_slow_skill
+    from tests.orchestrator.helpers import attach, write_slow_skill
 
     assert isinstance(settings, Settings)
     await running_agent(client, auth, "careful")
     write_slow_skill(settings.workspaces_dir / "careful", "guarded", "guarded", requires_approval=True)
+    await attach(client, auth, "careful", "guarded")
     (settings.workspaces_dir / "careful/inputs/sleep.txt").write_text("0")
     reply = (
         await client.post("/agents/careful/message", json={"message": "guarded job"}, headers=auth())

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from talkative.settings import Settings
-from tests.orchestrator.helpers import Auth, running_agent, started_skills, wait_run, write_slow_skill
+from tests.orchestrator.helpers import Auth, attach, running_agent, started_skills, wait_run, write_slow_skill
 from tests.tools.helpers import run_processes
 
 
@@ -43,6 +43,8 @@ async def _setup(client: httpx.AsyncClient, auth: Auth, settings: Settings, slee
     workspace = settings.workspaces_dir / "slowpoke"
     write_slow_skill(workspace, "slow-a", "alpha")
     write_slow_skill(workspace, "slow-b", "beta")
+    await attach(client, auth, "slowpoke", "slow-a")
+    await attach(client, auth, "slowpoke", "slow-b")
     (workspace / "inputs/sleep.txt").write_text(str(sleep))
     return workspace
 

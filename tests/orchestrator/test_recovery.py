@@ -11,7 +11,7 @@ from sqlalchemy import update
 from talkative.db import utcnow
 from talkative.orchestrator.models import Run, RunStep
 from talkative.settings import Settings
-from tests.orchestrator.helpers import Auth, running_agent, wait_run, write_slow_skill
+from tests.orchestrator.helpers import Auth, attach, running_agent, wait_run, write_slow_skill
 
 
 async def _orphaned_run(
@@ -22,6 +22,8 @@ async def _orphaned_run(
     workspace = settings.workspaces_dir / "crashy"
     write_slow_skill(workspace, "slow-a", "alpha")
     write_slow_skill(workspace, "slow-b", "beta")
+    await attach(client, auth, "crashy", "slow-a")
+    await attach(client, auth, "crashy", "slow-b")
     (workspace / "inputs/sleep.txt").write_text("0")
     reply = (
         await client.post("/agents/crashy/message", json={"message": "alpha then beta"}, headers=auth())

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from talkative.orchestrator.models import Run
 from talkative.settings import Settings
-from tests.orchestrator.helpers import Auth, event_names, running_agent, wait_run, write_slow_skill
+from tests.orchestrator.helpers import Auth, attach, event_names, running_agent, wait_run, write_slow_skill
 
 POLL_S = 30.0  # far longer than the test: only the freed slot can start the second run
 
@@ -29,6 +29,7 @@ async def _nap_agent(
     await running_agent(client, auth, agent)
     workspace = settings.workspaces_dir / agent
     write_slow_skill(workspace, "nap", "nap")
+    await attach(client, auth, agent, "nap")
     (workspace / "inputs").mkdir(exist_ok=True)
     (workspace / "inputs/sleep.txt").write_text(str(seconds))
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy import Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from talkative.db import Base, UTCDateTime, utcnow
@@ -28,3 +28,18 @@ class Agent(Base):
         Index("ix_agents_tenant_created", "tenant_id", "created_at"),
         Index("ix_agents_status_next_heartbeat", "status", "next_heartbeat_at"),
     )
+
+
+class AgentSkill(Base):
+    """A skill an admin attached to an agent, pinned: the digest of its folder then, and the approval
+    policy it declared. A skill whose folder no longer has that digest is not run (skills/pins.py)."""
+
+    __tablename__ = "agent_skills"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    requires_approval: Mapped[bool] = mapped_column(Boolean)
+    attached_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    attached_by: Mapped[str] = mapped_column(String(200))

@@ -16,7 +16,7 @@ from talkative.events.schemas import EventPage
 from talkative.orchestrator import flows, routing
 from talkative.orchestrator.runtime import Runtime, get_runtime
 from talkative.orchestrator.schemas import MessageIn, MessageReply, RoutedMessageIn
-from talkative.skills.schemas import SkillPage, skill_read
+from talkative.skills.schemas import SkillPage
 from talkative.workflows import service as workflows
 from talkative.workflows.schemas import WorkflowRead
 
@@ -41,6 +41,7 @@ async def create_agent(
         tenant_id=principal.owning_tenant(body.tenant_id),
         data=body,
         workspaces_dir=runtime.settings.workspaces_dir,
+        actor=principal.sub,
     )
     return service.to_read(agent)
 
@@ -86,20 +87,25 @@ async def agent_events(
 
 
 @router.get("/{agent_id}/skills", operation_id="getAgentSkills")
-async def agent_skills(agent: ValidAgent, runtime: RuntimeDep) -> SkillPage:
-    skills = service.agent_skills(agent=agent, workspaces_dir=runtime.settings.workspaces_dir)
-    return SkillPage(skills=[skill_read(s) for s in skills])
+async def agent_skills(agent: ValidAgent, session: Session, runtime: RuntimeDep) -> SkillPage:
+    """The skills in the agent's workspace, each with its trust: only `trusted` ones run."""
+    return await service.agent_skill_page(
+        session=session, agent=agent, workspaces_dir=runtime.settings.workspaces_dir
+    )
 
 
 @router.post("/{agent_id}/skills/attach", operation_id="attachSkill")
 async def attach_skill(
-    agent: ValidAgent, body: SkillAttach, session: Session, _: Operator, runtime: RuntimeDep
+    agent: ValidAgent, body: SkillAttach, session: Session, principal: Operator, runtime: RuntimeDep
 ) -> SkillAttached:
+    """Installs a bundled template, or vouches for a skill already in the workspace, and pins it:
+    its files as they are now are what may run (re-attach after changing them)."""
     result = await service.attach_skill(
         session=session,
         agent=agent,
         skill_name=body.skillName,
         workspaces_dir=runtime.settings.workspaces_dir,
+        actor=principal.sub,
     )
     return SkillAttached(skillName=result.name, seeded=result.seeded, heartbeatAdded=result.heartbeat_added)
 

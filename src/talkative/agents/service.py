@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.agents.exceptions import AgentExists, AgentNotFound
-from talkative.agents.models import Agent
+from talkative.agents.models import Agent, AgentSkill
 from talkative.agents.schemas import AgentCreate, AgentRead
 from talkative.agents.workspace import create_workspace
 from talkative.db import newest_last, utcnow
@@ -24,9 +24,10 @@ from talkative.events.schemas import EventType, NewEvent
 from talkative.orchestrator.models import Run
 from talkative.prompts import service as prompts
 from talkative.prompts.models import Prompt
-from talkative.skills import catalogue
-from talkative.skills.install import InstallResult, install_skill
-from talkative.skills.manifest import Skill
+from talkative.skills import catalogue, pins
+from talkative.skills.install import InstallError, InstallResult, install_skill
+from talkative.skills.manifest import InvalidSkill, Skill
+from talkative.skills.schemas import SkillPage, skill_read
 from talkative.workflows import service as workflows
 from talkative.workflows.models import Workflow
 
@@ -63,7 +64,7 @@ async def _free_id(session: AsyncSession, base: str) -> str:
 
 
 async def create_agent(
-    *, session: AsyncSession, tenant_id: str, data: AgentCreate, workspaces_dir: Path
+    *, session: AsyncSession, tenant_id: str, data: AgentCreate, workspaces_dir: Path, actor: str
 ) -> Agent:
     if data.id is not None:
         agent_id = data.id
@@ -97,7 +98,9 @@ async def create_agent(
         _event(agent, EventType.AGENT_CREATED, f"agent {agent.name} created", {"template": data.template})
     ]
     if template is not None:
-        trail.append(_attached_event(agent, install_skill(workspace=path, skill=template)))
+        result = install_skill(workspace=path, skill=template)
+        await _pin(session, agent, result.path, actor)
+        trail.append(_attached_event(agent, result))
     await events.append(session, trail)
     return agent
 
@@ -146,17 +149,76 @@ async def set_running(*, session: AsyncSession, agent: Agent, running: bool) -> 
 
 
 async def attach_skill(
-    *, session: AsyncSession, agent: Agent, skill_name: str, workspaces_dir: Path
+    *, session: AsyncSession, agent: Agent, skill_name: str, workspaces_dir: Path, actor: str
 ) -> InstallResult:
-    skill = _template(skill_name)
-    result = install_skill(workspace=workspaces_dir.parent / agent.workspace, skill=skill)
+    """Installs a bundled template (fresh copy) or, for a skill already in the workspace that no
+    template names, vouches for it as it is; either way the skill is pinned as it now stands."""
+    workspace = workspaces_dir.parent / agent.workspace
+    try:
+        skill = catalogue.get_template(skill_name)
+    except catalogue.SkillNotFound:
+        result = _adopt(workspace, skill_name)
+    else:
+        result = install_skill(workspace=workspace, skill=skill)
+    await _pin(session, agent, result.path, actor)
     agent.updated_at = utcnow()
     await events.append(session, [_attached_event(agent, result)])
     return result
 
 
+def _adopt(workspace: Path, name: str) -> InstallResult:
+    """A skill already in the workspace (put there by hand), attached as it is."""
+    try:
+        skill = catalogue.get_skill(workspace / "skills", name)
+    except catalogue.SkillNotFound:
+        _template(name)  # raises UNKNOWN_TEMPLATE, naming the templates
+        raise
+    except InvalidSkill as exc:
+        message = f"skill '{name}' in the workspace is invalid: {exc}"
+        raise InvalidInput(message, code="INVALID_SKILL") from None
+    return InstallResult(name=skill.name, path=skill.folder)
+
+
+async def _pin(session: AsyncSession, agent: Agent, folder: Path, actor: str) -> AgentSkill:
+    """Records the skill's digest and approval policy as attached now (replacing an older pin)."""
+    skill = catalogue.get_skill(folder.parent, folder.name)
+    try:
+        digest = await asyncio.to_thread(pins.skill_digest, folder)
+    except pins.UnhashableSkill as exc:
+        raise InstallError(str(exc)) from None
+    key = (agent.tenant_id, agent.id, skill.name)
+    pin = await session.get(AgentSkill, key)
+    if pin is None:
+        pin = AgentSkill(tenant_id=agent.tenant_id, agent_id=agent.id, name=skill.name)
+        session.add(pin)
+    pin.digest, pin.requires_approval = digest, skill.manifest.requires_approval
+    pin.attached_at, pin.attached_by = utcnow(), actor
+    await session.flush()
+    return pin
+
+
+async def skill_pins(*, session: AsyncSession, agent: Agent) -> dict[str, str]:
+    """The digest pinned for each skill attached to the agent, by name."""
+    rows = await session.execute(
+        select(AgentSkill.name, AgentSkill.digest).where(
+            AgentSkill.tenant_id == agent.tenant_id, AgentSkill.agent_id == agent.id
+        )
+    )
+    return {name: digest for name, digest in rows}
+
+
+def skills_root(*, agent: Agent, workspaces_dir: Path) -> Path:
+    return workspaces_dir.parent / agent.workspace / "skills"
+
+
 def agent_skills(*, agent: Agent, workspaces_dir: Path) -> list[Skill]:
-    return catalogue.list_skills(workspaces_dir.parent / agent.workspace / "skills")
+    return catalogue.list_skills(skills_root(agent=agent, workspaces_dir=workspaces_dir))
+
+
+async def agent_skill_page(*, session: AsyncSession, agent: Agent, workspaces_dir: Path) -> SkillPage:
+    skills = agent_skills(agent=agent, workspaces_dir=workspaces_dir)
+    pinned = await skill_pins(session=session, agent=agent)
+    return SkillPage(skills=[skill_read(s, trust=pins.trust(s.folder, pinned.get(s.name))) for s in skills])
 
 
 async def list_agents(*, session: AsyncSession, tenant_id: str | None, limit: int) -> list[Agent]:
@@ -193,6 +255,9 @@ async def delete_agent(*, session: AsyncSession, agent: Agent, workspaces_dir: P
         )
     await session.execute(delete(Workflow).where(Workflow.agent_id == agent.id))
     await session.execute(delete(Prompt).where(Prompt.agent_id == agent.id))
+    await session.execute(
+        delete(AgentSkill).where(AgentSkill.tenant_id == agent.tenant_id, AgentSkill.agent_id == agent.id)
+    )
     await events.append(session, [_event(agent, EventType.AGENT_DELETED, f"agent {agent.name} deleted", {})])
     await session.delete(agent)
     await session.flush()  # constraints checked before the files go

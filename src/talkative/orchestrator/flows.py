@@ -24,7 +24,7 @@ from talkative.llm_router import service as llm
 from talkative.llm_router.models import UsageRow
 from talkative.llm_router.providers.base import Completion, ProviderError
 from talkative.orchestrator import context as run_context
-from talkative.orchestrator import planner
+from talkative.orchestrator import planner, trust
 from talkative.orchestrator import service as runs
 from talkative.orchestrator import steps as run_steps
 from talkative.orchestrator.models import Run
@@ -82,7 +82,8 @@ class Opening:
     agent_id: str
     tenant_id: str
     run_id: str
-    skills: list[Skill]
+    skills: list[Skill]  # those that may run: as an admin attached them (see trust.py)
+    skill_set: trust.SkillSet
     ctx: Context
     trail: list[NewEvent]
     command_id: str | None
@@ -106,6 +107,7 @@ async def _open(
     # The agent's workflow row is the per-agent lock: concurrent runs of one agent open in turn.
     # Taken before the run is added, so that its query has nothing to autoflush (see open_run).
     workflow = await workflows.lock(session, workflows.agent_workflow_id(agent.id))
+    skill_set = await _skills(runtime, session, agent)  # its query, too, before the run is added
     run = await runs.open_run(
         session,
         tenant_id=agent.tenant_id,
@@ -127,11 +129,19 @@ async def _open(
         )
         command_id = record.id
     trail = [_event(agent, run.id, EventType.MESSAGE_RECEIVED, text[:200], {"message": text, "kind": kind})]
-    skills = catalogue.list_skills(runtime.workspace(agent.workspace) / "skills")
+    skills = skill_set.trusted
     ctx = await run_context.for_run(
         session, agent=agent, message=text, skills=skills, budget=runtime.settings.context_token_budget
     )
-    return agent, run, Opening(agent.id, agent.tenant_id, run.id, skills, ctx, trail, command_id), workflow
+    opening = Opening(agent.id, agent.tenant_id, run.id, skills, skill_set, ctx, trail, command_id)
+    return agent, run, opening, workflow
+
+
+async def _skills(runtime: Runtime, session: AsyncSession, agent: Agent) -> trust.SkillSet:
+    """The agent's skills sorted by trust: their pins against their folders now."""
+    found = catalogue.list_skills(runtime.workspace(agent.workspace) / "skills")
+    pinned = await agents.skill_pins(session=session, agent=agent) if found else {}
+    return trust.sort_skills(found, pinned)
 
 
 async def _refuse(session: AsyncSession, run: Run, opening: Opening, exc: llm.BudgetExceeded) -> None:
@@ -203,6 +213,7 @@ async def _plan(
         if any(planner.asks_for_heartbeat(t) for t in tasks)
         else []
     )
+    heartbeat, untrusted_commands = trust.split_commands(heartbeat, opening.skill_set)
     steps = planner.plan(
         tasks,
         [s.manifest for s in opening.skills],
@@ -210,6 +221,11 @@ async def _plan(
         sensitive_keywords=runtime.settings.approval_keywords,
         chosen=completion.selected_skills,
     )
+    steps = trust.stamp(steps, opening.skill_set)
+    refused = trust.refusals(
+        opening.skill_set, tasks=tasks, chosen=completion.selected_skills, commands=untrusted_commands
+    )
+    trail.extend(trust.events(refused, tenant_id=agent.tenant_id, agent_id=agent.id, run_id=run.id))
     if heartbeat:
         trail.append(
             _event(agent, run.id, EventType.HEARTBEAT_TICK, "heartbeat requested", {"commands": heartbeat})
@@ -234,7 +250,8 @@ async def _plan(
         started, event = run_steps.start_tool(run, rows[0], agent.workspace, runtime.worker.lease)
         trail.append(event)
     if not steps:
-        run.reply = f"{interpretation.summary} Workflow v{workflow.version}: {summary}."
+        notes = "".join(f" Not run: {trust.explain(name, state)}." for name, state, _ in refused)
+        run.reply = f"{interpretation.summary} Workflow v{workflow.version}: {summary}.{notes}"
         await runs.transition(session, run, RunAction.COMPLETE, into=trail)
     stored = await events.append(session, trail)
     # A run that ended here needs nothing read back for its reply.
@@ -423,28 +440,30 @@ async def run_heartbeat(runtime: Runtime, *, agent_id: str) -> str | None:
     async with runtime.sessionmaker() as session, session.begin():
         agent = await _running_agent(session, None, agent_id)
         commands = install.read_heartbeat_commands(runtime.workspace(agent.workspace))
+        skill_set = await _skills(runtime, session, agent)
         run = await runs.open_run(
             session, tenant_id=agent.tenant_id, agent_id=agent.id, kind="heartbeat", text=""
         )
-        await events.append(
-            session,
-            [
-                _event(
-                    agent,
-                    run.id,
-                    EventType.HEARTBEAT_TICK,
-                    f"heartbeat: {len(commands)} command(s)",
-                    {"commands": commands},
-                )
-            ],
+        allowed, untrusted = trust.split_commands(commands, skill_set)
+        refused = trust.refusals(skill_set, tasks=(), chosen=(), commands=untrusted)
+        tick = _event(
+            agent,
+            run.id,
+            EventType.HEARTBEAT_TICK,
+            f"heartbeat: {len(commands)} command(s)",
+            {"commands": commands},
         )
-        steps = planner.plan(["heartbeat"], [], heartbeat_commands=commands, sensitive_keywords=())
+        trail = [tick, *trust.events(refused, tenant_id=agent.tenant_id, agent_id=agent.id, run_id=run.id)]
+        await events.append(session, trail)
+        steps = planner.plan(["heartbeat"], [], heartbeat_commands=allowed, sensitive_keywords=())
+        steps = trust.stamp(steps, skill_set)
         await runs.add_steps(session, run, [(s.kind, s.name, s.spec) for s in steps])
         run.result = {"summary": "Heartbeat.", "heartbeat": True}
         agent.last_heartbeat_at = utcnow()
         agent.next_heartbeat_at = agents.schedule_next_heartbeat(agent)
         if not steps:
-            run.reply = "Heartbeat: nothing to run."
+            notes = "".join(f" Not run: {trust.explain(name, state)}." for name, state, _ in refused)
+            run.reply = f"Heartbeat: nothing to run.{notes}"
             await runs.transition(session, run, RunAction.COMPLETE)
         run_id = run.id
     if steps:

@@ -57,6 +57,10 @@ def build_runtime(
         cpu_s=max(1, int(settings.tool_timeout_s)),
         memory_bytes=settings.tool_memory_mb * 1024 * 1024,
         output_cap_bytes=settings.tool_output_cap_kb * 1024,
+        write_quota_bytes=settings.tool_write_quota_bytes,
+        write_quota_files=settings.tool_write_quota_files,
+        workspace_quota_bytes=settings.workspace_quota_bytes,
+        workspace_quota_files=settings.workspace_quota_files,
     )
     from talkative.orchestrator.worker import Worker  # the worker drives runs through this runtime
 

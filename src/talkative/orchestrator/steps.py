@@ -42,7 +42,7 @@ def start_tool(run: Run, step: RunStep, workspace: str, lease: timedelta) -> tup
     step.status, step.attempts, step.started_at = "running", step.attempts + 1, utcnow()
     run.lease_until = utcnow() + lease
     spec = step.spec
-    call = ToolCall(skill=spec["skill"], command=spec["command"], reason=spec.get("reason", ""))
+    call = ToolCall.of(spec)
     event = tooling.started_event(call, tenant_id=run.tenant_id, agent_id=run.agent_id, run_id=run.id)
     return StartedTool(step.idx, dict(spec), workspace), event
 
@@ -208,7 +208,7 @@ async def run_started_tool(
 ) -> bool:
     """Runs a tool step `start_tool` started and stores its outcome; returns as `advance` does."""
     spec, idx = started.spec, started.idx
-    call = ToolCall(skill=spec["skill"], command=spec["command"], reason=spec.get("reason", ""))
+    call = ToolCall.of(spec)
     cancel = runtime.watch.cancel_signal(run_id)
 
     async def work() -> bool:

@@ -8,10 +8,11 @@ from typing import Any
 
 from talkative.events.schemas import EventType, NewEvent
 from talkative.observability.metrics import TOOL_CALLS, TOOL_FAILURES
+from talkative.orchestrator import trust
 from talkative.orchestrator.runtime import Runtime
 from talkative.tools import isolation
 from talkative.tools import service as tools
-from talkative.tools.schemas import ToolResult
+from talkative.tools.schemas import ToolError, ToolErrorCode, ToolMetrics, ToolResult
 
 EVENT_OUTPUT_CHARS = 2000
 
@@ -21,6 +22,18 @@ class ToolCall:
     skill: str
     command: str
     reason: str  # the task or "heartbeat" that asked for it
+    digest: str | None = None  # the skill's pinned digest when the step was planned
+
+    @classmethod
+    def of(cls, spec: dict[str, Any]) -> ToolCall:
+        """The call a planned tool step's spec describes."""
+        digest = spec.get(trust.DIGEST_KEY)
+        return cls(
+            skill=spec["skill"],
+            command=spec["command"],
+            reason=spec.get("reason", ""),
+            digest=digest if isinstance(digest, str) else None,
+        )
 
 
 def started_event(call: ToolCall, *, tenant_id: str, agent_id: str, run_id: str) -> NewEvent:
@@ -38,8 +51,16 @@ async def execute(
     runtime: Runtime, *, workspace_rel: str, call: ToolCall, cancel: asyncio.Event | None = None
 ) -> ToolResult:
     TOOL_CALLS.labels(call.skill).inc()
+    workspace = runtime.workspace(workspace_rel)
+    # Checked again right before it runs: a step of the same run may have changed the skill.
+    refused = await asyncio.to_thread(
+        trust.refusal, workspace, skill=call.skill, command=call.command, digest=call.digest
+    )
+    if refused is not None:
+        TOOL_FAILURES.labels(call.skill, ToolErrorCode.SKILL_UNTRUSTED).inc()
+        return _untrusted(call, refused)
     result = await tools.run_tool(
-        workspace=runtime.workspace(workspace_rel),
+        workspace=workspace,
         command=call.command,
         limits=runtime.tool_limits,
         cancel=cancel,
@@ -52,6 +73,19 @@ async def execute(
     if not result.ok:
         TOOL_FAILURES.labels(call.skill, result.error.code if result.error else "UNKNOWN").inc()
     return result
+
+
+def _untrusted(call: ToolCall, message: str) -> ToolResult:
+    return ToolResult(
+        ok=False,
+        command=[call.command],
+        exit_code=None,
+        stdout="",
+        stderr="",
+        artifacts=[],
+        metrics=ToolMetrics(duration_ms=0.0, exit_code=None),
+        error=ToolError(code=ToolErrorCode.SKILL_UNTRUSTED, message=message),
+    )
 
 
 def _trim(text: str) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from talkative.skills.manifest import Skill
+from talkative.skills.pins import SkillTrust
 
 
 class SkillRead(BaseModel):
@@ -13,15 +14,18 @@ class SkillRead(BaseModel):
     requires_approval: bool
     heartbeat: bool
     network: list[str] = []
+    # An agent's skills only: whether it runs (`trusted`: as an admin attached it), or not until an
+    # admin re-attaches it (`changed` since then, or `unpinned`: never attached).
+    trust: SkillTrust | None = None
 
 
 class SkillPage(BaseModel):
     skills: list[SkillRead]
 
 
-def skill_read(skill: Skill) -> SkillRead:
+def skill_read(skill: Skill, trust: SkillTrust | None = None) -> SkillRead:
     m = skill.manifest
     return SkillRead(
         name=m.name, description=m.description, triggers=list(m.triggers), command=m.command,
-        requires_approval=m.requires_approval, heartbeat=m.heartbeat, network=list(m.network),
+        requires_approval=m.requires_approval, heartbeat=m.heartbeat, network=list(m.network), trust=trust,
     )  # fmt: skip

@@ -7,7 +7,7 @@ import contextlib
 import json
 import os
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,7 +31,7 @@ class Execution:
     returncode: int | None
     stdout: StreamCapture
     stderr: StreamCapture
-    stopped: ToolErrorCode | None = None  # TIMEOUT, CANCELLED or PROCESS_LIMIT
+    stopped: ToolErrorCode | None = None  # TIMEOUT, CANCELLED, PROCESS_LIMIT or WRITE_QUOTA
     process_limit_hit: bool = False
     spawn_error: str | None = None
     isolated: bool = False  # the launcher runs the script confined or not at all
@@ -108,10 +108,13 @@ async def execute(
     sandbox: SandboxPolicy | None = None,
     layers: Sequence[str] = (),
     egress: EgressPolicy | None = None,
+    write_watch: Callable[[], Coroutine[Any, Any, None]] | None = None,
 ) -> Execution:
     """Run `command`; confined with `layers` (those that work here: service.py decides) when
     `hidden_paths` are given. `egress`: the destinations this run may reach through the egress
-    proxy (a sandboxed run only; without it, or unconfined, no proxy is started)."""
+    proxy (a sandboxed run only; without it, or unconfined, no proxy is started).
+    `write_watch` returns once the run has written more than it may (see quota.py): it is then
+    stopped with WRITE_QUOTA."""
     isolate = None
     proxy = None
     if hidden_paths and layers:
@@ -125,7 +128,7 @@ async def execute(
             await proxy.start(owner_uid=policy.uid if os.geteuid() == 0 else None)
             isolate["egress"] = str(proxy.socket_dir)
     try:
-        run = await _execute(command, limits, cancel, isolate, layers, fork_server)
+        run = await _execute(command, limits, cancel, isolate, layers, fork_server, write_watch)
     finally:
         if proxy is not None:
             await proxy.close()
@@ -141,6 +144,7 @@ async def _execute(
     isolate: dict[str, Any] | None,
     layers: Sequence[str],
     fork_server: bool,
+    write_watch: Callable[[], Coroutine[Any, Any, None]] | None,
 ) -> Execution:
     stdout = StreamCapture(limits.output_cap_bytes, keep_tail=True)
     stderr = StreamCapture(limits.output_cap_bytes)
@@ -157,7 +161,7 @@ async def _execute(
             return Execution(None, stdout, stderr, spawn_error=str(exc))
         raise
     try:
-        run = await _supervise(proc, limits, cancel, cage, stdout, stderr)
+        run = await _supervise(proc, limits, cancel, cage, stdout, stderr, write_watch)
         hits = cage.limit_hits() if cage else 0
         run.process_limit_hit = run.stopped is ToolErrorCode.PROCESS_LIMIT or hits > 0
         run.isolated = isolate is not None and tuple(layers) == isolation.LAYERS
@@ -177,6 +181,7 @@ async def _supervise(
     cage: cages.ProcessCage | None,
     stdout: StreamCapture,
     stderr: StreamCapture,
+    write_watch: Callable[[], Coroutine[Any, Any, None]] | None = None,
 ) -> Execution:
     assert proc.stdout is not None and proc.stderr is not None
     readers = [
@@ -190,6 +195,8 @@ async def _supervise(
     if cage is None:
         task = asyncio.create_task(_watch_session(proc.pid, limits.max_processes))
         stops[task] = ToolErrorCode.PROCESS_LIMIT
+    if write_watch is not None:
+        stops[asyncio.create_task(write_watch())] = ToolErrorCode.WRITE_QUOTA
     try:
         done, _ = await asyncio.wait(
             {waiter, *stops}, timeout=limits.timeout_s, return_when=asyncio.FIRST_COMPLETED

@@ -3,42 +3,28 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from talkative.tools.execution import Execution
 from talkative.tools.launcher import EXIT_SETUP_FAILED, SETUP_FAILURE_PREFIX
+from talkative.tools.quota import Allowance, Enforcement, Snapshot
 from talkative.tools.schemas import ToolError, ToolErrorCode, ToolMetrics, ToolResult
 
-Snapshot = dict[str, tuple[int, int, int, int]]
-MAX_ARTIFACT_SCAN = 10_000  # a run that writes more files than this is not browsed in full
+MAX_ARTIFACTS = 10_000  # a run that writes more files than this is not listed in full
 
 
-def snapshot_outputs(workspace: Path) -> Snapshot:
-    """Identity of every file under outputs/, keyed by workspace-relative path."""
-    outputs = workspace / "outputs"
-    if outputs.is_symlink() or not outputs.is_dir():
-        return {}
-    found: Snapshot = {}
-    for directory, _dirs, files in os.walk(outputs):  # does not follow symlinked directories
-        for name in files:
-            path = Path(directory, name)
-            try:
-                info = path.lstat()
-            except OSError:
-                continue
-            # ctime and inode as well: mtime alone misses a rewrite within one clock tick.
-            key = path.relative_to(workspace).as_posix()
-            found[key] = (info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino)
-            if len(found) >= MAX_ARTIFACT_SCAN:
-                return found
-    return found
-
-
-def changed_files(before: Snapshot, after: Snapshot) -> list[str]:
-    return sorted(path for path, identity in after.items() if before.get(path) != identity)
+def changed_outputs(before: Snapshot, after: Snapshot, removed: list[str]) -> list[str]:
+    """Files under outputs/ that the run created or changed and that were kept."""
+    gone = set(removed)
+    changed = [
+        path
+        for path, entry in after.items()
+        # ctime and inode as well: mtime alone misses a rewrite within one clock tick.
+        if path.startswith("outputs/") and not entry.is_dir and before.get(path) != entry and path not in gone
+    ]
+    return sorted(changed)[:MAX_ARTIFACTS]
 
 
 def parse_report(stdout: bytes) -> dict[str, Any] | None:
@@ -53,13 +39,21 @@ def parse_report(stdout: bytes) -> dict[str, Any] | None:
     return report if isinstance(report, dict) and "ok" in report else None
 
 
-def failure(run: Execution, report: dict[str, Any] | None, timeout_s: float) -> ToolError | None:
+def failure(
+    run: Execution, report: dict[str, Any] | None, timeout_s: float, quota: Quota | None = None
+) -> ToolError | None:
     """Why the run failed, most fundamental cause first; None when it succeeded."""
     code = run.returncode
     if run.spawn_error is not None:
         return ToolError(code=ToolErrorCode.SPAWN_FAILED, message=run.spawn_error)
     if code == EXIT_SETUP_FAILED and run.stderr.head().startswith(SETUP_FAILURE_PREFIX):
         return ToolError(code=ToolErrorCode.SPAWN_FAILED, message=run.stderr.text().strip())
+    if quota is not None and (
+        run.stopped is ToolErrorCode.WRITE_QUOTA
+        or quota.outcome.exceeded
+        or (quota.outcome.full and run.stopped is None and code != 0)
+    ):
+        return ToolError(code=ToolErrorCode.WRITE_QUOTA, message=_quota_message(run, quota))
     if run.stopped is ToolErrorCode.TIMEOUT:
         return ToolError(code=run.stopped, message=f"killed after the {timeout_s:g}s time limit")
     if run.stopped is ToolErrorCode.CANCELLED:
@@ -71,6 +65,17 @@ def failure(run: Execution, report: dict[str, Any] | None, timeout_s: float) -> 
     if report is not None and report.get("ok") is not True:
         return ToolError(code=ToolErrorCode.SKILL_REPORTED_FAILURE, message=_report_error(report))
     return None
+
+
+def _quota_message(run: Execution, quota: Quota) -> str:
+    outcome = quota.outcome
+    how = "stopped: it wrote" if run.stopped is ToolErrorCode.WRITE_QUOTA else "it wrote"
+    over = "over" if outcome.exceeded else "all of"
+    written = f"{outcome.written_bytes} bytes in {outcome.written_files} files"
+    message = f"{how} {written}, {over} {quota.allowance.reason}"
+    if outcome.removed:
+        message += f"; removed {len(outcome.removed)} of the files it wrote"
+    return message
 
 
 def _exit_message(code: int | None, report: dict[str, Any] | None) -> str:
@@ -90,6 +95,14 @@ def _report_error(report: dict[str, Any]) -> str:
     return str(error) if error else "the skill reported ok=false without an error"
 
 
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """The run's write allowance and what enforcing it did."""
+
+    allowance: Allowance
+    outcome: Enforcement
+
+
 def build_result(
     *,
     command: list[str],
@@ -97,9 +110,11 @@ def build_result(
     artifacts: list[str],
     duration_ms: float,
     timeout_s: float,
+    quota: Quota | None = None,
 ) -> ToolResult:
     report = parse_report(run.stdout.last())
-    error = failure(run, report, timeout_s)
+    error = failure(run, report, timeout_s, quota)
+    written = quota.outcome if quota is not None else Enforcement(0, 0, exceeded=False)
     return ToolResult(
         ok=error is None,
         command=command,
@@ -118,7 +133,10 @@ def build_result(
             isolated=run.isolated,
             sandbox=run.sandbox,
             egress_refused=run.egress_refused,
+            written_bytes=written.written_bytes,
+            written_files=written.written_files,
         ),
         error=error,
         skillReport=report,
+        removed=written.removed,
     )

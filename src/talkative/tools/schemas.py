@@ -21,6 +21,8 @@ class ToolErrorCode(StrEnum):
     SKILL_REPORTED_FAILURE = "SKILL_REPORTED_FAILURE"
     SPAWN_FAILED = "SPAWN_FAILED"
     SANDBOX_UNAVAILABLE = "SANDBOX_UNAVAILABLE"
+    WRITE_QUOTA = "WRITE_QUOTA"
+    SKILL_UNTRUSTED = "SKILL_UNTRUSTED"  # refused by the caller before it ran (orchestrator/trust.py)
 
 
 class SandboxMode(StrEnum):
@@ -60,6 +62,12 @@ class ToolLimits(BaseModel):
     open_files: int = Field(default=256, gt=0)
     max_processes: int = Field(default=64, gt=1)
     output_cap_bytes: int = Field(default=1 * MiB, gt=0)
+    # What one run may add under inputs/ and outputs/, and what the whole workspace may hold
+    # (see quota.py); entries are files, folders and links.
+    write_quota_bytes: int = Field(default=64 * MiB, gt=0)
+    write_quota_files: int = Field(default=10_000, gt=0)
+    workspace_quota_bytes: int = Field(default=256 * MiB, gt=0)
+    workspace_quota_files: int = Field(default=50_000, gt=0)
 
 
 class ToolError(BaseModel):
@@ -80,6 +88,9 @@ class ToolMetrics(BaseModel):
     isolated: bool = False
     sandbox: SandboxReport | None = None  # None: an unconfined run (no hidden paths given)
     egress_refused: list[str] = []  # connections the egress proxy denied (tools/egress.py)
+    # What the run added under inputs/ and outputs/ (before any excess was removed).
+    written_bytes: int = 0
+    written_files: int = 0
 
 
 class ToolResult(BaseModel):
@@ -92,3 +103,4 @@ class ToolResult(BaseModel):
     metrics: ToolMetrics
     error: ToolError | None = None
     skillReport: dict[str, Any] | None = None  # the spec's wire name
+    removed: list[str] = []  # what the run wrote beyond its write quota, removed after it

@@ -7,9 +7,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from talkative.tools import execution, isolation
+from talkative.tools import execution, isolation, quota
 from talkative.tools.egress import EgressPolicy
-from talkative.tools.outcome import build_result, changed_files, snapshot_outputs
+from talkative.tools.outcome import Quota, build_result, changed_outputs
 from talkative.tools.policy import CommandRefused, prepare_command, split_command
 from talkative.tools.schemas import (
     SandboxMode,
@@ -69,26 +69,42 @@ async def run_tool(
             message = isolation.refusal_message(found, sandbox.mode)
             return _refused(tokens, ToolErrorCode.SANDBOX_UNAVAILABLE, message, started, report)
         layers = found.layers
-    before = await asyncio.to_thread(snapshot_outputs, prepared.workspace)
+    root = prepared.workspace
+    budget, before = await asyncio.to_thread(quota.measure, root, limits)
+    if budget.exhausted:
+        message = f"the workspace is full: nothing left of {budget.reason}"
+        return _refused(tokens, ToolErrorCode.WRITE_QUOTA, message, started, report)
+    # No single file may be larger than the whole allowance either (the kernel enforces that one).
+    capped = limits.model_copy(update={"file_size_bytes": min(limits.file_size_bytes, budget.bytes)})
     run = await execution.execute(
         prepared,
-        limits,
+        capped,
         cancel,
         hidden_paths,
         fork_server=fork_server,
         sandbox=sandbox,
         layers=layers,
         egress=egress,
+        write_watch=lambda: quota.watch(root, before, budget),
     )
     run.sandbox = report
-    after = await asyncio.to_thread(snapshot_outputs, prepared.workspace)
+    after, enforced = await asyncio.to_thread(_settle, root, before, budget)
     return build_result(
         command=tokens,
         run=run,
-        artifacts=changed_files(before, after),
+        artifacts=changed_outputs(before, after, enforced.removed),
         duration_ms=(time.perf_counter() - started) * 1000,
         timeout_s=limits.timeout_s,
+        quota=Quota(budget, enforced),
     )
+
+
+def _settle(
+    workspace: Path, before: quota.Snapshot, budget: quota.Allowance
+) -> tuple[quota.Snapshot, quota.Enforcement]:
+    """What the writable dirs hold after the run, once what it wrote beyond `budget` is removed."""
+    after = quota.snapshot(workspace)
+    return after, quota.enforce(workspace, before, after, budget)
 
 
 def _tokens(command: str | list[str]) -> list[str]:
