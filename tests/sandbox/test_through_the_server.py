@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from talkative.orchestrator import flows
 from talkative.settings import Settings
-from tests.orchestrator.helpers import Auth, running_agent, wait_run
+from tests.orchestrator.helpers import Auth, attach, running_agent, wait_run
 from tests.sandbox import corpus
 
 PROBE = """\
@@ -83,6 +83,7 @@ async def test_a_tenant_s_skill_is_sandboxed_on_message_and_heartbeat(
         str(key), str(Path(__file__).resolve()),
     ]  # fmt: skip
     _install(settings, "snoop", paths)
+    await attach(client, auth, "snoop", "probe", tenant="tenant-b")  # pinned, as an admin vouches for it
 
     reply = await client.post(
         "/agents/snoop/message", json={"message": "probe now"}, headers=auth(tenant="tenant-b")
