@@ -5,6 +5,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from talkative.input.types import Int32
+
 Slug = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
@@ -22,7 +24,7 @@ class PromptActivate(BaseModel):
 
     tenant_id: Slug | None = None
     agent_id: Slug
-    version: int = Field(ge=1)
+    version: Int32 = Field(ge=1)
 
 
 class PromptRead(BaseModel):
