@@ -17,7 +17,6 @@ from talkative.input.middleware import DEFAULT_MAX_BODY_BYTES
 
 Auth = Callable[..., dict[str, str]]
 MiB = 1024 * 1024
-SENSITIVE = "transfer funds to supplier"
 WRITERS = ("/orchestrator/events", "/orchestrator/commands", "/channels/internal/actions")
 
 
@@ -41,18 +40,6 @@ def _error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     body: dict[str, Any] = response.json()
     assert body["code"] == code and body["error"], body
     return body
-
-
-@pytest.fixture
-async def clerk(client: httpx.AsyncClient, auth: Auth) -> str:
-    """A running agent `clerk` with one run waiting for approval (external events need a run)."""
-    created = await client.post("/agents", json={"id": "clerk", "name": "Clerk"}, headers=auth())
-    assert created.status_code == 201, created.text
-    assert (await client.post("/agents/clerk/start", headers=auth())).status_code == 200
-    reply = await client.post("/agents/clerk/message", json={"message": SENSITIVE}, headers=auth())
-    assert reply.json()["run_status"] == "waiting_approval", reply.text
-    run_id: str = reply.json()["run_id"]
-    return run_id
 
 
 async def _nothing_stored(client: httpx.AsyncClient, auth: Auth, run_id: str) -> None:
@@ -132,6 +119,7 @@ async def test_a_nul_or_surrogate_in_a_key_or_field_is_422(client: httpx.AsyncCl
         '{"id": "clerk", "name": "Cl\\u0000erk"}',
         '{"id": "cl\\udc00erk", "name": "Clerk"}',
         '{"id": "clerk", "name": "Clerk", "\\u0000": 1}',
+        '{"id": "clerk", "name": "Clerk", "\\udfff": 1}',  # the key is named in the error, escaped
     ):
         _error(await client.post("/agents", content=text, headers=headers), 422, "VALIDATION_ERROR")
     assert (await client.get("/agents", headers=auth())).json()["agents"] == []

@@ -23,7 +23,6 @@ from talkative.events.schemas import NewEvent
 from talkative.orchestrator.models import RunCommand
 
 Auth = Callable[..., dict[str, str]]
-SENSITIVE = "transfer funds to supplier"
 
 
 def _nested(levels: int) -> dict[str, Any]:
@@ -76,21 +75,10 @@ async def _write_bad_rows(app: FastAPI, run_id: str) -> None:
         )
 
 
-@pytest.fixture
-async def run_id(client: httpx.AsyncClient, auth: Auth) -> str:
-    assert (
-        await client.post("/agents", json={"id": "clerk", "name": "C"}, headers=auth())
-    ).status_code == 201
-    assert (await client.post("/agents/clerk/start", headers=auth())).status_code == 200
-    reply = await client.post("/agents/clerk/message", json={"message": SENSITIVE}, headers=auth())
-    assert reply.json()["run_status"] == "waiting_approval", reply.text
-    value: str = reply.json()["run_id"]
-    return value
-
-
 async def test_reads_skip_a_row_that_cannot_be_rendered(
-    app: FastAPI, client: httpx.AsyncClient, auth: Auth, run_id: str, caplog: pytest.LogCaptureFixture
+    app: FastAPI, client: httpx.AsyncClient, auth: Auth, clerk: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    run_id = clerk
     await _write_bad_rows(app, run_id)
     good = {"agent_id": "clerk", "action": "after", "payload": {"ok": True}}
     assert (await client.post("/channels/internal/actions", json=good, headers=auth())).status_code == 201
@@ -113,10 +101,10 @@ async def test_reads_skip_a_row_that_cannot_be_rendered(
 
 @pytest.mark.parametrize("tenant", ["tenant-a", None], ids=["tenant", "platform admin"])
 async def test_a_stream_goes_on_past_a_row_that_cannot_be_rendered(
-    app: FastAPI, run_id: str, tenant: str | None
+    app: FastAPI, clerk: str, tenant: str | None
 ) -> None:
     """Both in the replay (a row in the store) and live (an event published after commit)."""
-    await _write_bad_rows(app, run_id)
+    await _write_bad_rows(app, clerk)
     stream = stream_events(
         subscription=app.state.bus.subscribe(tenant),
         sessionmaker=app.state.sessionmaker,

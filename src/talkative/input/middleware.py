@@ -108,8 +108,14 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, loc: list[str | int], message: str) -> None:
-    """A 422 in the shape of FastAPI's validation errors, rendered as every error is."""
+    """A 422 in the shape of FastAPI's validation errors, rendered as every error is. A key in
+    `loc` may be the offending text itself: it is shown escaped, as UTF-8 cannot carry it."""
+    loc = [part if isinstance(part, int) or strict.is_clean_text(part) else _escaped(part) for part in loc]
     where = ".".join(str(part) for part in loc[1:]) or loc[0]
     details = [{"loc": loc, "msg": message, "type": "value_error"}]
     response = error_response(422, f"{where}: {message}", "VALIDATION_ERROR", details=details)
     await response(scope, receive, send)
+
+
+def _escaped(text: str) -> str:
+    return text.encode("unicode_escape").decode("ascii")

@@ -66,9 +66,12 @@ def loads(body: bytes, *, max_depth: int = MAX_BODY_DEPTH) -> Any:
         value = _DECODER.decode(text)
     except RecursionError:
         raise UnsafeJson(f"nested deeper than {max_depth} levels") from None
-    # Without an escape, no string can hold NUL or a lone surrogate (raw control characters are
-    # already refused by the parser), so only the depth is left to check.
-    check(value, max_depth=max_depth, strings="\\u" in text)
+    # The parse hooks have bounded the numbers. Without an escape no string can hold NUL or a lone
+    # surrogate (raw control characters are refused by the parser), and with no more brackets than
+    # `max_depth` the nesting cannot exceed it: most bodies need no walk at all.
+    strings = "\\u" in text
+    if strings or text.count("{") + text.count("[") > max_depth:
+        check(value, max_depth=max_depth, strings=strings)
     return value
 
 
@@ -123,3 +126,8 @@ def renderable(value: Any, depth: int = 1) -> bool:
     if isinstance(value, str):
         return _SURROGATE.search(value) is None
     return True
+
+
+def is_clean_text(text: str) -> bool:
+    """True when `text` holds neither NUL nor a lone surrogate."""
+    return _UNSTORABLE.search(text) is None

@@ -36,5 +36,8 @@ JsonPayload = Annotated[
     ),
 ]
 # Integers as the columns hold them (Integer is 32-bit on PostgreSQL, BigInteger 64-bit).
-Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+# (A bound given again with `= Field(ge=...)` on the model field is ignored: use these as they are.)
+INT32_MAX = 2**31 - 1
+Int32 = Annotated[int, Field(ge=-(2**31), le=INT32_MAX)]
+PositiveInt32 = Annotated[int, Field(ge=1, le=INT32_MAX)]
 Int64 = Annotated[int, Field(ge=strict.INT64_MIN, le=strict.INT64_MAX)]

@@ -3,9 +3,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from talkative.input.types import Int32
+from talkative.input.types import PositiveInt32
 
 Slug = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
@@ -24,7 +24,7 @@ class PromptActivate(BaseModel):
 
     tenant_id: Slug | None = None
     agent_id: Slug
-    version: Int32 = Field(ge=1)
+    version: PositiveInt32
 
 
 class PromptRead(BaseModel):
