@@ -35,9 +35,8 @@ JsonPayload = Annotated[
         description=f"A JSON object; at most {MAX_PAYLOAD_BYTES} bytes encoded, {MAX_PAYLOAD_DEPTH} levels"
     ),
 ]
-# Integers as the columns hold them (Integer is 32-bit on PostgreSQL, BigInteger 64-bit).
-# (A bound given again with `= Field(ge=...)` on the model field is ignored: use these as they are.)
+# Integers as their columns hold them (Integer is 32-bit on PostgreSQL; 64-bit values are bounded by
+# the body gate). Pydantic silently drops a bound given on the model field (`= Field(ge=1)`) next
+# to an annotated one, so each pair of bounds is a type of its own.
 INT32_MAX = 2**31 - 1
-Int32 = Annotated[int, Field(ge=-(2**31), le=INT32_MAX)]
 PositiveInt32 = Annotated[int, Field(ge=1, le=INT32_MAX)]
-Int64 = Annotated[int, Field(ge=strict.INT64_MIN, le=strict.INT64_MAX)]
