@@ -68,6 +68,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (403, "Role or tenant not allowed"),
         (404, "Not found"),
         (409, "State conflict"),
+        (413, "Request body over the size limit"),
         (422, "Invalid input"),
     )
 }

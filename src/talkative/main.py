@@ -22,6 +22,7 @@ from talkative.events import outbox
 from talkative.events.bus import LocalEventBus
 from talkative.events.router import router as events_router
 from talkative.fleet.router import router as fleet_router
+from talkative.input.middleware import InputGuardMiddleware
 from talkative.llm_router.providers.base import close_providers
 from talkative.llm_router.router import router as llm_router_router
 from talkative.observability.metrics import SSE_SUBSCRIBERS
@@ -101,6 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.revision = detect_revision(settings.revision)
     app.state.schema_revision = None
     install_error_handlers(app)
+    # Added first, so it runs inside the observability middleware: its 413s and 422s are logged too.
+    app.add_middleware(InputGuardMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ObservabilityMiddleware)
     for router in (
         observability_router,

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
         default=5.0, gt=0, le=120, validation_alias=AliasChoices("TALKATIVE_DB_TIMEOUT_S")
     )
 
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, le=1024**3, validation_alias="TALKATIVE_MAX_BODY_BYTES"
+    )
     sse_keepalive_s: float = Field(default=15.0, gt=0, le=300, validation_alias="TALKATIVE_SSE_KEEPALIVE_S")
     events_keep_per_agent: int = Field(
         default=100_000, ge=100, validation_alias="TALKATIVE_EVENTS_KEEP_PER_AGENT"

@@ -76,3 +76,22 @@ def test_a_token_remembered_under_one_secret_fails_under_another() -> None:
     decode_token(secret=SECRET, token=token)
     with pytest.raises(InvalidToken, match="invalid token"):
         decode_token(secret=SECRET + "-rotated", token=token)
+
+
+def _forged(exp: object, sub: str) -> str:
+    """A correctly signed token whose claims the minting code would never write."""
+    claims = {"sub": sub, "role": "operator", "tenant_id": "t1", "iss": tokens.ISSUER, "exp": exp}
+    return tokens.jwt.encode(claims, SECRET, algorithm=tokens.ALGORITHM)
+
+
+@pytest.mark.parametrize(
+    "exp",
+    [str(int(time.time()) + 3600), f"{time.time() + 3600}", True, [int(time.time()) + 3600], None, {"at": 1}],
+    ids=["digit string", "decimal string", "bool", "list", "null", "object"],
+)
+def test_an_exp_that_is_not_a_number_is_refused(exp: object) -> None:
+    token = _forged(exp, f"exp-{type(exp).__name__}")
+    for _ in range(2):  # and not remembered as verified: the second try is refused the same way
+        with pytest.raises(InvalidToken) as refused:
+            decode_token(secret=SECRET, token=token)
+        assert refused.value.status == 401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
@@ -95,8 +96,17 @@ def decode_token(*, secret: str, token: str) -> Principal:
     except jwt.PyJWTError as exc:
         raise InvalidToken(f"invalid token: {exc}") from None
     principal = _principal(claims)
-    _verified.put(secret, token, principal, float(claims["exp"]))
+    _verified.put(secret, token, principal, _expiry(claims))
     return principal
+
+
+def _expiry(claims: dict[str, object]) -> float:
+    """`exp` as a number of seconds. PyJWT checks `int(exp)`, so it lets "9999999999" through as a
+    string; a token is only as good as its claims, so anything but a finite number is refused."""
+    exp = claims["exp"]
+    if isinstance(exp, bool) or not isinstance(exp, int | float) or not math.isfinite(exp):
+        raise InvalidToken("token 'exp' must be a number (seconds since the epoch)")
+    return float(exp)
 
 
 def _principal(claims: dict[str, object]) -> Principal:

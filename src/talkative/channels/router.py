@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -17,6 +18,7 @@ from talkative.channels.schemas import (
 )
 from talkative.db import Session
 from talkative.errors import ERROR_RESPONSES, InvalidInput
+from talkative.input.strict import renderable
 from talkative.orchestrator import flows
 from talkative.orchestrator.runtime import Runtime, get_runtime
 
@@ -24,6 +26,7 @@ router = APIRouter(prefix="/channels", tags=["channels"], responses=ERROR_RESPON
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 AgentFilter = Annotated[str | None, Query(max_length=64)]
+log = logging.getLogger("talkative.channels")
 
 
 @router.post("/client/messages", status_code=202, operation_id="sendClientMessage")
@@ -139,5 +142,14 @@ async def list_internal_actions(
                 created_at=e.created_at,
             )
             for e in rows
+            if _renders(e.id, e.payload)
         ]
     )
+
+
+def _renders(action_id: str, payload: object) -> bool:
+    """A stored payload that cannot be rendered leaves its entry out of the list (logged)."""
+    if renderable(payload):
+        return True
+    log.warning("internal action %s skipped: its payload cannot be rendered as JSON", action_id)
+    return False

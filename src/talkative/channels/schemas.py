@@ -5,6 +5,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from talkative.input.types import JsonPayload
+
 Slug = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
@@ -39,7 +41,7 @@ class InternalActionIn(BaseModel):
     tenant_id: Slug | None = None
     agent_id: Slug | None = None
     action: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    payload: dict[str, Any] = Field(default_factory=dict)
+    payload: JsonPayload = Field(default_factory=dict)
 
 
 class InternalActionRead(BaseModel):

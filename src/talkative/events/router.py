@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncGenerator, Callable
 from typing import Annotated
 
@@ -23,11 +24,21 @@ router = APIRouter(tags=["events"], responses=ERROR_RESPONSES)
 StreamReader = Annotated[Principal, Depends(require(Permission.READ, allow_query_token=True))]
 REPLAY_PAGE = 500
 MAX_EVENT_ID = 2**63 - 1  # ids are 64-bit in the store
+log = logging.getLogger("talkative.events")
 
 
 def format_sse(event: Event) -> bytes:
-    """The SSE frame of one event."""
-    return b"id: %d\ndata: %s\n\n" % (event.id, event.model_dump_json().encode())
+    """The SSE frame of one event. One that cannot be rendered (a stored payload nested too deep,
+    say) is logged and sent as its id alone: the stream goes on, and a client that reconnects
+    resumes after it (an SSE frame without data moves Last-Event-ID and dispatches nothing)."""
+    try:
+        data = event.model_dump_json().encode()
+    except ValueError:  # pydantic's PydanticSerializationError included
+        log.warning(
+            "event %s (%s) skipped on the stream: it cannot be rendered as JSON", event.id, event.type
+        )
+        return b"id: %d\n: skipped, cannot be rendered\n\n" % event.id
+    return b"id: %d\ndata: %s\n\n" % (event.id, data)
 
 
 def _frame(delivery: Delivery) -> bytes:

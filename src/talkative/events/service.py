@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import BindParameter, bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,8 +12,10 @@ from talkative.db import core_execute, utcnow
 from talkative.events import outbox
 from talkative.events.models import EventRow
 from talkative.events.schemas import Event, NewEvent
+from talkative.input.strict import renderable
 
 PRUNE_BATCH = 1000
+log = logging.getLogger("talkative.events")
 
 
 def to_event(row: EventRow) -> Event:
@@ -26,6 +29,18 @@ def to_event(row: EventRow) -> Event:
         payload=row.payload,
         timestamp=row.created_at,
     )
+
+
+def to_events(rows: Iterable[EventRow]) -> list[Event]:
+    """The rows as events, leaving out (and logging) any whose payload cannot be rendered: one bad
+    row must not fail every read of the agent's or the run's history."""
+    events = []
+    for row in rows:
+        if renderable(row.payload):
+            events.append(to_event(row))
+        else:
+            log.warning("event %s (%s) skipped: its payload cannot be rendered as JSON", row.id, row.type)
+    return events
 
 
 # The hot statements, built once (building one per call cost more than running it).
@@ -88,12 +103,12 @@ async def append(session: AsyncSession, events: Sequence[NewEvent]) -> list[Even
 async def tail(session: AsyncSession, *, agent_id: str, limit: int) -> list[Event]:
     """The agent's newest events, oldest first: an index range scan, whatever the history size."""
     rows = (await session.scalars(_TAIL, {"agent_id": agent_id, "limit": limit})).all()
-    return [to_event(r) for r in reversed(rows)]
+    return to_events(reversed(rows))
 
 
 async def for_run(session: AsyncSession, *, run_id: str, limit: int = 1000) -> list[Event]:
     rows = (await session.scalars(_FOR_RUN, {"run_id": run_id, "limit": limit})).all()
-    return [to_event(r) for r in rows]
+    return to_events(rows)
 
 
 async def after(session: AsyncSession, *, after_id: int, tenant_id: str | None, limit: int) -> list[Event]:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.events import service as events
+from talkative.input.strict import renderable
 from talkative.orchestrator import service as runs
 from talkative.orchestrator.models import Run
 from talkative.orchestrator.reducer import RunStatus, allowed_actions
 from talkative.orchestrator.schemas import RunRead, RunRecord, StepRead
+
+log = logging.getLogger("talkative.orchestrator")
 
 
 def run_read(run: Run) -> RunRead:
@@ -46,12 +51,14 @@ async def run_detail(session: AsyncSession, run: Run) -> RunRead:
             finished_at=s.finished_at,
         )
         for s in await runs.steps_of(session, run.id)
+        if _renders(run, "step", s.idx, s.spec, s.result)
     ]
     history = [
         RunRecord(
             type="command", name=c.type, at=c.created_at, payload={**c.payload, "actor": c.actor}, id=c.id
         )
         for c in await runs.commands_of(session, run.id)
+        if _renders(run, "command", c.id, c.payload)
     ] + [
         RunRecord(type="event", name=e.type, at=e.timestamp, payload=e.payload, id=str(e.id))
         for e in await events.for_run(session, run_id=run.id)
@@ -59,3 +66,12 @@ async def run_detail(session: AsyncSession, run: Run) -> RunRead:
     read.steps = sorted(history, key=lambda r: r.at)
     read.children = list((await session.scalars(select(Run.id).where(Run.parent_run_id == run.id))).all())
     return read
+
+
+def _renders(run: Run, what: str, key: object, *documents: object) -> bool:
+    """A stored document that cannot be rendered is left out of the run's detail (and logged), so
+    one bad row never makes the whole run unreadable. Events are filtered by their store."""
+    if all(renderable(doc) for doc in documents):
+        return True
+    log.warning("run %s: %s %s skipped: it cannot be rendered as JSON", run.id, what, key)
+    return False

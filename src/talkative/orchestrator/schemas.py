@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from talkative.events.schemas import Event
+from talkative.input.types import JsonPayload
 
 MessageText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8000)]
 
@@ -55,7 +56,7 @@ class CommandIn(BaseModel):
     agent_id: Slug
     run_id: Slug | None = None
     type: CommandType
-    payload: dict[str, Any] = Field(default_factory=dict)
+    payload: JsonPayload = Field(default_factory=dict)
 
 
 class CommandAccepted(BaseModel):
@@ -74,7 +75,7 @@ class ExternalEventIn(BaseModel):
     run_id: Slug
     type: ExternalEventType
     message: Annotated[str, StringConstraints(max_length=2000)] = ""
-    payload: dict[str, Any] = Field(default_factory=dict)
+    payload: JsonPayload = Field(default_factory=dict)
 
 
 class StepRead(BaseModel):

@@ -3,7 +3,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from talkative.input.types import PositiveInt32
 
 Slug = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
@@ -22,7 +24,7 @@ class PromptActivate(BaseModel):
 
     tenant_id: Slug | None = None
     agent_id: Slug
-    version: int = Field(ge=1)
+    version: PositiveInt32
 
 
 class PromptRead(BaseModel):

@@ -1,0 +1,1 @@
+"""Bounded input: the request gate (body size, strict JSON, clean URLs) and the schemas' bounded types."""
