@@ -101,7 +101,7 @@ async def create_node(session: AsyncSession, *, tenant_id: str, data: NodeCreate
     if data.cloud_id is not None:
         await get_cloud(session, tenant_id=tenant_id, cloud_id=data.cloud_id)
     if data.mode == "local":
-        local.base_folder(local_root, data.base_path)  # refused now rather than at the first provisioning
+        local.base_folder(local_root, tenant_id, data.base_path)  # refused now, not at the first provisioning
     conflict = FleetConflict(
         f"tenant '{tenant_id}' already has a node named '{data.name}'", code="NODE_EXISTS"
     )
