@@ -187,13 +187,12 @@ def _spend_statement() -> Any:
         return func.coalesce(func.sum(case((condition, UsageDaily.cost), else_=0.0)), 0.0)
 
     same_tenant = UsageDaily.tenant_id == bindparam("tenant")
-    same_agent = UsageDaily.agent_id == bindparam("agent")
+    same_agent = same_tenant & (UsageDaily.agent_id == bindparam("agent"))  # an agent is (tenant, id)
     day = UsageDaily.day == bindparam("today")
     return select(
         total(day),
         total(day & same_tenant),
         total(same_tenant),
-        # Agent ids are unique across tenants, so an agent's spend needs no tenant filter.
         total(day & same_agent),
         total(same_agent),
     ).where(UsageDaily.day >= bindparam("month"))
