@@ -307,6 +307,19 @@ def _tenant_identity_up_and_down(url: str) -> None:
         ("t1", "old-agent", "workspaces/old-agent")
     ]
     assert _count(url, "workflow_versions") == 1 and _count(url, "events") == 1
+    assert _count(url, "fleet_placements") == 1 and _count(url, "fleet_agents") == 1
+    # Fleet agents too: another tenant's `scout`, placed on its own node.
+    _execute(
+        url,
+        [
+            "INSERT INTO fleet_nodes (id, tenant_id, name, mode, status, created_at, updated_at) "
+            "VALUES ('node_2', 't2', 'here', 'local', 'new', '2026-03-01 00:00:00', '2026-03-01 00:00:00')",
+            "INSERT INTO fleet_agents (id, tenant_id, name, skills, created_at, updated_at) "
+            "VALUES ('scout', 't2', 'Scout', '[]', '2026-03-01 00:00:00', '2026-03-01 00:00:00')",
+            "INSERT INTO fleet_placements (agent_id, node_id, tenant_id, status, skills, updated_at) "
+            "VALUES ('scout', 'node_2', 't2', 'provisioned', '[]', '2026-03-01 00:00:00')",
+        ],
+    )
     # A second tenant may now use the same id (and the same workflow agent id), not the same workspace twice.
     _execute(
         url,
@@ -335,7 +348,13 @@ def _tenant_identity_up_and_down(url: str) -> None:
     _execute(
         url, ["DELETE FROM workflows WHERE tenant_id = 't2'", "DELETE FROM agents WHERE tenant_id = 't2'"]
     )
+    with pytest.raises(RuntimeError, match=r"fleet agent ids used by several tenants .*: scout"):
+        migrations.downgrade(url, "0006_runs_recent")
+    # Deleting the fleet agent takes its placement with it (the composite key cascades).
+    _execute(url, ["DELETE FROM fleet_agents WHERE tenant_id = 't2'"])
+    assert _count(url, "fleet_placements") == 1
     migrations.downgrade(url, "0006_runs_recent")
+    assert _count(url, "fleet_placements") == 1
     assert _rows(url, "SELECT tenant_id, id, workspace FROM agents") == [
         ("t1", "old-agent", "workspaces/old-agent")
     ]

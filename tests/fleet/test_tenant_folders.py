@@ -85,3 +85,35 @@ async def test_a_symlink_into_another_tenants_folder_is_refused_at_provisioning(
 
     assert (response.status_code, response.json()["code"]) == (422, "UNSAFE_BASE_PATH"), response.text
     assert list((root / "tenant-b").iterdir()) == []
+
+
+async def test_two_tenants_each_have_a_fleet_agent_scout(
+    client: httpx.AsyncClient, auth: Auth, app: FastAPI
+) -> None:
+    root = _root(app)
+    for tenant in ("tenant-a", "tenant-b"):
+        admin = auth("admin", tenant)
+        node = await create(client, "/fleet/nodes", {"name": "here"}, admin)
+        await create(client, "/fleet/agents", {"id": "scout", "name": f"{tenant} scout"}, admin)
+        response = await _provision(client, admin, node["id"], "scout")
+        assert response.status_code == 200, response.text
+        assert Path(response.json()["path"]) == root / tenant / "scout"
+    for tenant in ("tenant-a", "tenant-b"):
+        seen = (await client.get("/fleet/agents/scout", headers=auth("admin", tenant))).json()
+        assert seen["name"] == f"{tenant} scout" and len(seen["placements"]) == 1
+        assert seen["placements"][0]["path"] == str(root / tenant / "scout")
+    # Within one tenant the id is still unique; a platform admin names the tenant of an ambiguous id.
+    again = await client.post(
+        "/fleet/agents", json={"id": "scout", "name": "x"}, headers=auth("admin", "tenant-a")
+    )
+    assert (again.status_code, again.json()["code"]) == (409, "FLEET_AGENT_EXISTS")
+    platform = auth("admin", None)
+    ambiguous = await client.get("/fleet/agents/scout", headers=platform)
+    assert (ambiguous.status_code, ambiguous.json()["code"]) == (409, "FLEET_AGENT_AMBIGUOUS")
+    named = await client.get("/fleet/agents/scout", params={"tenant_id": "tenant-b"}, headers=platform)
+    assert named.json()["name"] == "tenant-b scout"
+    listed = (await client.get("/fleet/agents", headers=platform)).json()["agents"]
+    assert sorted((a["tenant_id"], len(a["placements"])) for a in listed) == [
+        ("tenant-a", 1),
+        ("tenant-b", 1),
+    ]

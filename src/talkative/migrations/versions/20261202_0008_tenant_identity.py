@@ -1,4 +1,4 @@
-"""tenant identity: an agent is (tenant_id, id); one workspace per agent; per-tenant lookups
+"""tenant identity: agents and fleet agents are (tenant_id, id); one workspace per agent
 
 Revision ID: 0008_tenant_identity
 Revises: 0006_runs_recent
@@ -62,6 +62,23 @@ def upgrade() -> None:
     )
     op.drop_index("ix_events_agent_id_id", table_name="events")
     op.create_index("ix_events_tenant_agent_id", "events", ["tenant_id", "agent_id", "id"])
+    # Fleet agents are (tenant_id, id) too. The placements' foreign key goes first, so rebuilding
+    # fleet_agents (SQLite) cascades to nothing and PostgreSQL may drop the key it refers to.
+    with op.batch_alter_table("fleet_placements") as batch:
+        batch.drop_constraint("fk_fleet_placements_agent_id_fleet_agents", type_="foreignkey")
+        batch.drop_constraint("pk_fleet_placements", type_="primary")
+        batch.create_primary_key("pk_fleet_placements", ["tenant_id", "agent_id", "node_id"])
+    with op.batch_alter_table("fleet_agents") as batch:
+        batch.drop_constraint("pk_fleet_agents", type_="primary")
+        batch.create_primary_key("pk_fleet_agents", ["tenant_id", "id"])
+    with op.batch_alter_table("fleet_placements") as batch:
+        batch.create_foreign_key(
+            "fk_fleet_placements_tenant_id_fleet_agents",
+            "fleet_agents",
+            ["tenant_id", "agent_id"],
+            ["tenant_id", "id"],
+            ondelete="CASCADE",
+        )
 
 
 def downgrade() -> None:
@@ -76,6 +93,26 @@ def downgrade() -> None:
         "agents of several tenants with the same id have workflows",
         fix,
     )
+    _refuse_duplicates(
+        "SELECT id FROM fleet_agents GROUP BY id HAVING count(*) > 1",
+        "fleet agent ids used by several tenants (the older schema keys them by id alone)",
+        fix,
+    )
+    with op.batch_alter_table("fleet_placements") as batch:
+        batch.drop_constraint("fk_fleet_placements_tenant_id_fleet_agents", type_="foreignkey")
+        batch.drop_constraint("pk_fleet_placements", type_="primary")
+        batch.create_primary_key("pk_fleet_placements", ["agent_id", "node_id"])
+    with op.batch_alter_table("fleet_agents") as batch:
+        batch.drop_constraint("pk_fleet_agents", type_="primary")
+        batch.create_primary_key("pk_fleet_agents", ["id"])
+    with op.batch_alter_table("fleet_placements") as batch:
+        batch.create_foreign_key(
+            "fk_fleet_placements_agent_id_fleet_agents",
+            "fleet_agents",
+            ["agent_id"],
+            ["id"],
+            ondelete="CASCADE",
+        )
     op.drop_index("ix_events_tenant_agent_id", table_name="events")
     op.create_index("ix_events_agent_id_id", "events", ["agent_id", "id"])
     _recreate_workflows(("uq_workflows_agent_id", ["agent_id"]), drop="uq_workflows_tenant_agent")
