@@ -163,3 +163,27 @@ async def test_a_platform_admin_names_the_tenant_of_an_ambiguous_id(
         "/agents/twin/message", params={"tenant_id": "tenant-a"}, json={"message": "hi"}, headers=admin
     )
     assert sent.status_code == 200, sent.text
+
+
+async def test_lists_by_agent_keep_to_one_tenant(client: httpx.AsyncClient, auth: Auth) -> None:
+    for tenant in ("tenant-a", "tenant-b"):
+        assert (await _create(client, auth, tenant, {"id": "twin"})).status_code == 201
+    admin = auth("admin", None)
+    query = {"agent_id": "twin"}
+    for path, key in (
+        ("/prompts", "prompts"),
+        ("/approvals", "approvals"),
+        ("/channels/internal/actions", "actions"),
+    ):
+        mine = await client.get(path, params=query, headers=auth("viewer", "tenant-a"))
+        assert all(r["tenant_id"] == "tenant-a" for r in mine.json()[key]), path
+        narrowed = await client.get(path, params={**query, "tenant_id": "tenant-b"}, headers=admin)
+        assert narrowed.status_code == 200 and all(r["tenant_id"] == "tenant-b" for r in narrowed.json()[key])
+        other = await client.get(
+            path, params={**query, "tenant_id": "tenant-b"}, headers=auth("viewer", "tenant-a")
+        )
+        assert (other.status_code, other.json()["code"]) == (403, "TENANT_MISMATCH"), path
+    prompts = (await client.get("/prompts", params=query, headers=admin)).json()["prompts"]
+    assert sorted(p["tenant_id"] for p in prompts) == ["tenant-a", "tenant-b"]
+    narrowed = (await client.get("/prompts", params={**query, "tenant_id": "tenant-a"}, headers=admin)).json()
+    assert [p["tenant_id"] for p in narrowed["prompts"]] == ["tenant-a"]
