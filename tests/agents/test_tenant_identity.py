@@ -7,7 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from fastapi import FastAPI
 
+from talkative.agents.models import Agent
 from talkative.settings import Settings
 
 Auth = Callable[..., dict[str, str]]
@@ -187,3 +189,15 @@ async def test_lists_by_agent_keep_to_one_tenant(client: httpx.AsyncClient, auth
     assert sorted(p["tenant_id"] for p in prompts) == ["tenant-a", "tenant-b"]
     narrowed = (await client.get("/prompts", params={**query, "tenant_id": "tenant-a"}, headers=admin)).json()
     assert [p["tenant_id"] for p in narrowed["prompts"]] == ["tenant-a"]
+
+
+async def test_a_legacy_workspace_named_like_a_tenant_blocks_that_tenants_folder(
+    app: FastAPI, client: httpx.AsyncClient, auth: Auth
+) -> None:
+    """An agent from before per-tenant folders whose folder is `workspaces/tenant-b` would hold
+    tenant-b's agents inside it: creating one is refused until an operator moves it."""
+    async with app.state.sessionmaker() as session, session.begin():
+        session.add(Agent(id="tenant-b", tenant_id="tenant-a", name="Old", workspace="workspaces/tenant-b"))
+    refused = await _create(client, auth, "tenant-b", {"id": "fresh"})
+    assert (refused.status_code, refused.json()["code"]) == (409, "TENANT_FOLDER_TAKEN")
+    assert (await _create(client, auth, "tenant-c", {"id": "fresh"})).status_code == 201
