@@ -291,3 +291,109 @@ def test_a_failing_migration_child_reports_why() -> None:
         capture_output=True,
     )
     assert child.returncode != 0 and "unable to open database file" in child.stderr
+
+
+def _rows(url: str, sql: str) -> list[tuple[object, ...]]:
+    async def run() -> list[tuple[object, ...]]:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as conn:
+                return [tuple(r) for r in (await conn.exec_driver_sql(sql)).all()]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _tenant_identity_up_and_down(url: str) -> None:
+    """0008 keys agents by (tenant, id), keeps stored workspaces, and its downgrade says what blocks it."""
+    migrations.upgrade(url, "0006_runs_recent")
+    for revision in REVISIONS:
+        _execute(url, FILL[revision])
+    migrations.upgrade(url, "0008_tenant_identity")
+    # The existing agent keeps its workspace path as stored; its workflow, versions and events stay.
+    assert _rows(url, "SELECT tenant_id, id, workspace FROM agents") == [
+        ("t1", "old-agent", "workspaces/old-agent")
+    ]
+    assert _count(url, "workflow_versions") == 1 and _count(url, "events") == 1
+    assert _count(url, "fleet_placements") == 1 and _count(url, "fleet_agents") == 1
+    # Fleet agents too: another tenant's `scout`, placed on its own node.
+    _execute(
+        url,
+        [
+            "INSERT INTO fleet_nodes (id, tenant_id, name, mode, status, created_at, updated_at) "
+            "VALUES ('node_2', 't2', 'here', 'local', 'new', '2026-03-01 00:00:00', '2026-03-01 00:00:00')",
+            "INSERT INTO fleet_agents (id, tenant_id, name, skills, created_at, updated_at) "
+            "VALUES ('scout', 't2', 'Scout', '[]', '2026-03-01 00:00:00', '2026-03-01 00:00:00')",
+            "INSERT INTO fleet_placements (agent_id, node_id, tenant_id, status, skills, updated_at) "
+            "VALUES ('scout', 'node_2', 't2', 'provisioned', '[]', '2026-03-01 00:00:00')",
+        ],
+    )
+    # A second tenant may now use the same id (and the same workflow agent id), not the same workspace twice.
+    _execute(
+        url,
+        [
+            "INSERT INTO agents (id, tenant_id, name, status, heartbeat_minutes, workspace, created_at, updated_at) "
+            "VALUES ('old-agent', 't2', 'Twin', 'stopped', 30, 'workspaces/t2/old-agent', '2026-03-01 00:00:00', "
+            "'2026-03-01 00:00:00')",
+            "INSERT INTO workflows (id, tenant_id, agent_id, name, version, created_at, updated_at) "
+            "VALUES ('agent-wf-old-agent-abc123', 't2', 'old-agent', 'Twin workflow', 0, '2026-03-01 00:00:00', "
+            "'2026-03-01 00:00:00')",
+        ],
+    )
+    with pytest.raises(Exception, match=r"uq_agents_tenant_workspace|UNIQUE constraint failed"):
+        _execute(
+            url,
+            [
+                "INSERT INTO agents (id, tenant_id, name, status, heartbeat_minutes, workspace, created_at, "
+                "updated_at) VALUES ('other', 't2', 'Other', 'stopped', 30, 'workspaces/t2/old-agent', "
+                "'2026-03-01 00:00:00', '2026-03-01 00:00:00')"
+            ],
+        )
+    # Down: refused, with the reason, while two tenants share an id; done once they no longer do.
+    with pytest.raises(RuntimeError, match=r"agent ids used by several tenants .*: old-agent"):
+        migrations.downgrade(url, "0006_runs_recent")
+    assert migrations.current_revision_sync(url) == "0008_tenant_identity"
+    _execute(
+        url, ["DELETE FROM workflows WHERE tenant_id = 't2'", "DELETE FROM agents WHERE tenant_id = 't2'"]
+    )
+    with pytest.raises(RuntimeError, match=r"fleet agent ids used by several tenants .*: scout"):
+        migrations.downgrade(url, "0006_runs_recent")
+    # Deleting the fleet agent takes its placement with it (the composite key cascades).
+    _execute(url, ["DELETE FROM fleet_agents WHERE tenant_id = 't2'"])
+    assert _count(url, "fleet_placements") == 1
+    migrations.downgrade(url, "0006_runs_recent")
+    assert _count(url, "fleet_placements") == 1
+    assert _rows(url, "SELECT tenant_id, id, workspace FROM agents") == [
+        ("t1", "old-agent", "workspaces/old-agent")
+    ]
+    assert _count(url, "workflow_versions") == 1 and _count(url, "workflows") == 1
+    migrations.upgrade(url, "0008_tenant_identity")
+    assert _count(url, "workflow_versions") == 1
+
+
+def test_tenant_identity_up_and_down_on_sqlite(sqlite_url: str) -> None:
+    _tenant_identity_up_and_down(sqlite_url)
+
+
+def test_tenant_identity_up_and_down_on_postgresql() -> None:
+    import secrets
+
+    import asyncpg
+
+    from tests.conftest import PG_ADMIN_DSN, _pg_url
+
+    name = f"talkative_migrate_{secrets.token_hex(4)}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(PG_ADMIN_DSN)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        _tenant_identity_up_and_down(_pg_url(name))
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

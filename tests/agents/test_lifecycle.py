@@ -66,7 +66,7 @@ def _action_types(reply: Json) -> list[tuple[str, str | None, bool | None]]:
 
 async def _next_heartbeat(app: FastAPI, agent_id: str) -> datetime | None:
     async with app.state.sessionmaker() as session:
-        agent = await session.get(Agent, agent_id)
+        agent = await session.get(Agent, ("tenant-a", agent_id))
         assert agent is not None
         return agent.next_heartbeat_at
 
@@ -74,7 +74,11 @@ async def _next_heartbeat(app: FastAPI, agent_id: str) -> datetime | None:
 async def _make_due(app: FastAPI, agent_id: str) -> None:
     async with app.state.sessionmaker() as session, session.begin():
         due = utcnow() - timedelta(minutes=1)
-        await session.execute(update(Agent).where(Agent.id == agent_id).values(next_heartbeat_at=due))
+        await session.execute(
+            update(Agent)
+            .where(Agent.tenant_id == "tenant-a", Agent.id == agent_id)
+            .values(next_heartbeat_at=due)
+        )
 
 
 def _metric(text: str, name: str) -> float:
@@ -88,8 +92,8 @@ async def test_template_creates_workspace_and_events(
     client: httpx.AsyncClient, auth: Auth, settings: Settings
 ) -> None:
     created = await _create(client, auth, "mailer", "mail-triage", heartbeatMinutes=15)
-    assert (created["workspace"], created["status"]) == ("workspaces/mailer", "stopped")
-    root = settings.workspaces_dir / "mailer"
+    assert (created["workspace"], created["status"]) == ("workspaces/tenant-a/mailer", "stopped")
+    root = settings.workspaces_dir / "tenant-a/mailer"
     assert json.loads((root / "config.json").read_text())["heartbeatMinutes"] == 15
     runs = [line for line in (root / "HEARTBEAT.md").read_text().splitlines() if line.startswith("RUN ")]
     assert runs == [f"RUN {TRIAGE}"]
@@ -112,7 +116,7 @@ async def test_unknown_template_is_422_and_creates_nothing(
     _error(await client.post("/agents", json=body, headers=auth()), 422, "UNKNOWN_TEMPLATE")
     _error(await client.get("/agents/ghost", headers=auth()), 404, "AGENT_NOT_FOUND")
     assert (await client.get("/agents", headers=auth())).json()["agents"] == []
-    assert not (settings.workspaces_dir / "ghost").exists()
+    assert not (settings.workspaces_dir / "tenant-a/ghost").exists()
 
 
 async def test_start_stop_idempotent_and_persisted(client: httpx.AsyncClient, auth: Auth) -> None:
@@ -142,12 +146,12 @@ async def test_attach_skill(client: httpx.AsyncClient, auth: Auth, settings: Set
     assert attached.status_code == 200, attached.text
     assert attached.json() == {"skillName": "monthly-bookkeeping", "seeded": ["inputs/transactions.csv"],
                                "heartbeatAdded": False}  # fmt: skip
-    csv = (settings.workspaces_dir / "books/inputs/transactions.csv").read_text()
+    csv = (settings.workspaces_dir / "tenant-a/books/inputs/transactions.csv").read_text()
     assert csv.splitlines()[0].count(",") >= 2 and len(csv.splitlines()) > 1
     listed = (await client.get("/agents/books/skills", headers=auth("viewer"))).json()["skills"]
     assert [s["name"] for s in listed] == ["mail-triage", "monthly-bookkeeping"]
     assert (await _event_types(client, auth, "books"))[-1] == "SKILL_ATTACHED"
-    inbox = settings.workspaces_dir / "books/inputs/inbox.json"
+    inbox = settings.workspaces_dir / "tenant-a/books/inputs/inbox.json"
     inbox.write_text("[]")
     again = await client.post(
         "/agents/books/skills/attach", json={"skillName": "mail-triage"}, headers=auth()
@@ -202,7 +206,7 @@ async def test_triage_message_runs_the_skill(
     assert reply["run_status"] == "completed"
     assert _action_types(reply) == [("tool.executed", "mail-triage", True)]
     assert "outputs/mail-triage.json" in reply["actions"][0]["detail"]["artifacts"]
-    report = json.loads((settings.workspaces_dir / "mailer/outputs/mail-triage.json").read_text())
+    report = json.loads((settings.workspaces_dir / "tenant-a/mailer/outputs/mail-triage.json").read_text())
     assert (report["ok"], report["skillName"]) == (True, "mail-triage")
     tail = await _event_types(client, auth, "mailer", tail=4)
     assert tail == ["TOOL_RUN_STARTED", "TOOL_RUN_FINISHED", "METRIC_RECORDED", "RUN_COMPLETED"]
@@ -260,7 +264,7 @@ async def test_scheduler_runs_due_heartbeats_once(
     await _running(client, auth, "mailer", "mail-triage")
     await _running(client, auth, "idle", "mail-triage")
     await _make_due(app, "mailer")
-    assert await scheduler.run_due_heartbeats(app.state.runtime) == ["mailer"]
+    assert await scheduler.run_due_heartbeats(app.state.runtime) == [("tenant-a", "mailer")]
     types = await _event_types(client, auth, "mailer", tail=5)
     assert types == [
         "HEARTBEAT_TICK",
@@ -296,7 +300,7 @@ async def test_running_agent_survives_restart(
             assert (await other.get("/agents/mailer", headers=auth())).json()["status"] == "running"
         assert await _next_heartbeat(second, "mailer") == scheduled and scheduled is not None
         await _make_due(second, "mailer")
-        assert await scheduler.run_due_heartbeats(second.state.runtime) == ["mailer"]
+        assert await scheduler.run_due_heartbeats(second.state.runtime) == [("tenant-a", "mailer")]
 
 
 async def test_prometheus_counters_move(client: httpx.AsyncClient, auth: Auth, settings: Settings) -> None:
@@ -311,7 +315,7 @@ async def test_prometheus_counters_move(client: httpx.AsyncClient, auth: Auth, s
     await _say(client, auth, "mailer", "triage inbox now")
     after_ok = await snapshot()
     assert [b - a for a, b in zip(before, after_ok, strict=True)] == [1, 1, 0]
-    (settings.workspaces_dir / "mailer/inputs/inbox.json").write_text("{not json")
+    (settings.workspaces_dir / "tenant-a/mailer/inputs/inbox.json").write_text("{not json")
     failed = await _say(client, auth, "mailer", "triage inbox now")
     assert failed["run_status"] == "failed"
     assert _action_types(failed) == [("tool.failed", "mail-triage", False)]
@@ -321,7 +325,7 @@ async def test_prometheus_counters_move(client: httpx.AsyncClient, auth: Auth, s
 
 async def test_delete_agent(client: httpx.AsyncClient, auth: Auth, settings: Settings) -> None:
     await _running(client, auth, "doomed", "mail-triage")
-    workspace = settings.workspaces_dir / "doomed"
+    workspace = settings.workspaces_dir / "tenant-a/doomed"
     assert (await client.delete("/agents/doomed", headers=auth())).status_code == 409  # still running
     await client.post("/agents/doomed/stop", headers=auth())
     assert (await client.delete("/agents/doomed", headers=auth("viewer"))).status_code == 403

@@ -367,7 +367,7 @@ def test_postgresql_round_trip(pg_pair: tuple[str, str], tmp_path: Path) -> None
             reply = http.post("/agents/pg-ledger/message", json={"message": "note pg then file pg"})
             assert reply.status_code == 200, reply.text
             event_ids = {int(e["id"]) for e in reply.json()["events"]}
-        (source.data_dir / "workspaces" / "pg-ledger" / "marker.txt").write_text("kept")
+        (source.data_dir / "workspaces" / "acme" / "pg-ledger" / "marker.txt").write_text("kept")
         done = cli("backup", str(archive), data_dir=source.data_dir, database_url=source_url)
     finally:
         source.stop()
@@ -379,7 +379,7 @@ def test_postgresql_round_trip(pg_pair: tuple[str, str], tmp_path: Path) -> None
     restored_dir = tmp_path / "pg-restored" / "data"
     done = cli("restore", str(archive), data_dir=restored_dir, database_url=target_url)
     assert done.returncode == 0, done.stderr
-    assert (restored_dir / "workspaces" / "pg-ledger" / "marker.txt").read_text() == "kept"
+    assert (restored_dir / "workspaces" / "acme" / "pg-ledger" / "marker.txt").read_text() == "kept"
     restored = start_server(restored_dir, TALKATIVE_DATABASE_URL=target_url)
     try:
         with httpx.Client(base_url=restored.url, headers=_headers(), timeout=60) as http:

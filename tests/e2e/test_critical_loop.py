@@ -75,7 +75,7 @@ def test_message_runs_the_skill_and_streams_every_event(server: ServerProcess) -
     )
 
     envelope = json.loads(
-        (server.data_dir / "workspaces" / "inbox-bot" / "outputs" / "mail-triage.json").read_text()
+        (server.data_dir / "workspaces" / "acme" / "inbox-bot" / "outputs" / "mail-triage.json").read_text()
     )
     assert envelope["ok"] is True and envelope["skillName"] == "mail-triage"
     assert {"generatedAt", "data"} <= set(envelope)

@@ -41,7 +41,7 @@ def test_sigkill_mid_run_then_restart_completes_each_step_once(tmp_path: Path) -
     try:
         httpx.post(f"{first.url}/agents", json={"id": "durable", "name": "Durable"}, headers=headers)
         httpx.post(f"{first.url}/agents/durable/start", headers=headers)
-        workspace = data_dir / "workspaces" / "durable"
+        workspace = data_dir / "workspaces" / "acme" / "durable"
         for name, trigger in (("slow-a", "alpha"), ("slow-b", "beta"), ("slow-c", "gamma")):
             write_slow_skill(workspace, name, trigger)
             pinned = httpx.post(

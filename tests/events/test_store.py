@@ -32,9 +32,9 @@ async def _fill(maker: Maker, agent: str, count: int, tenant: str = "tenant-a") 
     return await _append(maker, [_new(agent, f"{agent}-{i}", tenant) for i in range(count)])
 
 
-async def _tail(maker: Maker, agent: str, limit: int = 1000) -> list[str]:
+async def _tail(maker: Maker, agent: str, limit: int = 1000, tenant: str = "tenant-a") -> list[str]:
     async with maker() as session:
-        return [e.message for e in await events.tail(session, agent_id=agent, limit=limit)]
+        return [e.message for e in await events.tail(session, tenant_id=tenant, agent_id=agent, limit=limit)]
 
 
 def _drain(subscription: Subscription) -> list[Event]:
@@ -100,13 +100,13 @@ async def test_prune_keeps_newest_and_spares_other_agents(app: FastAPI) -> None:
     await _fill(maker, "alpha", 12)
     await _fill(maker, "bravo", 5)
     async with maker() as session, session.begin():
-        assert await events.prune_agent(session, agent_id="alpha", keep=4) == 8
+        assert await events.prune_agent(session, tenant_id="tenant-a", agent_id="alpha", keep=4) == 8
     assert await _tail(maker, "alpha") == [f"alpha-{i}" for i in range(8, 12)]
     assert await _tail(maker, "bravo") == [f"bravo-{i}" for i in range(5)]
     async with maker() as session, session.begin():
-        assert await events.prune_agent(session, agent_id="alpha", keep=4) == 0
-        assert await events.prune_agent(session, agent_id="bravo", keep=5) == 0
-        assert await events.prune_agent(session, agent_id="bravo", keep=50) == 0
+        assert await events.prune_agent(session, tenant_id="tenant-a", agent_id="alpha", keep=4) == 0
+        assert await events.prune_agent(session, tenant_id="tenant-a", agent_id="bravo", keep=5) == 0
+        assert await events.prune_agent(session, tenant_id="tenant-a", agent_id="bravo", keep=50) == 0
     assert len(await _tail(maker, "bravo")) == 5
 
 
@@ -118,7 +118,7 @@ async def test_prune_in_batches_ends_at_exactly_keep(app: FastAPI, monkeypatch: 
     removed: list[int] = []
     for _ in range(10):
         async with maker() as session, session.begin():
-            removed.append(await events.prune_agent(session, agent_id="alpha", keep=2))
+            removed.append(await events.prune_agent(session, tenant_id="tenant-a", agent_id="alpha", keep=2))
         if removed[-1] == 0:
             break
     assert removed == [3, 3, 2, 0]
@@ -137,7 +137,7 @@ async def _captured_tail(app: FastAPI) -> tuple[str, Any]:
     event.listen(engine, "before_cursor_execute", record)
     try:
         async with app.state.sessionmaker() as session:
-            assert len(await events.tail(session, agent_id="alpha", limit=50)) == 50
+            assert len(await events.tail(session, tenant_id="tenant-a", agent_id="alpha", limit=50)) == 50
     finally:
         event.remove(engine, "before_cursor_execute", record)
     # The app's run worker polls the runs table meanwhile: only the events reads are ours.
@@ -155,7 +155,7 @@ async def test_tail_reads_use_the_agent_index(app: FastAPI) -> None:
             await conn.exec_driver_sql("ANALYZE")
             rows = (await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)).all()
             plan = "\n".join(str(row[-1]) for row in rows)
-            assert "USING INDEX ix_events_agent_id_id" in plan or "USING COVERING INDEX" in plan, plan
+            assert "USING INDEX ix_events_tenant_agent_id" in plan or "USING COVERING INDEX" in plan, plan
             assert "SCAN events" not in plan, f"the tail must be an index range search: {plan}"
             assert "TEMP B-TREE" not in plan, f"the tail must not sort: {plan}"
         else:
@@ -163,7 +163,7 @@ async def test_tail_reads_use_the_agent_index(app: FastAPI) -> None:
             await conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
             rows = (await conn.exec_driver_sql(f"EXPLAIN {statement}", parameters)).all()
             plan = "\n".join(str(row[0]) for row in rows)
-            assert "Index Scan" in plan and "ix_events_agent_id_id" in plan, plan
+            assert "Index Scan" in plan and "ix_events_tenant_agent_id" in plan, plan
             assert "Seq Scan" not in plan and "Sort" not in plan, plan
             await conn.rollback()
 
@@ -240,3 +240,15 @@ async def test_closed_session_does_not_publish_its_rolled_back_events_later(app:
     finally:
         await session.close()
         subscription.close()
+
+
+async def test_tail_and_prune_keep_to_the_agents_tenant(app: FastAPI) -> None:
+    """An agent is (tenant, id): another tenant's agent with the same id is another agent."""
+    maker = app.state.sessionmaker
+    await _fill(maker, "twin", 3, tenant="tenant-a")
+    await _append(maker, [_new("twin", f"b-{i}", "tenant-b") for i in range(4)])
+    assert await _tail(maker, "twin", tenant="tenant-b") == [f"b-{i}" for i in range(4)]
+    assert await _tail(maker, "twin", tenant="tenant-a") == [f"twin-{i}" for i in range(3)]
+    async with maker() as session, session.begin():
+        assert await events.prune_agent(session, tenant_id="tenant-b", agent_id="twin", keep=1) == 3
+    assert await _tail(maker, "twin", tenant="tenant-a") == [f"twin-{i}" for i in range(3)]

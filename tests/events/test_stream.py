@@ -91,3 +91,15 @@ async def test_a_stream_that_never_started_still_unsubscribes(app: FastAPI) -> N
 
     await response({"type": "http"}, receive, send)  # type: ignore[arg-type]
     assert app.state.bus.subscriber_count == 0
+
+
+async def test_a_tenant_token_cannot_name_another_tenants_stream(client: object, auth: object) -> None:
+    import httpx
+
+    assert isinstance(client, httpx.AsyncClient)
+    response = await client.get(
+        "/events",
+        params={"tenant_id": "tenant-b", "agent_id": "twin"},
+        headers=auth("viewer", "tenant-a"),  # type: ignore[operator]
+    )
+    assert response.status_code == 403 and response.json()["code"] == "TENANT_MISMATCH"

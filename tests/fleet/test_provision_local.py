@@ -22,7 +22,7 @@ async def test_provisioning_lays_the_workspace_out(
 
     assert response.status_code == 200, response.text
     placement = response.json()
-    folder = app.state.settings.fleet_root.resolve() / "scout"
+    folder = app.state.settings.fleet_root.resolve() / "tenant-a" / "scout"
     assert (placement["status"], placement["path"], placement["error"]) == ("provisioned", str(folder), None)
     config = assert_laid_out(
         folder, agent_id="scout", tenant_id="tenant-a", node_id=node["id"], skills=["mail-triage"]
@@ -41,7 +41,7 @@ async def test_reprovisioning_refreshes_skills_and_keeps_the_agents_data(
     client: httpx.AsyncClient, auth: Auth, app: FastAPI
 ) -> None:
     admin = auth("admin", "tenant-a")
-    base = app.state.settings.fleet_root / "team"
+    base = app.state.settings.fleet_root / "tenant-a" / "team"
     node = await create(client, "/fleet/nodes", {"name": "here", "base_path": str(base)}, admin)
     await create(client, "/fleet/agents", {"id": "scout", "name": "Scout", "skills": ["mail-triage"]}, admin)
     url = "/fleet/agents/scout/provision"
@@ -74,7 +74,7 @@ async def test_a_symlink_out_of_the_root_is_refused_and_recorded(
     client: httpx.AsyncClient, auth: Auth, app: FastAPI, tmp_path: Path
 ) -> None:
     admin = auth("admin", "tenant-a")
-    root = app.state.settings.fleet_root
+    root = app.state.settings.fleet_root / "tenant-a"
     node = await create(client, "/fleet/nodes", {"name": "here", "base_path": str(root / "link")}, admin)
     await create(client, "/fleet/agents", {"id": "scout", "name": "Scout"}, admin)
     outside = tmp_path / "outside"
@@ -87,14 +87,14 @@ async def test_a_symlink_out_of_the_root_is_refused_and_recorded(
     assert (response.status_code, response.json()["code"]) == (422, "UNSAFE_BASE_PATH")
     assert list(outside.iterdir()) == []
     stored = (await client.get(f"/fleet/nodes/{node['id']}", headers=admin)).json()
-    assert stored["status"] == "error" and "outside the local fleet root" in stored["last_error"]
+    assert stored["status"] == "error" and "outside the tenant's folder" in stored["last_error"]
 
 
 async def test_a_write_failure_is_502_and_recorded(
     client: httpx.AsyncClient, auth: Auth, app: FastAPI
 ) -> None:
     admin = auth("admin", "tenant-a")
-    root = app.state.settings.fleet_root
+    root = app.state.settings.fleet_root / "tenant-a"
     node = await create(client, "/fleet/nodes", {"name": "here", "base_path": str(root / "blocked")}, admin)
     await create(client, "/fleet/agents", {"id": "scout", "name": "Scout", "skills": ["git-watcher"]}, admin)
     root.mkdir(parents=True, exist_ok=True)

@@ -178,7 +178,7 @@ async def test_local_base_path_must_stay_in_the_local_root(
     admin = auth("admin", "tenant-a")
     outside = await client.post("/fleet/nodes", json={"name": "etc", "base_path": "/etc"}, headers=admin)
     assert outside.status_code == 422 and outside.json()["code"] == "UNSAFE_BASE_PATH"
-    inside = str(app.state.settings.fleet_root / "team-a")
+    inside = str(app.state.settings.fleet_root / "tenant-a" / "team-a")
     assert (
         await client.post("/fleet/nodes", json={"name": "a", "base_path": inside}, headers=admin)
     ).status_code == 201

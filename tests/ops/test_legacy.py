@@ -90,7 +90,9 @@ async def test_imported_data_is_served_by_the_api(
     tenant_a, default = auth("viewer", "tenant-a"), auth("viewer", "tenant-default")
 
     agents = (await client.get("/agents", headers=tenant_a)).json()["agents"]
-    assert [(a["id"], a["status"], a["workspace"]) for a in agents] == [("ag1", "running", "workspaces/ag1")]
+    assert [(a["id"], a["status"], a["workspace"]) for a in agents] == [
+        ("ag1", "running", "workspaces/tenant-a/ag1")
+    ]
     # The old-format entry (no agent_id, no tenant_id) lands in the default tenant.
     old = (await client.get("/agents", headers=default)).json()["agents"]
     assert [(a["id"], a["tenant_id"], a["heartbeatMinutes"]) for a in old] == [("old1", "tenant-default", 60)]
@@ -176,18 +178,18 @@ async def test_second_run_imports_nothing_and_changes_no_row(settings: Settings,
 
 
 async def test_workspaces_are_copied_without_overwriting(settings: Settings, app: FastAPI) -> None:
-    ours = settings.workspaces_dir / "ag1" / "inputs" / "invoice-1.txt"
+    ours = settings.workspaces_dir / "tenant-a" / "ag1" / "inputs" / "invoice-1.txt"
     ours.parent.mkdir(parents=True)
     ours.write_text("ours\n")
 
     report = await import_legacy(settings, LEGACY, workspaces=WORKSPACES)
 
-    ag1 = settings.workspaces_dir / "ag1"
+    ag1 = settings.workspaces_dir / "tenant-a" / "ag1"
     assert ours.read_text() == "ours\n"
     assert (ag1 / "skills" / "notes" / "skill.yaml").read_text() == "name: notes\n"
     assert (ag1 / "outputs" / "report.txt").read_text() == "kept\n"
     assert json.loads((ag1 / "config.json").read_text())["owner"] == "legacy"
-    old1 = settings.workspaces_dir / "old1"  # no legacy folder: laid out empty
+    old1 = settings.workspaces_dir / "tenant-default" / "old1"  # no legacy folder: laid out empty
     assert json.loads((old1 / "config.json").read_text()) == {"heartbeatMinutes": 60}
     assert all((old1 / sub).is_dir() for sub in ("skills", "inputs", "outputs"))
     assert (old1 / "HEARTBEAT.md").is_file()
@@ -200,7 +202,7 @@ async def test_without_workspaces_option_empty_workspaces_are_laid_out(
     report = await import_legacy(settings, LEGACY)
 
     assert counts(report)["workspaces"] == (2, 0, 0)
-    ag1 = settings.workspaces_dir / "ag1"
+    ag1 = settings.workspaces_dir / "tenant-a" / "ag1"
     assert json.loads((ag1 / "config.json").read_text()) == {"heartbeatMinutes": 15}
     assert not (ag1 / "inputs" / "invoice-1.txt").exists()
 
@@ -310,7 +312,7 @@ def test_cli_imports_then_imports_nothing(tmp_path: Path) -> None:
     assert second.returncode == 0, second.stderr
     assert {kind: row[0] for kind, row in _table(second.stdout).items()} == dict.fromkeys(FIRST, 0)
     assert (data / "talkative.db").is_file() and (
-        data / "workspaces" / "ag1" / "inputs" / "invoice-1.txt"
+        data / "workspaces" / "tenant-a" / "ag1" / "inputs" / "invoice-1.txt"
     ).is_file()
 
 

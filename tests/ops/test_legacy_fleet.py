@@ -118,7 +118,7 @@ async def test_fleet_files_are_imported_once_and_bad_entries_named(
         "nodes.json nodes[9]: references missing cloud 'ghost' of tenant-a",
         "nodes.json nodes[10]: tenant tenant-a already has 'nd1' (nd1)",
         "nodes.json nodes[11]: ssh_host:",
-        "nodes.json nodes[2]: base_path /home/poc/workspace is outside TALKATIVE_FLEET_LOCAL_ROOT",
+        "nodes.json nodes[2]: base_path /home/poc/workspace is outside the tenant's folder of TALKATIVE_FLEET_LOCAL_ROOT",
     ]:
         assert expected in problems, expected
     assert "not yet supported" not in render_table(first)
@@ -154,7 +154,7 @@ async def test_imported_fleet_is_served_by_the_api(
     await client.post("/fleet/agents", json={"id": "scout", "name": "Scout"}, headers=admin_a)
     placed = await client.post("/fleet/agents/scout/provision", json={"node_id": "nd3"}, headers=admin_a)
     assert placed.status_code == 200, placed.text
-    assert (settings.fleet_root / "scout" / "config.json").is_file()
+    assert (settings.fleet_root / "tenant-a" / "scout" / "config.json").is_file()
 
 
 async def test_dry_run_counts_the_fleet_and_writes_nothing(

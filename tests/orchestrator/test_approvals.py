@@ -85,20 +85,22 @@ async def test_skill_marked_requires_approval_waits(
 
     assert isinstance(settings, Settings)
     await running_agent(client, auth, "careful")
-    write_slow_skill(settings.workspaces_dir / "careful", "guarded", "guarded", requires_approval=True)
+    write_slow_skill(
+        settings.workspaces_dir / "tenant-a/careful", "guarded", "guarded", requires_approval=True
+    )
     await attach(client, auth, "careful", "guarded")
-    (settings.workspaces_dir / "careful/inputs/sleep.txt").write_text("0")
+    (settings.workspaces_dir / "tenant-a/careful/inputs/sleep.txt").write_text("0")
     reply = (
         await client.post("/agents/careful/message", json={"message": "guarded job"}, headers=auth())
     ).json()
     assert reply["run_status"] == "waiting_approval"
-    assert not (settings.workspaces_dir / "careful/outputs/executions.log").exists()
+    assert not (settings.workspaces_dir / "tenant-a/careful/outputs/executions.log").exists()
     approval_id = next(a for a in reply["actions"] if a["type"] == "human_approval_required")["detail"][
         "approval_id"
     ]
     await client.post(f"/approvals/{approval_id}/decision", json={"decision": "approved"}, headers=auth())
     await wait_run(client, auth, reply["run_id"], lambda r: r["status"] == "completed")
-    assert (settings.workspaces_dir / "careful/outputs/executions.log").read_text() == "guarded\n"
+    assert (settings.workspaces_dir / "tenant-a/careful/outputs/executions.log").read_text() == "guarded\n"
 
 
 async def test_manual_approval_request(client: httpx.AsyncClient, auth: Auth) -> None:

@@ -40,7 +40,7 @@ async def _pid(path: Path, timeout: float = 10) -> int:
 
 async def _setup(client: httpx.AsyncClient, auth: Auth, settings: Settings, sleep: float) -> Path:
     await running_agent(client, auth, "slowpoke")
-    workspace = settings.workspaces_dir / "slowpoke"
+    workspace = settings.workspaces_dir / "tenant-a/slowpoke"
     write_slow_skill(workspace, "slow-a", "alpha")
     write_slow_skill(workspace, "slow-b", "beta")
     await attach(client, auth, "slowpoke", "slow-a")

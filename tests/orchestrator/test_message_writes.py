@@ -49,7 +49,7 @@ async def test_a_run_that_ends_where_it_opened_is_one_insert(
 
     run = (await client.get(f"/orchestrator/runs/{reply.json()['run_id']}", headers=auth())).json()
     assert run["status"] == "completed" and run["finished_at"] is not None
-    workflow = (await client.get("/workflow/agent-wf-books", headers=auth())).json()
+    workflow = (await client.get("/agents/books/workflow", headers=auth())).json()
     assert workflow["version"] == 1 and workflow["versions"][-1]["run_id"] == reply.json()["run_id"]
 
 

@@ -19,7 +19,7 @@ async def _orphaned_run(
 ) -> str:
     """A two-step run as a crashed worker leaves it: step 0 done, step 1 `running`, lease expired."""
     await running_agent(client, auth, "crashy")
-    workspace = settings.workspaces_dir / "crashy"
+    workspace = settings.workspaces_dir / "tenant-a/crashy"
     write_slow_skill(workspace, "slow-a", "alpha")
     write_slow_skill(workspace, "slow-b", "beta")
     await attach(client, auth, "crashy", "slow-a")
@@ -59,7 +59,7 @@ async def test_takeover_continues_from_the_first_step_not_completed(
     run_id = await _orphaned_run(app, client, auth, settings, attempts=1)
     run = await wait_run(client, auth, run_id, lambda r: r["status"] == "completed")
     assert [(s["status"], s["attempts"]) for s in run["plan"]] == [("done", 1), ("done", 2)]
-    assert (settings.workspaces_dir / "crashy/outputs/executions.log").read_text() == "slow-b\n"
+    assert (settings.workspaces_dir / "tenant-a/crashy/outputs/executions.log").read_text() == "slow-b\n"
 
 
 async def test_a_step_interrupted_too_often_fails_the_run_with_a_reason(
@@ -69,4 +69,4 @@ async def test_a_step_interrupted_too_often_fails_the_run_with_a_reason(
     run = await wait_run(client, auth, run_id, lambda r: r["status"] == "failed")
     assert "interrupted" in (run["last_error"] or "")
     assert [s["status"] for s in run["plan"]] == ["done", "failed"]
-    assert (settings.workspaces_dir / "crashy/outputs/executions.log").read_text() == ""
+    assert (settings.workspaces_dir / "tenant-a/crashy/outputs/executions.log").read_text() == ""

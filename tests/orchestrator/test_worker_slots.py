@@ -27,7 +27,7 @@ async def _nap_agent(
 ) -> None:
     """A running agent whose one skill, `nap`, sleeps `seconds`."""
     await running_agent(client, auth, agent)
-    workspace = settings.workspaces_dir / agent
+    workspace = settings.workspaces_dir / "tenant-a" / agent
     write_slow_skill(workspace, "nap", "nap")
     await attach(client, auth, agent, "nap")
     (workspace / "inputs").mkdir(exist_ok=True)

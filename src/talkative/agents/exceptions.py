@@ -22,3 +22,20 @@ class AgentNotRunning(Conflict):
 
     def __init__(self, agent_id: str) -> None:
         super().__init__(f"agent '{agent_id}' is stopped; start it with POST /agents/{agent_id}/start")
+
+
+class AgentAmbiguous(Conflict):
+    code = "AGENT_AMBIGUOUS"
+
+    def __init__(self, agent_id: str) -> None:
+        super().__init__(
+            f"several tenants have an agent '{agent_id}'; name the tenant with ?tenant_id= "
+            "(or tenant_id in the body)"
+        )
+
+
+class WorkspaceTaken(Conflict):
+    code = "WORKSPACE_TAKEN"
+
+    def __init__(self, folder: str) -> None:
+        super().__init__(f"workspace '{folder}' belongs to another agent of this tenant; choose another")

@@ -2,17 +2,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, Integer, String, Text
+from sqlalchemy import Boolean, Index, Integer, PrimaryKeyConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from talkative.db import Base, UTCDateTime, utcnow
 
 
 class Agent(Base):
+    """A tenant's agent: its identity is (tenant_id, id), so two tenants may each use an id."""
+
     __tablename__ = "agents"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(64))
+    id: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="stopped")
     heartbeat_minutes: Mapped[int] = mapped_column(Integer, default=30)
@@ -25,6 +27,11 @@ class Agent(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
+        PrimaryKeyConstraint("tenant_id", "id", name="pk_agents"),
+        # Two agents never share a folder (the path holds the tenant's folder, see agents.workspace).
+        UniqueConstraint("tenant_id", "workspace", name="uq_agents_tenant_workspace"),
+        # A platform admin's lookup by id alone (is it ambiguous?) and the legacy importer's.
+        Index("ix_agents_id", "id"),
         Index("ix_agents_tenant_created", "tenant_id", "created_at"),
         Index("ix_agents_status_next_heartbeat", "status", "next_heartbeat_at"),
     )

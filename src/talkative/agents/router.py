@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from talkative.agents import service
-from talkative.agents.dependencies import AgentId, valid_agent
+from talkative.agents.dependencies import AgentId, TenantQuery, valid_agent
 from talkative.agents.models import Agent
 from talkative.agents.schemas import AgentCreate, AgentPage, AgentRead, SkillAttach, SkillAttached
 from talkative.auth.dependencies import Operator, Reader
@@ -47,13 +47,18 @@ async def create_agent(
 
 
 @router.post("/message", operation_id="routeMessage")
-async def route_message(body: RoutedMessageIn, principal: Operator, runtime: RuntimeDep) -> MessageReply:
+async def route_message(
+    body: RoutedMessageIn, principal: Operator, runtime: RuntimeDep, tenant_id: TenantQuery = None
+) -> MessageReply:
     """Sends the message to `agentId`, or to the running agent whose skills match it best."""
-    agent_id = body.agentId or await routing.best_agent(
-        runtime, tenant_scope=principal.tenant_filter, text=body.message
-    )
+    scope = principal.scope_for(tenant_id)
+    if body.agentId is not None:
+        return await flows.handle_message(
+            runtime, tenant_scope=scope, agent_id=body.agentId, text=body.message
+        )
+    best = await routing.best_agent(runtime, tenant_scope=scope, text=body.message)
     return await flows.handle_message(
-        runtime, tenant_scope=principal.tenant_filter, agent_id=agent_id, text=body.message
+        runtime, tenant_scope=best.tenant_id, agent_id=best.id, text=body.message
     )
 
 
@@ -83,7 +88,9 @@ async def agent_events(
     agent: ValidAgent, session: Session, tail: Annotated[int, Query(ge=1, le=1000)] = 50
 ) -> EventPage:
     """The agent's newest `tail` events, oldest first."""
-    return EventPage(events=await events.tail(session, agent_id=agent.id, limit=tail))
+    return EventPage(
+        events=await events.tail(session, tenant_id=agent.tenant_id, agent_id=agent.id, limit=tail)
+    )
 
 
 @router.get("/{agent_id}/skills", operation_id="getAgentSkills")
@@ -112,7 +119,11 @@ async def attach_skill(
 
 @router.post("/{agent_id}/message", operation_id="sendMessage")
 async def send_message(
-    agent_id: AgentId, body: MessageIn, principal: Operator, runtime: RuntimeDep
+    agent_id: AgentId,
+    body: MessageIn,
+    principal: Operator,
+    runtime: RuntimeDep,
+    tenant_id: TenantQuery = None,
 ) -> MessageReply:
     """The critical loop: interpret, patch the workflow, run matching skills, reply with every event.
 
@@ -120,7 +131,7 @@ async def send_message(
     no request session.
     """
     return await flows.handle_message(
-        runtime, tenant_scope=principal.tenant_filter, agent_id=agent_id, text=body.message
+        runtime, tenant_scope=principal.scope_for(tenant_id), agent_id=agent_id, text=body.message
     )
 
 

@@ -9,14 +9,14 @@ import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from talkative.agents.exceptions import AgentExists, AgentNotFound
+from talkative.agents.exceptions import AgentAmbiguous, AgentExists, AgentNotFound, WorkspaceTaken
 from talkative.agents.models import Agent, AgentSkill
 from talkative.agents.schemas import AgentCreate, AgentRead
-from talkative.agents.workspace import create_workspace
+from talkative.agents.workspace import create_workspace, relative_path, tenant_folder
 from talkative.db import newest_last, utcnow
 from talkative.errors import Conflict, InvalidInput
 from talkative.events import service as events
@@ -56,9 +56,10 @@ def to_read(agent: Agent) -> AgentRead:
     )
 
 
-async def _free_id(session: AsyncSession, base: str) -> str:
+async def _free_id(session: AsyncSession, tenant_id: str, base: str) -> str:
+    """`base`, or `base` with a suffix if the tenant has it already (other tenants' ids don't count)."""
     candidate = base
-    while await session.get(Agent, candidate) is not None:
+    while await session.get(Agent, (tenant_id, candidate)) is not None:
         candidate = f"{base}-{secrets.token_hex(2)}"
     return candidate
 
@@ -66,33 +67,39 @@ async def _free_id(session: AsyncSession, base: str) -> str:
 async def create_agent(
     *, session: AsyncSession, tenant_id: str, data: AgentCreate, workspaces_dir: Path, actor: str
 ) -> Agent:
+    """Creates the agent in `tenant_id`; ids and workspace folders are only unique within a tenant,
+    so nothing here depends on (or tells) what other tenants hold."""
     if data.id is not None:
         agent_id = data.id
-        if await session.get(Agent, agent_id) is not None:
+        if await session.get(Agent, (tenant_id, agent_id)) is not None:
             raise AgentExists(agent_id)
     else:
-        agent_id = await _free_id(session, slugify(data.name))
+        agent_id = await _free_id(session, tenant_id, slugify(data.name))
     template = _template(data.template) if data.template else None
     folder = data.workspace or agent_id
-    if await session.scalar(select(Agent.id).where(Agent.workspace == f"workspaces/{folder}")):
-        raise Conflict(f"workspace '{folder}' belongs to another agent", code="WORKSPACE_TAKEN")
+    workspace = relative_path(tenant_id, folder)
+    taken = select(Agent.id).where(Agent.tenant_id == tenant_id, Agent.workspace == workspace)
+    if await session.scalar(taken) is not None:
+        raise WorkspaceTaken(folder)
+    await _refuse_legacy_overlap(session, tenant_id)
     agent = Agent(
         id=agent_id,
         tenant_id=tenant_id,
         name=data.name,
         status="stopped",
         heartbeat_minutes=data.heartbeatMinutes,
-        workspace=f"workspaces/{folder}",
+        workspace=workspace,
     )
-    session.add(agent)
     try:
-        await session.flush()
-    except IntegrityError:  # lost a race with a concurrent create of the same id
-        await session.rollback()
-        raise AgentExists(agent_id) from None
+        async with session.begin_nested():  # the unique keys decide a race (PostgreSQL runs them at once)
+            session.add(agent)
+    except IntegrityError:
+        if await session.get(Agent, (tenant_id, agent_id)) is not None:
+            raise AgentExists(agent_id) from None
+        raise WorkspaceTaken(folder) from None
     await workflows.ensure_agent_workflow(session, agent_id=agent.id, tenant_id=tenant_id, name=agent.name)
     await prompts.ensure_default(session, tenant_id=tenant_id, agent_id=agent.id)
-    path = workspaces_dir / folder
+    path = workspaces_dir.parent / workspace
     create_workspace(path, heartbeat_minutes=agent.heartbeat_minutes)
     trail = [
         _event(agent, EventType.AGENT_CREATED, f"agent {agent.name} created", {"template": data.template})
@@ -103,6 +110,19 @@ async def create_agent(
         trail.append(_attached_event(agent, result))
     await events.append(session, trail)
     return agent
+
+
+async def _refuse_legacy_overlap(session: AsyncSession, tenant_id: str) -> None:
+    """A workspace from before per-tenant folders named like this tenant's folder would hold the
+    tenant's agents inside it (and take them with it when deleted): refused until an operator
+    moves it (docs/operations.md)."""
+    legacy = f"workspaces/{tenant_folder(tenant_id)}"
+    if await session.scalar(select(Agent.id).where(Agent.workspace == legacy).limit(1)) is not None:
+        raise Conflict(
+            f"the workspace folder {legacy} predates per-tenant folders and is in the way of this "
+            "tenant's folder; an operator must move it (see docs/operations.md)",
+            code="TENANT_FOLDER_TAKEN",
+        )
 
 
 def _template(name: str) -> Skill:
@@ -229,12 +249,23 @@ async def list_agents(*, session: AsyncSession, tenant_id: str | None, limit: in
     return await newest_last(session, query)
 
 
+_BY_ID = select(Agent).where(Agent.id == bindparam("agent_id")).limit(2)  # built once
+
+
 async def get_agent(*, session: AsyncSession, tenant_id: str | None, agent_id: str) -> Agent:
-    agent = await session.get(Agent, agent_id)
-    # Another tenant's agent is reported exactly like a missing one.
-    if agent is None or (tenant_id is not None and agent.tenant_id != tenant_id):
+    """The agent `agent_id` of `tenant_id`; with no tenant (a platform admin's scope), the one agent
+    of any tenant with that id, and AgentAmbiguous when several tenants use it."""
+    if tenant_id is not None:
+        agent = await session.get(Agent, (tenant_id, agent_id))
+        if agent is None:  # another tenant's agent is reported exactly like a missing one
+            raise AgentNotFound(agent_id)
+        return agent
+    found = (await session.scalars(_BY_ID, {"agent_id": agent_id})).all()
+    if not found:
         raise AgentNotFound(agent_id)
-    return agent
+    if len(found) > 1:
+        raise AgentAmbiguous(agent_id)
+    return found[0]
 
 
 async def delete_agent(*, session: AsyncSession, agent: Agent, workspaces_dir: Path) -> None:
@@ -246,18 +277,21 @@ async def delete_agent(*, session: AsyncSession, agent: Agent, workspaces_dir: P
         raise Conflict(f"agent '{agent.id}' is running; stop it first", code="AGENT_RUNNING")
     unfinished = await session.scalar(
         select(Run.id)
-        .where(Run.agent_id == agent.id, Run.status.not_in(("completed", "failed", "cancelled")))
+        .where(
+            Run.tenant_id == agent.tenant_id,
+            Run.agent_id == agent.id,
+            Run.status.not_in(("completed", "failed", "cancelled")),
+        )
         .limit(1)
     )
     if unfinished is not None:
         raise Conflict(
             f"agent '{agent.id}' has an unfinished run ({unfinished}); cancel it first", code="AGENT_BUSY"
         )
-    await session.execute(delete(Workflow).where(Workflow.agent_id == agent.id))
-    await session.execute(delete(Prompt).where(Prompt.agent_id == agent.id))
-    await session.execute(
-        delete(AgentSkill).where(AgentSkill.tenant_id == agent.tenant_id, AgentSkill.agent_id == agent.id)
-    )
+    mine = {"tenant_id": agent.tenant_id, "agent_id": agent.id}
+    await session.execute(delete(Workflow).filter_by(**mine))
+    await session.execute(delete(Prompt).filter_by(**mine))
+    await session.execute(delete(AgentSkill).filter_by(**mine))
     await events.append(session, [_event(agent, EventType.AGENT_DELETED, f"agent {agent.name} deleted", {})])
     await session.delete(agent)
     await session.flush()  # constraints checked before the files go

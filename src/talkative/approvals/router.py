@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query
 
 from talkative.agents import service as agents
+from talkative.agents.dependencies import TenantQuery
 from talkative.approvals import service
 from talkative.approvals.models import Approval
 from talkative.approvals.schemas import ApprovalCreate, ApprovalPage, ApprovalRead, DecisionIn
@@ -42,9 +43,10 @@ async def list_approvals(
     agent_id: Annotated[str | None, Query(max_length=64)] = None,
     status: Literal["pending", "approved", "rejected", "cancelled"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    tenant_id: TenantQuery = None,
 ) -> ApprovalPage:
     rows = await service.list_approvals(
-        session, tenant_id=principal.tenant_filter, agent_id=agent_id, status=status, limit=limit
+        session, tenant_id=principal.scope_for(tenant_id), agent_id=agent_id, status=status, limit=limit
     )
     return ApprovalPage(approvals=[approval_read(a) for a in rows])
 

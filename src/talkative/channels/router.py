@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from talkative.agents import service as agents
+from talkative.agents.dependencies import TenantQuery
 from talkative.auth.dependencies import Operator, Reader
 from talkative.channels import service
 from talkative.channels.schemas import (
@@ -70,9 +71,10 @@ async def list_client_messages(
     agent_id: AgentFilter = None,
     client_id: Annotated[str | None, Query(max_length=200)] = None,
     limit: Limit = 100,
+    tenant_id: TenantQuery = None,
 ) -> ClientMessagePage:
     rows = await service.list_messages(
-        session, tenant_id=principal.tenant_filter, agent_id=agent_id, client_id=client_id, limit=limit
+        session, tenant_id=principal.scope_for(tenant_id), agent_id=agent_id, client_id=client_id, limit=limit
     )
     return ClientMessagePage(
         messages=[
@@ -125,10 +127,14 @@ async def internal_action(
 
 @router.get("/internal/actions", operation_id="listInternalActions")
 async def list_internal_actions(
-    session: Session, principal: Reader, agent_id: AgentFilter = None, limit: Limit = 100
+    session: Session,
+    principal: Reader,
+    agent_id: AgentFilter = None,
+    limit: Limit = 100,
+    tenant_id: TenantQuery = None,
 ) -> InternalActionPage:
     rows = await service.list_actions(
-        session, tenant_id=principal.tenant_filter, agent_id=agent_id, limit=limit
+        session, tenant_id=principal.scope_for(tenant_id), agent_id=agent_id, limit=limit
     )
     return InternalActionPage(
         actions=[

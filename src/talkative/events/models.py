@@ -29,7 +29,7 @@ class EventRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (
-        Index("ix_events_agent_id_id", "agent_id", "id"),
+        Index("ix_events_tenant_agent_id", "tenant_id", "agent_id", "id"),
         Index("ix_events_tenant_id_id", "tenant_id", "id"),
         Index("ix_events_run_id_id", "run_id", "id"),
     )

@@ -146,24 +146,33 @@ async def events(
         int | None, Query(ge=0, le=MAX_EVENT_ID, description="Replay events after this id")
     ] = None,
     agent_id: Annotated[str | None, Query(max_length=64)] = None,
+    tenant_id: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=64,
+            description="A platform admin's choice of one tenant (with `agent_id`: that tenant's agent)",
+        ),
+    ] = None,
     access_token: Annotated[
         str | None, Query(description="Token for EventSource clients that cannot set headers")
     ] = None,
 ) -> StreamingResponse:
     """Every event of the caller's tenant as it is committed; resumes after `Last-Event-ID`."""
     state = request.app.state
+    scope = principal.scope_for(tenant_id)  # a tenant's token may only name its own tenant
     start = after
     if start is None:
         start = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
         start = None if start is not None and start > MAX_EVENT_ID else start
     if start is None:
         async with state.sessionmaker() as session:
-            start = await service.latest_id(session, tenant_id=principal.tenant_filter)
-    subscription = state.bus.subscribe(principal.tenant_filter)
+            start = await service.latest_id(session, tenant_id=scope)
+    subscription = state.bus.subscribe(scope)
     stream = stream_events(
         subscription=subscription,
         sessionmaker=state.sessionmaker,
-        tenant_id=principal.tenant_filter,
+        tenant_id=scope,
         last_id=start,
         keepalive_s=state.settings.sse_keepalive_s,
         agent_id=agent_id,

@@ -48,7 +48,7 @@ _INSERT = insert(EventRow).returning(EventRow.id)
 _LIMIT: BindParameter[int] = bindparam("limit")
 _TAIL = (
     select(EventRow)
-    .where(EventRow.agent_id == bindparam("agent_id"))
+    .where(EventRow.tenant_id == bindparam("tenant_id"), EventRow.agent_id == bindparam("agent_id"))
     .order_by(EventRow.id.desc())
     .limit(_LIMIT)
 )
@@ -100,9 +100,13 @@ async def append(session: AsyncSession, events: Sequence[NewEvent]) -> list[Even
     return stored
 
 
-async def tail(session: AsyncSession, *, agent_id: str, limit: int) -> list[Event]:
-    """The agent's newest events, oldest first: an index range scan, whatever the history size."""
-    rows = (await session.scalars(_TAIL, {"agent_id": agent_id, "limit": limit})).all()
+async def tail(session: AsyncSession, *, tenant_id: str, agent_id: str, limit: int) -> list[Event]:
+    """The agent's newest events, oldest first: an index range scan, whatever the history size.
+
+    An agent is (tenant, id): another tenant's agent of the same id, or a deleted one whose id was
+    taken again elsewhere, is not this agent."""
+    params = {"tenant_id": tenant_id, "agent_id": agent_id, "limit": limit}
+    rows = (await session.scalars(_TAIL, params)).all()
     return to_events(reversed(rows))
 
 
@@ -121,14 +125,14 @@ async def after(session: AsyncSession, *, after_id: int, tenant_id: str | None, 
     return [to_event(r) for r in rows]
 
 
-async def prune_agent(session: AsyncSession, *, agent_id: str, keep: int) -> int:
+async def prune_agent(session: AsyncSession, *, tenant_id: str, agent_id: str, keep: int) -> int:
     """Deletes one batch of the agent's events older than its newest `keep`; returns rows deleted.
 
     Batches keep each write transaction short so pruning never stalls the writers.
     """
     cutoff = await session.scalar(
         select(EventRow.id)
-        .where(EventRow.agent_id == agent_id)
+        .where(EventRow.tenant_id == tenant_id, EventRow.agent_id == agent_id)
         .order_by(EventRow.id.desc())
         .offset(keep)
         .limit(1)
@@ -137,7 +141,7 @@ async def prune_agent(session: AsyncSession, *, agent_id: str, keep: int) -> int
         return 0
     batch = (
         select(EventRow.id)
-        .where(EventRow.agent_id == agent_id, EventRow.id <= cutoff)
+        .where(EventRow.tenant_id == tenant_id, EventRow.agent_id == agent_id, EventRow.id <= cutoff)
         .order_by(EventRow.id)
         .limit(PRUNE_BATCH)
     )

@@ -24,6 +24,16 @@ class FleetAgentNotFound(NotFound):
         super().__init__(f"fleet agent '{agent_id}' not found")
 
 
+class FleetAgentAmbiguous(Conflict):
+    code = "FLEET_AGENT_AMBIGUOUS"
+
+    def __init__(self, agent_id: str) -> None:
+        super().__init__(
+            f"several tenants have a fleet agent '{agent_id}'; name the tenant with ?tenant_id= "
+            "(or tenant_id in the body)"
+        )
+
+
 class FleetConflict(Conflict):
     """A tenant, cloud, node or agent that already exists (by id, or by name within the tenant)."""
 

@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from talkative.db import Base, UTCDateTime, utcnow
@@ -63,12 +72,13 @@ class Node(Base):
 
 
 class FleetAgent(Base):
-    """An agent definition to lay out on nodes (its own registry, apart from the running agents)."""
+    """An agent definition to lay out on nodes (its own registry, apart from the running agents);
+    like an agent, its identity is (tenant_id, id)."""
 
     __tablename__ = "fleet_agents"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(64))
+    id: Mapped[str] = mapped_column(String(64))
     cloud_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("fleet_clouds.id"), nullable=True)
     name: Mapped[str] = mapped_column(String(200))
     skills: Mapped[list[str]] = mapped_column(JsonDoc, default=list)
@@ -76,6 +86,7 @@ class FleetAgent(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (
+        PrimaryKeyConstraint("tenant_id", "id", name="pk_fleet_agents"),
         Index("ix_fleet_agents_tenant_created", "tenant_id", "created_at"),
         Index("ix_fleet_agents_cloud", "cloud_id"),
     )
@@ -86,13 +97,9 @@ class Placement(Base):
 
     __tablename__ = "fleet_placements"
 
-    agent_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey("fleet_agents.id", ondelete="CASCADE"), primary_key=True
-    )
-    node_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey("fleet_nodes.id", ondelete="CASCADE"), primary_key=True
-    )
     tenant_id: Mapped[str] = mapped_column(String(64))
+    agent_id: Mapped[str] = mapped_column(String(64))
+    node_id: Mapped[str] = mapped_column(String(64), ForeignKey("fleet_nodes.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(16))
     skills: Mapped[list[str]] = mapped_column(JsonDoc, default=list)
     path: Mapped[str | None] = mapped_column(String(1024), nullable=True)
@@ -100,4 +107,10 @@ class Placement(Base):
     provisioned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    __table_args__ = (Index("ix_fleet_placements_node", "node_id"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("tenant_id", "agent_id", "node_id", name="pk_fleet_placements"),
+        ForeignKeyConstraint(
+            ["tenant_id", "agent_id"], ["fleet_agents.tenant_id", "fleet_agents.id"], ondelete="CASCADE"
+        ),
+        Index("ix_fleet_placements_node", "node_id"),
+    )

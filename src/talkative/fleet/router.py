@@ -32,6 +32,12 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="At most this many, newest last")]
 NodeId = Annotated[str, Path(min_length=1, max_length=64)]
 FleetAgentId = Annotated[str, Path(min_length=1, max_length=64)]
+TenantQuery = Annotated[
+    str | None,
+    Query(
+        min_length=1, max_length=64, description="A platform admin's choice of tenant for an id several use"
+    ),
+]
 PROVISION_RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
     502: {"model": ErrorBody, "description": "The node could not be reached or written (recorded)"},
@@ -94,8 +100,8 @@ async def get_node(node_id: NodeId, session: Session, principal: FleetAdmin) -> 
 @router.get("/agents", operation_id="listFleetAgents")
 async def list_agents(session: Session, principal: FleetAdmin, limit: Limit = 100) -> FleetAgentPage:
     rows = await service.list_agents(session, tenant_id=principal.tenant_filter, limit=limit)
-    placed = await service.placements(session, (a.id for a in rows))
-    return FleetAgentPage(agents=[agent_read(a, placed.get(a.id, [])) for a in rows])
+    placed = await service.placements(session, rows)
+    return FleetAgentPage(agents=[agent_read(a, placed.get((a.tenant_id, a.id), [])) for a in rows])
 
 
 @router.post("/agents", status_code=201, operation_id="createFleetAgent")
@@ -106,10 +112,13 @@ async def create_agent(body: FleetAgentCreate, session: Session, principal: Flee
 
 
 @router.get("/agents/{agent_id}", operation_id="getFleetAgent")
-async def get_agent(agent_id: FleetAgentId, session: Session, principal: FleetAdmin) -> FleetAgentRead:
-    agent = await service.get_agent(session, tenant_id=principal.tenant_filter, agent_id=agent_id)
-    placed = await service.placements(session, [agent.id])
-    return agent_read(agent, placed.get(agent.id, []))
+async def get_agent(
+    agent_id: FleetAgentId, session: Session, principal: FleetAdmin, tenant_id: TenantQuery = None
+) -> FleetAgentRead:
+    """The fleet agent of the caller's tenant (a platform admin names the tenant of an id several use)."""
+    agent = await service.get_agent(session, tenant_id=principal.scope_for(tenant_id), agent_id=agent_id)
+    placed = await service.placements(session, [agent])
+    return agent_read(agent, placed.get((agent.tenant_id, agent.id), []))
 
 
 @router.post(

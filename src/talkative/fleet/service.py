@@ -14,6 +14,7 @@ from talkative.db import Base, newest_last, utcnow
 from talkative.fleet import local
 from talkative.fleet.exceptions import (
     CloudNotFound,
+    FleetAgentAmbiguous,
     FleetAgentNotFound,
     FleetConflict,
     NodeNotFound,
@@ -101,7 +102,7 @@ async def create_node(session: AsyncSession, *, tenant_id: str, data: NodeCreate
     if data.cloud_id is not None:
         await get_cloud(session, tenant_id=tenant_id, cloud_id=data.cloud_id)
     if data.mode == "local":
-        local.base_folder(local_root, data.base_path)  # refused now rather than at the first provisioning
+        local.base_folder(local_root, tenant_id, data.base_path)  # refused now, not at the first provisioning
     conflict = FleetConflict(
         f"tenant '{tenant_id}' already has a node named '{data.name}'", code="NODE_EXISTS"
     )
@@ -152,7 +153,7 @@ async def create_agent(session: AsyncSession, *, tenant_id: str, data: FleetAgen
     conflict = FleetConflict(
         f"a fleet agent with id '{data.id}' already exists; choose another id", code="FLEET_AGENT_EXISTS"
     )
-    if await session.get(FleetAgent, data.id) is not None:
+    if await session.get(FleetAgent, (tenant_id, data.id)) is not None:
         raise conflict
     if data.cloud_id is not None:
         await get_cloud(session, tenant_id=tenant_id, cloud_id=data.cloud_id)
@@ -172,10 +173,19 @@ async def create_agent(session: AsyncSession, *, tenant_id: str, data: FleetAgen
 
 
 async def get_agent(session: AsyncSession, *, tenant_id: str | None, agent_id: str) -> FleetAgent:
-    agent = await session.get(FleetAgent, agent_id)
-    if agent is None or (tenant_id is not None and agent.tenant_id != tenant_id):
+    """The fleet agent `agent_id` of `tenant_id`; with no tenant (a platform admin), the one of any
+    tenant, and FleetAgentAmbiguous when several tenants use the id."""
+    if tenant_id is not None:
+        agent = await session.get(FleetAgent, (tenant_id, agent_id))
+        if agent is None:  # another tenant's agent is reported exactly like a missing one
+            raise FleetAgentNotFound(agent_id)
+        return agent
+    found = (await session.scalars(select(FleetAgent).where(FleetAgent.id == agent_id).limit(2))).all()
+    if not found:
         raise FleetAgentNotFound(agent_id)
-    return agent
+    if len(found) > 1:
+        raise FleetAgentAmbiguous(agent_id)
+    return found[0]
 
 
 async def list_agents(session: AsyncSession, *, tenant_id: str | None, limit: int) -> list[FleetAgent]:
@@ -185,15 +195,24 @@ async def list_agents(session: AsyncSession, *, tenant_id: str | None, limit: in
     return await newest_last(session, query)
 
 
-async def placements(session: AsyncSession, agent_ids: Iterable[str]) -> dict[str, list[Placement]]:
-    """Each agent's placements, by node id."""
-    found: dict[str, list[Placement]] = {}
-    ids = list(agent_ids)
-    if not ids:
+AgentKey = tuple[str, str]  # (tenant_id, fleet agent id)
+
+
+async def placements(session: AsyncSession, agents: Iterable[FleetAgent]) -> dict[AgentKey, list[Placement]]:
+    """Each agent's placements, by node id, keyed by (tenant_id, agent id)."""
+    found: dict[AgentKey, list[Placement]] = {}
+    keys = {(a.tenant_id, a.id) for a in agents}
+    if not keys:
         return found
-    query = select(Placement).where(Placement.agent_id.in_(ids)).order_by(Placement.node_id)
+    query = (
+        select(Placement)
+        .where(Placement.agent_id.in_({agent_id for _, agent_id in keys}))
+        .order_by(Placement.node_id)
+    )
     for placement in await session.scalars(query):
-        found.setdefault(placement.agent_id, []).append(placement)
+        key = (placement.tenant_id, placement.agent_id)
+        if key in keys:
+            found.setdefault(key, []).append(placement)
     return found
 
 
@@ -212,7 +231,7 @@ async def record_provisioning(
         if error.node_status != "unreachable":
             node.last_seen_at = now  # reached (or local): only the writing failed
     node.updated_at = now
-    placement = await session.get(Placement, (layout.agent_id, layout.node_id))
+    placement = await session.get(Placement, (layout.tenant_id, layout.agent_id, layout.node_id))
     if placement is None:
         placement = Placement(agent_id=layout.agent_id, node_id=layout.node_id, tenant_id=layout.tenant_id)
         session.add(placement)

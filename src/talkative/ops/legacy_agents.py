@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from talkative.agents.models import Agent
-from talkative.agents.workspace import SUBDIRS, create_workspace
+from talkative.agents.workspace import SUBDIRS, create_workspace, relative_path
 from talkative.db import utcnow
 from talkative.ops.legacy_read import ImportReport, LegacyAgent, read_document
 from talkative.settings import Settings
@@ -31,6 +31,7 @@ class Job:
     dry_run: bool
     report: ImportReport
     agents: dict[str, int] = field(default_factory=dict)  # legacy agent id -> heartbeat minutes
+    tenants: dict[str, str] = field(default_factory=dict)  # legacy agent id -> its tenant
     new_agents: set[str] = field(default_factory=set)
 
 
@@ -47,26 +48,36 @@ async def existing(
 
 
 async def agent_tenants(session: AsyncSession) -> dict[str, str]:
+    """Agent id -> tenant, for legacy records that name an agent by id alone (the legacy system's
+    ids were unique across tenants; should two of our tenants share an id, one of them is chosen)."""
     return {row.id: row.tenant_id for row in (await session.execute(select(Agent.id, Agent.tenant_id))).all()}
 
 
 async def import_agents(job: Job, session: AsyncSession) -> None:
-    """`agents.json` -> agents, by id; the workspace becomes `workspaces/<id>` under our data dir."""
+    """`agents.json` -> agents, by (tenant, id); the workspace becomes `workspaces/<tenant>/<id>`
+    under our data dir."""
     report = job.report
     records = read_document(job.source / "agents.json", "agents", LegacyAgent, "agents", report)
     if records is None:
         return
     counts = report.kind("agents")
-    present = await existing(session, Agent.id, (r.id for _, r in records))
-    taken = set((await session.scalars(select(Agent.workspace))).all())
+    ids = {r.id for _, r in records}
+    present: set[tuple[str, str]] = set()
+    for start in range(0, len(ids), CHUNK):
+        chunk = sorted(ids)[start : start + CHUNK]
+        found = await session.execute(select(Agent.tenant_id, Agent.id).where(Agent.id.in_(chunk)))
+        present.update((tenant, agent_id) for tenant, agent_id in found.all())
+    rows = await session.execute(select(Agent.tenant_id, Agent.workspace))
+    taken = {(tenant, path) for tenant, path in rows.all()}
     now = utcnow()
     for where, rec in records:
         job.agents.setdefault(rec.id, rec.heartbeatMinutes)
-        if rec.id in present:
+        job.tenants.setdefault(rec.id, rec.tenant)
+        if (rec.tenant, rec.id) in present:
             counts.skipped += 1
             continue
-        folder = f"workspaces/{rec.id}"
-        if folder in taken:
+        folder = relative_path(rec.tenant, rec.id)
+        if (rec.tenant, folder) in taken:
             report.malformed("agents", where, f"workspace '{folder}' belongs to another agent")
             continue
         running = rec.status == "running"
@@ -88,8 +99,8 @@ async def import_agents(job: Job, session: AsyncSession) -> None:
                 updated_at=rec.updatedAt or created,
             )
         )
-        present.add(rec.id)
-        taken.add(folder)
+        present.add((rec.tenant, rec.id))
+        taken.add((rec.tenant, folder))
         job.new_agents.add(rec.id)
         counts.imported += 1
     await session.flush()
@@ -102,10 +113,12 @@ async def import_workspaces(job: Job, session: AsyncSession) -> None:
     if not job.agents:
         return
     counts.present = True
-    rows = {a.id: a for a in (await session.scalars(select(Agent).where(Agent.id.in_(job.agents)))).all()}
+    query = select(Agent).where(Agent.id.in_(job.agents))
+    rows = {(a.tenant_id, a.id): a for a in (await session.scalars(query)).all()}
     for agent_id, minutes in job.agents.items():
-        agent = rows.get(agent_id)
-        folder = f"workspaces/{agent_id}"
+        tenant = job.tenants[agent_id]
+        agent = rows.get((tenant, agent_id))
+        folder = relative_path(tenant, agent_id)
         if agent is None:
             # Only in a dry run (nothing was committed): the agent would have been created.
             counts.imported += int(agent_id in job.new_agents)

@@ -59,17 +59,20 @@ async def import_workflows(job: Job, session: AsyncSession) -> None:
                 graphs.append((version, validate_graph({"nodes": version.nodes, "edges": version.edges})))
             except GraphError as exc:
                 report.malformed("workflow_versions", at, str(exc))
+        agent_id = (
+            rec.id.removeprefix(AGENT_WORKFLOW_PREFIX) if rec.id.startswith(AGENT_WORKFLOW_PREFIX) else None
+        )
+        tenant = tenants.get(agent_id or "", DEFAULT_TENANT)
         workflow = await session.get(Workflow, rec.id)
+        if workflow is None and agent_id is not None:
+            # The agent's own workflow may exist under a newer id (created on first use): one per agent.
+            mine = select(Workflow).where(Workflow.tenant_id == tenant, Workflow.agent_id == agent_id)
+            workflow = await session.scalar(mine)
         if workflow is None:
-            agent_id = (
-                rec.id.removeprefix(AGENT_WORKFLOW_PREFIX)
-                if rec.id.startswith(AGENT_WORKFLOW_PREFIX)
-                else None
-            )
             created = rec.createdAt or now
             workflow = Workflow(
                 id=rec.id,
-                tenant_id=tenants.get(agent_id or "", DEFAULT_TENANT),
+                tenant_id=tenant,
                 agent_id=agent_id,
                 name=rec.name,
                 version=0,

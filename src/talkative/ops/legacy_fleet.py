@@ -140,10 +140,10 @@ async def _import_nodes(job: Job, session: AsyncSession) -> None:
                 "nodes", where, f"references missing cloud '{data.cloud_id}' of {rec.tenant}"
             )
             return None
-        if data.mode == "local" and not _inside_local_root(job, data.base_path):
+        if data.mode == "local" and not _inside_local_root(job, rec.tenant, data.base_path):
             job.report.problems.append(
-                f"{where}: base_path {data.base_path} is outside TALKATIVE_FLEET_LOCAL_ROOT; "
-                "the node uses the default local folder"
+                f"{where}: base_path {data.base_path} is outside the tenant's folder of "
+                "TALKATIVE_FLEET_LOCAL_ROOT; the node uses the tenant's default local folder"
             )
             data.base_path = None
         created = rec.created_at or utcnow()
@@ -156,9 +156,9 @@ async def _import_nodes(job: Job, session: AsyncSession) -> None:
     await _import_named(job, session, "nodes", Node, records, build)
 
 
-def _inside_local_root(job: Job, base_path: str | None) -> bool:
+def _inside_local_root(job: Job, tenant_id: str, base_path: str | None) -> bool:
     try:
-        fleet_local.base_folder(job.settings.fleet_root, base_path)
+        fleet_local.base_folder(job.settings.fleet_root, tenant_id, base_path)
     except UnsafeBasePath:
         return False
     return True

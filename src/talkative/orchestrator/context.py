@@ -28,10 +28,10 @@ RECENT_FAILURES = 5
 # The payload as stored text: it is only parsed for an event not seen before (see _Seen).
 _RAW_PAYLOAD = type_coerce(EventRow.payload, Text)
 
-# Built once; only the agent id changes. Columns, not ORM objects: this runs on every message.
+# Built once; only the agent (tenant and id) changes. Columns, not ORM objects: this runs on every message.
 _WINDOW = (
     select(EventRow.id)
-    .where(EventRow.agent_id == bindparam("agent_id"))
+    .where(EventRow.tenant_id == bindparam("tenant_id"), EventRow.agent_id == bindparam("agent_id"))
     .order_by(EventRow.id.desc())
     .limit(FAILURE_WINDOW)
 ).subquery()
@@ -42,7 +42,7 @@ _FINISHED_TOOLS = (
 )
 _RECENT = (
     select(EventRow.id, EventRow.created_at, EventRow.type, EventRow.message, _RAW_PAYLOAD)
-    .where(EventRow.agent_id == bindparam("agent_id"))
+    .where(EventRow.tenant_id == bindparam("tenant_id"), EventRow.agent_id == bindparam("agent_id"))
     .order_by(EventRow.id.desc())
     .limit(RECENT_EVENTS)
 )
@@ -103,17 +103,19 @@ def _failure(raw: str | None) -> ToolFailure | None:
     )
 
 
-async def recent_failures(session: AsyncSession, agent_id: str) -> list[ToolFailure]:
+async def recent_failures(session: AsyncSession, tenant_id: str, agent_id: str) -> list[ToolFailure]:
     """The agent's latest failed tool runs, newest last (looked for among its newest events only)."""
-    rows = (await core_execute(session, _FINISHED_TOOLS, {"agent_id": agent_id})).all()
+    params = {"tenant_id": tenant_id, "agent_id": agent_id}
+    rows = (await core_execute(session, _FINISHED_TOOLS, params)).all()
     found = (_FAILURES.get((id_, at), partial(_failure, raw)) for id_, at, raw in rows)
     failures = [f for f in found if f is not None][:RECENT_FAILURES]
     return failures[::-1]
 
 
-async def recent_events(session: AsyncSession, agent_id: str) -> list[EventBrief]:
+async def recent_events(session: AsyncSession, tenant_id: str, agent_id: str) -> list[EventBrief]:
     """The agent's newest events, oldest first (the same index range scan as events.tail)."""
-    rows = (await core_execute(session, _RECENT, {"agent_id": agent_id})).all()
+    params = {"tenant_id": tenant_id, "agent_id": agent_id}
+    rows = (await core_execute(session, _RECENT, params)).all()
     return [
         _BRIEFS.get((id_, at), partial(_brief, type_, message, raw))
         for id_, at, type_, message, raw in reversed(rows)
@@ -134,7 +136,7 @@ async def for_run(
         tenant_id=agent.tenant_id,
         message=message,
         skills=[SkillBrief(s.manifest.name, s.manifest.description) for s in skills],
-        recent_events=await recent_events(session, agent.id),
-        tool_failures=await recent_failures(session, agent.id),
+        recent_events=await recent_events(session, agent.tenant_id, agent.id),
+        tool_failures=await recent_failures(session, agent.tenant_id, agent.id),
         token_budget=budget,
     )

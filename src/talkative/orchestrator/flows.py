@@ -106,7 +106,7 @@ async def _open(
     agent = await _running_agent(session, tenant_scope, agent_id)
     # The agent's workflow row is the per-agent lock: concurrent runs of one agent open in turn.
     # Taken before the run is added, so that its query has nothing to autoflush (see open_run).
-    workflow = await workflows.lock(session, workflows.agent_workflow_id(agent.id))
+    workflow = await workflows.lock_agent_workflow(session, tenant_id=agent.tenant_id, agent_id=agent.id)
     skill_set = await _skills(runtime, session, agent)  # its query, too, before the run is added
     run = await runs.open_run(
         session,
@@ -189,7 +189,7 @@ async def _plan(
         )
     )
     if workflow is None:
-        workflow = await workflows.lock(session, workflows.agent_workflow_id(agent.id))
+        workflow = await workflows.lock_agent_workflow(session, tenant_id=agent.tenant_id, agent_id=agent.id)
     graph = await workflows.current_graph(session, workflow)
     patch = build_patch(graph, interpretation, base_version=workflow.version)
     summary = summarize_patch(patch)
@@ -346,10 +346,14 @@ async def _open_and_plan(
         completion, error, latency = await llm.complete(runtime.providers, call)
         async with runtime.sessionmaker() as session, session.begin():
             run = await runs.get(session, opening.run_id, for_update=True)
-            agent = await agents.get_agent(session=session, tenant_id=None, agent_id=opening.agent_id)
+            agent = await agents.get_agent(
+                session=session, tenant_id=opening.tenant_id, agent_id=opening.agent_id
+            )
             # The workflow before the ledger, as in the opening (workflow, then the hold's rollup
             # row): taken the other way round, a settle and a concurrent opening deadlock.
-            workflow = await workflows.lock(session, workflows.agent_workflow_id(agent.id))
+            workflow = await workflows.lock_agent_workflow(
+                session, tenant_id=agent.tenant_id, agent_id=agent.id
+            )
             planned = await _plan_with(
                 runtime, session, agent, run, opening, call, completion, error, latency, workflow
             )
@@ -435,10 +439,10 @@ async def handle_message(
     return await wait_for_reply(runtime, started.run_id, runtime.settings.message_wait_s)
 
 
-async def run_heartbeat(runtime: Runtime, *, agent_id: str) -> str | None:
+async def run_heartbeat(runtime: Runtime, *, tenant_id: str, agent_id: str) -> str | None:
     """One scheduled heartbeat: a run with HEARTBEAT_TICK and one tool step per `RUN` line."""
     async with runtime.sessionmaker() as session, session.begin():
-        agent = await _running_agent(session, None, agent_id)
+        agent = await _running_agent(session, tenant_id, agent_id)
         commands = install.read_heartbeat_commands(runtime.workspace(agent.workspace))
         skill_set = await _skills(runtime, session, agent)
         run = await runs.open_run(

@@ -13,7 +13,8 @@ from talkative.skills.matching import score_skills
 MAX_CANDIDATES = 200
 
 
-async def best_agent(runtime: Runtime, *, tenant_scope: str | None, text: str) -> str:
+async def best_agent(runtime: Runtime, *, tenant_scope: str | None, text: str) -> Agent:
+    """The chosen agent (loaded, then detached: read its `tenant_id` and `id`)."""
     async with runtime.sessionmaker() as session:
         query = (
             select(Agent)
@@ -31,4 +32,4 @@ async def best_agent(runtime: Runtime, *, tenant_scope: str | None, text: str) -
         score = sum(s.score for s in score_skills(text, [s.manifest for s in skills]))
         if score > best_score:
             best, best_score = agent, score
-    return best.id
+    return best

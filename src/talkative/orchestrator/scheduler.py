@@ -17,39 +17,42 @@ from talkative.orchestrator.runtime import Runtime
 log = logging.getLogger("talkative.scheduler")
 
 
-async def claim_due_heartbeats(runtime: Runtime) -> list[str]:
+AgentKey = tuple[str, str]  # (tenant_id, agent id): an agent's identity
+
+
+async def claim_due_heartbeats(runtime: Runtime) -> list[AgentKey]:
     """Agents whose heartbeat is due, each claimed once (safe with several server processes)."""
     now = utcnow()
-    claimed: list[str] = []
+    claimed: list[AgentKey] = []
     async with runtime.sessionmaker() as session, session.begin():
         due = (
             await session.execute(
-                select(Agent.id, Agent.heartbeat_minutes)
+                select(Agent.tenant_id, Agent.id, Agent.heartbeat_minutes)
                 .where(Agent.status == "running", Agent.next_heartbeat_at <= now)
                 .limit(100)
             )
         ).all()
-        for agent_id, minutes in due:
+        for tenant_id, agent_id, minutes in due:
             # Pushing the due time forward is the claim: a second process updates no row.
             result = await session.execute(
                 update(Agent)
-                .where(Agent.id == agent_id, Agent.next_heartbeat_at <= now)
+                .where(Agent.tenant_id == tenant_id, Agent.id == agent_id, Agent.next_heartbeat_at <= now)
                 .values(next_heartbeat_at=now + timedelta(minutes=minutes))
             )
             if result.rowcount:  # type: ignore[attr-defined]
-                claimed.append(agent_id)
+                claimed.append((tenant_id, agent_id))
     return claimed
 
 
-async def run_due_heartbeats(runtime: Runtime) -> list[str]:
+async def run_due_heartbeats(runtime: Runtime) -> list[AgentKey]:
     claimed = await claim_due_heartbeats(runtime)
-    for agent_id in claimed:
+    for tenant_id, agent_id in claimed:
         try:
-            run_id = await flows.run_heartbeat(runtime, agent_id=agent_id)
+            run_id = await flows.run_heartbeat(runtime, tenant_id=tenant_id, agent_id=agent_id)
             if run_id is not None:
                 await flows.wait_settled(runtime, run_id, runtime.settings.tool_timeout_s * 4)
         except Exception:  # one agent's failure must not stop the others' heartbeats
-            log.exception("heartbeat of agent %s failed", agent_id)
+            log.exception("heartbeat of agent %s (tenant %s) failed", agent_id, tenant_id)
     return claimed
 
 
@@ -65,12 +68,15 @@ async def prune_events(runtime: Runtime) -> int:
     """One retention pass: every agent keeps its newest `events_keep_per_agent` events."""
     removed = 0
     async with runtime.sessionmaker() as session:
-        agent_ids = (await session.scalars(select(Agent.id))).all()
-    for agent_id in agent_ids:
+        agents = (await session.execute(select(Agent.tenant_id, Agent.id))).all()
+    for tenant_id, agent_id in agents:
         while True:
             async with runtime.sessionmaker() as session, session.begin():
                 batch = await events.prune_agent(
-                    session, agent_id=agent_id, keep=runtime.settings.events_keep_per_agent
+                    session,
+                    tenant_id=tenant_id,
+                    agent_id=agent_id,
+                    keep=runtime.settings.events_keep_per_agent,
                 )
             removed += batch
             if batch < events.PRUNE_BATCH:

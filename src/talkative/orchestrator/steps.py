@@ -122,7 +122,7 @@ async def advance(runtime: Runtime, *, run_id: str, owner: str, lease: timedelta
             return True
         started = None
         if step.kind == "tool":
-            agent = await session.get(Agent, run.agent_id)
+            agent = await session.get(Agent, (run.tenant_id, run.agent_id))
             if agent is None:  # the run cannot continue: fail the step, the run fails with the reason
                 step.status, step.finished_at = "failed", utcnow()
                 step.result = {"error": f"agent '{run.agent_id}' no longer exists"}

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from talkative.agents import service as agents
+from talkative.agents.dependencies import TenantQuery
 from talkative.auth.dependencies import Operator, Reader
 from talkative.db import Session
 from talkative.errors import ERROR_RESPONSES
@@ -33,8 +34,11 @@ async def list_prompts(
     principal: Reader,
     agent_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    tenant_id: TenantQuery = None,
 ) -> PromptPage:
-    rows = await service.versions(session, tenant_id=principal.tenant_filter, agent_id=agent_id, limit=limit)
+    rows = await service.versions(
+        session, tenant_id=principal.scope_for(tenant_id), agent_id=agent_id, limit=limit
+    )
     return PromptPage(prompts=[prompt_read(p) for p in rows])
 
 

@@ -49,7 +49,9 @@ async def create(
     announce: bool = True,
 ) -> Prompt:
     # Versions are numbered under the agent's row lock: concurrent creates queue, none reuses a number.
-    await session.execute(select(Agent.id).where(Agent.id == agent_id).with_for_update())
+    await session.execute(
+        select(Agent.id).where(Agent.tenant_id == tenant_id, Agent.id == agent_id).with_for_update()
+    )
     latest = await session.scalar(
         select(Prompt.version)
         .where(Prompt.tenant_id == tenant_id, Prompt.agent_id == agent_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import bindparam, insert, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -20,7 +22,10 @@ AGENT_WORKFLOW_PREFIX = "agent-wf-"
 
 
 def agent_workflow_id(agent_id: str) -> str:
-    return f"{AGENT_WORKFLOW_PREFIX}{agent_id}"
+    """A new id for an agent's workflow. Agents are (tenant, id), so the agent id alone would clash
+    across tenants; a random suffix keeps it unique without telling anyone which ids are in use
+    (the id still fits the 80 characters of the column with a 64-character agent id)."""
+    return f"{AGENT_WORKFLOW_PREFIX}{agent_id}-{secrets.token_hex(3)}"
 
 
 _LOCK = select(Workflow).where(Workflow.id == bindparam("workflow_id")).with_for_update()  # built once
@@ -31,6 +36,21 @@ async def lock(session: AsyncSession, workflow_id: str, tenant_id: str | None = 
     workflow = await session.scalar(_LOCK, {"workflow_id": workflow_id})
     if workflow is None or (tenant_id is not None and workflow.tenant_id != tenant_id):
         raise WorkflowNotFound(workflow_id)
+    return workflow
+
+
+# An agent's workflow is found by its agent, (tenant, id), never by its id: built once.
+_OF_AGENT = select(Workflow).where(
+    Workflow.tenant_id == bindparam("tenant_id"), Workflow.agent_id == bindparam("agent_id")
+)
+_LOCK_OF_AGENT = _OF_AGENT.with_for_update()
+
+
+async def lock_agent_workflow(session: AsyncSession, *, tenant_id: str, agent_id: str) -> Workflow:
+    """The agent's workflow FOR UPDATE: the per-agent lock concurrent runs of one agent queue on."""
+    workflow = await session.scalar(_LOCK_OF_AGENT, {"tenant_id": tenant_id, "agent_id": agent_id})
+    if workflow is None:
+        raise WorkflowNotFound(f"{AGENT_WORKFLOW_PREFIX}{agent_id}")
     return workflow
 
 
@@ -120,8 +140,6 @@ async def save(
 
 
 async def _free_id(session: AsyncSession) -> str:
-    import secrets
-
     while True:
         candidate = f"wf-{secrets.token_hex(4)}"
         if await session.get(Workflow, candidate) is None:
@@ -181,36 +199,32 @@ async def update_node(
 async def ensure_agent_workflow(
     session: AsyncSession, *, agent_id: str, tenant_id: str, name: str
 ) -> Workflow:
-    """The agent's own workflow, created on first use; concurrent first uses create it once."""
-    workflow_id = agent_workflow_id(agent_id)
-    workflow = await session.get(Workflow, workflow_id)
+    """The agent's own workflow, created on first use; concurrent first uses create it once (the
+    unique (tenant_id, agent_id) decides; an id drawn twice is drawn again)."""
+    key = {"tenant_id": tenant_id, "agent_id": agent_id}
+    workflow = await session.scalar(_OF_AGENT, key)
     if workflow is not None:
-        if workflow.agent_id != agent_id or workflow.tenant_id != tenant_id:
-            raise Conflict(
-                f"workflow '{workflow_id}' does not belong to agent '{agent_id}'", code="WORKFLOW_CONFLICT"
-            )
         return workflow
-    now = utcnow()
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    await session.execute(
-        insert(Workflow)
-        .values(
-            id=workflow_id,
-            tenant_id=tenant_id,
-            agent_id=agent_id,
-            name=f"{name} workflow",
-            version=0,
-            created_at=now,
-            updated_at=now,
+    for _ in range(5):
+        now = utcnow()
+        await session.execute(
+            insert(Workflow)
+            .values(
+                id=agent_workflow_id(agent_id),
+                tenant_id=tenant_id,
+                agent_id=agent_id,
+                name=f"{name} workflow",
+                version=0,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing()
         )
-        .on_conflict_do_nothing()
-    )
-    created = await session.get(Workflow, workflow_id)
-    if created is None or created.agent_id != agent_id or created.tenant_id != tenant_id:
-        raise Conflict(
-            f"workflow '{workflow_id}' does not belong to agent '{agent_id}'", code="WORKFLOW_CONFLICT"
-        )
-    return created
+        created = await session.scalar(_OF_AGENT, key)
+        if created is not None:
+            return created
+    raise Conflict(f"could not create the workflow of agent '{agent_id}'", code="WORKFLOW_CONFLICT")
 
 
 async def get(session: AsyncSession, *, workflow_id: str, tenant_id: str | None) -> Workflow:

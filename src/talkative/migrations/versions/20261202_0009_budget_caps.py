@@ -24,7 +24,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision: str = "0009_budget_caps"
-down_revision: str | None = "0007_skill_pins"
+down_revision: str | None = "0008_tenant_identity"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
