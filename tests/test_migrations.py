@@ -307,7 +307,7 @@ def _rows(url: str, sql: str) -> list[tuple[object, ...]]:
 
 def _tenant_identity_up_and_down(url: str) -> None:
     """0008 keys agents by (tenant, id), keeps stored workspaces, and its downgrade says what blocks it."""
-    migrations.upgrade(url, "0006_runs_recent")
+    migrations.upgrade(url, "0007_skill_pins")
     for revision in REVISIONS:
         _execute(url, FILL[revision])
     migrations.upgrade(url, "0008_tenant_identity")
@@ -352,17 +352,17 @@ def _tenant_identity_up_and_down(url: str) -> None:
         )
     # Down: refused, with the reason, while two tenants share an id; done once they no longer do.
     with pytest.raises(RuntimeError, match=r"agent ids used by several tenants .*: old-agent"):
-        migrations.downgrade(url, "0006_runs_recent")
+        migrations.downgrade(url, "0007_skill_pins")
     assert migrations.current_revision_sync(url) == "0008_tenant_identity"
     _execute(
         url, ["DELETE FROM workflows WHERE tenant_id = 't2'", "DELETE FROM agents WHERE tenant_id = 't2'"]
     )
     with pytest.raises(RuntimeError, match=r"fleet agent ids used by several tenants .*: scout"):
-        migrations.downgrade(url, "0006_runs_recent")
+        migrations.downgrade(url, "0007_skill_pins")
     # Deleting the fleet agent takes its placement with it (the composite key cascades).
     _execute(url, ["DELETE FROM fleet_agents WHERE tenant_id = 't2'"])
     assert _count(url, "fleet_placements") == 1
-    migrations.downgrade(url, "0006_runs_recent")
+    migrations.downgrade(url, "0007_skill_pins")
     assert _count(url, "fleet_placements") == 1
     assert _rows(url, "SELECT tenant_id, id, workspace FROM agents") == [
         ("t1", "old-agent", "workspaces/old-agent")

@@ -48,7 +48,7 @@ def flip_approval(folder: Path) -> None:
 
 async def guarded_agent(client: httpx.AsyncClient, auth: Auth, settings: Settings) -> Path:
     await running_agent(client, auth, "careful")
-    workspace = settings.workspaces_dir / "careful"
+    workspace = settings.workspaces_dir / "tenant-a/careful"
     write_slow_skill(workspace, "guarded", "guarded", requires_approval=True)
     (workspace / "inputs/sleep.txt").write_text("0")
     await attach(client, auth, "careful", "guarded")
@@ -93,7 +93,7 @@ async def test_the_approval_pinned_holds_while_the_skill_is_unchanged(
 
 async def test_an_edited_script_is_not_run(client: httpx.AsyncClient, auth: Auth, settings: Settings) -> None:
     await running_agent(client, auth, "plain")
-    workspace = settings.workspaces_dir / "plain"
+    workspace = settings.workspaces_dir / "tenant-a/plain"
     write_slow_skill(workspace, "nap", "nap")
     (workspace / "inputs/sleep.txt").write_text("0")
     await attach(client, auth, "plain", "nap")
@@ -111,7 +111,7 @@ async def test_a_skill_put_in_the_workspace_by_hand_runs_only_once_attached(
     client: httpx.AsyncClient, auth: Auth, settings: Settings, app: FastAPI
 ) -> None:
     await running_agent(client, auth, "handy")
-    workspace = settings.workspaces_dir / "handy"
+    workspace = settings.workspaces_dir / "tenant-a/handy"
     write_slow_skill(workspace, "nap", "nap")
     (workspace / "inputs/sleep.txt").write_text("0")
     assert await trust_of(client, auth, "handy") == {"nap": "unpinned"}
@@ -152,7 +152,7 @@ async def test_re_attaching_a_template_restores_it(
     client: httpx.AsyncClient, auth: Auth, settings: Settings
 ) -> None:
     await running_agent(client, auth, "mailer", template="mail-triage")
-    folder = settings.workspaces_dir / "mailer/skills/mail-triage"
+    folder = settings.workspaces_dir / "tenant-a/mailer/skills/mail-triage"
     (folder / "scripts/triage.py").write_text("print('not triage')\n")
     assert await trust_of(client, auth, "mailer") == {"mail-triage": "changed"}
     reply = await say(client, auth, "mailer", "triage inbox now")
@@ -170,20 +170,20 @@ async def test_a_changed_skill_is_left_out_of_the_heartbeat(
     app: FastAPI, client: httpx.AsyncClient, auth: Auth, settings: Settings
 ) -> None:
     await running_agent(client, auth, "mailer", template="mail-triage")
-    folder = settings.workspaces_dir / "mailer/skills/mail-triage"
+    folder = settings.workspaces_dir / "tenant-a/mailer/skills/mail-triage"
     flip = folder / "SKILL.md"
     flip.write_text(flip.read_text() + "\nEdited.\n")
     async with app.state.sessionmaker() as session, session.begin():
         due = utcnow() - timedelta(minutes=1)
         await session.execute(update(Agent).where(Agent.id == "mailer").values(next_heartbeat_at=due))
 
-    assert await scheduler.run_due_heartbeats(app.state.runtime) == ["mailer"]
+    assert await scheduler.run_due_heartbeats(app.state.runtime) == [("tenant-a", "mailer")]
 
     events = (await client.get("/agents/mailer/events", params={"tail": 5}, headers=auth())).json()["events"]
     types = [e["type"] for e in events]
     assert "TOOL_RUN_STARTED" not in types
     assert types[-3:] == ["HEARTBEAT_TICK", "SKILL_UNTRUSTED", "RUN_COMPLETED"]
-    assert not (settings.workspaces_dir / "mailer/outputs/mail-triage.json").exists()
+    assert not (settings.workspaces_dir / "tenant-a/mailer/outputs/mail-triage.json").exists()
 
 
 async def test_a_skill_changed_after_planning_does_not_run(
@@ -192,7 +192,7 @@ async def test_a_skill_changed_after_planning_does_not_run(
     # Two steps planned while both skills are as attached; the second is changed while the first
     # runs (as a first step writing into skills/ could): it is refused right before it would run.
     await running_agent(client, auth, "pair")
-    workspace = settings.workspaces_dir / "pair"
+    workspace = settings.workspaces_dir / "tenant-a/pair"
     write_slow_skill(workspace, "slow-a", "alpha")
     write_slow_skill(workspace, "slow-b", "beta")
     (workspace / "inputs/sleep.txt").write_text("0.5")

@@ -54,7 +54,7 @@ def usage(workspace: Path) -> int:
 
 async def flooded_agent(client: httpx.AsyncClient, auth: Auth, settings: Settings, agent_id: str) -> Path:
     await running_agent(client, auth, agent_id)
-    workspace = settings.workspaces_dir / agent_id
+    workspace = settings.workspaces_dir / "tenant-a" / agent_id
     write_flood_skill(workspace)
     await attach(client, auth, agent_id, "flood")
     (workspace / "outputs" / "earlier.json").write_text('{"kept": true}')
@@ -95,7 +95,7 @@ async def test_heartbeats_cannot_add_up_past_the_workspace_quota(
         async with app.state.sessionmaker() as session, session.begin():
             due = utcnow() - timedelta(minutes=1)
             await session.execute(update(Agent).where(Agent.id == "beater").values(next_heartbeat_at=due))
-        assert await scheduler.run_due_heartbeats(app.state.runtime) == ["beater"]
+        assert await scheduler.run_due_heartbeats(app.state.runtime) == [("tenant-a", "beater")]
         runs = (await client.get("/orchestrator/runs", params={"agent_id": "beater"}, headers=auth())).json()
         run = await wait_run(client, auth, runs["runs"][-1]["run_id"], lambda r: r["status"] == "failed")
         codes.append(tool_result(run)["error"]["code"])

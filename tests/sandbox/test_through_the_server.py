@@ -40,14 +40,14 @@ print(json.dumps({{"ok": True, "data": seen}}))
 
 
 def _install(settings: Settings, agent: str, paths: list[str]) -> None:
-    folder = settings.workspaces_dir / agent / "skills" / "probe"
+    folder = settings.workspaces_dir / "tenant-b" / agent / "skills" / "probe"
     (folder / "scripts").mkdir(parents=True)
     (folder / "scripts" / "probe.py").write_text(PROBE.format(paths=paths, api_port=settings.port))
     (folder / "SKILL.md").write_text(
         "---\nname: probe\ndescription: Looks around (test skill).\ntriggers: [probe]\n"
         "command: python skills/probe/scripts/probe.py\nrequires_approval: false\n---\nLooks.\n"
     )
-    (settings.workspaces_dir / agent / "HEARTBEAT.md").write_text(
+    (settings.workspaces_dir / "tenant-b" / agent / "HEARTBEAT.md").write_text(
         "RUN python skills/probe/scripts/probe.py\n"
     )
 
@@ -65,7 +65,8 @@ def _assert_confined(payload: dict[str, Any], settings: Settings, agent: str) ->
     assert seen["database"] != "connected" and seen["api"] != "connected"
     assert seen["skill"] in ("OSError", "PermissionError") and seen["uid"] == 65534
     assert (
-        "requires_approval: false" in (settings.workspaces_dir / agent / "skills/probe/SKILL.md").read_text()
+        "requires_approval: false"
+        in (settings.workspaces_dir / "tenant-b" / agent / "skills/probe/SKILL.md").read_text()
     )
 
 
@@ -75,11 +76,11 @@ async def test_a_tenant_s_skill_is_sandboxed_on_message_and_heartbeat(
     key = tmp_path / "fleet-key"
     key.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
     await running_agent(client, auth, "victim")
-    (settings.workspaces_dir / "victim" / "inputs" / "private.txt").write_text("victim's data")
+    (settings.workspaces_dir / "tenant-a" / "victim" / "inputs" / "private.txt").write_text("victim's data")
     await running_agent(client, auth, "snoop", tenant="tenant-b")
     paths = [
         str(settings.data_dir.resolve() / "talkative.db"), str(settings.data_dir.resolve() / "jwt-secret"),
-        str(settings.workspaces_dir.resolve() / "victim" / "inputs" / "private.txt"), "/etc/shadow",
+        str(settings.workspaces_dir.resolve() / "tenant-a" / "victim" / "inputs" / "private.txt"), "/etc/shadow",
         str(key), str(Path(__file__).resolve()),
     ]  # fmt: skip
     _install(settings, "snoop", paths)
@@ -95,7 +96,9 @@ async def test_a_tenant_s_skill_is_sandboxed_on_message_and_heartbeat(
         "/agents/snoop/message", json={"message": "run heartbeat now"}, headers=auth(tenant="tenant-b")
     )
     by_asking = await wait_run(client, as_b, asked.json()["run_id"], lambda r: r["status"] == "completed")
-    heartbeat_id = await flows.run_heartbeat(app.state.runtime, agent_id="snoop")  # as the scheduler does
+    heartbeat_id = await flows.run_heartbeat(
+        app.state.runtime, tenant_id="tenant-b", agent_id="snoop"
+    )  # as the scheduler does
     assert heartbeat_id is not None
     by_heartbeat = await wait_run(
         client, as_b, heartbeat_id, lambda r: r["status"] in ("completed", "failed")
