@@ -115,3 +115,43 @@ async def test_manual_approval_request(client: httpx.AsyncClient, auth: Auth) ->
     assert other.status_code == 403
     listed = (await client.get("/approvals", headers=auth("viewer", "tenant-b"))).json()
     assert listed["approvals"] == []
+
+
+async def test_a_heartbeat_does_not_bypass_a_skill_s_approval(
+    app: object, client: httpx.AsyncClient, auth: Auth, settings: object
+) -> None:
+    """A `RUN` line of a skill that requires approval waits for a human, on the schedule and when asked."""
+    from fastapi import FastAPI
+
+    from talkative.orchestrator import flows
+    from talkative.settings import Settings
+    from tests.orchestrator.helpers import attach, write_slow_skill
+
+    assert isinstance(settings, Settings) and isinstance(app, FastAPI)
+    workspace = settings.workspaces_dir / "tenant-a/careful"
+    await running_agent(client, auth, "careful")
+    write_slow_skill(workspace, "guarded", "guarded", requires_approval=True)
+    (workspace / "HEARTBEAT.md").write_text("RUN python skills/guarded/scripts/slow.py guarded\n")
+    (workspace / "inputs/sleep.txt").write_text("0")
+    await attach(client, auth, "careful", "guarded")
+
+    scheduled = await flows.run_heartbeat(app.state.runtime, tenant_id="tenant-a", agent_id="careful")
+    assert scheduled is not None
+    waiting = await wait_run(client, auth, scheduled, lambda r: r["status"] == "waiting_approval")
+    asked = (
+        await client.post("/agents/careful/message", json={"message": "run heartbeat now"}, headers=auth())
+    ).json()
+    assert asked["run_status"] == "waiting_approval", asked
+    assert not (workspace / "outputs/executions.log").exists()
+    assert "TOOL_RUN_STARTED" not in event_names(waiting)
+
+    pending = (await client.get("/approvals", params={"status": "pending"}, headers=auth())).json()
+    assert len(pending["approvals"]) == 2
+    for approval in pending["approvals"]:
+        decided = await client.post(
+            f"/approvals/{approval['id']}/decision", json={"decision": "approved"}, headers=auth()
+        )
+        assert decided.status_code == 200, decided.text
+    await wait_run(client, auth, scheduled, lambda r: r["status"] == "completed")
+    await wait_run(client, auth, asked["run_id"], lambda r: r["status"] == "completed")
+    assert (workspace / "outputs/executions.log").read_text() == "guarded\nguarded\n"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, Integer, PrimaryKeyConstraint, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Index, Integer, PrimaryKeyConstraint, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from talkative.db import Base, UTCDateTime, utcnow
@@ -48,5 +48,7 @@ class AgentSkill(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     digest: Mapped[str] = mapped_column(String(64))
     requires_approval: Mapped[bool] = mapped_column(Boolean)
+    # An admin let the skill reach the hosts its (pinned) SKILL.md declares, through the egress proxy.
+    network_allowed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     attached_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     attached_by: Mapped[str] = mapped_column(String(200))

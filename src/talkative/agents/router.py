@@ -9,8 +9,9 @@ from talkative.agents.dependencies import AgentId, TenantQuery, valid_agent
 from talkative.agents.models import Agent
 from talkative.agents.schemas import AgentCreate, AgentPage, AgentRead, SkillAttach, SkillAttached
 from talkative.auth.dependencies import Operator, Reader
+from talkative.auth.policy import Permission, allows
 from talkative.db import Session
-from talkative.errors import ERROR_RESPONSES
+from talkative.errors import ERROR_RESPONSES, Forbidden
 from talkative.events import service as events
 from talkative.events.schemas import EventPage
 from talkative.orchestrator import flows, routing
@@ -106,13 +107,17 @@ async def attach_skill(
     agent: ValidAgent, body: SkillAttach, session: Session, principal: Operator, runtime: RuntimeDep
 ) -> SkillAttached:
     """Installs a bundled template, or vouches for a skill already in the workspace, and pins it:
-    its files as they are now are what may run (re-attach after changing them)."""
+    its files as they are now are what may run (re-attach after changing them). With
+    `allowNetwork` (admins only) its runs may reach the hosts its SKILL.md declares."""
+    if body.allowNetwork and not allows(principal.role, Permission.ALLOW_EGRESS):
+        raise Forbidden("only an admin may allow a skill the network", code="ROLE_FORBIDDEN")
     result = await service.attach_skill(
         session=session,
         agent=agent,
         skill_name=body.skillName,
         workspaces_dir=runtime.settings.workspaces_dir,
         actor=principal.sub,
+        allow_network=body.allowNetwork,
     )
     return SkillAttached(skillName=result.name, seeded=result.seeded, heartbeatAdded=result.heartbeat_added)
 

@@ -32,6 +32,11 @@ class SkillAttach(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     skillName: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    allowNetwork: bool = Field(
+        default=False,
+        description="Admins only: let the skill reach the hosts its SKILL.md declares (`network:`), "
+        "through the egress proxy; without it the skill's runs have no network",
+    )
 
 
 class SkillAttached(BaseModel):

@@ -27,7 +27,7 @@ from talkative.prompts.models import Prompt
 from talkative.skills import catalogue, pins
 from talkative.skills.install import InstallError, InstallResult, install_skill
 from talkative.skills.manifest import InvalidSkill, Skill
-from talkative.skills.schemas import SkillPage, skill_read
+from talkative.skills.schemas import SkillPage, SkillRead, skill_read
 from talkative.workflows import service as workflows
 from talkative.workflows.models import Workflow
 
@@ -169,10 +169,17 @@ async def set_running(*, session: AsyncSession, agent: Agent, running: bool) -> 
 
 
 async def attach_skill(
-    *, session: AsyncSession, agent: Agent, skill_name: str, workspaces_dir: Path, actor: str
+    *,
+    session: AsyncSession,
+    agent: Agent,
+    skill_name: str,
+    workspaces_dir: Path,
+    actor: str,
+    allow_network: bool = False,
 ) -> InstallResult:
     """Installs a bundled template (fresh copy) or, for a skill already in the workspace that no
-    template names, vouches for it as it is; either way the skill is pinned as it now stands."""
+    template names, vouches for it as it is; either way the skill is pinned as it now stands.
+    `allow_network` (the caller checked the permission): its runs may reach the hosts it declares."""
     workspace = workspaces_dir.parent / agent.workspace
     try:
         skill = catalogue.get_template(skill_name)
@@ -180,7 +187,7 @@ async def attach_skill(
         result = _adopt(workspace, skill_name)
     else:
         result = install_skill(workspace=workspace, skill=skill)
-    await _pin(session, agent, result.path, actor)
+    await _pin(session, agent, result.path, actor, allow_network=allow_network)
     agent.updated_at = utcnow()
     await events.append(session, [_attached_event(agent, result)])
     return result
@@ -199,8 +206,11 @@ def _adopt(workspace: Path, name: str) -> InstallResult:
     return InstallResult(name=skill.name, path=skill.folder)
 
 
-async def _pin(session: AsyncSession, agent: Agent, folder: Path, actor: str) -> AgentSkill:
-    """Records the skill's digest and approval policy as attached now (replacing an older pin)."""
+async def _pin(
+    session: AsyncSession, agent: Agent, folder: Path, actor: str, *, allow_network: bool = False
+) -> AgentSkill:
+    """Records the skill's digest, approval policy and network allowance as attached now (replacing
+    an older pin: attaching again without the allowance withdraws it)."""
     skill = catalogue.get_skill(folder.parent, folder.name)
     try:
         digest = await asyncio.to_thread(pins.skill_digest, folder)
@@ -212,19 +222,20 @@ async def _pin(session: AsyncSession, agent: Agent, folder: Path, actor: str) ->
         pin = AgentSkill(tenant_id=agent.tenant_id, agent_id=agent.id, name=skill.name)
         session.add(pin)
     pin.digest, pin.requires_approval = digest, skill.manifest.requires_approval
+    pin.network_allowed = allow_network and bool(skill.manifest.network)
     pin.attached_at, pin.attached_by = utcnow(), actor
     await session.flush()
     return pin
 
 
-async def skill_pins(*, session: AsyncSession, agent: Agent) -> dict[str, str]:
-    """The digest pinned for each skill attached to the agent, by name."""
+async def skill_pins(*, session: AsyncSession, agent: Agent) -> dict[str, pins.Pin]:
+    """The pin of each skill attached to the agent, by name."""
     rows = await session.execute(
-        select(AgentSkill.name, AgentSkill.digest).where(
+        select(AgentSkill.name, AgentSkill.digest, AgentSkill.network_allowed).where(
             AgentSkill.tenant_id == agent.tenant_id, AgentSkill.agent_id == agent.id
         )
     )
-    return {name: digest for name, digest in rows}
+    return {name: pins.Pin(digest, network) for name, digest, network in rows}
 
 
 def skills_root(*, agent: Agent, workspaces_dir: Path) -> Path:
@@ -238,7 +249,12 @@ def agent_skills(*, agent: Agent, workspaces_dir: Path) -> list[Skill]:
 async def agent_skill_page(*, session: AsyncSession, agent: Agent, workspaces_dir: Path) -> SkillPage:
     skills = agent_skills(agent=agent, workspaces_dir=workspaces_dir)
     pinned = await skill_pins(session=session, agent=agent)
-    return SkillPage(skills=[skill_read(s, trust=pins.trust(s.folder, pinned.get(s.name))) for s in skills])
+    return SkillPage(skills=[_skill_read(s, pinned.get(s.name)) for s in skills])
+
+
+def _skill_read(skill: Skill, pin: pins.Pin | None) -> SkillRead:
+    trust = pins.trust(skill.folder, pin.digest if pin else None)
+    return skill_read(skill, trust=trust, network_allowed=bool(pin and pin.network_allowed))
 
 
 async def list_agents(*, session: AsyncSession, tenant_id: str | None, limit: int) -> list[Agent]:

@@ -13,6 +13,7 @@ class Permission(StrEnum):
     DECIDE_APPROVALS = "decide_approvals"
     ROUTER_ADMIN = "router_admin"  # change router rules and budgets
     FLEET = "fleet"  # tenants, clouds, nodes, provisioning
+    ALLOW_EGRESS = "allow_egress"  # let an agent's skill reach the hosts it declares (tools/egress.py)
 
 
 _ALL = frozenset(Role)
@@ -25,6 +26,7 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.DECIDE_APPROVALS: _OPERATORS,
     Permission.ROUTER_ADMIN: _ADMINS,
     Permission.FLEET: _ADMINS,
+    Permission.ALLOW_EGRESS: _ADMINS,
 }
 
 

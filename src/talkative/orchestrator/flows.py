@@ -459,7 +459,13 @@ async def run_heartbeat(runtime: Runtime, *, tenant_id: str, agent_id: str) -> s
         )
         trail = [tick, *trust.events(refused, tenant_id=agent.tenant_id, agent_id=agent.id, run_id=run.id)]
         await events.append(session, trail)
-        steps = planner.plan(["heartbeat"], [], heartbeat_commands=allowed, sensitive_keywords=())
+        steps = planner.plan(
+            ["heartbeat"],
+            [],
+            heartbeat_commands=allowed,
+            sensitive_keywords=(),
+            heartbeat_skills=[skill.manifest for skill in skill_set.trusted],
+        )
         steps = trust.stamp(steps, skill_set)
         await runs.add_steps(session, run, [(s.kind, s.name, s.spec) for s in steps])
         run.result = {"summary": "Heartbeat.", "heartbeat": True}

@@ -56,9 +56,12 @@ def plan(
     heartbeat_commands: Sequence[str],
     sensitive_keywords: Sequence[str],
     chosen: Sequence[str] = (),
+    heartbeat_skills: Sequence[SkillLike] = (),
 ) -> list[PlannedStep]:
-    """The plan for `tasks`: matched skills (and those a model `chosen` by name), gated as needed."""
-    by_name = {s.name: s for s in skills}
+    """The plan for `tasks`: matched skills (and those a model `chosen` by name), gated as needed.
+    `heartbeat_skills`: skills that heartbeat commands may run without being matched to a task (a
+    scheduled heartbeat), known so that one requiring approval is gated there too."""
+    by_name = {s.name: s for s in [*heartbeat_skills, *skills]}
     matches = match_skills(list(tasks), list(skills))
     steps: list[PlannedStep] = []
     planned_commands: set[str] = set()
@@ -96,17 +99,17 @@ def plan(
             for command in heartbeat_commands:
                 if command not in planned_commands:
                     planned_commands.add(command)
-                    work.append(
-                        PlannedStep(
-                            "tool",
-                            f"Heartbeat: {skill_of(command)}",
-                            {
-                                "skill": skill_of(command),
-                                "command": command,
-                                "reason": "heartbeat",
-                            },
-                        )
+                    name = skill_of(command)
+                    beat = PlannedStep(
+                        "tool",
+                        f"Heartbeat: {name}",
+                        {"skill": name, "command": command, "reason": "heartbeat"},
                     )
+                    owner = by_name.get(name)
+                    if owner is not None and owner.requires_approval:  # a heartbeat is no way around it
+                        gate(f"skill {name} requires approval", task, [beat])
+                    else:
+                        work.append(beat)
         word = sensitive_word(task, sensitive_keywords)
         if word is not None:
             gate(

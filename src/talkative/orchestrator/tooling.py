@@ -12,6 +12,7 @@ from talkative.orchestrator import trust
 from talkative.orchestrator.runtime import Runtime
 from talkative.tools import isolation
 from talkative.tools import service as tools
+from talkative.tools.egress import EgressPolicy
 from talkative.tools.schemas import ToolError, ToolErrorCode, ToolMetrics, ToolResult
 
 EVENT_OUTPUT_CHARS = 2000
@@ -23,16 +24,19 @@ class ToolCall:
     command: str
     reason: str  # the task or "heartbeat" that asked for it
     digest: str | None = None  # the skill's pinned digest when the step was planned
+    egress: tuple[str, ...] = ()  # the destinations an admin allowed it (none: no network)
 
     @classmethod
     def of(cls, spec: dict[str, Any]) -> ToolCall:
         """The call a planned tool step's spec describes."""
         digest = spec.get(trust.DIGEST_KEY)
+        egress = spec.get(trust.EGRESS_KEY)
         return cls(
             skill=spec["skill"],
             command=spec["command"],
             reason=spec.get("reason", ""),
             digest=digest if isinstance(digest, str) else None,
+            egress=tuple(str(item) for item in egress) if isinstance(egress, list) else (),
         )
 
 
@@ -69,10 +73,17 @@ async def execute(
         hidden_paths=[runtime.settings.data_dir.resolve()],
         fork_server=runtime.settings.tool_fork_server,
         sandbox=isolation.policy_for(runtime.settings),
+        egress=_egress(runtime, call),
     )
     if not result.ok:
         TOOL_FAILURES.labels(call.skill, result.error.code if result.error else "UNKNOWN").inc()
     return result
+
+
+def _egress(runtime: Runtime, call: ToolCall) -> EgressPolicy | None:
+    if not call.egress:
+        return None
+    return EgressPolicy.build(call.egress, runtime.settings.egress_allow_private)
 
 
 def _untrusted(call: ToolCall, message: str) -> ToolResult:

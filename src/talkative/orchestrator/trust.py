@@ -24,6 +24,7 @@ from talkative.skills.matching import match_skills
 from talkative.skills.pins import SkillTrust
 
 DIGEST_KEY = "skill_digest"  # where a tool step's spec carries the digest it was planned with
+EGRESS_KEY = "egress"  # ... and the destinations an admin allowed it (its pinned `network:`)
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class SkillSet:
     digests: dict[str, str]  # trusted skill -> its pinned digest
     untrusted: dict[str, SkillTrust] = field(default_factory=dict)
     untrusted_skills: list[Skill] = field(default_factory=list)
+    egress: dict[str, tuple[str, ...]] = field(default_factory=dict)  # trusted skill -> allowed hosts
 
     def trust_of(self, name: str) -> SkillTrust:
         if name in self.digests:
@@ -44,13 +46,16 @@ class SkillSet:
         return SkillTrust.CHANGED
 
 
-def sort_skills(skills: Iterable[Skill], pinned: dict[str, str]) -> SkillSet:
+def sort_skills(skills: Iterable[Skill], pinned: dict[str, pins.Pin]) -> SkillSet:
     result = SkillSet(trusted=[], digests={})
     for skill in skills:
-        trust = pins.trust(skill.folder, pinned.get(skill.name))
-        if trust is SkillTrust.TRUSTED:
+        pin = pinned.get(skill.name)
+        trust = pins.trust(skill.folder, pin.digest if pin else None)
+        if pin is not None and trust is SkillTrust.TRUSTED:
             result.trusted.append(skill)
-            result.digests[skill.name] = pinned[skill.name]
+            result.digests[skill.name] = pin.digest
+            if pin.network_allowed and skill.manifest.network:  # as declared when pinned
+                result.egress[skill.name] = skill.manifest.network
         else:
             result.untrusted[skill.name] = trust
             result.untrusted_skills.append(skill)
@@ -128,8 +133,11 @@ def stamp(steps: Sequence[PlannedStep], skills: SkillSet) -> list[PlannedStep]:
     stamped: list[PlannedStep] = []
     for step in steps:
         if step.kind == "tool":
-            digest = skills.digests.get(str(step.spec.get("skill")))
-            step = PlannedStep(step.kind, step.name, {**step.spec, DIGEST_KEY: digest})
+            skill = str(step.spec.get("skill"))
+            spec = {**step.spec, DIGEST_KEY: skills.digests.get(skill)}
+            if skill in skills.egress:
+                spec[EGRESS_KEY] = list(skills.egress[skill])
+            step = PlannedStep(step.kind, step.name, spec)
         stamped.append(step)
     return stamped
 

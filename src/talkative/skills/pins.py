@@ -12,6 +12,7 @@ import hashlib
 import os
 from enum import StrEnum
 from pathlib import Path
+from typing import NamedTuple
 
 MAX_FILES = 1000  # a skill folder holding more than this is refused, not hashed
 _CHUNK = 1024 * 1024
@@ -22,6 +23,13 @@ class SkillTrust(StrEnum):
     TRUSTED = "trusted"  # its folder has the digest pinned when it was attached
     CHANGED = "changed"  # attached, but its files changed since: not run until re-attached
     UNPINNED = "unpinned"  # never attached by an admin (or attached before pins existed)
+
+
+class Pin(NamedTuple):
+    """What an admin attached: the skill folder's digest then, and whether it may reach the network."""
+
+    digest: str
+    network_allowed: bool = False
 
 
 class UnhashableSkill(ValueError):

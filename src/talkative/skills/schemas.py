@@ -17,15 +17,20 @@ class SkillRead(BaseModel):
     # An agent's skills only: whether it runs (`trusted`: as an admin attached it), or not until an
     # admin re-attaches it (`changed` since then, or `unpinned`: never attached).
     trust: SkillTrust | None = None
+    # An agent's skills only: whether an admin let it reach the hosts in `network` (egress proxy).
+    network_allowed: bool | None = None
 
 
 class SkillPage(BaseModel):
     skills: list[SkillRead]
 
 
-def skill_read(skill: Skill, trust: SkillTrust | None = None) -> SkillRead:
+def skill_read(
+    skill: Skill, trust: SkillTrust | None = None, network_allowed: bool | None = None
+) -> SkillRead:
     m = skill.manifest
     return SkillRead(
         name=m.name, description=m.description, triggers=list(m.triggers), command=m.command,
         requires_approval=m.requires_approval, heartbeat=m.heartbeat, network=list(m.network), trust=trust,
+        network_allowed=network_allowed,
     )  # fmt: skip

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(64), nullable=False),
         sa.Column("digest", sa.String(64), nullable=False),
         sa.Column("requires_approval", sa.Boolean(), nullable=False),
+        sa.Column("network_allowed", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("attached_at", UTCDateTime(), nullable=False),
         sa.Column("attached_by", sa.String(200), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "agent_id", "name", name=op.f("pk_agent_skills")),
