@@ -107,7 +107,11 @@ export interface paths {
         get: operations["getAgent"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete Agent
+         * @description Removes a stopped agent with no unfinished run (its events and runs stay as history).
+         */
+        delete: operations["deleteAgent"];
         options?: never;
         head?: never;
         patch?: never;
@@ -174,7 +178,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Agent Skills */
+        /**
+         * Agent Skills
+         * @description The skills in the agent's workspace, each with its trust: only `trusted` ones run.
+         */
         get: operations["getAgentSkills"];
         put?: never;
         post?: never;
@@ -193,7 +200,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Attach Skill */
+        /**
+         * Attach Skill
+         * @description Installs a bundled template, or vouches for a skill already in the workspace, and pins it:
+         *     its files as they are now are what may run (re-attach after changing them). With
+         *     `allowNetwork` (admins only) its runs may reach the hosts its SKILL.md declares.
+         */
         post: operations["attachSkill"];
         delete?: never;
         options?: never;
@@ -457,7 +469,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Runs */
+        /**
+         * List Runs
+         * @description The newest runs, newest last; `tenant_id` narrows a platform admin's view (others: their own).
+         */
         get: operations["listRuns"];
         put?: never;
         post?: never;
@@ -637,6 +652,9 @@ export interface paths {
         /**
          * Put Rules
          * @description Validates everything (422 naming the field); the rules in force change only if all is valid.
+         *
+         *     The rules route every tenant's calls, so only a platform admin (no tenant in the token) may
+         *     change them.
          */
         put: operations["putRouterRules"];
         post?: never;
@@ -655,10 +673,14 @@ export interface paths {
         };
         /**
          * Get Budgets
-         * @description The caps, with current spend next to each.
+         * @description The caps, with current spend next to each: a tenant's own (a platform admin may name one).
          */
         get: operations["getRouterBudgets"];
-        /** Put Budgets */
+        /**
+         * Put Budgets
+         * @description A platform admin replaces the budgets (or, naming a tenant, that tenant's caps); a tenant's
+         *     admin replaces its own tenant's caps only. Agent caps are keyed by tenant, then agent id.
+         */
         put: operations["putRouterBudgets"];
         post?: never;
         delete?: never;
@@ -698,6 +720,148 @@ export interface paths {
         get: operations["getRouterMetrics"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fleet/tenants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Tenants */
+        get: operations["listTenants"];
+        put?: never;
+        /**
+         * Create Tenant
+         * @description Registers a tenant by its `tenant_id` (a tenant admin can register only its own).
+         */
+        post: operations["createTenant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fleet/clouds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Clouds */
+        get: operations["listClouds"];
+        put?: never;
+        /** Create Cloud */
+        post: operations["createCloud"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fleet/nodes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Nodes */
+        get: operations["listNodes"];
+        put?: never;
+        /**
+         * Create Node
+         * @description A local node, or an SSH node (host key must be in TALKATIVE_FLEET_SSH_KNOWN_HOSTS to provision).
+         */
+        post: operations["createNode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fleet/nodes/{node_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Node */
+        get: operations["getNode"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fleet/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Agents */
+        get: operations["listFleetAgents"];
+        put?: never;
+        /**
+         * Create Agent
+         * @description Registers an agent to lay out on nodes; its skills must be in the catalogue (GET /skills).
+         */
+        post: operations["createFleetAgent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fleet/agents/{agent_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Agent
+         * @description The fleet agent of the caller's tenant (a platform admin names the tenant of an id several use).
+         */
+        get: operations["getFleetAgent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fleet/agents/{agent_id}/provision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Provision Agent
+         * @description Lays the agent's workspace and skills out on the node (locally or over SSH) and records it.
+         *
+         *     A failure is recorded on the node and the placement, then answered as an error (502 when the
+         *     node could not be reached or written). The work runs outside the request's unit of work, so
+         *     this route takes no request session.
+         */
+        post: operations["provisionFleetAgent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -931,6 +1095,43 @@ export interface components {
              */
             created_at: string;
         };
+        /** CloudCreate */
+        CloudCreate: {
+            /** Tenant Id */
+            tenant_id?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Provider
+             * @description e.g. local, hetzner, aws
+             */
+            provider: string;
+            /** Region */
+            region?: string | null;
+        };
+        /** CloudPage */
+        CloudPage: {
+            /** Clouds */
+            clouds: components["schemas"]["CloudRead"][];
+        };
+        /** CloudRead */
+        CloudRead: {
+            /** Id */
+            id: string;
+            /** Tenant Id */
+            tenant_id: string;
+            /** Name */
+            name: string;
+            /** Provider */
+            provider: string;
+            /** Region */
+            region: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
         /** CommandAccepted */
         CommandAccepted: {
             /** Command Id */
@@ -957,7 +1158,10 @@ export interface components {
              * @enum {string}
              */
             type: "start_task" | "pause" | "resume" | "cancel" | "request_delegate";
-            /** Payload */
+            /**
+             * Payload
+             * @description A JSON object; at most 65536 bytes encoded, 32 levels
+             */
             payload?: {
                 [key: string]: unknown;
             };
@@ -1103,10 +1307,62 @@ export interface components {
              * @default
              */
             message?: string;
-            /** Payload */
+            /**
+             * Payload
+             * @description A JSON object; at most 65536 bytes encoded, 32 levels
+             */
             payload?: {
                 [key: string]: unknown;
             };
+        };
+        /** FleetAgentCreate */
+        FleetAgentCreate: {
+            /**
+             * Id
+             * @description Slug id; also the agent's folder name on every node
+             */
+            id: string;
+            /** Tenant Id */
+            tenant_id?: string | null;
+            /** Cloud Id */
+            cloud_id?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Skills
+             * @description Skill names from GET /skills
+             */
+            skills?: string[];
+        };
+        /** FleetAgentPage */
+        FleetAgentPage: {
+            /** Agents */
+            agents: components["schemas"]["FleetAgentRead"][];
+        };
+        /** FleetAgentRead */
+        FleetAgentRead: {
+            /** Id */
+            id: string;
+            /** Tenant Id */
+            tenant_id: string;
+            /** Cloud Id */
+            cloud_id: string | null;
+            /** Name */
+            name: string;
+            /** Skills */
+            skills: string[];
+            /** Placements */
+            placements: components["schemas"]["PlacementRead"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
         };
         /** GroupTotals */
         GroupTotals: {
@@ -1162,6 +1418,7 @@ export interface components {
             database: string;
             /** Schema Revision */
             schema_revision?: string | null;
+            sandbox?: components["schemas"]["SandboxHealth"] | null;
         };
         /** InternalActionIn */
         InternalActionIn: {
@@ -1171,7 +1428,10 @@ export interface components {
             agent_id?: string | null;
             /** Action */
             action: string;
-            /** Payload */
+            /**
+             * Payload
+             * @description A JSON object; at most 65536 bytes encoded, 32 levels
+             */
             payload?: {
                 [key: string]: unknown;
             };
@@ -1316,12 +1576,6 @@ export interface components {
             assignedPerson?: string | null;
             metrics?: components["schemas"]["NodeMetrics"] | null;
         };
-        /** NodeCreate */
-        NodeCreate: {
-            /** Workflowid */
-            workflowId: string;
-            node: components["schemas"]["Node"];
-        };
         /** NodeMetrics */
         NodeMetrics: {
             /** Timespent */
@@ -1334,11 +1588,59 @@ export interface components {
              */
             notes?: string;
         };
+        /** NodePage */
+        NodePage: {
+            /** Nodes */
+            nodes: components["schemas"]["NodeRead"][];
+        };
         /** NodePatch */
         NodePatch: {
             /** Workflowid */
             workflowId: string;
             updates: components["schemas"]["NodeUpdate"];
+        };
+        /** NodeRead */
+        NodeRead: {
+            /** Id */
+            id: string;
+            /** Tenant Id */
+            tenant_id: string;
+            /** Cloud Id */
+            cloud_id: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "local" | "ssh";
+            /** Ssh Host */
+            ssh_host: string | null;
+            /** Ssh User */
+            ssh_user: string | null;
+            /** Ssh Port */
+            ssh_port: number | null;
+            /** Base Path */
+            base_path: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "new" | "ready" | "unreachable" | "error";
+            /** Last Error */
+            last_error: string | null;
+            /** Last Seen At */
+            last_seen_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
         };
         /**
          * NodeUpdate
@@ -1359,6 +1661,33 @@ export interface components {
             /** Assignedperson */
             assignedPerson?: string | null;
             metrics?: components["schemas"]["NodeMetrics"] | null;
+        };
+        /** PlacementRead */
+        PlacementRead: {
+            /** Agent Id */
+            agent_id: string;
+            /** Node Id */
+            node_id: string;
+            /** Tenant Id */
+            tenant_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "provisioned" | "failed";
+            /** Skills */
+            skills: string[];
+            /** Path */
+            path: string | null;
+            /** Error */
+            error: string | null;
+            /** Provisioned At */
+            provisioned_at: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
         };
         /** Position */
         Position: {
@@ -1424,6 +1753,18 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /** ProvisionIn */
+        ProvisionIn: {
+            /** Tenant Id */
+            tenant_id?: string | null;
+            /** Node Id */
+            node_id: string;
+            /**
+             * Skills
+             * @description The skills to lay out on this node; the agent's own when absent
+             */
+            skills?: string[] | null;
         };
         /**
          * Role
@@ -1540,10 +1881,30 @@ export interface components {
             /** Id */
             id: string;
         };
+        /**
+         * SandboxHealth
+         * @description The skill sandbox in force: its mode, and whether skills can run under it here.
+         */
+        SandboxHealth: {
+            /** Mode */
+            mode: string;
+            /** Available */
+            available: boolean;
+            /** Layers */
+            layers: string[];
+            /** Missing */
+            missing: string[];
+        };
         /** SkillAttach */
         SkillAttach: {
             /** Skillname */
             skillName: string;
+            /**
+             * Allownetwork
+             * @description Admins only: let the skill reach the hosts its SKILL.md declares (`network:`), through the egress proxy; without it the skill's runs have no network
+             * @default false
+             */
+            allowNetwork?: boolean;
         };
         /** SkillAttached */
         SkillAttached: {
@@ -1573,7 +1934,20 @@ export interface components {
             requires_approval: boolean;
             /** Heartbeat */
             heartbeat: boolean;
+            /**
+             * Network
+             * @default []
+             */
+            network?: string[];
+            trust?: components["schemas"]["SkillTrust"] | null;
+            /** Network Allowed */
+            network_allowed?: boolean | null;
         };
+        /**
+         * SkillTrust
+         * @enum {string}
+         */
+        SkillTrust: "trusted" | "changed" | "unpinned";
         /** StepRead */
         StepRead: {
             /** Idx */
@@ -1652,6 +2026,35 @@ export interface components {
             source: string;
             /** Target */
             target: string;
+        };
+        /** TenantCreate */
+        TenantCreate: {
+            /**
+             * Tenant Id
+             * @description Must equal the token's tenant, if it has one
+             */
+            tenant_id?: string | null;
+            /** Name */
+            name: string;
+        };
+        /** TenantPage */
+        TenantPage: {
+            /** Tenants */
+            tenants: components["schemas"]["TenantRead"][];
+        };
+        /** TenantRead */
+        TenantRead: {
+            /** Id */
+            id: string;
+            /** Tenant Id */
+            tenant_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /** TextInput */
         TextInput: {
@@ -1811,6 +2214,41 @@ export interface components {
             /** Tenant Id */
             tenant_id?: string | null;
         };
+        /**
+         * NodeCreate
+         * @description A node; `ssh_*` apply to (and `ssh_host`, `ssh_user`, `base_path` are required for) mode ssh.
+         */
+        talkative__fleet__schemas__NodeCreate: {
+            /** Tenant Id */
+            tenant_id?: string | null;
+            /** Cloud Id */
+            cloud_id?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Mode
+             * @default local
+             * @enum {string}
+             */
+            mode?: "local" | "ssh";
+            /** Ssh Host */
+            ssh_host?: string | null;
+            /** Ssh User */
+            ssh_user?: string | null;
+            /** Ssh Port */
+            ssh_port?: number | null;
+            /**
+             * Base Path
+             * @description Absolute folder agents are laid out in; local nodes default to (and must stay inside) TALKATIVE_FLEET_LOCAL_ROOT
+             */
+            base_path?: string | null;
+        };
+        /** NodeCreate */
+        talkative__workflows__schemas__NodeCreate: {
+            /** Workflowid */
+            workflowId: string;
+            node: components["schemas"]["Node"];
+        };
     };
     responses: never;
     parameters: never;
@@ -1932,6 +2370,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -2002,6 +2449,15 @@ export interface operations {
             };
             /** @description State conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2087,6 +2543,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -2100,7 +2565,10 @@ export interface operations {
     };
     routeMessage: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
+                tenant_id?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2165,6 +2633,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -2178,7 +2655,10 @@ export interface operations {
     };
     getAgent: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
+                tenant_id?: string | null;
+            };
             header?: never;
             path: {
                 /** @description Agent id (slug) */
@@ -2235,6 +2715,102 @@ export interface operations {
             };
             /** @description State conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deleteAgent: {
+        parameters: {
+            query?: {
+                /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
+                tenant_id?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Agent id (slug) */
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Role or tenant not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2255,7 +2831,10 @@ export interface operations {
     };
     startAgent: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
+                tenant_id?: string | null;
+            };
             header?: never;
             path: {
                 /** @description Agent id (slug) */
@@ -2312,6 +2891,15 @@ export interface operations {
             };
             /** @description State conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2332,7 +2920,10 @@ export interface operations {
     };
     stopAgent: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
+                tenant_id?: string | null;
+            };
             header?: never;
             path: {
                 /** @description Agent id (slug) */
@@ -2389,6 +2980,15 @@ export interface operations {
             };
             /** @description State conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2411,6 +3011,8 @@ export interface operations {
         parameters: {
             query?: {
                 tail?: number;
+                /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
+                tenant_id?: string | null;
             };
             header?: never;
             path: {
@@ -2475,6 +3077,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -2488,7 +3099,10 @@ export interface operations {
     };
     getAgentSkills: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
+                tenant_id?: string | null;
+            };
             header?: never;
             path: {
                 /** @description Agent id (slug) */
@@ -2552,6 +3166,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -2565,7 +3188,10 @@ export interface operations {
     };
     attachSkill: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
+                tenant_id?: string | null;
+            };
             header?: never;
             path: {
                 /** @description Agent id (slug) */
@@ -2633,6 +3259,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -2646,7 +3281,10 @@ export interface operations {
     };
     sendMessage: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
+                tenant_id?: string | null;
+            };
             header?: never;
             path: {
                 /** @description Agent id (slug) */
@@ -2714,6 +3352,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -2729,6 +3376,8 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
+                tenant_id?: string | null;
             };
             header?: never;
             path: {
@@ -2786,6 +3435,15 @@ export interface operations {
             };
             /** @description State conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2860,6 +3518,15 @@ export interface operations {
             };
             /** @description State conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2965,6 +3632,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -3037,6 +3713,15 @@ export interface operations {
             };
             /** @description State conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3121,6 +3806,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -3141,7 +3835,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["NodeCreate"];
+                "application/json": components["schemas"]["talkative__workflows__schemas__NodeCreate"];
             };
         };
         responses: {
@@ -3192,6 +3886,15 @@ export interface operations {
             };
             /** @description State conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3272,6 +3975,15 @@ export interface operations {
             };
             /** @description State conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3366,6 +4078,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -3383,6 +4104,8 @@ export interface operations {
                 /** @description Replay events after this id */
                 after?: number | null;
                 agent_id?: string | null;
+                /** @description A platform admin's choice of one tenant (with `agent_id`: that tenant's agent) */
+                tenant_id?: string | null;
                 /** @description Token for EventSource clients that cannot set headers */
                 access_token?: string | null;
             };
@@ -3441,6 +4164,15 @@ export interface operations {
             };
             /** @description State conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3515,6 +4247,15 @@ export interface operations {
             };
             /** @description State conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3600,6 +4341,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -3678,6 +4428,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -3692,6 +4451,7 @@ export interface operations {
     listRuns: {
         parameters: {
             query?: {
+                tenant_id?: string | null;
                 agent_id?: string | null;
                 status?: string | null;
                 /** @description At most this many, newest last */
@@ -3750,6 +4510,15 @@ export interface operations {
             };
             /** @description State conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3826,6 +4595,15 @@ export interface operations {
             };
             /** @description State conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3910,6 +4688,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -3927,6 +4714,8 @@ export interface operations {
                 agent_id?: string | null;
                 status?: ("pending" | "approved" | "rejected" | "cancelled") | null;
                 limit?: number;
+                /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
+                tenant_id?: string | null;
             };
             header?: never;
             path?: never;
@@ -3981,6 +4770,15 @@ export interface operations {
             };
             /** @description State conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4059,6 +4857,15 @@ export interface operations {
             };
             /** @description State conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4146,6 +4953,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -4162,6 +4978,8 @@ export interface operations {
             query?: {
                 agent_id?: string | null;
                 limit?: number;
+                /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
+                tenant_id?: string | null;
             };
             header?: never;
             path?: never;
@@ -4216,6 +5034,15 @@ export interface operations {
             };
             /** @description State conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4301,6 +5128,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -4379,6 +5215,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -4396,6 +5241,8 @@ export interface operations {
                 agent_id?: string | null;
                 client_id?: string | null;
                 limit?: number;
+                /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
+                tenant_id?: string | null;
             };
             header?: never;
             path?: never;
@@ -4450,6 +5297,15 @@ export interface operations {
             };
             /** @description State conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4535,6 +5391,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -4551,6 +5416,8 @@ export interface operations {
             query?: {
                 agent_id?: string | null;
                 limit?: number;
+                /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
+                tenant_id?: string | null;
             };
             header?: never;
             path?: never;
@@ -4605,6 +5472,15 @@ export interface operations {
             };
             /** @description State conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4690,6 +5566,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -4766,6 +5651,15 @@ export interface operations {
             };
             /** @description State conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4862,6 +5756,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -4875,7 +5778,9 @@ export interface operations {
     };
     getRouterBudgets: {
         parameters: {
-            query?: never;
+            query?: {
+                tenant_id?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4945,6 +5850,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -4958,7 +5872,9 @@ export interface operations {
     };
     putRouterBudgets: {
         parameters: {
-            query?: never;
+            query?: {
+                tenant_id?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5027,6 +5943,15 @@ export interface operations {
             };
             /** @description State conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5123,6 +6048,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -5206,8 +6140,989 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Invalid input */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listTenants: {
+        parameters: {
+            query?: {
+                /** @description At most this many, newest last */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantPage"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Role or tenant not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    createTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TenantCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantRead"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Role or tenant not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listClouds: {
+        parameters: {
+            query?: {
+                /** @description At most this many, newest last */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CloudPage"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Role or tenant not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    createCloud: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CloudCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CloudRead"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Role or tenant not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listNodes: {
+        parameters: {
+            query?: {
+                /** @description At most this many, newest last */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodePage"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Role or tenant not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    createNode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["talkative__fleet__schemas__NodeCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeRead"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Role or tenant not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getNode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeRead"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Role or tenant not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listFleetAgents: {
+        parameters: {
+            query?: {
+                /** @description At most this many, newest last */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetAgentPage"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Role or tenant not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    createFleetAgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FleetAgentCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetAgentRead"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Role or tenant not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getFleetAgent: {
+        parameters: {
+            query?: {
+                /** @description A platform admin's choice of tenant for an id several use */
+                tenant_id?: string | null;
+            };
+            header?: never;
+            path: {
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetAgentRead"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Role or tenant not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    provisionFleetAgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProvisionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlacementRead"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Role or tenant not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The node could not be reached or written (recorded) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server has no SSH key or known_hosts configured */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
