@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# A list from the environment as "a,b" or as JSON: NoDecode hands the raw text to `_comma_list`
+# (pydantic-settings would otherwise insist on JSON for a list and refuse "a,b" at start-up).
+CommaList = Annotated[list[str], NoDecode]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -92,7 +96,7 @@ class Settings(BaseSettings):
     tool_fork_server: bool = Field(default=True, validation_alias="TALKATIVE_TOOL_FORK_SERVER")
     # Host names or addresses that skills' egress may reach although they are loopback, private or
     # link-local (e.g. an intranet API); by default the egress proxy reaches public addresses only.
-    egress_allow_private: list[str] = Field(default=[], validation_alias="TALKATIVE_EGRESS_ALLOW_PRIVATE")
+    egress_allow_private: CommaList = Field(default=[], validation_alias="TALKATIVE_EGRESS_ALLOW_PRIVATE")
     # The skill sandbox (tools/confine.py): "required" refuses to run skills where a layer cannot be
     # set up; "best-effort" runs them with what works and says what is missing on every run.
     sandbox: Literal["required", "best-effort"] = Field(
@@ -100,7 +104,7 @@ class Settings(BaseSettings):
     )
     sandbox_uid: int = Field(default=65534, ge=1, lt=2**32 - 1, validation_alias="TALKATIVE_SANDBOX_UID")
     sandbox_gid: int = Field(default=65534, ge=1, lt=2**32 - 1, validation_alias="TALKATIVE_SANDBOX_GID")
-    approval_keywords: list[str] = Field(
+    approval_keywords: CommaList = Field(
         default=["transfer", "wire", "refund", "delete", "transferir", "reembolso", "borrar"],
         validation_alias="TALKATIVE_APPROVAL_KEYWORDS",
     )
@@ -108,7 +112,9 @@ class Settings(BaseSettings):
     @field_validator("approval_keywords", "egress_allow_private", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
-        if isinstance(value, str) and not value.strip().startswith("["):
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                return json.loads(value)
             return [word.strip() for word in value.split(",") if word.strip()]
         return value
 
