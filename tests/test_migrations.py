@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from talkative import migrations, models_registry
 from talkative.db import Base, create_engine
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, fresh_pg_database
 
 
 def _diff(url: str) -> list[object]:
@@ -200,26 +200,8 @@ def test_upgrade_and_rollback_keep_rows_on_sqlite(sqlite_url: str) -> None:
 
 
 def test_upgrade_and_rollback_keep_rows_on_postgresql() -> None:
-    import secrets
-
-    import asyncpg
-
-    from tests.conftest import PG_ADMIN_DSN, _pg_url
-
-    name = f"talkative_migrate_{secrets.token_hex(4)}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(PG_ADMIN_DSN)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        _round_trip(_pg_url(name))
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with fresh_pg_database("talkative_migrate") as url:
+        _round_trip(url)
 
 
 def test_every_migration_has_a_downgrade() -> None:
@@ -377,23 +359,5 @@ def test_tenant_identity_up_and_down_on_sqlite(sqlite_url: str) -> None:
 
 
 def test_tenant_identity_up_and_down_on_postgresql() -> None:
-    import secrets
-
-    import asyncpg
-
-    from tests.conftest import PG_ADMIN_DSN, _pg_url
-
-    name = f"talkative_migrate_{secrets.token_hex(4)}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(PG_ADMIN_DSN)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        _tenant_identity_up_and_down(_pg_url(name))
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with fresh_pg_database("talkative_migrate") as url:
+        _tenant_identity_up_and_down(url)

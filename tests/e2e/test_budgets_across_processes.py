@@ -7,16 +7,14 @@ only the database can keep their budget checks and holds in order.
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import PG_ADMIN_DSN, TEST_SECRET, TokenFactory, _pg_url
+from tests.conftest import TEST_SECRET, TokenFactory
 from tests.e2e.server import ServerProcess
 from tests.llm_router.fake_openai import (  # the fixtures are used by name
     FakeOpenAI,
@@ -35,34 +33,11 @@ MAX_TOKENS = 20
 CALLS = 24
 
 
-async def _admin(sql: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_for_servers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
-        return
-    name = f"talkative_e2e_caps_{secrets.token_hex(4)}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield _pg_url(name)
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 @pytest.fixture
-def servers(
-    database_for_servers: str, fake_openai: FakeOpenAI, tmp_path: Path
-) -> Iterator[list[ServerProcess]]:
+def servers(empty_database: str, fake_openai: FakeOpenAI, tmp_path: Path) -> Iterator[list[ServerProcess]]:
     env = {
         "AUTH_JWT_SECRET": TEST_SECRET,
-        "TALKATIVE_DATABASE_URL": database_for_servers,
+        "TALKATIVE_DATABASE_URL": empty_database,
         "OPENAI_API_KEY": "sk-test-e2e-0123456789abcdef",
         "OPENAI_BASE_URL": fake_openai.base_url,
     }

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import asyncpg
-import pytest
 
 from talkative import migrations
 from talkative.db import create_engine
 from talkative.llm_router.budgets import validate_budgets
-from tests.conftest import PG_ADMIN_DSN, _pg_url
 
 BEFORE, AFTER = "0006_runs_recent", "0009_budget_caps"
 OLD_DOC = {
@@ -31,27 +24,6 @@ NEW_AGENTS = {
     "t1": {"mailer": {"daily_cost_cap_usd": 0.5, "monthly_cost_cap_usd": None}},
     "t2": {"old-agent": {"daily_cost_cap_usd": 0.25, "monthly_cost_cap_usd": None}},
 }
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'caps.db'}"
-        return
-    name = f"talkative_caps_{secrets.token_hex(4)}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield _pg_url(name)
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _admin(sql: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 def _sql(url: str, statement: str) -> list[Any]:

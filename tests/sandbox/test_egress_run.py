@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import textwrap
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ import pytest
 from talkative.tools.egress import EgressPolicy
 from talkative.tools.schemas import ToolLimits, ToolResult
 from talkative.tools.service import run_tool
+from tests.http_origin import serve_origin
 
 LIMITS = ToolLimits(timeout_s=20, cpu_s=10)
 SCRIPT = """
@@ -51,26 +50,10 @@ print(json.dumps({{
 """
 
 
-class _Hello(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = f"hello {self.path}".encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_args: object) -> None:
-        return
-
-
 @pytest.fixture
 def origin() -> Iterator[int]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with serve_origin(lambda path: f"hello {path}".encode()) as port:
+        yield port
 
 
 async def _run(data: Path, port: int, egress: EgressPolicy | None) -> tuple[ToolResult, dict[str, object]]:

@@ -4,9 +4,7 @@ of the pin, so attaching again without it withdraws it."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import httpx
 import pytest
 
 from talkative.settings import Settings
+from tests.http_origin import serve_origin
 from tests.orchestrator.helpers import Auth, running_agent, wait_run
 
 # The allowed host is the test's own server on loopback, which the operator must name.
@@ -32,26 +31,10 @@ print(json.dumps({{"ok": True, "data": {{"seen": seen}}}}))
 """
 
 
-class _Rates(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = b"EUR 1.08"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_args: object) -> None:
-        return
-
-
 @pytest.fixture
 def origin() -> Iterator[int]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Rates)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with serve_origin(lambda _path: b"EUR 1.08") as port:
+        yield port
 
 
 def _install(workspace: Path, port: int) -> None:

@@ -10,35 +10,19 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from talkative.tools import relay
 from talkative.tools.egress import EgressPolicy, EgressProxy, is_public, parse_destination
-
-
-class _Hello(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = f"hello from {self.path}".encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_args: object) -> None:
-        return
+from tests.http_origin import serve_origin
 
 
 @pytest.fixture
 def origin() -> Iterator[int]:
     """A real HTTP server on loopback: the 'allowed host' of these tests."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with serve_origin(lambda path: f"hello from {path}".encode()) as port:
+        yield port
 
 
 @contextlib.asynccontextmanager
