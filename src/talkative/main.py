@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -29,10 +30,18 @@ from talkative.observability.metrics import SSE_SUBSCRIBERS
 from talkative.observability.middleware import ObservabilityMiddleware
 from talkative.observability.revision import detect_revision
 from talkative.observability.router import router as observability_router
-from talkative.orchestrator import scheduler
+from talkative.orchestrator import flows, scheduler
 from talkative.orchestrator.router import router as orchestrator_router
-from talkative.orchestrator.runtime import build_runtime
+from talkative.orchestrator.steps.approval import ApprovalExecutor
+from talkative.orchestrator.steps.base import StepExecutor
+from talkative.orchestrator.steps.delegate import DelegateExecutor
+from talkative.orchestrator.steps.task import TaskExecutor
+from talkative.orchestrator.steps.tool import ToolExecutor
+from talkative.orchestrator.worker import Worker
 from talkative.prompts.router import router as prompts_router
+from talkative.runs.reducer import StepKind
+from talkative.runs.router import router as runs_router
+from talkative.runtime import Runtime, build_runtime
 from talkative.settings import Settings, get_settings
 from talkative.skills.router import router as skills_router
 from talkative.tools import forkserver, isolation
@@ -57,13 +66,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.bus = bus
     app.state.sessionmaker = make_sessionmaker(engine, info=outbox.session_info(bus))
     runtime = build_runtime(settings, app.state.sessionmaker, bus)
+    worker = runtime.worker = build_worker(runtime)
     # Probed now, so that a host without the sandbox says so once, at startup (not at a first run).
     await asyncio.to_thread(isolation.status, isolation.policy_for(settings))
     app.state.runtime = runtime
     background = [
         asyncio.create_task(scheduler.heartbeat_loop(runtime), name="heartbeats"),
         asyncio.create_task(scheduler.retention_loop(runtime), name="event-retention"),
-        asyncio.create_task(runtime.worker.run_forever(), name="run-worker"),
+        asyncio.create_task(worker.run_forever(), name="run-worker"),
     ]
     log.info(
         "talkative %s (%s) ready; database %s at schema %s",
@@ -76,15 +86,27 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         runtime.stopping.set()
-        runtime.worker.wake_all()
+        worker.wake()  # so that its loop notices `stopping` at once
         _, late = await asyncio.wait(background, timeout=SHUTDOWN_GRACE_S)
         for task in late:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
-        await runtime.worker.stop()
+        await worker.stop()
         await close_providers(runtime.providers)
         forkserver.close_for_loop()
         await engine.dispose()
+
+
+def build_worker(runtime: Runtime) -> Worker:
+    """The run worker and one executor per step kind; a delegate step opens its child run through
+    the flows, handed to it here so that the steps never import the code that feeds them."""
+    executors: dict[StepKind, StepExecutor] = {
+        StepKind.TOOL: ToolExecutor(runtime),
+        StepKind.APPROVAL: ApprovalExecutor(),
+        StepKind.TASK: TaskExecutor(),
+        StepKind.DELEGATE: DelegateExecutor(runtime, partial(flows.start_child, runtime)),
+    }
+    return Worker(runtime, executors)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -114,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         conversation_router,
         events_router,
         orchestrator_router,
+        runs_router,
         approvals_router,
         prompts_router,
         channels_router,

@@ -8,7 +8,7 @@ MODEL_MODULES = (
     "talkative.agents.models",
     "talkative.events.models",
     "talkative.workflows.models",
-    "talkative.orchestrator.models",
+    "talkative.runs.models",
     "talkative.approvals.models",
     "talkative.prompts.models",
     "talkative.channels.models",

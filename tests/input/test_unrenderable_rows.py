@@ -20,7 +20,7 @@ from talkative.events import service
 from talkative.events.models import EventRow
 from talkative.events.router import stream_events
 from talkative.events.schemas import NewEvent
-from talkative.orchestrator.models import RunCommand
+from talkative.runs.models import RunCommand
 
 Auth = Callable[..., dict[str, str]]
 

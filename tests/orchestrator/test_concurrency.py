@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from talkative.events.models import EventRow
-from talkative.orchestrator.models import Run
+from talkative.runs.models import Run
 from talkative.workflows.models import WorkflowVersion
 
 Auth = Callable[..., dict[str, str]]

@@ -1,39 +1,41 @@
-"""A run opened by a message goes straight to this process's worker: no claim, no polling pass."""
+"""Runs reach the worker one way only: a flow commits the planned run and wakes the worker, which
+claims it. Nothing else drives a run (no hand-over from the flow, no second entry point)."""
 
 from __future__ import annotations
+
+import asyncio
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from talkative.orchestrator.worker import Worker
-from tests.orchestrator.helpers import Auth, running_agent
+from talkative.settings import Settings
+from tests.orchestrator.helpers import Auth, running_agent, wait_run
+
+SETTINGS = {"TALKATIVE_MESSAGE_WAIT_S": 0}
 
 
-async def test_a_message_run_is_driven_without_being_claimed(
-    app: FastAPI, client: httpx.AsyncClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
+async def test_a_message_run_is_driven_only_once_claimed(
+    app: FastAPI, client: httpx.AsyncClient, auth: Auth, monkeypatch: pytest.MonkeyPatch, settings: Settings
 ) -> None:
     await running_agent(client, auth, "mailer", template="mail-triage")
+    claim = Worker.claim
+    gate = asyncio.Event()
 
-    async def never(self: Worker, limit: int) -> list[str]:
-        return []  # the claim path is closed: only a handed-over run can be driven
+    async def held(self: Worker, limit: int) -> list[str]:
+        await gate.wait()  # the claim path is closed until the test opens it
+        return await claim(self, limit)
 
-    monkeypatch.setattr(Worker, "claim", never)
+    monkeypatch.setattr(Worker, "claim", held)
     reply = await client.post("/agents/mailer/message", json={"message": "triage inbox now"}, headers=auth())
-
     assert reply.status_code == 200, reply.text
-    assert reply.json()["run_status"] == "completed"
-    assert [a["type"] for a in reply.json()["actions"]] == ["tool.executed"]
-    assert app.state.runtime.worker._reserved == 0  # every slot promised was used or given back
+    run_id = reply.json()["run_id"]
+    assert reply.json()["run_status"] == "running"  # planned and committed, waiting for the worker
+    runs = (await client.get(f"/orchestrator/runs/{run_id}", headers=auth())).json()
+    assert [(s["kind"], s["status"], s["attempts"]) for s in runs["plan"]] == [("tool", "pending", 0)]
 
-
-async def test_without_a_free_slot_the_run_waits_for_a_claim(
-    app: FastAPI, client: httpx.AsyncClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    await running_agent(client, auth, "mailer", template="mail-triage")
-    monkeypatch.setattr(Worker, "reserve", lambda self: False)
-
-    reply = await client.post("/agents/mailer/message", json={"message": "triage inbox now"}, headers=auth())
-
-    assert reply.status_code == 200, reply.text
-    assert reply.json()["run_status"] == "completed"  # claimed by the worker's pass instead
+    gate.set()
+    app.state.runtime.worker.wake()
+    run = await wait_run(client, auth, run_id, lambda r: r["status"] == "completed")
+    assert [(s["kind"], s["status"], s["attempts"]) for s in run["plan"]] == [("tool", "done", 1)]

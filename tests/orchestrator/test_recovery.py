@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy import update
 
 from talkative.db import utcnow
-from talkative.orchestrator.models import Run, RunStep
+from talkative.runs.models import Run, RunStep
 from talkative.settings import Settings
 from tests.orchestrator.helpers import Auth, attach, running_agent, wait_run, write_slow_skill
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from talkative.errors import Conflict
-from talkative.orchestrator.reducer import (
+from talkative.runs.reducer import (
     TERMINAL,
     InvalidTransition,
     RunAction,

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import event
 
-from talkative.orchestrator import service as runs
+from talkative.runs import service as runs
 
 
 async def test_platform_run_list_reads_the_index_without_sorting(app: FastAPI) -> None:

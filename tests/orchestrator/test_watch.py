@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from talkative.orchestrator.watch import RunWatch
+from talkative.watch import RunWatch
 
 
 async def test_a_change_before_the_wait_is_kept_once_tracked() -> None:

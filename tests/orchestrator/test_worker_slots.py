@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from talkative.orchestrator.models import Run
+from talkative.runs.models import Run
 from talkative.settings import Settings
 from tests.orchestrator.helpers import Auth, attach, event_names, running_agent, wait_run, write_slow_skill
 

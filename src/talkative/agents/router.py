@@ -11,20 +11,19 @@ from talkative.agents.schemas import AgentCreate, AgentPage, AgentRead, SkillAtt
 from talkative.auth.dependencies import Operator, Reader
 from talkative.auth.policy import Permission, allows
 from talkative.db import Session
+from talkative.deps import Limit, RuntimeDep
 from talkative.errors import ERROR_RESPONSES, Forbidden
 from talkative.events import service as events
 from talkative.events.schemas import EventPage
 from talkative.orchestrator import flows, routing
-from talkative.orchestrator.runtime import Runtime, get_runtime
-from talkative.orchestrator.schemas import MessageIn, MessageReply, RoutedMessageIn
+from talkative.orchestrator.schemas import MessageIn, RoutedMessageIn
+from talkative.runs.schemas import MessageReply
 from talkative.skills.schemas import SkillPage
 from talkative.workflows import service as workflows
 from talkative.workflows.schemas import WorkflowRead
 
 router = APIRouter(prefix="/agents", tags=["agents"], responses=ERROR_RESPONSES)
-Limit = Annotated[int, Query(ge=1, le=1000, description="At most this many, newest last")]
 ValidAgent = Annotated[Agent, Depends(valid_agent)]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 @router.get("", operation_id="listAgents")

@@ -21,9 +21,9 @@ from talkative.db import newest_last, utcnow
 from talkative.errors import Conflict, InvalidInput
 from talkative.events import service as events
 from talkative.events.schemas import EventType, NewEvent
-from talkative.orchestrator.models import Run
 from talkative.prompts import service as prompts
 from talkative.prompts.models import Prompt
+from talkative.runs.models import Run
 from talkative.skills import catalogue, pins
 from talkative.skills.install import InstallError, InstallResult, install_skill
 from talkative.skills.manifest import InvalidSkill, Skill

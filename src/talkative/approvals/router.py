@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 
 from talkative.agents import service as agents
 from talkative.agents.dependencies import TenantQuery
@@ -11,13 +11,12 @@ from talkative.approvals.models import Approval
 from talkative.approvals.schemas import ApprovalCreate, ApprovalPage, ApprovalRead, DecisionIn
 from talkative.auth.dependencies import Approver, Operator, Reader
 from talkative.db import Session
+from talkative.deps import RuntimeDep
 from talkative.errors import ERROR_RESPONSES
-from talkative.orchestrator import control
-from talkative.orchestrator import service as runs
-from talkative.orchestrator.runtime import Runtime, get_runtime
+from talkative.runs import control
+from talkative.runs import service as runs
 
 router = APIRouter(prefix="/approvals", tags=["approvals"], responses=ERROR_RESPONSES)
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 def approval_read(a: Approval) -> ApprovalRead:

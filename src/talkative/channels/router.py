@@ -3,7 +3,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from talkative.agents import service as agents
 from talkative.agents.dependencies import TenantQuery
@@ -18,14 +18,12 @@ from talkative.channels.schemas import (
     InternalActionRead,
 )
 from talkative.db import Session
+from talkative.deps import Limit, RuntimeDep
 from talkative.errors import ERROR_RESPONSES, InvalidInput
 from talkative.input.strict import renderable
 from talkative.orchestrator import flows
-from talkative.orchestrator.runtime import Runtime, get_runtime
 
 router = APIRouter(prefix="/channels", tags=["channels"], responses=ERROR_RESPONSES)
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-Limit = Annotated[int, Query(ge=1, le=1000)]
 AgentFilter = Annotated[str | None, Query(max_length=64)]
 log = logging.getLogger("talkative.channels")
 
@@ -58,7 +56,7 @@ async def client_message(
         client_id=message.client_id,
         text=message.text,
         run_id=message.run_id,
-        run_status="completed" if started.settled else "running",
+        run_status="running" if started.has_steps else "completed",
         reply=None,
         created_at=message.created_at,
     )

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.channels.models import ClientMessage, InternalAction
 from talkative.db import newest_last, utcnow
-from talkative.orchestrator.models import Run
+from talkative.runs.models import Run
 
 
 async def record_message(

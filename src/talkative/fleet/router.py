@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 
 from talkative.auth.dependencies import FleetAdmin
 from talkative.db import Session
+from talkative.deps import Limit, RuntimeDep
 from talkative.errors import ERROR_RESPONSES, ErrorBody
 from talkative.fleet import provisioning, service
 from talkative.fleet.reads import agent_read, cloud_read, node_read, placement_read, tenant_read
@@ -25,11 +26,8 @@ from talkative.fleet.schemas import (
     TenantPage,
     TenantRead,
 )
-from talkative.orchestrator.runtime import Runtime, get_runtime
 
 router = APIRouter(prefix="/fleet", tags=["fleet"], responses=ERROR_RESPONSES)
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-Limit = Annotated[int, Query(ge=1, le=1000, description="At most this many, newest last")]
 NodeId = Annotated[str, Path(min_length=1, max_length=64)]
 FleetAgentId = Annotated[str, Path(min_length=1, max_length=64)]
 TenantQuery = Annotated[

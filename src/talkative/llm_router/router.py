@@ -3,22 +3,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Query
 
 from talkative.auth.dependencies import Reader, RouterAdmin
 from talkative.db import Session
+from talkative.deps import RuntimeDep
 from talkative.errors import ERROR_RESPONSES, Forbidden
 from talkative.llm_router import config, ledger
 from talkative.llm_router.budgets import Budgets, scoped
 from talkative.llm_router.metrics import router_metrics
 from talkative.llm_router.rules import Rules
 from talkative.llm_router.schemas import BudgetsRead, RouterMetrics, RulesRead, UsagePage, UsageRead
-from talkative.orchestrator.runtime import Runtime, get_runtime
+from talkative.runtime import Runtime
 
 router = APIRouter(
     prefix="/router", tags=["llm-router"], responses={**ERROR_RESPONSES, 402: ERROR_RESPONSES[409]}
 )
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 Doc = Annotated[dict[str, Any], Body()]
 
 

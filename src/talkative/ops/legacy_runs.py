@@ -28,8 +28,8 @@ from talkative.ops.legacy_read import (
     read_document,
     read_jsonl,
 )
-from talkative.orchestrator.models import Run, RunCommand
-from talkative.orchestrator.reducer import TERMINAL, RunStatus, SubagentState
+from talkative.runs.models import Run, RunCommand
+from talkative.runs.reducer import TERMINAL, RunStatus, SubagentState
 
 
 class _HasId(Protocol):

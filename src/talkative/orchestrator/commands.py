@@ -7,11 +7,14 @@ from talkative.auth.principal import Principal
 from talkative.errors import Conflict, InvalidInput
 from talkative.events import service as events
 from talkative.events.schemas import EventType, NewEvent
-from talkative.orchestrator import control, flows
-from talkative.orchestrator import service as runs
-from talkative.orchestrator.reducer import RunStatus, is_terminal
-from talkative.orchestrator.runtime import Runtime
+from talkative.orchestrator import flows
 from talkative.orchestrator.schemas import CommandAccepted, CommandIn
+from talkative.runs import control
+from talkative.runs import service as runs
+from talkative.runs.planner import PlannedStep
+from talkative.runs.reducer import RunStatus, is_terminal
+from talkative.runs.specs import DelegateSpec
+from talkative.runtime import Runtime
 
 
 def _text(payload: dict[str, object], key: str) -> str:
@@ -91,6 +94,7 @@ async def _delegate(
             parent = await runs.open_run(
                 session, tenant_id=tenant, agent_id=command.agent_id, kind="delegate", text=text
             )
+            runs.start(parent)
             parent.result = {"summary": f"Delegating to {target}."}
             await events.append(
                 session,
@@ -105,11 +109,8 @@ async def _delegate(
                     )
                 ],
             )
-        await runs.add_steps(
-            session,
-            parent,
-            [("delegate", f"Delegate to {target}", {"target_agent_id": target, "text": text})],
-        )
+        delegate = PlannedStep(f"Delegate to {target}", DelegateSpec(target_agent_id=target, text=text))
+        await runs.add_steps(session, parent, [delegate])
         parent_id = parent.id
     runtime.worker.wake()
     accepted = await _log(runtime, principal, command, tenant, parent_id, None)

@@ -1,41 +1,30 @@
+"""The orchestrator's own API: the contracts it speaks and the command API (URLs under /orchestrator)."""
+
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter
 
 from talkative.auth.dependencies import Operator, Reader
-from talkative.db import Session
+from talkative.deps import RuntimeDep
 from talkative.errors import ERROR_RESPONSES
 from talkative.events.schemas import EventType
-from talkative.orchestrator import commands, control, reads
-from talkative.orchestrator import service as runs
-from talkative.orchestrator.reducer import RunStatus, SubagentState
-from talkative.orchestrator.runtime import Runtime, get_runtime
-from talkative.orchestrator.schemas import (
-    CommandAccepted,
-    CommandIn,
-    Contracts,
-    ExternalEventIn,
-    RunPage,
-    RunRead,
-)
+from talkative.orchestrator import commands
+from talkative.orchestrator.schemas import COMMAND_TYPES, CommandAccepted, CommandIn
+from talkative.runs.reducer import RunStatus, StepKind, SubagentState
+from talkative.runs.schemas import Contracts, ExternalEventType
 
 router = APIRouter(prefix="/orchestrator", tags=["orchestrator"], responses=ERROR_RESPONSES)
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-RunId = Annotated[str, Path(min_length=1, max_length=64)]
-Limit = Annotated[int, Query(ge=1, le=1000, description="At most this many, newest last")]
 
 
 @router.get("/contracts", operation_id="getContracts")
 async def contracts(_: Reader) -> Contracts:
     """Every set the orchestrator speaks: command and event types, run and subagent states."""
     return Contracts(
-        commands=["start_task", "pause", "resume", "cancel", "request_delegate"],
-        events=["state_changed", "tool_started", "tool_finished", "metric_recorded", "error_compacted"],
+        commands=list(COMMAND_TYPES),
+        events=list(ExternalEventType.__args__),  # type: ignore[attr-defined]
         run_statuses=[str(s) for s in RunStatus],
         subagent_states=[str(s) for s in SubagentState],
-        step_kinds=["tool", "approval", "task", "delegate"],
+        step_kinds=[str(k) for k in StepKind],
         event_types=[str(t) for t in EventType],
     )
 
@@ -43,52 +32,3 @@ async def contracts(_: Reader) -> Contracts:
 @router.post("/commands", status_code=202, operation_id="submitCommand")
 async def submit_command(body: CommandIn, principal: Operator, runtime: RuntimeDep) -> CommandAccepted:
     return await commands.submit(runtime, principal=principal, command=body)
-
-
-@router.post("/events", status_code=202, operation_id="reportEvent")
-async def report_event(body: ExternalEventIn, principal: Operator, runtime: RuntimeDep) -> RunRead:
-    """Appends an externally reported event to a run; `error_compacted` fails the run."""
-    scope = principal.scope_for(body.tenant_id)
-    run = await control.external_event(
-        runtime,
-        run_id=body.run_id,
-        tenant_scope=scope,
-        agent_id=body.agent_id,
-        type_=body.type,
-        message=body.message,
-        payload=body.payload,
-    )
-    return reads.run_read(run)
-
-
-@router.get("/runs", operation_id="listRuns")
-async def list_runs(
-    session: Session,
-    principal: Reader,
-    tenant_id: Annotated[str | None, Query(max_length=64)] = None,
-    agent_id: Annotated[str | None, Query(max_length=64)] = None,
-    status: Annotated[str | None, Query(max_length=32)] = None,
-    limit: Limit = 50,
-) -> RunPage:
-    """The newest runs, newest last; `tenant_id` narrows a platform admin's view (others: their own)."""
-    rows = await runs.list_runs(
-        session, tenant_id=principal.scope_for(tenant_id), agent_id=agent_id, status=status, limit=limit
-    )
-    return RunPage(runs=[reads.run_read(r) for r in rows])
-
-
-@router.get("/runs/{run_id}", operation_id="getRun")
-async def get_run(run_id: RunId, session: Session, principal: Reader) -> RunRead:
-    run = await runs.get(session, run_id, tenant_id=principal.tenant_filter)
-    return await reads.run_detail(session, run)
-
-
-@router.post("/runs/{run_id}/{action}", operation_id="controlRun")
-async def control_run(
-    run_id: RunId, action: Literal["pause", "resume", "cancel"], principal: Operator, runtime: RuntimeDep
-) -> RunRead:
-    """Pause (no new step starts), resume, or cancel (the running tool is killed); 409 if impossible."""
-    run = await control.control(
-        runtime, run_id=run_id, tenant_scope=principal.tenant_filter, action=action, actor=principal.sub
-    )
-    return reads.run_read(run)

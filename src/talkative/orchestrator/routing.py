@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from talkative.agents.models import Agent
 from talkative.errors import Conflict
-from talkative.orchestrator.runtime import Runtime
+from talkative.runtime import Runtime
 from talkative.skills import catalogue
 from talkative.skills.matching import score_skills
 

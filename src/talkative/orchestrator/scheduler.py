@@ -12,7 +12,7 @@ from talkative.agents.models import Agent
 from talkative.db import utcnow
 from talkative.events import service as events
 from talkative.orchestrator import flows
-from talkative.orchestrator.runtime import Runtime
+from talkative.runtime import Runtime
 
 log = logging.getLogger("talkative.scheduler")
 

@@ -1,14 +1,17 @@
+"""What starts work: a message to an agent (or to whichever agent fits) and the command API."""
+
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from talkative.events.schemas import Event
 from talkative.input.types import JsonPayload
 
 MessageText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8000)]
+Slug = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+CommandType = Literal["start_task", "pause", "resume", "cancel", "request_delegate"]
+COMMAND_TYPES: tuple[str, ...] = CommandType.__args__  # type: ignore[attr-defined]
 
 
 class MessageIn(BaseModel):
@@ -21,32 +24,7 @@ class RoutedMessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     message: MessageText
-    agentId: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
-
-
-class Action(BaseModel):
-    type: str
-    skill: str | None = None
-    ok: bool | None = None
-    detail: dict[str, Any] | None = None
-
-
-class MessageReply(BaseModel):
-    agentId: str
-    reply: str
-    run_id: str
-    run_status: str
-    interpretation: dict[str, Any]
-    workflowPatch: dict[str, Any]
-    actions: list[Action]
-    events: list[Event]
-
-
-Slug = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-CommandType = Literal["start_task", "pause", "resume", "cancel", "request_delegate"]
-ExternalEventType = Literal[
-    "state_changed", "tool_started", "tool_finished", "metric_recorded", "error_compacted"
-]
+    agentId: Slug | None = None
 
 
 class CommandIn(BaseModel):
@@ -65,69 +43,3 @@ class CommandAccepted(BaseModel):
     run_id: str | None
     parent_run_id: str | None = None
     status: str
-
-
-class ExternalEventIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    tenant_id: Slug | None = None
-    agent_id: Slug
-    run_id: Slug
-    type: ExternalEventType
-    message: Annotated[str, StringConstraints(max_length=2000)] = ""
-    payload: JsonPayload = Field(default_factory=dict)
-
-
-class StepRead(BaseModel):
-    idx: int
-    kind: str
-    name: str
-    status: str
-    spec: dict[str, Any]
-    result: dict[str, Any] | None
-    attempts: int
-    started_at: datetime | None
-    finished_at: datetime | None
-
-
-class RunRecord(BaseModel):
-    """One entry of a run's history: a command it received or an event it produced."""
-
-    type: Literal["command", "event"]
-    name: str
-    at: datetime
-    payload: dict[str, Any] | None = None
-    id: str
-
-
-class RunRead(BaseModel):
-    run_id: str
-    tenant_id: str
-    agent_id: str
-    kind: str
-    input: str
-    status: str
-    subagent_state: str
-    parent_run_id: str | None
-    last_error: str | None
-    reply: str | None
-    created_at: datetime
-    updated_at: datetime
-    finished_at: datetime | None
-    allowed_actions: list[str]
-    plan: list[StepRead] | None = None
-    steps: list[RunRecord] | None = None
-    children: list[str] | None = None
-
-
-class RunPage(BaseModel):
-    runs: list[RunRead]
-
-
-class Contracts(BaseModel):
-    commands: list[str]
-    events: list[str]
-    run_statuses: list[str]
-    subagent_states: list[str]
-    step_kinds: list[str]
-    event_types: list[str]

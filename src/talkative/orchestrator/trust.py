@@ -17,14 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from talkative.events.schemas import EventType, NewEvent
-from talkative.orchestrator.planner import PlannedStep, skill_of
+from talkative.runs.planner import PlannedStep, skill_of
+from talkative.runs.specs import ToolSpec
 from talkative.skills import pins
 from talkative.skills.manifest import NAME_PATTERN, Skill
 from talkative.skills.matching import match_skills
 from talkative.skills.pins import SkillTrust
-
-DIGEST_KEY = "skill_digest"  # where a tool step's spec carries the digest it was planned with
-EGRESS_KEY = "egress"  # ... and the destinations an admin allowed it (its pinned `network:`)
 
 
 @dataclass(frozen=True)
@@ -129,15 +127,14 @@ def events(
 
 
 def stamp(steps: Sequence[PlannedStep], skills: SkillSet) -> list[PlannedStep]:
-    """The steps, each tool step carrying the digest its skill was planned with."""
+    """The steps, each tool step carrying the digest its skill was planned with (and the network
+    destinations an admin allowed it)."""
     stamped: list[PlannedStep] = []
     for step in steps:
-        if step.kind == "tool":
-            skill = str(step.spec.get("skill"))
-            spec = {**step.spec, DIGEST_KEY: skills.digests.get(skill)}
-            if skill in skills.egress:
-                spec[EGRESS_KEY] = list(skills.egress[skill])
-            step = PlannedStep(step.kind, step.name, spec)
+        if isinstance(step.spec, ToolSpec):
+            skill = step.spec.skill
+            pinned = {"skill_digest": skills.digests.get(skill), "egress": skills.egress.get(skill, ())}
+            step = PlannedStep(step.name, step.spec.model_copy(update=pinned))
         stamped.append(step)
     return stamped
 

@@ -1,9 +1,10 @@
-"""The run worker: claim a run, execute its next step, persist, repeat.
+"""The run worker: claim a run, run its steps one by one, persist each, repeat.
 
-Its boundary is the database: a run is claimed with a lease (renewed while a step executes), every
+Its boundary is the database: a run is claimed with a lease (renewed while a step works), every
 step's start and outcome is committed before the next one begins, and a run whose worker died is
-taken over when its lease expires, continuing from the first step not completed. So the same loop
-can later run as separate processes on other machines without changing the run logic.
+taken over when its lease expires, continuing from the first step not done. Runs reach the worker
+one way only: a flow commits a planned run and wakes it; it claims what nobody holds. Each kind of
+step runs through its executor (steps/), looked up by kind.
 """
 
 from __future__ import annotations
@@ -17,25 +18,29 @@ import socket
 from datetime import timedelta
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.db import utcnow
-from talkative.orchestrator import service as runs
-from talkative.orchestrator import steps
-from talkative.orchestrator.models import Run
-from talkative.orchestrator.reducer import RunAction
-from talkative.orchestrator.runtime import Runtime
+from talkative.events import service as events
+from talkative.orchestrator.steps.base import Executors, StepJob, StepOutcome
+from talkative.runs import service as runs
+from talkative.runs.models import Run, RunStep
+from talkative.runs.reducer import OPEN_STEPS, TERMINAL, RunAction, RunStatus, StepKind, StepStatus
+from talkative.runtime import Runtime
 
 log = logging.getLogger("talkative.worker")
+MAX_ATTEMPTS = 3  # a step interrupted this many times (its worker died each time) fails
 
 
 class Worker:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, executors: Executors) -> None:
         self.runtime = runtime
+        self.executors = executors
         self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{secrets.token_hex(3)}"
         self._wakeup = asyncio.Event()
         self._active: dict[str, asyncio.Task[None]] = {}
-        self._reserved = 0  # slots promised to runs being opened (see reserve)
-        self._starved = False  # a run went without a slot: claim as soon as one frees up
+        self._starved = False  # a run may be waiting for a slot: claim as soon as one frees up
+        self._stopped = False
 
     @property
     def lease(self) -> timedelta:
@@ -54,36 +59,14 @@ class Worker:
                 await asyncio.wait_for(self._wakeup.wait(), self.runtime.settings.worker_poll_s)
             self._wakeup.clear()
 
-    def wake_all(self) -> None:
-        """Used at shutdown so the loop notices `stopping` at once."""
-        self._wakeup.set()
-
-    def reserve(self) -> bool:
-        """Promises a slot to a run about to be opened with this worker's lease: it then starts
-        at once (`adopt`) instead of waiting for a claim. False when every slot is taken."""
-        if self.runtime.settings.worker_concurrency - len(self._active) - self._reserved <= 0:
-            self._starved = True
-            return False
-        self._reserved += 1
-        return True
-
-    def adopt(self, run_id: str, started: steps.StartedTool | None = None) -> None:
-        """Drives a run whose lease this worker took in the run's opening transaction (which may
-        also have started its first step: `started`)."""
-        self._reserved -= 1
-        if run_id not in self._active:
-            self._active[run_id] = asyncio.create_task(self._drive(run_id, started), name=f"run {run_id}")
-
-    def release_reservation(self) -> None:
-        """The run was not opened after all (or needs no worker)."""
-        self._reserved -= 1
-
     async def fill(self) -> None:
-        free = self.runtime.settings.worker_concurrency - len(self._active) - self._reserved
-        if free <= 0:
-            self._starved = True
+        """Claims runs for the free slots and drives each in a task of its own."""
+        if self._stopped:
             return
-        for run_id in await self.claim(free):
+        free = self.runtime.settings.worker_concurrency - len(self._active)
+        claimed = await self.claim(free) if free > 0 else []
+        self._starved = len(claimed) == max(free, 0)  # every slot filled: more may be waiting
+        for run_id in claimed:
             self._active[run_id] = asyncio.create_task(self._drive(run_id), name=f"run {run_id}")
 
     async def claim(self, limit: int) -> list[str]:
@@ -95,7 +78,7 @@ class Worker:
             candidates = (
                 await session.scalars(
                     select(Run.id)
-                    .where(Run.status == "running", free)
+                    .where(Run.status == RunStatus.RUNNING, free)
                     .order_by(Run.created_at)
                     .limit(limit * 2)
                 )
@@ -112,43 +95,138 @@ class Worker:
                     claimed.append(run_id)
         return claimed
 
-    async def _drive(self, run_id: str, started: steps.StartedTool | None = None) -> None:
-        failed, let_go = False, False
+    async def _drive(self, run_id: str) -> None:
+        """Runs the claimed run's steps until it ends, stops at a gate, or is paused or cancelled.
+        Whichever transaction decides to stop also lets go of the lease."""
+        let_go = False
         try:
-            runtime, owner, lease = self.runtime, self.owner, self.lease
-            again = started is None or await steps.run_started_tool(
-                runtime, run_id=run_id, owner=owner, lease=lease, started=started
-            )
-            while again and await steps.advance(runtime, run_id=run_id, owner=owner, lease=lease):
-                pass
-            let_go = True  # the last step's transaction released the lease (steps.advance)
+            while (job := await self._next_job(run_id)) is not None:
+                outcome = await self._work(job)
+                if outcome is None:  # the run stopped while the step worked: it resumes later
+                    break
+                if not await self._record(job, outcome):
+                    let_go = True
+                    break
+            else:
+                let_go = True
         except Exception as exc:
-            failed = True
             log.exception("run %s failed in the worker", run_id)
             await self._fail(run_id, f"internal error: {type(exc).__name__}: {exc}")
         finally:
             self.runtime.watch.notify(run_id)  # the outcome is committed: whoever waits hears now
-            if not let_go:  # failed, or stopped at shutdown: free the run for a takeover now
+            if not let_go:  # stopped at shutdown, or broke: free the run for a takeover now
                 await self._release(run_id)
             self._active.pop(run_id, None)
-            # A freed slot matters only to runs that found none (or to this one, if it broke):
-            # they are claimed on the next pass. Otherwise the periodic pass is enough.
-            if failed or self._starved:
+            # A freed slot matters only to runs that found none (or to this one, if it broke);
+            # otherwise the next flow's wake-up or the periodic pass is enough.
+            if self._starved or not let_go:
                 self._starved = False
                 self.wake()
 
+    async def _next_job(self, run_id: str) -> StepJob | None:
+        """Begins the run's next steps in turn: those that end when they begin are stored at once;
+        returns the first that needs work, or None when the run needs this worker no more."""
+        while True:
+            async with self.runtime.sessionmaker() as session, session.begin():
+                run = await runs.get(session, run_id, for_update=True)
+                if run.lease_owner != self.owner:
+                    return None
+                if run.status != RunStatus.RUNNING:
+                    run.lease_owner, run.lease_until = None, None
+                    return None
+                steps = await runs.steps_of(session, run_id)
+                step = next((s for s in steps if s.status in OPEN_STEPS), None)
+                if step is None:
+                    await runs.finish(session, run, steps)
+                    return None
+                if step.status == StepStatus.RUNNING and step.attempts >= MAX_ATTEMPTS:
+                    error = {"error": "interrupted too many times"}
+                    step.status, step.result, step.finished_at = StepStatus.FAILED, error, utcnow()
+                    continue
+                step.status, step.attempts, step.started_at = StepStatus.RUNNING, step.attempts + 1, utcnow()
+                run.lease_until = utcnow() + self.lease
+                begun = await self.executors[StepKind(step.kind)].begin(session, run, step)
+                if isinstance(begun, StepJob):
+                    return begun
+                if not await self._store(session, run, step, steps, begun):
+                    return None
+
+    async def _work(self, job: StepJob) -> StepOutcome | None:
+        """The step's work, with the lease renewed meanwhile and a cancel of the run passed on."""
+        cancel = self.runtime.watch.cancel_signal(job.run_id)
+        renewer = asyncio.create_task(self._renew(job.run_id))
+        try:
+            return await self.executors[job.spec.kind].work(job, cancel)
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+            self.runtime.watch.release(job.run_id)
+
+    async def _renew(self, run_id: str) -> None:
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            async with self.runtime.sessionmaker() as session, session.begin():
+                await session.execute(
+                    update(Run)
+                    .where(Run.id == run_id, Run.lease_owner == self.owner)
+                    .values(lease_until=utcnow() + self.lease)
+                )
+                status = (await runs.get(session, run_id)).status
+            if status == RunStatus.CANCELLED:
+                self.runtime.watch.cancel(run_id)
+
+    async def _record(self, job: StepJob, outcome: StepOutcome) -> bool:
+        """Stores a worked step's outcome; returns whether the run goes on with this worker."""
+        async with self.runtime.sessionmaker() as session, session.begin():
+            run = await runs.get(session, job.run_id, for_update=True)
+            if run.lease_owner not in (self.owner, None):  # taken over meanwhile: the step is theirs
+                return False
+            steps = await runs.steps_of(session, job.run_id)
+            step = next(s for s in steps if s.idx == job.idx)
+            return await self._store(session, run, step, steps, outcome)
+
+    async def _store(
+        self, session: AsyncSession, run: Run, step: RunStep, steps: list[RunStep], outcome: StepOutcome
+    ) -> bool:
+        """Writes the outcome, and ends the run if that was its last step; False when it stops."""
+        status = outcome.status
+        if status == StepStatus.FAILED and run.status == RunStatus.CANCELLED:
+            status = StepStatus.CANCELLED  # killed by the cancel, not failed on its own
+        step.status, step.result = status, outcome.result
+        if status != StepStatus.WAITING:
+            step.finished_at = utcnow()
+        await events.append(session, outcome.events)
+        if outcome.run_action is not None:
+            await runs.transition(session, run, outcome.run_action, payload=outcome.run_payload)
+        if run.status != RunStatus.RUNNING:  # at a gate, paused or cancelled: no new step starts
+            if run.status not in TERMINAL:
+                run.lease_owner, run.lease_until = None, None
+            return False
+        if not any(s.status in OPEN_STEPS for s in steps):
+            await runs.finish(session, run, steps)  # the last step: the run ends in this transaction
+            return False
+        return True
+
     async def _release(self, run_id: str) -> None:
         with contextlib.suppress(Exception):
-            await steps.release_lease(self.runtime, run_id, self.owner)
+            async with self.runtime.sessionmaker() as session, session.begin():
+                await session.execute(
+                    update(Run)
+                    .where(Run.id == run_id, Run.lease_owner == self.owner)
+                    .values(lease_owner=None, lease_until=None)
+                )
 
     async def _fail(self, run_id: str, reason: str) -> None:
         with contextlib.suppress(Exception):
             async with self.runtime.sessionmaker() as session, session.begin():
                 run = await runs.get(session, run_id, for_update=True)
-                if run.status in ("running", "paused", "waiting_approval", "pending"):
+                if run.status not in TERMINAL:
                     await runs.transition(session, run, RunAction.FAIL, reason=reason)
 
     async def stop(self) -> None:
+        """Claims nothing more, and lets go of the runs in flight (another worker takes them over)."""
+        self._stopped = True
         tasks = list(self._active.values())
         for task in tasks:
             task.cancel()

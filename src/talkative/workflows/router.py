@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 
 from talkative.auth.dependencies import Operator, Reader
 from talkative.db import Session
+from talkative.deps import Limit
 from talkative.errors import ERROR_RESPONSES
 from talkative.events import service as events
 from talkative.events.schemas import EventType, NewEvent
@@ -16,7 +17,6 @@ from talkative.workflows.schemas import NodeCreate, NodePatch, WorkflowPage, Wor
 router = APIRouter(tags=["workflows"], responses=ERROR_RESPONSES)
 WorkflowIdPath = Annotated[str, Path(min_length=1, max_length=80)]
 NodeIdPath = Annotated[str, Path(min_length=1, max_length=80)]
-Limit = Annotated[int, Query(ge=1, le=1000, description="At most this many, newest last")]
 
 
 async def _announce(session: Session, workflow: Workflow, note: str | None) -> None:

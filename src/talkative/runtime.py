@@ -1,4 +1,9 @@
-"""What the long-lived work needs, built once in the lifespan and shared by routes and schedulers."""
+"""What the long-lived work needs, built once in the lifespan and shared by routes and loops.
+
+The composition root's data: settings, the database, the bus, the interpreter and model providers,
+the run watch, and a handle to wake the run worker (wired by `main.py`, which builds the worker).
+It imports no orchestration, so every domain may use it.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +11,26 @@ import asyncio
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from talkative.conversation.interpreter import Interpreter, LocalInterpreter
 from talkative.events.bus import EventBus
 from talkative.llm_router.providers.base import Provider, build_providers
-from talkative.orchestrator.watch import RunWatch
 from talkative.settings import Settings
 from talkative.tools.schemas import ToolLimits
+from talkative.watch import RunWatch
 
-if TYPE_CHECKING:
-    from talkative.orchestrator.worker import Worker
+
+class Waker(Protocol):
+    def wake(self) -> None:
+        """There may be work: look for it now rather than at the next poll."""
+
+
+class _NoWorker:
+    def wake(self) -> None:  # a runtime without a worker (CLI tools, some tests) has nobody to wake
+        pass
 
 
 @dataclass
@@ -31,6 +42,7 @@ class Runtime:
     tool_limits: ToolLimits
     providers: dict[str, Provider] = field(default_factory=dict)
     watch: RunWatch = field(default_factory=RunWatch)
+    worker: Waker = field(default_factory=_NoWorker)
     # Set at shutdown: background loops finish their current database call and return, rather
     # than being cancelled in the middle of one.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
@@ -43,16 +55,12 @@ class Runtime:
             return True
         return False
 
-    worker: Worker = field(init=False)
-
     def workspace(self, relative: str) -> Path:
         return (self.settings.data_dir / relative).resolve()
 
 
-def build_runtime(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], bus: EventBus
-) -> Runtime:
-    limits = ToolLimits(
+def tool_limits(settings: Settings) -> ToolLimits:
+    return ToolLimits(
         timeout_s=settings.tool_timeout_s,
         cpu_s=max(1, int(settings.tool_timeout_s)),
         memory_bytes=settings.tool_memory_mb * 1024 * 1024,
@@ -62,15 +70,11 @@ def build_runtime(
         workspace_quota_bytes=settings.workspace_quota_bytes,
         workspace_quota_files=settings.workspace_quota_files,
     )
-    from talkative.orchestrator.worker import Worker  # the worker drives runs through this runtime
 
-    runtime = Runtime(settings, sessionmaker, bus, LocalInterpreter(), limits)
+
+def build_runtime(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], bus: EventBus
+) -> Runtime:
+    runtime = Runtime(settings, sessionmaker, bus, LocalInterpreter(), tool_limits(settings))
     runtime.providers = build_providers(os.environ, timeout_s=settings.llm_timeout_s)
-    runtime.worker = Worker(runtime)
-    return runtime
-
-
-async def get_runtime(request: Request) -> Runtime:
-    # async: FastAPI runs a plain-def dependency in a worker thread, a hop on every request.
-    runtime: Runtime = request.app.state.runtime
     return runtime

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from talkative.errors import Conflict
+from talkative.events.schemas import EventType
 
 
 class RunStatus(StrEnum):
@@ -21,6 +22,26 @@ class RunStatus(StrEnum):
     CANCELLED = "cancelled"
     FAILED = "failed"
     COMPLETED = "completed"
+
+
+class StepStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    WAITING = "waiting"  # an approval step, until a human decides
+    DONE = "done"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+OPEN_STEPS: frozenset[StepStatus] = frozenset({StepStatus.PENDING, StepStatus.RUNNING})
+
+
+class StepKind(StrEnum):
+    TOOL = "tool"
+    APPROVAL = "approval"
+    TASK = "task"
+    DELEGATE = "delegate"
 
 
 class SubagentState(StrEnum):
@@ -90,18 +111,19 @@ _TABLE: dict[RunStatus, dict[RunAction, RunState]] = {
     _S.COMPLETED: {},
 }
 
-_EVENT_TYPES: dict[RunAction, str] = {
-    _A.START: "RUN_STARTED",
-    _A.PAUSE: "RUN_PAUSED",
-    _A.RESUME: "RUN_RESUMED",
-    _A.CANCEL: "RUN_CANCELLED",
-    _A.WAIT_APPROVAL: "RUN_WAITING_APPROVAL",
-    _A.APPROVAL_DECIDED: "RUN_APPROVAL_DECIDED",
-    _A.COMPLETE: "RUN_COMPLETED",
-    _A.FAIL: "RUN_FAILED",
+_E = EventType
+_EVENT_TYPES: dict[RunAction, EventType] = {
+    _A.START: _E.RUN_STARTED,
+    _A.PAUSE: _E.RUN_PAUSED,
+    _A.RESUME: _E.RUN_RESUMED,
+    _A.CANCEL: _E.RUN_CANCELLED,
+    _A.WAIT_APPROVAL: _E.RUN_WAITING_APPROVAL,
+    _A.APPROVAL_DECIDED: _E.RUN_APPROVAL_DECIDED,
+    _A.COMPLETE: _E.RUN_COMPLETED,
+    _A.FAIL: _E.RUN_FAILED,
     # The compacted error itself is its own event; the status change it causes is a failure.
-    _A.ERROR_COMPACTED: "RUN_FAILED",
-    _A.REQUEUE: "RUN_REQUEUED",
+    _A.ERROR_COMPACTED: _E.RUN_FAILED,
+    _A.REQUEUE: _E.RUN_REQUEUED,
 }
 
 
@@ -121,6 +143,6 @@ def is_terminal(status: RunStatus) -> bool:
     return status in TERMINAL
 
 
-def status_event_type(action: RunAction) -> str:
+def status_event_type(action: RunAction) -> EventType:
     """The event type a status change caused by `action` is recorded under."""
     return _EVENT_TYPES[action]

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from talkative.db import Base, UTCDateTime, utcnow
 from talkative.events.models import JsonDoc
+from talkative.runs import specs
 
 
 class Run(Base):
@@ -60,6 +61,11 @@ class RunStep(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    @property
+    def details(self) -> specs.StepSpec:
+        """The spec, typed by the step's kind (specs.InvalidSpec if it does not fit)."""
+        return specs.parse(self.kind, self.spec)
 
 
 class RunCommand(Base):

@@ -9,12 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.events import service as events
 from talkative.input.strict import renderable
-from talkative.orchestrator import service as runs
-from talkative.orchestrator.models import Run
-from talkative.orchestrator.reducer import RunStatus, allowed_actions
-from talkative.orchestrator.schemas import RunRead, RunRecord, StepRead
+from talkative.runs import service as runs
+from talkative.runs.models import Run
+from talkative.runs.reducer import RunStatus, allowed_actions
+from talkative.runs.replies import reply_from
+from talkative.runs.schemas import MessageReply, RunRead, RunRecord, StepRead
 
-log = logging.getLogger("talkative.orchestrator")
+log = logging.getLogger("talkative.runs")
 
 
 def run_read(run: Run) -> RunRead:
@@ -75,3 +76,10 @@ def _renders(run: Run, what: str, key: object, *documents: object) -> bool:
         return True
     log.warning("run %s: %s %s skipped: it cannot be rendered as JSON", run.id, what, key)
     return False
+
+
+async def build_reply(session: AsyncSession, run_id: str) -> MessageReply:
+    run = await runs.get(session, run_id)
+    steps = await runs.steps_of(session, run_id)
+    trail = await events.for_run(session, run_id=run_id)
+    return reply_from(run, steps, trail)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, inspect, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.db import newest_last, utcnow
@@ -15,15 +15,19 @@ from talkative.errors import NotFound
 from talkative.events import service as events
 from talkative.events.schemas import NewEvent
 from talkative.observability.metrics import AGENT_RUNS, RUN_DURATION_S
-from talkative.orchestrator.models import Run, RunCommand, RunStep
-from talkative.orchestrator.reducer import (
+from talkative.runs.models import Run, RunCommand, RunStep
+from talkative.runs.planner import PlannedStep
+from talkative.runs.reducer import (
     RunAction,
     RunState,
     RunStatus,
+    StepStatus,
+    SubagentState,
     is_terminal,
     reduce,
     status_event_type,
 )
+from talkative.runs.replies import summarize_outcome
 
 
 @dataclass(frozen=True)
@@ -46,12 +50,8 @@ async def open_run(
     text: str,
     parent_run_id: str | None = None,
 ) -> Run:
-    """A new run, already started (its opening is the MESSAGE_RECEIVED-style event of the caller).
-
-    Not flushed: a run that ends in the transaction that opened it is then one INSERT of its final
-    state at commit (or at the next ORM query's autoflush), not an INSERT and an UPDATE."""
+    """A new run, pending until it is planned (`start`): no worker takes a run still being planned."""
     now = utcnow()
-    state = reduce(RunState(RunStatus.PENDING, "idle"), RunAction.START)  # type: ignore[arg-type]
     run = Run(
         id=new_id("run"),
         tenant_id=tenant_id,
@@ -59,13 +59,20 @@ async def open_run(
         parent_run_id=parent_run_id,
         kind=kind,
         input=text,
-        status=str(state.status),
-        subagent_state=str(state.subagent_state),
+        status=RunStatus.PENDING,
+        subagent_state=SubagentState.IDLE,
         created_at=now,
         updated_at=now,
     )
     session.add(run)
     return run
+
+
+def start(run: Run) -> None:
+    """A planned run starts: the worker may take it. Its start is recorded by the caller's
+    MESSAGE_RECEIVED (or HEARTBEAT_TICK) event rather than one of its own."""
+    state = reduce(RunState(RunStatus(run.status), SubagentState(run.subagent_state)), RunAction.START)
+    run.status, run.subagent_state, run.updated_at = state.status, state.subagent_state, utcnow()
 
 
 async def transition(
@@ -75,16 +82,11 @@ async def transition(
     *,
     reason: str | None = None,
     payload: dict[str, Any] | None = None,
-    emit: bool = True,
-    into: list[NewEvent] | None = None,
 ) -> Run:
-    """Applies `action` through the reducer (409 if impossible) and records the change as an event.
-
-    With `into`, the event is added to that list for the caller to store with its own events.
-    """
+    """Applies `action` through the reducer (409 if impossible) and records the change as an event."""
     before = run.status
-    state = reduce(RunState(RunStatus(run.status), run.subagent_state), action)  # type: ignore[arg-type]
-    run.status, run.subagent_state = str(state.status), str(state.subagent_state)
+    state = reduce(RunState(RunStatus(run.status), SubagentState(run.subagent_state)), action)
+    run.status, run.subagent_state = state.status, state.subagent_state
     run.updated_at = utcnow()
     if action in (RunAction.FAIL, RunAction.ERROR_COMPACTED) and reason:
         run.last_error = reason
@@ -95,38 +97,37 @@ async def transition(
         RUN_DURATION_S.labels(run.kind, run.status).observe(
             (run.finished_at - run.created_at).total_seconds()
         )
-    if emit:
-        change = NewEvent(
-            type=status_event_type(action),
-            tenant_id=run.tenant_id,
-            agent_id=run.agent_id,
-            run_id=run.id,
-            message=f"run {before} → {run.status}" + (f": {reason}" if reason else ""),
-            payload={
-                "from": before,
-                "to": run.status,
-                "action": str(action),
-                "reason": reason,
-                **(payload or {}),
-            },
-        )
-        if into is not None:
-            into.append(change)
-        else:
-            await events.append(session, [change])
+    change = NewEvent(
+        type=status_event_type(action),
+        tenant_id=run.tenant_id,
+        agent_id=run.agent_id,
+        run_id=run.id,
+        message=f"run {before} → {run.status}" + (f": {reason}" if reason else ""),
+        payload={
+            "from": before,
+            "to": run.status,
+            "action": str(action),
+            "reason": reason,
+            **(payload or {}),
+        },
+    )
+    await events.append(session, [change])
     return run
 
 
-# Built once: a statement built per call costs more than running it (construction, cache key).
-_RUN = select(Run).where(Run.id == bindparam("run_id"))
-_RUN_FOR_UPDATE = _RUN.with_for_update()
-_STEPS = select(RunStep).where(RunStep.run_id == bindparam("run_id")).order_by(RunStep.idx)
+async def finish(session: AsyncSession, run: Run, steps: list[RunStep]) -> None:
+    """Ends a run whose steps all ended: failed if any failed (with their errors), else completed."""
+    failed = [s for s in steps if s.status == StepStatus.FAILED]
+    reason = "; ".join(str((s.result or {}).get("error") or s.name) for s in failed) or None
+    run.reply = summarize_outcome(run, steps)
+    await transition(session, run, RunAction.FAIL if failed else RunAction.COMPLETE, reason=reason)
 
 
 async def get(
     session: AsyncSession, run_id: str, *, tenant_id: str | None = None, for_update: bool = False
 ) -> Run:
-    run = await session.scalar(_RUN_FOR_UPDATE if for_update else _RUN, {"run_id": run_id})
+    query = select(Run).where(Run.id == run_id)
+    run = await session.scalar(query.with_for_update() if for_update else query)
     if run is None or (tenant_id is not None and run.tenant_id != tenant_id):
         raise NotFound(f"run '{run_id}' not found", code="RUN_NOT_FOUND")
     return run
@@ -145,28 +146,31 @@ async def list_runs(
     return await newest_last(session, query)
 
 
-async def add_steps(
-    session: AsyncSession, run: Run, steps: Sequence[tuple[str, str, dict[str, Any]]]
-) -> list[RunStep]:
-    """Appends planned steps (kind, name, spec) after the run's existing ones."""
+async def add_steps(session: AsyncSession, run: Run, steps: Sequence[PlannedStep]) -> list[RunStep]:
+    """Appends planned steps after the run's existing ones."""
     if not steps:
         return []
-    existing = None
-    if not inspect(run).pending:  # a run not yet written has no steps either
-        existing = await session.scalar(
-            select(RunStep.idx).where(RunStep.run_id == run.id).order_by(RunStep.idx.desc())
-        )
+    existing = await session.scalar(select(func.max(RunStep.idx)).where(RunStep.run_id == run.id))
     start = 0 if existing is None else existing + 1
     rows = [
-        RunStep(run_id=run.id, idx=start + i, kind=kind, name=name, spec=spec, status="pending", attempts=0)
-        for i, (kind, name, spec) in enumerate(steps)
+        RunStep(
+            run_id=run.id,
+            idx=start + i,
+            kind=step.kind,
+            name=step.name,
+            spec=step.spec.dump(),
+            status=StepStatus.PENDING,
+            attempts=0,
+        )
+        for i, step in enumerate(steps)
     ]
-    session.add_all(rows)  # written with the run at the next flush (the unit of work orders them)
+    session.add_all(rows)
     return rows
 
 
 async def steps_of(session: AsyncSession, run_id: str) -> list[RunStep]:
-    return list((await session.scalars(_STEPS, {"run_id": run_id})).all())
+    query = select(RunStep).where(RunStep.run_id == run_id).order_by(RunStep.idx)
+    return list((await session.scalars(query)).all())
 
 
 async def record_command(

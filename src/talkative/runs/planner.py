@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
+from talkative.runs.reducer import StepKind
+from talkative.runs.specs import ApprovalSpec, StepSpec, TaskSpec, ToolSpec
 from talkative.skills.matching import Triggered, match_skills
 
 HEARTBEAT_WORDS = ("heartbeat", "latido")
@@ -26,9 +28,12 @@ class SkillLike(Triggered, Protocol):
 
 @dataclass(frozen=True)
 class PlannedStep:
-    kind: str  # tool | approval | task
     name: str
-    spec: dict[str, Any] = field(default_factory=dict)
+    spec: StepSpec
+
+    @property
+    def kind(self) -> StepKind:
+        return self.spec.kind
 
 
 def skill_of(command: str) -> str:
@@ -68,17 +73,8 @@ def plan(
 
     def gate(reason: str, task: str, guarded: list[PlannedStep]) -> None:
         first = len(steps) + 1
-        steps.append(
-            PlannedStep(
-                "approval",
-                f"Approve: {task}",
-                {
-                    "reason": reason,
-                    "task": task,
-                    "guards": list(range(first, first + len(guarded))),
-                },
-            )
-        )
+        guards = tuple(range(first, first + len(guarded)))
+        steps.append(PlannedStep(f"Approve: {task}", ApprovalSpec(reason=reason, task=task, guards=guards)))
         steps.extend(guarded)
 
     for index, task in enumerate(tasks):
@@ -89,7 +85,7 @@ def plan(
                 continue
             planned_commands.add(skill.command)
             tool = PlannedStep(
-                "tool", f"Run {skill.name}", {"skill": skill.name, "command": skill.command, "reason": task}
+                f"Run {skill.name}", ToolSpec(skill=skill.name, command=skill.command, reason=task)
             )
             if skill.requires_approval:
                 gate(f"skill {skill.name} requires approval", task, [tool])
@@ -101,9 +97,7 @@ def plan(
                     planned_commands.add(command)
                     name = skill_of(command)
                     beat = PlannedStep(
-                        "tool",
-                        f"Heartbeat: {name}",
-                        {"skill": name, "command": command, "reason": "heartbeat"},
+                        f"Heartbeat: {name}", ToolSpec(skill=name, command=command, reason="heartbeat")
                     )
                     owner = by_name.get(name)
                     if owner is not None and owner.requires_approval:  # a heartbeat is no way around it
@@ -115,7 +109,7 @@ def plan(
             gate(
                 f"'{task}' is sensitive (policy keyword '{word}')",
                 task,
-                work or [PlannedStep("task", task, {"task": task})],
+                work or [PlannedStep(task, TaskSpec(task=task))],
             )
         else:
             steps.extend(work)
@@ -125,7 +119,7 @@ def plan(
             continue
         planned_commands.add(picked.command)
         tool = PlannedStep(
-            "tool", f"Run {name}", {"skill": name, "command": picked.command, "reason": "chosen by the model"}
+            f"Run {name}", ToolSpec(skill=name, command=picked.command, reason="chosen by the model")
         )
         if picked.requires_approval:
             gate(f"skill {name} requires approval", f"run {name}", [tool])

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from talkative.approvals import service as approvals
 from talkative.approvals.models import Approval
 from talkative.db import utcnow
 from talkative.errors import Conflict, NotFound
 from talkative.events import service as events
 from talkative.events.schemas import EventType, NewEvent
-from talkative.orchestrator import service as runs
-from talkative.orchestrator.models import Run, RunStep
-from talkative.orchestrator.reducer import RunAction
-from talkative.orchestrator.runtime import Runtime
+from talkative.runs import service as runs
+from talkative.runs.models import Run, RunStep
+from talkative.runs.reducer import RunAction, RunStatus, StepStatus
+from talkative.runs.specs import ApprovalSpec
+from talkative.runtime import Runtime
 
 CONTROL_ACTIONS = {"pause": RunAction.PAUSE, "resume": RunAction.RESUME, "cancel": RunAction.CANCEL}
 
@@ -41,11 +44,11 @@ async def control(runtime: Runtime, *, run_id: str, tenant_scope: str | None, ac
     return run
 
 
-async def _close_open_work(session: Any, run: Run, why: str) -> None:
+async def _close_open_work(session: AsyncSession, run: Run, why: str) -> None:
     """A run that ended early leaves no step pending and no approval waiting for a decision."""
     for step in await runs.steps_of(session, run.id):
-        if step.status in ("pending", "waiting"):
-            step.status, step.finished_at = "cancelled", utcnow()
+        if step.status in (StepStatus.PENDING, StepStatus.WAITING):
+            step.status, step.finished_at = StepStatus.CANCELLED, utcnow()
     for approval in await approvals.pending_for_run(session, run.id):
         approval.status, approval.decided_at, approval.note = "cancelled", utcnow(), why
 
@@ -66,11 +69,13 @@ async def decide(
         if approval.run_id is not None and approval.step_idx is not None:
             run = await runs.get(session, approval.run_id, for_update=True)
             gate = await session.get(RunStep, (run.id, approval.step_idx))
-            if run.status != "waiting_approval" or gate is None or gate.status != "waiting":
+            if run.status != RunStatus.WAITING_APPROVAL or gate is None or gate.status != StepStatus.WAITING:
                 raise Conflict(
                     f"run '{run.id}' is {run.status}, not waiting for this approval", code="RUN_NOT_WAITING"
                 )
-            gate.status, gate.finished_at = ("done" if decision == "approved" else "rejected"), utcnow()
+            approved = decision == "approved"
+            gate.status = StepStatus.DONE if approved else StepStatus.REJECTED
+            gate.finished_at = utcnow()
             if decision == "rejected":
                 await _reject_guarded(session, run, gate)
             await runs.transition(session, run, RunAction.APPROVAL_DECIDED, payload={"decision": decision})
@@ -79,11 +84,14 @@ async def decide(
     return approval
 
 
-async def _reject_guarded(session: Any, run: Run, gate: RunStep) -> None:
-    for idx in gate.spec.get("guards", []):
+async def _reject_guarded(session: AsyncSession, run: Run, gate: RunStep) -> None:
+    spec = gate.details
+    assert isinstance(spec, ApprovalSpec)
+    for idx in spec.guards:
         step = await session.get(RunStep, (run.id, idx))
-        if step is not None and step.status == "pending":
-            step.status, step.finished_at, step.result = "rejected", utcnow(), {"rejected_by_approval": True}
+        if step is not None and step.status == StepStatus.PENDING:
+            step.status, step.finished_at = StepStatus.REJECTED, utcnow()
+            step.result = {"rejected_by_approval": True}
             await events.append(
                 session,
                 [

@@ -1,0 +1,122 @@
+"""A tool step: runs a skill's command in the agent's sandboxed workspace and records the result."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from talkative.agents.models import Agent
+from talkative.events import service as events
+from talkative.events.schemas import EventType, NewEvent
+from talkative.observability.metrics import TOOL_CALLS, TOOL_FAILURES
+from talkative.orchestrator import trust
+from talkative.orchestrator.steps.base import StepJob, StepOutcome
+from talkative.runs.models import Run, RunStep
+from talkative.runs.reducer import StepStatus
+from talkative.runs.specs import ToolSpec
+from talkative.runtime import Runtime
+from talkative.tools import isolation
+from talkative.tools import service as tools
+from talkative.tools.egress import EgressPolicy
+from talkative.tools.schemas import ToolError, ToolErrorCode, ToolMetrics, ToolResult
+
+EVENT_OUTPUT_CHARS = 2000
+
+
+class ToolExecutor:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def begin(self, session: AsyncSession, run: Run, step: RunStep) -> StepOutcome | StepJob:
+        agent = await session.get(Agent, (run.tenant_id, run.agent_id))
+        if agent is None:  # the run cannot go on: the step fails, and the run with its reason
+            return StepOutcome(StepStatus.FAILED, {"error": f"agent '{run.agent_id}' no longer exists"})
+        job = StepJob.of(run, step, agent.workspace)
+        spec = _spec(job)
+        started = job.event(
+            EventType.TOOL_RUN_STARTED,
+            f"running {spec.skill}",
+            {"skill": spec.skill, "command": spec.command, "reason": spec.reason},
+        )
+        await events.append(session, [started])
+        return job
+
+    async def work(self, job: StepJob, cancel: asyncio.Event) -> StepOutcome:
+        spec = _spec(job)
+        result = await self.run(spec, job.workspace, cancel)
+        return StepOutcome(
+            StepStatus.DONE if result.ok else StepStatus.FAILED,
+            {
+                "ok": result.ok,
+                "exit_code": result.exit_code,
+                "artifacts": result.artifacts,
+                "error": result.error.message if result.error else None,
+                "error_code": str(result.error.code) if result.error else None,
+                "duration_ms": result.metrics.duration_ms,
+            },
+            _finished_events(job, spec, result),
+        )
+
+    async def run(self, spec: ToolSpec, workspace_rel: str, cancel: asyncio.Event) -> ToolResult:
+        """The skill's command in the sandbox, if its skill is still as an admin attached it."""
+        TOOL_CALLS.labels(spec.skill).inc()
+        settings = self.runtime.settings
+        workspace = self.runtime.workspace(workspace_rel)
+        # Checked again right before it runs: a step of the same run may have changed the skill.
+        refused = await asyncio.to_thread(
+            trust.refusal, workspace, skill=spec.skill, command=spec.command, digest=spec.skill_digest
+        )
+        if refused is not None:
+            TOOL_FAILURES.labels(spec.skill, ToolErrorCode.SKILL_UNTRUSTED).inc()
+            return _untrusted(spec, refused)
+        result = await tools.run_tool(
+            workspace=workspace,
+            command=spec.command,
+            limits=self.runtime.tool_limits,
+            cancel=cancel,
+            # Sandboxed: of the data dir the run sees only this agent's workspace (database, secret
+            # and other agents' workspaces are hidden), and of the host only an allow-list.
+            hidden_paths=[settings.data_dir.resolve()],
+            fork_server=settings.tool_fork_server,
+            sandbox=isolation.policy_for(settings),
+            egress=EgressPolicy.build(spec.egress, settings.egress_allow_private) if spec.egress else None,
+        )
+        if not result.ok:
+            TOOL_FAILURES.labels(spec.skill, result.error.code if result.error else "UNKNOWN").inc()
+        return result
+
+
+def _spec(job: StepJob) -> ToolSpec:
+    assert isinstance(job.spec, ToolSpec)
+    return job.spec
+
+
+def _untrusted(spec: ToolSpec, message: str) -> ToolResult:
+    return ToolResult(
+        ok=False,
+        command=[spec.command],
+        exit_code=None,
+        stdout="",
+        stderr="",
+        artifacts=[],
+        metrics=ToolMetrics(duration_ms=0.0, exit_code=None),
+        error=ToolError(code=ToolErrorCode.SKILL_UNTRUSTED, message=message),
+    )
+
+
+def _trim(text: str) -> str:
+    return text if len(text) <= EVENT_OUTPUT_CHARS else text[:EVENT_OUTPUT_CHARS] + "…[truncated]"
+
+
+def _finished_events(job: StepJob, spec: ToolSpec, result: ToolResult) -> list[NewEvent]:
+    payload: dict[str, Any] = result.model_dump(mode="json")
+    payload.update(skill=spec.skill, stdout=_trim(result.stdout), stderr=_trim(result.stderr))
+    outcome = "ok" if result.ok else f"failed ({result.error.code if result.error else 'error'})"
+    took = f"{spec.skill} took {result.metrics.duration_ms:.0f} ms"
+    metrics = {"skill": spec.skill, "ok": result.ok, **result.metrics.model_dump(mode="json")}
+    return [
+        job.event(EventType.TOOL_RUN_FINISHED, f"{spec.skill} {outcome}", payload),
+        job.event(EventType.METRIC_RECORDED, took, metrics),
+    ]

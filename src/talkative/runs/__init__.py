@@ -1,0 +1,1 @@
+"""Runs: the data of agent work (runs, steps, commands) and the rules that change it."""
