@@ -211,7 +211,8 @@ def backup(
     ] = False,
 ) -> None:
     """Snapshot the database and the workspaces into one archive, while the server runs."""
-    from talkative.ops.backup import BackupError, create_backup
+    from talkative.ops.backup import create_backup
+    from talkative.ops.dumps import BackupError
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -230,7 +231,8 @@ def restore(
     ] = False,
 ) -> None:
     """Restore an archive into the configured data dir and database, then upgrade its schema."""
-    from talkative.ops.backup import BackupError, restore_backup
+    from talkative.ops.dumps import BackupError
+    from talkative.ops.restore import restore_backup
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
