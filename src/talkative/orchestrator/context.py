@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import datetime
-from functools import partial
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from sqlalchemy import Text, bindparam, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +22,7 @@ FAILURE_WINDOW = 200
 RECENT_FAILURES = 5
 
 
-# The payload as stored text: it is only parsed for an event not seen before (see _Seen).
+# The payload as stored text, parsed here (the JSON type would parse every row's payload).
 _RAW_PAYLOAD = type_coerce(EventRow.payload, Text)
 
 # Built once; only the agent (tenant and id) changes. Columns, not ORM objects: this runs on every message.
@@ -36,12 +33,12 @@ _WINDOW = (
     .limit(FAILURE_WINDOW)
 ).subquery()
 _FINISHED_TOOLS = (
-    select(EventRow.id, EventRow.created_at, _RAW_PAYLOAD)
+    select(_RAW_PAYLOAD)
     .where(EventRow.id.in_(select(_WINDOW.c.id)), EventRow.type == EventType.TOOL_RUN_FINISHED)
     .order_by(EventRow.id.desc())
 )
 _RECENT = (
-    select(EventRow.id, EventRow.created_at, EventRow.type, EventRow.message, _RAW_PAYLOAD)
+    select(EventRow.type, EventRow.message, _RAW_PAYLOAD)
     .where(EventRow.tenant_id == bindparam("tenant_id"), EventRow.agent_id == bindparam("agent_id"))
     .order_by(EventRow.id.desc())
     .limit(RECENT_EVENTS)
@@ -52,32 +49,6 @@ _ACTIVE_PROMPT = select(Prompt.template).where(
     Prompt.agent_id == bindparam("agent_id"),
     Prompt.is_active.is_(True),
 )
-
-_T = TypeVar("_T")
-
-
-class _Seen(Generic[_T]):
-    """What was made of each stored event, by (id, created_at): stored events never change, and
-    every run reads its agent's newest ones again. The timestamp is part of the key because SQLite
-    may hand a deleted newest row's id to a later row."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: dict[tuple[int, datetime], _T] = {}
-
-    def get(self, key: tuple[int, datetime], make: Callable[[], _T]) -> _T:
-        try:
-            return self._items[key]
-        except KeyError:
-            pass
-        if len(self._items) >= self._size:
-            self._items.clear()  # simple and bounded; the working set is refilled in one run
-        item = self._items[key] = make()
-        return item
-
-
-_BRIEFS: _Seen[EventBrief] = _Seen(8192)
-_FAILURES: _Seen[ToolFailure | None] = _Seen(8192)
 
 
 def _payload(raw: str | dict[str, Any] | None) -> dict[str, Any]:
@@ -107,7 +78,7 @@ async def recent_failures(session: AsyncSession, tenant_id: str, agent_id: str) 
     """The agent's latest failed tool runs, newest last (looked for among its newest events only)."""
     params = {"tenant_id": tenant_id, "agent_id": agent_id}
     rows = (await core_execute(session, _FINISHED_TOOLS, params)).all()
-    found = (_FAILURES.get((id_, at), partial(_failure, raw)) for id_, at, raw in rows)
+    found = (_failure(raw) for (raw,) in rows)
     failures = [f for f in found if f is not None][:RECENT_FAILURES]
     return failures[::-1]
 
@@ -116,10 +87,7 @@ async def recent_events(session: AsyncSession, tenant_id: str, agent_id: str) ->
     """The agent's newest events, oldest first (the same index range scan as events.tail)."""
     params = {"tenant_id": tenant_id, "agent_id": agent_id}
     rows = (await core_execute(session, _RECENT, params)).all()
-    return [
-        _BRIEFS.get((id_, at), partial(_brief, type_, message, raw))
-        for id_, at, type_, message, raw in reversed(rows)
-    ]
+    return [_brief(type_, message, raw) for type_, message, raw in reversed(rows)]
 
 
 async def for_run(

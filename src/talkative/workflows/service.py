@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import bindparam, insert, inspect, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
-from talkative.db import core_execute, newest_last, utcnow
+from talkative.db import newest_last, utcnow
 from talkative.errors import Conflict
 from talkative.workflows.exceptions import NodeNotFound, WorkflowNotFound
 from talkative.workflows.graph import Edge, Node, NodeUpdate, WorkflowGraph, validate_graph
@@ -54,26 +53,16 @@ async def lock_agent_workflow(session: AsyncSession, *, tenant_id: str, agent_id
     return workflow
 
 
-_GRAPH = select(WorkflowVersion.graph).where(
-    WorkflowVersion.workflow_id == bindparam("workflow_id"), WorkflowVersion.version == bindparam("version")
-)
-
-
 async def current_graph(session: AsyncSession, workflow: Workflow) -> WorkflowGraph:
     if workflow.version == 0:
         return WorkflowGraph()
-    key = {"workflow_id": workflow.id, "version": workflow.version}
-    graph = (await core_execute(session, _GRAPH, key)).scalar()
+    graph = await session.scalar(
+        select(WorkflowVersion.graph).where(
+            WorkflowVersion.workflow_id == workflow.id, WorkflowVersion.version == workflow.version
+        )
+    )
     assert graph is not None
     return WorkflowGraph.model_validate(graph)
-
-
-_BUMP = (
-    update(Workflow)
-    .where(Workflow.id == bindparam("workflow_id"))
-    .values(version=bindparam("version"), updated_at=bindparam("now"))
-)
-_INSERT_VERSION = insert(WorkflowVersion)
 
 
 async def _write_version(
@@ -84,25 +73,18 @@ async def _write_version(
     note: str | None,
     run_id: str | None = None,
 ) -> None:
-    """The next version, as two Core statements (the ORM's flush costs more than both): the
-    loaded workflow is kept in step without being marked changed."""
-    version, now = workflow.version + 1, utcnow()
-    if inspect(workflow).pending:  # a new workflow: its row first, the version refers to it
-        workflow.version, workflow.updated_at = version, now
-        await session.flush()
-    else:
-        await core_execute(session, _BUMP, {"workflow_id": workflow.id, "version": version, "now": now})
-        set_committed_value(workflow, "version", version)
-        set_committed_value(workflow, "updated_at", now)
-    row = {
-        "workflow_id": workflow.id,
-        "version": version,
-        "graph": graph.model_dump(mode="json"),
-        "note": note,
-        "run_id": run_id,
-        "created_at": now,
-    }
-    await core_execute(session, _INSERT_VERSION, row)
+    """The next version of the workflow; the workflow row points at it."""
+    workflow.version, workflow.updated_at = workflow.version + 1, utcnow()
+    session.add(
+        WorkflowVersion(
+            workflow_id=workflow.id,
+            version=workflow.version,
+            graph=graph.model_dump(mode="json"),
+            note=note,
+            run_id=run_id,
+            created_at=workflow.updated_at,
+        )
+    )
 
 
 async def save(
