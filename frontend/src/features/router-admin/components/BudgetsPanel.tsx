@@ -40,8 +40,12 @@ export function BudgetsView({ budgets }: { budgets: BudgetsRead }) {
               <thead>
                 <tr>
                   <th scope="col">Tenant</th>
-                  <th scope="col" className="ra-num">Daily cap</th>
-                  <th scope="col" className="ra-num">Monthly cap</th>
+                  <th scope="col" className="ra-num">
+                    Daily cap
+                  </th>
+                  <th scope="col" className="ra-num">
+                    Monthly cap
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -68,8 +72,12 @@ export function BudgetsView({ budgets }: { budgets: BudgetsRead }) {
                 <tr>
                   <th scope="col">Agent</th>
                   <th scope="col">Tenant</th>
-                  <th scope="col" className="ra-num">Daily cap</th>
-                  <th scope="col" className="ra-num">Monthly cap</th>
+                  <th scope="col" className="ra-num">
+                    Daily cap
+                  </th>
+                  <th scope="col" className="ra-num">
+                    Monthly cap
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -138,7 +146,12 @@ export function BudgetsEditor({ budgets, platform = true }: { budgets: BudgetsRe
         placeholder="no cap"
       />
       <div className="ra-field ra-row-remove">
-        <button type="button" className="danger small-btn" aria-label={`Remove ${who}`} onClick={() => removeRow(group, i)}>
+        <button
+          type="button"
+          className="danger small-btn"
+          aria-label={`Remove ${who}`}
+          onClick={() => removeRow(group, i)}
+        >
           Remove
         </button>
       </div>
@@ -150,7 +163,9 @@ export function BudgetsEditor({ budgets, platform = true }: { budgets: BudgetsRe
     <form className="stack" onSubmit={submit} aria-label="Budgets" noValidate>
       <FormErrors messages={server?.general ?? []} />
       {save.isError && !server && <ErrorText error={save.error} />}
-      <p className="muted small">Caps are in USD. Leave a cap empty for no cap; a cap of 0 allows only free (local) calls.</p>
+      <p className="muted small">
+        Caps are in USD. Leave a cap empty for no cap; a cap of 0 allows only free (local) calls.
+      </p>
 
       <TextField
         id={id("global_daily_cost_cap_usd")}
@@ -184,7 +199,11 @@ export function BudgetsEditor({ budgets, platform = true }: { budgets: BudgetsRe
           ))}
         </ul>
         <div>
-          <button type="button" className="secondary small-btn" onClick={() => restructure({ ...form, tenants: [...form.tenants, emptyTenantCaps()] })}>
+          <button
+            type="button"
+            className="secondary small-btn"
+            onClick={() => restructure({ ...form, tenants: [...form.tenants, emptyTenantCaps()] })}
+          >
             Add tenant cap
           </button>
         </div>
@@ -218,7 +237,11 @@ export function BudgetsEditor({ budgets, platform = true }: { budgets: BudgetsRe
           ))}
         </ul>
         <div>
-          <button type="button" className="secondary small-btn" onClick={() => restructure({ ...form, agents: [...form.agents, emptyAgentCaps()] })}>
+          <button
+            type="button"
+            className="secondary small-btn"
+            onClick={() => restructure({ ...form, agents: [...form.agents, emptyAgentCaps()] })}
+          >
             Add agent cap
           </button>
         </div>
@@ -260,7 +283,12 @@ export function BudgetsPanel() {
   const canEdit = can("router_admin");
   return (
     <Panel title="Budgets" id="router-budgets" className="ra-area-budgets">
-      <QueryState isPending={budgets.isPending} error={budgets.error} onRetry={() => void budgets.refetch()} loading="Loading budgets…">
+      <QueryState
+        isPending={budgets.isPending}
+        error={budgets.error}
+        onRetry={() => void budgets.refetch()}
+        loading="Loading budgets…"
+      >
         {budgets.data &&
           (canEdit ? (
             <BudgetsEditor budgets={budgets.data} platform={principal.platform_admin} />

@@ -51,7 +51,9 @@ export function RulesView({ rules }: { rules: RulesRead }) {
                   <th scope="col">#</th>
                   <th scope="col">Pattern</th>
                   <th scope="col">Model</th>
-                  <th scope="col" className="ra-num">Max tokens</th>
+                  <th scope="col" className="ra-num">
+                    Max tokens
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -82,8 +84,12 @@ export function RulesView({ rules }: { rules: RulesRead }) {
               <thead>
                 <tr>
                   <th scope="col">Model</th>
-                  <th scope="col" className="ra-num">Input</th>
-                  <th scope="col" className="ra-num">Output</th>
+                  <th scope="col" className="ra-num">
+                    Input
+                  </th>
+                  <th scope="col" className="ra-num">
+                    Output
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -226,7 +232,11 @@ export function RulesEditor({ rules }: { rules: RulesRead }) {
           ))}
         </ol>
         <div>
-          <button type="button" className="secondary small-btn" onClick={() => restructure({ ...form, routes: [...form.routes, emptyRoute()] })}>
+          <button
+            type="button"
+            className="secondary small-btn"
+            onClick={() => restructure({ ...form, routes: [...form.routes, emptyRoute()] })}
+          >
             Add route
           </button>
         </div>
@@ -282,7 +292,11 @@ export function RulesEditor({ rules }: { rules: RulesRead }) {
           ))}
         </ul>
         <div>
-          <button type="button" className="secondary small-btn" onClick={() => restructure({ ...form, prices: [...form.prices, emptyPrice()] })}>
+          <button
+            type="button"
+            className="secondary small-btn"
+            onClick={() => restructure({ ...form, prices: [...form.prices, emptyPrice()] })}
+          >
             Add price
           </button>
         </div>
@@ -322,7 +336,12 @@ export function RulesPanel() {
   const canEdit = isRouterAdmin && principal.platform_admin;
   return (
     <Panel title="Routing rules" id="router-rules" className="ra-area-rules">
-      <QueryState isPending={rules.isPending} error={rules.error} onRetry={() => void rules.refetch()} loading="Loading rules…">
+      <QueryState
+        isPending={rules.isPending}
+        error={rules.error}
+        onRetry={() => void rules.refetch()}
+        loading="Loading rules…"
+      >
         {rules.data &&
           (canEdit ? (
             <RulesEditor rules={rules.data} />

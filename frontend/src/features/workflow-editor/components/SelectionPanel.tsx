@@ -49,7 +49,16 @@ export function SelectionPanel({ flow, editable, onRename, onStatus, onConnect, 
         <p>{nodes.length} nodes selected.</p>
         {editable && (
           <div className="row">
-            <button type="button" className="danger" onClick={() => onRemove(nodes.map((n) => n.id), edges.map((e) => e.id))}>
+            <button
+              type="button"
+              className="danger"
+              onClick={() =>
+                onRemove(
+                  nodes.map((n) => n.id),
+                  edges.map((e) => e.id),
+                )
+              }
+            >
               Delete selected nodes
             </button>
           </div>
@@ -68,7 +77,16 @@ export function SelectionPanel({ flow, editable, onRename, onStatus, onConnect, 
         </ul>
         {editable && (
           <div className="row">
-            <button type="button" className="danger" onClick={() => onRemove([], edges.map((e) => e.id))}>
+            <button
+              type="button"
+              className="danger"
+              onClick={() =>
+                onRemove(
+                  [],
+                  edges.map((e) => e.id),
+                )
+              }
+            >
               Delete connection
             </button>
           </div>
@@ -161,8 +179,22 @@ function NodeDetails({ node, flow, editable, nameOf, onRename, onStatus, onConne
       </label>
       {data.description && <p className="small">{data.description}</p>}
       {data.assignedPerson && <p className="small">Assigned to {data.assignedPerson}</p>}
-      <Connections title="Runs after" edges={incoming} end="source" nameOf={nameOf} editable={editable} onRemove={onRemove} />
-      <Connections title="Runs before" edges={outgoing} end="target" nameOf={nameOf} editable={editable} onRemove={onRemove} />
+      <Connections
+        title="Runs after"
+        edges={incoming}
+        end="source"
+        nameOf={nameOf}
+        editable={editable}
+        onRemove={onRemove}
+      />
+      <Connections
+        title="Runs before"
+        edges={outgoing}
+        end="target"
+        nameOf={nameOf}
+        editable={editable}
+        onRemove={onRemove}
+      />
       {editable && (
         <>
           <div className="row">

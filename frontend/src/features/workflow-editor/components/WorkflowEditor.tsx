@@ -117,7 +117,10 @@ export function WorkflowEditor({ target, onChoose }: Props) {
     // In the middle of what is on screen, selected, so it can be renamed or connected next.
     const center = viewCenter.current?.() ?? null;
     const { graph, id } = addNode(draft.flow, name, center);
-    edit(() => ({ ...graph, nodes: graph.nodes.map((n) => (!!n.selected === (n.id === id) ? n : { ...n, selected: n.id === id })) }));
+    edit(() => ({
+      ...graph,
+      nodes: graph.nodes.map((n) => (!!n.selected === (n.id === id) ? n : { ...n, selected: n.id === id })),
+    }));
     // Pushed aside by nodes in the middle: it may be off screen, so show everything.
     const at = graph.nodes.find((n) => n.id === id)!.position;
     if (!center || at.x !== Math.round(center.x)) fitView(true);
@@ -128,7 +131,10 @@ export function WorkflowEditor({ target, onChoose }: Props) {
   const remove = (nodeIds: string[], edgeIds: string[]) => edit((g) => removeElements(g, nodeIds, edgeIds));
   const onConnect = (c: Connection) => link(c.source, c.target);
   const edges = draft.flow.edges;
-  const isValidConnection = useCallback((c: { source: string; target: string }) => canConnect(edges, c.source, c.target), [edges]);
+  const isValidConnection = useCallback(
+    (c: { source: string; target: string }) => canConnect(edges, c.source, c.target),
+    [edges],
+  );
   const onNodeDoubleClick: NodeMouseHandler<WfFlowNode> = (_, node) => {
     if (editable) setEditingId(node.id);
   };
@@ -344,8 +350,7 @@ export function WorkflowEditor({ target, onChoose }: Props) {
                   </Suspense>
                   {version !== null && !viewedFlow && draft.flow.nodes.length === 0 && (
                     <p className="muted small" data-testid="workflow-graph-empty">
-                      No nodes yet.{" "}
-                      {canEdit ? "Add one above" : "They appear here"}
+                      No nodes yet. {canEdit ? "Add one above" : "They appear here"}
                       {workflow.agent_id ? "; the agent's workflow patches also appear here live." : "."}
                     </p>
                   )}
