@@ -33,8 +33,9 @@ $(UI_BUILD): $(UI_STAMP) $(UI_SOURCES)
 
 frontend: $(UI_BUILD)
 
+# ESLint (no warnings allowed), Prettier's check, then Vitest.
 frontend-test: $(UI_STAMP)
-	cd frontend && npm test --silent
+	cd frontend && npm run --silent lint && npm run --silent format:check && npm test --silent
 
 system-packages:
 	@bash scripts/ensure-system-packages.sh
