@@ -17,6 +17,7 @@ import { useRouterBudgets, useSaveBudgets, type BudgetsRead } from "../queries";
 import { formatUsd } from "../usage";
 import { useConfigEditor } from "../useConfigEditor";
 import { FormErrors, TextField } from "./Field";
+import { FormFooter } from "./FormFooter";
 
 function cap(value: unknown): string {
   return typeof value === "number" ? formatUsd(value) : "no cap";
@@ -158,7 +159,6 @@ export function BudgetsEditor({ budgets, platform = true }: { budgets: BudgetsRe
     </>
   );
 
-  const invalidCount = Object.keys(clientErrors).length;
   return (
     <form className="stack" onSubmit={submit} aria-label="Budgets" noValidate>
       <FormErrors messages={server?.general ?? []} />
@@ -247,27 +247,15 @@ export function BudgetsEditor({ budgets, platform = true }: { budgets: BudgetsRe
         </div>
       </fieldset>
 
-      {invalidCount > 0 && (
-        <p className="error" role="alert">
-          Fix the {invalidCount === 1 ? "highlighted field" : `${invalidCount} highlighted fields`} before saving.
-        </p>
-      )}
-      <div className="row">
-        <button type="submit" disabled={save.isPending}>
-          {save.isPending ? "Saving…" : "Save budgets"}
-        </button>
-        {dirty && (
-          <button type="button" className="secondary" onClick={discard} disabled={save.isPending}>
-            Discard changes
-          </button>
-        )}
-        {dirty && !save.isPending && <span className="muted small">Unsaved changes</span>}
-        {saved && (
-          <span className="ra-saved small" role="status">
-            Budgets saved.
-          </span>
-        )}
-      </div>
+      <FormFooter
+        invalidCount={Object.keys(clientErrors).length}
+        dirty={dirty}
+        saved={saved}
+        saving={save.isPending}
+        saveLabel="Save budgets"
+        savedMessage="Budgets saved."
+        onDiscard={discard}
+      />
     </form>
   );
 }

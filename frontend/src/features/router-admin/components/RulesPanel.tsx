@@ -15,6 +15,7 @@ import {
 import { useRouterRules, useSaveRules, type RulesRead } from "../queries";
 import { useConfigEditor } from "../useConfigEditor";
 import { FormErrors, TextField } from "./Field";
+import { FormFooter } from "./FormFooter";
 
 function Providers({ providers }: { providers: Record<string, boolean> }) {
   const names = Object.keys(providers).sort();
@@ -137,7 +138,6 @@ export function RulesEditor({ rules }: { rules: RulesRead }) {
   const setPrice = (i: number, key: "model" | "input_per_mtok" | "output_per_mtok", value: string) =>
     edit({ ...form, prices: form.prices.map((p, j) => (j === i ? { ...p, [key]: value } : p)) }, `prices.${i}.${key}`);
 
-  const invalidCount = Object.keys(clientErrors).length;
   return (
     <form className="stack" onSubmit={submit} aria-label="Routing rules" noValidate>
       <FormErrors messages={server?.general ?? []} />
@@ -303,27 +303,15 @@ export function RulesEditor({ rules }: { rules: RulesRead }) {
       </fieldset>
 
       <Providers providers={rules.providers} />
-      {invalidCount > 0 && (
-        <p className="error" role="alert">
-          Fix the {invalidCount === 1 ? "highlighted field" : `${invalidCount} highlighted fields`} before saving.
-        </p>
-      )}
-      <div className="row">
-        <button type="submit" disabled={save.isPending}>
-          {save.isPending ? "Saving…" : "Save rules"}
-        </button>
-        {dirty && (
-          <button type="button" className="secondary" onClick={discard} disabled={save.isPending}>
-            Discard changes
-          </button>
-        )}
-        {dirty && !save.isPending && <span className="muted small">Unsaved changes</span>}
-        {saved && (
-          <span className="ra-saved small" role="status">
-            Rules saved.
-          </span>
-        )}
-      </div>
+      <FormFooter
+        invalidCount={Object.keys(clientErrors).length}
+        dirty={dirty}
+        saved={saved}
+        saving={save.isPending}
+        saveLabel="Save rules"
+        savedMessage="Rules saved."
+        onDiscard={discard}
+      />
     </form>
   );
 }
