@@ -1,7 +1,9 @@
 """The committed API document and the types generated from it match the live app.
 
 frontend/openapi.json must be what the app serves at /openapi.json, and frontend/src/api/schema.d.ts
-what openapi-typescript generates from it; `make openapi` rewrites both.
+what openapi-typescript generates from it; `make openapi` rewrites both. Each component schema must
+also have a name of its own: two Pydantic models with one name make FastAPI prefix both with their
+module paths (`talkative__fleet__schemas__NodeCreate`), and the UI's types change name with them.
 """
 
 from __future__ import annotations
@@ -52,3 +54,9 @@ def test_schema_types_are_generated_from_openapi_json() -> None:
     assert SCHEMA_TS.read_text(encoding="utf-8") == generated, (
         f"frontend/src/api/schema.d.ts is stale ({STALE})"
     )
+
+
+def test_every_schema_has_a_name_of_its_own(live: dict[str, Any]) -> None:
+    # FastAPI names a model by its module path when another model has the same class name.
+    clashes = [name for name in live["components"]["schemas"] if "__" in name]
+    assert clashes == [], f"Pydantic models share a name (rename one): {clashes}"
