@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck pytest migrate clean frontend frontend-test system-packages
+.PHONY: run test install lint typecheck pytest migrate clean frontend frontend-test system-packages openapi
 
 # The web UI: npm packages from the lockfile, built into the Python package's static folder.
 UI_STAMP := frontend/node_modules/.installed
@@ -33,8 +33,15 @@ $(UI_BUILD): $(UI_STAMP) $(UI_SOURCES)
 
 frontend: $(UI_BUILD)
 
+# ESLint (no warnings allowed), Prettier's check, then Vitest.
 frontend-test: $(UI_STAMP)
-	cd frontend && npm test --silent
+	cd frontend && npm run --silent lint && npm run --silent format:check && npm test --silent
+
+# The API document the web UI is typed against, from the live app: frontend/openapi.json and the
+# types generated from it, frontend/src/api/schema.d.ts (tests/ui/test_openapi_committed.py fails when
+# either is stale).
+openapi: install $(UI_STAMP)
+	$(BIN)/python scripts/openapi.py
 
 system-packages:
 	@bash scripts/ensure-system-packages.sh
@@ -46,8 +53,8 @@ migrate: install
 	$(BIN)/talkative migrate
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/lint-imports
 
 typecheck: install

@@ -38,7 +38,9 @@ describe("api client", () => {
   });
 
   it("turns an {error, code} body into an ApiError with the server's message", async () => {
-    const fetchMock = vi.fn(async () => jsonResponse(404, { error: "agent 'nope' not found", code: "AGENT_NOT_FOUND" }));
+    const fetchMock = vi.fn(async () =>
+      jsonResponse(404, { error: "agent 'nope' not found", code: "AGENT_NOT_FOUND" }),
+    );
     const { client, onUnauthorized } = setup(fetchMock as unknown as typeof fetch);
     const err = await client.call("getAgent", { path: { agent_id: "nope" } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
@@ -51,7 +53,10 @@ describe("api client", () => {
   it("says what failed when the error body is not JSON", async () => {
     const fetchMock = vi.fn(async () => new Response("<html>bad gateway</html>", { status: 502 }));
     const { client } = setup(fetchMock as unknown as typeof fetch);
-    await expect(client.call("listAgents")).rejects.toMatchObject({ message: "Request failed (HTTP 502)", status: 502 });
+    await expect(client.call("listAgents")).rejects.toMatchObject({
+      message: "Request failed (HTTP 502)",
+      status: 502,
+    });
   });
 
   it("on 401 clears the token and calls the sign-out handler once", async () => {

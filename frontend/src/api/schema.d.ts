@@ -1364,6 +1364,35 @@ export interface components {
              */
             updated_at: string;
         };
+        /**
+         * FleetNodeCreate
+         * @description A node; `ssh_*` apply to (and `ssh_host`, `ssh_user`, `base_path` are required for) mode ssh.
+         */
+        FleetNodeCreate: {
+            /** Tenant Id */
+            tenant_id?: string | null;
+            /** Cloud Id */
+            cloud_id?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Mode
+             * @default local
+             * @enum {string}
+             */
+            mode?: "local" | "ssh";
+            /** Ssh Host */
+            ssh_host?: string | null;
+            /** Ssh User */
+            ssh_user?: string | null;
+            /** Ssh Port */
+            ssh_port?: number | null;
+            /**
+             * Base Path
+             * @description Absolute folder agents are laid out in; local nodes default to (and must stay inside) TALKATIVE_FLEET_LOCAL_ROOT
+             */
+            base_path?: string | null;
+        };
         /** GroupTotals */
         GroupTotals: {
             /**
@@ -1575,6 +1604,12 @@ export interface components {
             /** Assignedperson */
             assignedPerson?: string | null;
             metrics?: components["schemas"]["NodeMetrics"] | null;
+        };
+        /** NodeCreate */
+        NodeCreate: {
+            /** Workflowid */
+            workflowId: string;
+            node: components["schemas"]["Node"];
         };
         /** NodeMetrics */
         NodeMetrics: {
@@ -2213,41 +2248,6 @@ export interface components {
             note?: string | null;
             /** Tenant Id */
             tenant_id?: string | null;
-        };
-        /**
-         * NodeCreate
-         * @description A node; `ssh_*` apply to (and `ssh_host`, `ssh_user`, `base_path` are required for) mode ssh.
-         */
-        talkative__fleet__schemas__NodeCreate: {
-            /** Tenant Id */
-            tenant_id?: string | null;
-            /** Cloud Id */
-            cloud_id?: string | null;
-            /** Name */
-            name: string;
-            /**
-             * Mode
-             * @default local
-             * @enum {string}
-             */
-            mode?: "local" | "ssh";
-            /** Ssh Host */
-            ssh_host?: string | null;
-            /** Ssh User */
-            ssh_user?: string | null;
-            /** Ssh Port */
-            ssh_port?: number | null;
-            /**
-             * Base Path
-             * @description Absolute folder agents are laid out in; local nodes default to (and must stay inside) TALKATIVE_FLEET_LOCAL_ROOT
-             */
-            base_path?: string | null;
-        };
-        /** NodeCreate */
-        talkative__workflows__schemas__NodeCreate: {
-            /** Workflowid */
-            workflowId: string;
-            node: components["schemas"]["Node"];
         };
     };
     responses: never;
@@ -3835,7 +3835,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["talkative__workflows__schemas__NodeCreate"];
+                "application/json": components["schemas"]["NodeCreate"];
             };
         };
         responses: {
@@ -6601,7 +6601,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["talkative__fleet__schemas__NodeCreate"];
+                "application/json": components["schemas"]["FleetNodeCreate"];
             };
         };
         responses: {

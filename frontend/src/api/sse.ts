@@ -28,7 +28,8 @@ export function parseStreamEvent(data: string, lastEventId?: string): StreamEven
   try {
     const raw = JSON.parse(data) as Partial<StreamEvent> & { id?: unknown };
     if (!raw || typeof raw !== "object" || typeof raw.type !== "string") return null;
-    const id = typeof raw.id === "number" ? raw.id : lastEventId && /^\d+$/.test(lastEventId) ? Number(lastEventId) : null;
+    const id =
+      typeof raw.id === "number" ? raw.id : lastEventId && /^\d+$/.test(lastEventId) ? Number(lastEventId) : null;
     return {
       id,
       type: raw.type,

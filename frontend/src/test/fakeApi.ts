@@ -16,7 +16,11 @@ export function respond(routes: Record<string, Handler>) {
     calls.push({ method, path, body });
     const handler = routes[`${method} ${path}`];
     const [status, reply] =
-      handler === undefined ? [404, { error: "no route", code: "NOT_FOUND" }] : typeof handler === "function" ? handler(body) : handler;
+      handler === undefined
+        ? [404, { error: "no route", code: "NOT_FOUND" }]
+        : typeof handler === "function"
+          ? handler(body)
+          : handler;
     return new Response(JSON.stringify(reply), { status, headers: { "Content-Type": "application/json" } });
   });
 }

@@ -17,7 +17,7 @@ from talkative.fleet.schemas import (
     FleetAgentCreate,
     FleetAgentPage,
     FleetAgentRead,
-    NodeCreate,
+    FleetNodeCreate,
     NodePage,
     NodeRead,
     PlacementRead,
@@ -78,7 +78,7 @@ async def list_nodes(session: Session, principal: FleetAdmin, limit: Limit = 100
 
 @router.post("/nodes", status_code=201, operation_id="createNode")
 async def create_node(
-    body: NodeCreate, session: Session, principal: FleetAdmin, runtime: RuntimeDep
+    body: FleetNodeCreate, session: Session, principal: FleetAdmin, runtime: RuntimeDep
 ) -> NodeRead:
     """A local node, or an SSH node (host key must be in TALKATIVE_FLEET_SSH_KNOWN_HOSTS to provision)."""
     node = await service.create_node(

@@ -69,7 +69,7 @@ class CloudPage(BaseModel):
     clouds: list[CloudRead]
 
 
-class NodeCreate(BaseModel):
+class FleetNodeCreate(BaseModel):
     """A node; `ssh_*` apply to (and `ssh_host`, `ssh_user`, `base_path` are required for) mode ssh."""
 
     model_config = ConfigDict(extra="forbid")
@@ -88,7 +88,7 @@ class NodeCreate(BaseModel):
     )
 
     @model_validator(mode="after")
-    def _fits_mode(self) -> NodeCreate:
+    def _fits_mode(self) -> FleetNodeCreate:
         ssh = {"ssh_host": self.ssh_host, "ssh_user": self.ssh_user, "ssh_port": self.ssh_port}
         if self.mode == "local":
             given = sorted(k for k, v in ssh.items() if v is not None)

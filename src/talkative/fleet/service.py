@@ -22,7 +22,7 @@ from talkative.fleet.exceptions import (
     UnknownSkill,
 )
 from talkative.fleet.models import Cloud, FleetAgent, Node, Placement, Tenant
-from talkative.fleet.schemas import CloudCreate, FleetAgentCreate, NodeCreate
+from talkative.fleet.schemas import CloudCreate, FleetAgentCreate, FleetNodeCreate
 from talkative.fleet.workspace import Layout
 from talkative.skills import catalogue
 from talkative.skills.manifest import InvalidSkill, Skill
@@ -98,7 +98,9 @@ async def get_node(session: AsyncSession, *, tenant_id: str | None, node_id: str
     return node
 
 
-async def create_node(session: AsyncSession, *, tenant_id: str, data: NodeCreate, local_root: Path) -> Node:
+async def create_node(
+    session: AsyncSession, *, tenant_id: str, data: FleetNodeCreate, local_root: Path
+) -> Node:
     if data.cloud_id is not None:
         await get_cloud(session, tenant_id=tenant_id, cloud_id=data.cloud_id)
     if data.mode == "local":

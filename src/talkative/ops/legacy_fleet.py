@@ -13,12 +13,12 @@ from talkative.db import utcnow
 from talkative.fleet import local as fleet_local
 from talkative.fleet.exceptions import UnsafeBasePath
 from talkative.fleet.models import Cloud, Node, Tenant
-from talkative.fleet.schemas import CloudCreate, NodeCreate
+from talkative.fleet.schemas import CloudCreate, FleetNodeCreate
 from talkative.ops.legacy_agents import Job
 from talkative.ops.legacy_read import DEFAULT_TENANT, Id, Name, Time, read_document
 from talkative.workflows.graph import describe_validation
 
-_Api = TypeVar("_Api", CloudCreate, NodeCreate)
+_Api = TypeVar("_Api", CloudCreate, FleetNodeCreate)
 
 
 class _FleetRecord(BaseModel):
@@ -132,7 +132,7 @@ async def _import_nodes(job: Job, session: AsyncSession) -> None:
         raw = rec.fields("name", "mode", "cloud_id", "base_path")
         if raw["mode"] == "ssh":  # a local node's SSH fields meant nothing in the POC either: dropped
             raw |= rec.fields("ssh_host", "ssh_user", "ssh_port")
-        data = _as_api(NodeCreate, raw, where, "nodes", job)
+        data = _as_api(FleetNodeCreate, raw, where, "nodes", job)
         if data is None:
             return None
         if data.cloud_id is not None and clouds.get(data.cloud_id) != rec.tenant:

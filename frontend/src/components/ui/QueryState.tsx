@@ -19,7 +19,12 @@ export function QueryState({
   onRetry?: () => void;
   children: ReactNode;
 }) {
-  if (isPending) return <p className="muted" role="status">{loading}</p>;
+  if (isPending)
+    return (
+      <p className="muted" role="status">
+        {loading}
+      </p>
+    );
   if (error) return <ErrorText error={error} onRetry={onRetry} />;
   if (isEmpty) return <p className="muted">{empty ?? "Nothing here yet."}</p>;
   return <>{children}</>;

@@ -30,8 +30,8 @@ export function SignInPage({ notice, onSignIn }: Props) {
           </p>
         )}
         <p className="muted">
-          Open the login link printed when the server starts (<code>http://…/#token=…</code>), or paste a
-          token or the link here. <code>talkative token --role viewer --tenant …</code> makes a new one.
+          Open the login link printed when the server starts (<code>http://…/#token=…</code>), or paste a token or the
+          link here. <code>talkative token --role viewer --tenant …</code> makes a new one.
         </p>
         <label htmlFor="token">Access token</label>
         <textarea

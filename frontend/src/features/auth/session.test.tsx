@@ -14,9 +14,18 @@ function respond(routes: Record<string, [number, unknown]>) {
 }
 
 const agent = {
-  id: "mail-bot", agent_id: "mail-bot", tenant_id: "t1", name: "Mail bot", status: "running", workspace: "w",
-  heartbeatMinutes: 30, lastHeartbeatAt: null, lastMessageAt: null, lastMessage: "triage inbox now",
-  createdAt: "2026-01-01T00:00:00Z", updatedAt: "2026-01-01T00:00:00Z",
+  id: "mail-bot",
+  agent_id: "mail-bot",
+  tenant_id: "t1",
+  name: "Mail bot",
+  status: "running",
+  workspace: "w",
+  heartbeatMinutes: 30,
+  lastHeartbeatAt: null,
+  lastMessageAt: null,
+  lastMessage: "triage inbox now",
+  createdAt: "2026-01-01T00:00:00Z",
+  updatedAt: "2026-01-01T00:00:00Z",
 };
 
 function renderApp() {

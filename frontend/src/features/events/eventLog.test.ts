@@ -4,7 +4,16 @@ import { parseStreamEvent } from "../../api/sse";
 import { eventLogReducer, eventTypes, filterEvents, initialEventLog, staleQueryKeys } from "./eventLog";
 
 function ev(id: number | null, type = "MESSAGE_RECEIVED", agent = "a"): StreamEvent {
-  return { id, type, tenant_id: "t", agent_id: agent, run_id: null, timestamp: "2026-01-01T00:00:00Z", message: null, payload: { n: id } };
+  return {
+    id,
+    type,
+    tenant_id: "t",
+    agent_id: agent,
+    run_id: null,
+    timestamp: "2026-01-01T00:00:00Z",
+    message: null,
+    payload: { n: id },
+  };
 }
 
 describe("event log reducer", () => {
@@ -54,7 +63,9 @@ describe("event log reducer", () => {
 
 describe("stream messages", () => {
   it("parses the server's JSON data", () => {
-    const e = parseStreamEvent('{"id":7,"type":"RUN_STARTED","tenant_id":"t","agent_id":"a","run_id":"r","timestamp":"x","payload":{"k":1},"message":"m"}');
+    const e = parseStreamEvent(
+      '{"id":7,"type":"RUN_STARTED","tenant_id":"t","agent_id":"a","run_id":"r","timestamp":"x","payload":{"k":1},"message":"m"}',
+    );
     expect(e).toMatchObject({ id: 7, type: "RUN_STARTED", run_id: "r", payload: { k: 1 } });
   });
 

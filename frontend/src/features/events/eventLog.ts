@@ -6,9 +6,7 @@ export interface EventLogState {
   cap: number;
 }
 
-export type EventLogAction =
-  | { type: "append"; events: StreamEvent[] }
-  | { type: "clear" };
+export type EventLogAction = { type: "append"; events: StreamEvent[] } | { type: "clear" };
 
 export const DEFAULT_CAP = 500;
 

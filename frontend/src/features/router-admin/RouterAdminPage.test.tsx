@@ -6,15 +6,33 @@ import { SessionGate } from "../auth/session";
 import { RouterAdminPage } from "./RouterAdminPage";
 import { calls, respond, type Handler, type Reply } from "../../test/fakeApi";
 
-
 const today = new Date().toISOString().slice(0, 10);
 const usageRow = (id: number, over: Record<string, unknown> = {}) => ({
-  id, tenant_id: "tenant-a", agent_id: "mailer", run_id: null, model: "openai/gpt-4o-mini",
-  prompt_tokens: 100, completion_tokens: 50, tokens: 150, cost: 0.25, latency_ms: 420,
-  status: "ok", error: null, created_at: `${today}T08:0${id}:00Z`, ...over,
+  id,
+  tenant_id: "tenant-a",
+  agent_id: "mailer",
+  run_id: null,
+  model: "openai/gpt-4o-mini",
+  prompt_tokens: 100,
+  completion_tokens: 50,
+  tokens: 150,
+  cost: 0.25,
+  latency_ms: 420,
+  status: "ok",
+  error: null,
+  created_at: `${today}T08:0${id}:00Z`,
+  ...over,
 });
 
-const totals = { requests: 3, errors: 1, prompt_tokens: 300, completion_tokens: 150, tokens: 450, cost: 0.75, error_rate: 0.3333 };
+const totals = {
+  requests: 3,
+  errors: 1,
+  prompt_tokens: 300,
+  completion_tokens: 150,
+  tokens: 450,
+  cost: 0.75,
+  error_rate: 0.3333,
+};
 const metrics = {
   totals,
   per_model: [{ ...totals, model: "openai/gpt-4o-mini" }],
@@ -35,12 +53,19 @@ const budgets = {
   spend: { global_day: 0.75, tenants: { "tenant-a": { day: 0.9, month: 0.9 } }, agents: {} },
 };
 const usage = {
-  usage: [usageRow(1), usageRow(2, { status: "error", error: "timeout: provider slow", cost: 0, tokens: 0 }), usageRow(3, { model: "local", cost: 0 })],
+  usage: [
+    usageRow(1),
+    usageRow(2, { status: "error", error: "timeout: provider slow", cost: 0, tokens: 0 }),
+    usageRow(3, { model: "local", cost: 0 }),
+  ],
 };
 
 function routes(role: "viewer" | "admin", extra: Record<string, Handler> = {}): Record<string, Handler> {
   return {
-    "GET /auth/me": [200, { sub: role, role, tenant_id: role === "admin" ? null : "tenant-a", platform_admin: role === "admin" }],
+    "GET /auth/me": [
+      200,
+      { sub: role, role, tenant_id: role === "admin" ? null : "tenant-a", platform_admin: role === "admin" },
+    ],
     "GET /router/metrics": [200, metrics],
     "GET /router/admin/usage": [200, usage],
     "GET /router/admin/rules": [200, rules],
@@ -131,7 +156,11 @@ describe("Router Admin page", () => {
   it("says in words when a request fails", async () => {
     vi.stubGlobal(
       "fetch",
-      respond(routes("viewer", { "GET /router/metrics": [403, { error: "role viewer may not read metrics", code: "ROLE_FORBIDDEN" }] })),
+      respond(
+        routes("viewer", {
+          "GET /router/metrics": [403, { error: "role viewer may not read metrics", code: "ROLE_FORBIDDEN" }],
+        }),
+      ),
     );
     renderPage();
     expect(await screen.findByText("role viewer may not read metrics")).toBeInTheDocument();
@@ -146,7 +175,10 @@ describe("Router Admin page", () => {
   });
 
   it("validates rules before saving and shows the server's 422 next to the field", async () => {
-    const put = vi.fn((): Reply => [422, { error: "routes[0].match: bad regex: unknown extension ?<x", code: "INVALID_RULES" }]);
+    const put = vi.fn((): Reply => [
+      422,
+      { error: "routes[0].match: bad regex: unknown extension ?<x", code: "INVALID_RULES" },
+    ]);
     vi.stubGlobal("fetch", respond(routes("admin", { "PUT /router/admin/rules": put })));
     renderPage();
 
@@ -170,7 +202,10 @@ describe("Router Admin page", () => {
   });
 
   it("saves budgets and shows a server error it cannot place above the form", async () => {
-    const put = vi.fn((): Reply => [422, { error: "weekly_cost_cap_usd: Extra inputs are not permitted", code: "INVALID_BUDGETS" }]);
+    const put = vi.fn((): Reply => [
+      422,
+      { error: "weekly_cost_cap_usd: Extra inputs are not permitted", code: "INVALID_BUDGETS" },
+    ]);
     vi.stubGlobal("fetch", respond(routes("admin", { "PUT /router/admin/budgets": put })));
     renderPage();
 

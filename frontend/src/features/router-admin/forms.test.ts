@@ -148,19 +148,30 @@ describe("the rules form", () => {
 
 describe("the server's rules errors", () => {
   it("splits a message naming several locations", () => {
-    expect(splitRulesMessage("routes[0].match: bad regex: missing ), unterminated subpattern at position 0; default_model: unknown provider 'foo' (known: local, openai) (and 2 more)")).toEqual({
+    expect(
+      splitRulesMessage(
+        "routes[0].match: bad regex: missing ), unterminated subpattern at position 0; default_model: unknown provider 'foo' (known: local, openai) (and 2 more)",
+      ),
+    ).toEqual({
       parts: [
         { loc: "routes[0].match", text: "bad regex: missing ), unterminated subpattern at position 0" },
         { loc: "default_model", text: "unknown provider 'foo' (known: local, openai)" },
       ],
       more: 2,
     });
-    expect(splitRulesMessage("rules must be valid")).toEqual({ parts: [{ loc: null, text: "rules must be valid" }], more: 0 });
+    expect(splitRulesMessage("rules must be valid")).toEqual({
+      parts: [{ loc: null, text: "rules must be valid" }],
+      more: 0,
+    });
   });
 
   it("parses locations, quoted price keys included", () => {
     expect(parseRulesLoc("routes[12].max_tokens")).toEqual(["routes", 12, "max_tokens"]);
-    expect(parseRulesLoc("prices['openai/gpt-4o-mini'].input_per_mtok")).toEqual(["prices", "openai/gpt-4o-mini", "input_per_mtok"]);
+    expect(parseRulesLoc("prices['openai/gpt-4o-mini'].input_per_mtok")).toEqual([
+      "prices",
+      "openai/gpt-4o-mini",
+      "input_per_mtok",
+    ]);
     expect(parseRulesLoc("default_model")).toEqual(["default_model"]);
   });
 
@@ -189,7 +200,10 @@ describe("the server's rules errors", () => {
     expect(rulesServerErrors("prices['local']: local calls cost nothing; remove this price", f).general).toEqual([
       "prices['local']: local calls cost nothing; remove this price",
     ]);
-    expect(rulesServerErrors("Request failed (HTTP 422)", f)).toEqual({ fields: {}, general: ["Request failed (HTTP 422)"] });
+    expect(rulesServerErrors("Request failed (HTTP 422)", f)).toEqual({
+      fields: {},
+      general: ["Request failed (HTTP 422)"],
+    });
     expect(rulesServerErrors("routes: must have at most 200 entries (and 1 more)", f)).toEqual({
       fields: { routes: "Must have at most 200 entries" },
       general: ["The server found 1 more problem; fix these and save again."],
@@ -201,7 +215,9 @@ describe("the server's rules errors", () => {
     expect(rulesServerErrors("prices['openai/gpt-4o-mini']: unknown provider 'openai'", f).fields).toEqual({
       "prices.0.model": "Unknown provider 'openai'",
     });
-    expect(rulesServerErrors("routes[0].weight: unknown field", f).fields).toEqual({ "routes.0.match": "Weight: unknown field" });
+    expect(rulesServerErrors("routes[0].weight: unknown field", f).fields).toEqual({
+      "routes.0.match": "Weight: unknown field",
+    });
   });
 });
 
@@ -224,7 +240,9 @@ describe("the budgets form", () => {
       agents: { "tenant-a": { mailer: { daily_cost_cap_usd: 0.5, monthly_cost_cap_usd: 10 } } },
     });
     expect(f.agents[0]).toMatchObject({ id: "mailer", tenant_id: "tenant-a", daily_cost_cap_usd: "0.5" });
-    expect(budgetsDoc({ ...f, global_daily_cost_cap_usd: " ", agents: [{ ...f.agents[0], tenant_id: "" }] })).toMatchObject({
+    expect(
+      budgetsDoc({ ...f, global_daily_cost_cap_usd: " ", agents: [{ ...f.agents[0], tenant_id: "" }] }),
+    ).toMatchObject({
       global_daily_cost_cap_usd: null,
       agents: { mailer: { tenant_id: null } },
     });
@@ -287,7 +305,9 @@ describe("the server's budgets errors", () => {
       fields: { global_daily_cost_cap_usd: "Input should be greater than or equal to 0" },
       general: [],
     });
-    expect(budgetsServerErrors("tenants.acme.eu.daily_cost_cap_usd: Value error, must be a number or null", f).fields).toEqual({
+    expect(
+      budgetsServerErrors("tenants.acme.eu.daily_cost_cap_usd: Value error, must be a number or null", f).fields,
+    ).toEqual({
       "tenants.1.daily_cost_cap_usd": "Must be a number or null",
     });
     expect(budgetsServerErrors("tenants.acme.monthly_cost_cap_usd: Input should be a valid number", f).fields).toEqual({
@@ -296,7 +316,9 @@ describe("the server's budgets errors", () => {
     expect(budgetsServerErrors("agents.mailer.tenant_id: String should have at most 64 characters", f).fields).toEqual({
       "agents.0.tenant_id": "String should have at most 64 characters",
     });
-    expect(budgetsServerErrors("agents.acme.mailer.daily_cost_cap_usd: Input should be a valid number", f).fields).toEqual({
+    expect(
+      budgetsServerErrors("agents.acme.mailer.daily_cost_cap_usd: Input should be a valid number", f).fields,
+    ).toEqual({
       "agents.1.daily_cost_cap_usd": "Input should be a valid number",
     });
     expect(budgetsServerErrors("tenants.acme.hourly_cost_cap_usd: Extra inputs are not permitted", f).fields).toEqual({
@@ -309,7 +331,9 @@ describe("the server's budgets errors", () => {
       fields: {},
       general: ["weekly_cost_cap_usd: Extra inputs are not permitted"],
     });
-    expect(budgetsServerErrors("tenants.ghost.daily_cost_cap_usd: bad", f).general).toEqual(["tenants.ghost.daily_cost_cap_usd: Bad"]);
+    expect(budgetsServerErrors("tenants.ghost.daily_cost_cap_usd: bad", f).general).toEqual([
+      "tenants.ghost.daily_cost_cap_usd: Bad",
+    ]);
     expect(budgetsServerErrors("Budgets are broken", f)).toEqual({ fields: {}, general: ["Budgets are broken"] });
   });
 

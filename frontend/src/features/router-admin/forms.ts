@@ -61,7 +61,10 @@ export function parseNumber(text: string): Parsed {
 }
 
 /** Words for a cap or price: optional (unless `required`), a number, ≥ 0, ≤ `max`. */
-export function checkAmount(text: string, { required = false, max }: { required?: boolean; max?: number } = {}): string | null {
+export function checkAmount(
+  text: string,
+  { required = false, max }: { required?: boolean; max?: number } = {},
+): string | null {
   const parsed = parseNumber(text);
   if (!parsed.ok) return parsed.error;
   if (parsed.value === null) return required ? "Required" : null;
@@ -358,7 +361,10 @@ export function budgetsDoc(form: BudgetsForm): BudgetsDoc {
     };
   }
   for (const a of form.agents) {
-    const caps = { daily_cost_cap_usd: toNumber(a.daily_cost_cap_usd), monthly_cost_cap_usd: toNumber(a.monthly_cost_cap_usd) };
+    const caps = {
+      daily_cost_cap_usd: toNumber(a.daily_cost_cap_usd),
+      monthly_cost_cap_usd: toNumber(a.monthly_cost_cap_usd),
+    };
     const tenant = a.tenant_id.trim();
     if (!tenant) {
       doc.agents[a.id.trim()] = { tenant_id: null, ...caps };
@@ -391,7 +397,7 @@ export function splitRulesMessage(message: string): { parts: LocatedMessage[]; m
   if (starts.length === 0 || (starts[0].index ?? 0) !== 0) return { parts: [{ loc: null, text: message }], more: 0 };
   const parts = starts.map((m, i) => {
     const textStart = (m.index ?? 0) + m[0].length;
-    const textEnd = i + 1 < starts.length ? starts[i + 1].index ?? body.length : body.length;
+    const textEnd = i + 1 < starts.length ? (starts[i + 1].index ?? body.length) : body.length;
     return { loc: m[1], text: body.slice(textStart, textEnd).trim() };
   });
   return { parts, more };
@@ -454,10 +460,12 @@ export function rulesServerErrors(message: string, form: RulesForm): ServerError
   const { parts, more } = splitRulesMessage(message);
   for (const part of parts) {
     const target = part.loc === null ? null : rulesField(parseRulesLoc(part.loc), form);
-    if (target) addField(errors, target.field, capitalise(target.prefix ? `${target.prefix}: ${part.text}` : part.text));
+    if (target)
+      addField(errors, target.field, capitalise(target.prefix ? `${target.prefix}: ${part.text}` : part.text));
     else errors.general.push(part.loc === null ? part.text : `${part.loc}: ${part.text}`);
   }
-  if (more > 0) errors.general.push(`The server found ${more} more problem${more === 1 ? "" : "s"}; fix these and save again.`);
+  if (more > 0)
+    errors.general.push(`The server found ${more} more problem${more === 1 ? "" : "s"}; fix these and save again.`);
   return errors;
 }
 

@@ -64,7 +64,8 @@ export function useSaveRules() {
 export function useSaveBudgets() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (body: BudgetsDoc) => api.call("putRouterBudgets", { body: body as unknown as Record<string, unknown> }),
+    mutationFn: (body: BudgetsDoc) =>
+      api.call("putRouterBudgets", { body: body as unknown as Record<string, unknown> }),
     onSuccess: (saved) => qc.setQueryData(routerKeys.budgets, saved),
   });
 }

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { barWidth, capRatio, levelLabel, percentText, spendBars, spendLevel, uncappedSpend, type BudgetsRead } from "./spend";
+import {
+  barWidth,
+  capRatio,
+  levelLabel,
+  percentText,
+  spendBars,
+  spendLevel,
+  uncappedSpend,
+  type BudgetsRead,
+} from "./spend";
 
 describe("a cap's ratio, level and percentage", () => {
   it("compares spend with the cap", () => {
@@ -48,7 +57,11 @@ const budgets: BudgetsRead = {
   agents: { "tenant-a": { mailer: { daily_cost_cap_usd: 0.5, monthly_cost_cap_usd: null } } },
   spend: {
     global_day: 4.5,
-    tenants: { "tenant-a": { day: 1.2, month: 3 }, "tenant-b": { day: 0, month: 0 }, "tenant-c": { day: 0.2, month: 0.7 } },
+    tenants: {
+      "tenant-a": { day: 1.2, month: 3 },
+      "tenant-b": { day: 0, month: 0 },
+      "tenant-c": { day: 0.2, month: 0.7 },
+    },
     agents: { "tenant-a": { mailer: { day: 0.25, month: 2 } } },
   },
 };

@@ -94,10 +94,17 @@ describe("filtering the table", () => {
   });
 
   it("combines model, status, tenant and agent", () => {
-    expect(filterUsage(rows, { model: "openai/gpt-4.1" }).map((r) => r.id)).toEqual([rows[1].id, rows[2].id, rows[3].id]);
+    expect(filterUsage(rows, { model: "openai/gpt-4.1" }).map((r) => r.id)).toEqual([
+      rows[1].id,
+      rows[2].id,
+      rows[3].id,
+    ]);
     expect(filterUsage(rows, { model: "openai/gpt-4.1", status: "ok" })).toEqual([rows[2]]);
     expect(filterUsage(rows, { tenant: "t1", status: "error" })).toEqual([rows[1]]);
-    expect(filterUsage(rows, { agent: "a1", model: "openai/gpt-4.1" }).map((r) => r.id)).toEqual([rows[1].id, rows[3].id]);
+    expect(filterUsage(rows, { agent: "a1", model: "openai/gpt-4.1" }).map((r) => r.id)).toEqual([
+      rows[1].id,
+      rows[3].id,
+    ]);
     expect(filterUsage(rows, { status: "error", model: "local" })).toEqual([]);
   });
 
@@ -115,7 +122,11 @@ describe("filtering the table", () => {
 
 describe("usage per day", () => {
   it("has no days and no series without usage (the empty state)", () => {
-    expect(usageByDay([], "model", { from: "2026-01-01", to: "2026-01-31" })).toEqual({ series: [], cost: [], tokens: [] });
+    expect(usageByDay([], "model", { from: "2026-01-01", to: "2026-01-31" })).toEqual({
+      series: [],
+      cost: [],
+      tokens: [],
+    });
     expect(usageByDay([row({ created_at: "garbage" })], "model")).toEqual({ series: [], cost: [], tokens: [] });
   });
 
@@ -145,7 +156,10 @@ describe("usage per day", () => {
   });
 
   it("spans the chosen range around the rows", () => {
-    const data = usageByDay([row({ created_at: "2026-03-02T10:00:00Z" })], "tenant", { from: "2026-02-28", to: "2026-03-03" });
+    const data = usageByDay([row({ created_at: "2026-03-02T10:00:00Z" })], "tenant", {
+      from: "2026-02-28",
+      to: "2026-03-03",
+    });
     expect(data.cost.map((p) => p.day)).toEqual(["2026-02-28", "2026-03-01", "2026-03-02", "2026-03-03"]);
   });
 

@@ -278,7 +278,9 @@ export function formatCompact(value: number): string {
 }
 
 export function formatCount(value: number | null | undefined): string {
-  return value === null || value === undefined || !Number.isFinite(value) ? "—" : Math.round(value).toLocaleString("en-US");
+  return value === null || value === undefined || !Number.isFinite(value)
+    ? "—"
+    : Math.round(value).toLocaleString("en-US");
 }
 
 /** An error rate (0..1) as "1.2%". */

@@ -62,7 +62,8 @@ export function useConfigEditor<Form, Doc>({ scope, base, validate, toDoc, serve
         setSubmitted(false);
         setSaved(true);
       },
-      onError: (err) => setServer(err instanceof ApiError && err.status === 422 ? serverErrors(err.message, sent) : null),
+      onError: (err) =>
+        setServer(err instanceof ApiError && err.status === 422 ? serverErrors(err.message, sent) : null),
     });
   };
 
@@ -74,5 +75,18 @@ export function useConfigEditor<Form, Doc>({ scope, base, validate, toDoc, serve
     save.reset();
   };
 
-  return { form, dirty: draft !== null, submitted, saved, server, clientErrors, errorFor, id, edit, restructure, submit, discard };
+  return {
+    form,
+    dirty: draft !== null,
+    submitted,
+    saved,
+    server,
+    clientErrors,
+    errorFor,
+    id,
+    edit,
+    restructure,
+    submit,
+    discard,
+  };
 }

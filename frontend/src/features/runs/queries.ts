@@ -9,8 +9,7 @@ export const RUN_ACTIONS: readonly RunAction[] = ["pause", "resume", "cancel"];
 export function useRuns(agentId: string | null) {
   return useQuery({
     queryKey: ["runs", agentId ?? "all"],
-    queryFn: ({ signal }) =>
-      api.call("listRuns", { query: { agent_id: agentId ?? undefined, limit: 25 }, signal }),
+    queryFn: ({ signal }) => api.call("listRuns", { query: { agent_id: agentId ?? undefined, limit: 25 }, signal }),
     // The API lists newest last; the panel shows newest first.
     select: (page) => [...page.runs].reverse(),
   });

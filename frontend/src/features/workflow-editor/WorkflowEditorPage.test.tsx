@@ -8,7 +8,6 @@ import { EventStreamProvider } from "../events/hooks/useEventStream";
 import { WorkflowEditorPage } from "./WorkflowEditorPage";
 import { calls, respond, type Handler } from "../../test/fakeApi";
 
-
 /** The one EventSource the app opens; tests push events through it. */
 class FakeEventSource {
   static CLOSED = 2;
@@ -29,12 +28,29 @@ class FakeEventSource {
 }
 
 const agent = {
-  id: "mail-bot", agent_id: "mail-bot", tenant_id: "t1", name: "Mail bot", status: "running", workspace: "w",
-  heartbeatMinutes: 30, lastHeartbeatAt: null, lastMessageAt: null, lastMessage: null,
-  createdAt: "2026-01-01T00:00:00Z", updatedAt: "2026-01-01T00:00:00Z",
+  id: "mail-bot",
+  agent_id: "mail-bot",
+  tenant_id: "t1",
+  name: "Mail bot",
+  status: "running",
+  workspace: "w",
+  heartbeatMinutes: 30,
+  lastHeartbeatAt: null,
+  lastMessageAt: null,
+  lastMessage: null,
+  createdAt: "2026-01-01T00:00:00Z",
+  updatedAt: "2026-01-01T00:00:00Z",
 };
 const node = (id: string, name: string, status = "pending") => ({
-  id, name, description: "", inputs: [], outputs: [], status, position: null, assignedPerson: null, metrics: null,
+  id,
+  name,
+  description: "",
+  inputs: [],
+  outputs: [],
+  status,
+  position: null,
+  assignedPerson: null,
+  metrics: null,
 });
 type Version = {
   version: number;
@@ -45,15 +61,26 @@ type Version = {
   edges: { id: string; source: string; target: string }[];
 };
 const v1: Version = {
-  version: 1, createdAt: "2026-01-01T00:00:00Z", note: "first", run_id: null,
+  version: 1,
+  createdAt: "2026-01-01T00:00:00Z",
+  note: "first",
+  run_id: null,
   nodes: [node("triage", "Triage inbox", "done"), node("reply", "Reply to mail", "active")],
   edges: [{ id: "e1", source: "triage", target: "reply" }],
 };
 function workflowAt(versions: Version[]) {
   const current = versions[versions.length - 1];
   return {
-    id: "agent-wf-mail-bot", tenant_id: "t1", agent_id: "mail-bot", name: "Mail bot workflow", version: current.version,
-    createdAt: "2026-01-01T00:00:00Z", updatedAt: current.createdAt, nodes: current.nodes, edges: current.edges, versions,
+    id: "agent-wf-mail-bot",
+    tenant_id: "t1",
+    agent_id: "mail-bot",
+    name: "Mail bot workflow",
+    version: current.version,
+    createdAt: "2026-01-01T00:00:00Z",
+    updatedAt: current.createdAt,
+    nodes: current.nodes,
+    edges: current.edges,
+    versions,
   };
 }
 
@@ -122,13 +149,18 @@ describe("Workflow Editor page", () => {
   });
 
   it("says in words when the workflow cannot be loaded", async () => {
-    renderPage("viewer", { "GET /agents/mail-bot/workflow": [404, { error: "agent 'mail-bot' not found", code: "AGENT_NOT_FOUND" }] });
+    renderPage("viewer", {
+      "GET /agents/mail-bot/workflow": [404, { error: "agent 'mail-bot' not found", code: "AGENT_NOT_FOUND" }],
+    });
     expect(await screen.findByText(/agent 'mail-bot' not found/)).toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Retry" })).toBeInTheDocument();
   });
 
   it("lets an operator add a node and save it as a new version", async () => {
-    const saved = workflowAt([v1, { ...v1, version: 2, note: "more", nodes: [...v1.nodes, node("archive", "Archive")] }]);
+    const saved = workflowAt([
+      v1,
+      { ...v1, version: 2, note: "more", nodes: [...v1.nodes, node("archive", "Archive")] },
+    ]);
     renderPage("operator", {
       "GET /agents/mail-bot/workflow": [200, workflowAt([v1])],
       "POST /workflow": [201, { ...saved, versions: null }],
@@ -187,11 +219,19 @@ describe("Workflow Editor page", () => {
     await screen.findByText("Triage inbox");
     expect(screen.queryByText("new", { selector: ".wf-new-badge" })).toBeNull();
 
-    current = workflowAt([v1, { ...v1, version: 2, note: "1 node added", nodes: [...v1.nodes, node("archive", "Archive")] }]);
+    current = workflowAt([
+      v1,
+      { ...v1, version: 2, note: "1 node added", nodes: [...v1.nodes, node("archive", "Archive")] },
+    ]);
     act(() =>
       FakeEventSource.last!.emit({
-        id: 7, type: "WORKFLOW_PATCH_APPLIED", tenant_id: "t1", agent_id: "mail-bot", run_id: "r1",
-        timestamp: "2026-01-01T00:01:00Z", message: "workflow v2: 1 node added",
+        id: 7,
+        type: "WORKFLOW_PATCH_APPLIED",
+        tenant_id: "t1",
+        agent_id: "mail-bot",
+        run_id: "r1",
+        timestamp: "2026-01-01T00:01:00Z",
+        message: "workflow v2: 1 node added",
         payload: { workflowId: "agent-wf-mail-bot", version: 2, summary: "1 node added" },
       }),
     );
@@ -213,8 +253,13 @@ describe("Workflow Editor page", () => {
     current = workflowAt([v1, { ...v1, version: 2, nodes: [...v1.nodes, node("archive", "Archive")] }]);
     act(() =>
       FakeEventSource.last!.emit({
-        id: 8, type: "WORKFLOW_VERSION_CREATED", tenant_id: "t1", agent_id: "mail-bot", run_id: null,
-        timestamp: "2026-01-01T00:01:00Z", message: "workflow agent-wf-mail-bot is now at version 2",
+        id: 8,
+        type: "WORKFLOW_VERSION_CREATED",
+        tenant_id: "t1",
+        agent_id: "mail-bot",
+        run_id: null,
+        timestamp: "2026-01-01T00:01:00Z",
+        message: "workflow agent-wf-mail-bot is now at version 2",
         payload: { workflowId: "agent-wf-mail-bot", version: 2, note: null },
       }),
     );
@@ -231,7 +276,10 @@ describe("Workflow Editor page", () => {
     const v2: Version = { ...v1, version: 2, note: null, nodes: [v1.nodes[0]], edges: [] };
     renderPage("operator", {
       "GET /agents/mail-bot/workflow": [200, workflowAt([v1, v2])],
-      "POST /workflow": (body) => [201, { ...workflowAt([v1, v2, { ...v1, version: 3 }]), versions: null, ...(body as object) }],
+      "POST /workflow": (body) => [
+        201,
+        { ...workflowAt([v1, v2, { ...v1, version: 3 }]), versions: null, ...(body as object) },
+      ],
     });
     await screen.findByText("Triage inbox");
     expect(screen.queryByText("Reply to mail")).toBeNull();
@@ -241,7 +289,11 @@ describe("Workflow Editor page", () => {
     expect(within(screen.getByTestId("workflow-graph")).getByText("Reply to mail")).toBeInTheDocument();
     fireEvent.click(within(item).getByRole("button", { name: "Restore" }));
     await waitFor(() => expect(calls.some((c) => c.method === "POST")).toBe(true));
-    expect(calls.find((c) => c.method === "POST")!.body).toMatchObject({ note: "restore of v1", nodes: v1.nodes, edges: v1.edges });
+    expect(calls.find((c) => c.method === "POST")!.body).toMatchObject({
+      note: "restore of v1",
+      nodes: v1.nodes,
+      edges: v1.edges,
+    });
     await waitFor(() => expect(screen.queryByText("Viewing version 1 (read-only).")).toBeNull());
   });
 });

@@ -119,7 +119,11 @@ describe("autoLayout", () => {
 describe("toFlow / fromFlow", () => {
   const graph: Graph = {
     nodes: [
-      node("a", { x: 10, y: 20.5 }, { description: "first", status: "done", assignedPerson: "ana", metrics: { cost: 1.5, notes: "" } }),
+      node(
+        "a",
+        { x: 10, y: 20.5 },
+        { description: "first", status: "done", assignedPerson: "ana", metrics: { cost: 1.5, notes: "" } },
+      ),
       node("b", { x: 300, y: 20 }, { status: "active", inputs: ["x"], outputs: ["y"] }),
     ],
     edges: [edge("a", "b", "e1")],
@@ -268,7 +272,10 @@ describe("saving", () => {
     const body = buildSaveBody(workflow, fromFlow(flow.nodes, flow.edges), "  first cut ");
     expect(body).toMatchObject({ id: "wf-1", name: "Onboarding", note: "first cut" });
     // a had no position: it goes in column 0, below b which overlaps that column.
-    expect(body.nodes?.map((n) => n.position)).toEqual([{ x: 0, y: 6 + yGap }, { x: 5, y: 6 }]);
+    expect(body.nodes?.map((n) => n.position)).toEqual([
+      { x: 0, y: 6 + yGap },
+      { x: 5, y: 6 },
+    ]);
     // What the server stores and sends back loads to the very same graph.
     const again = toFlow({ nodes: body.nodes ?? [], edges: body.edges ?? [] });
     expect(fromFlow(again.nodes, again.edges)).toEqual({ nodes: body.nodes, edges: body.edges });

@@ -46,7 +46,10 @@ export function statusOf(node: Pick<WorkflowNode, "status">): NodeStatus {
  * first node in graph order; self-loops and edges to unknown nodes are ignored; a node with no
  * edges is in layer 0.
  */
-export function layers(nodes: readonly Pick<WorkflowNode, "id">[], edges: readonly WorkflowEdge[]): Map<string, number> {
+export function layers(
+  nodes: readonly Pick<WorkflowNode, "id">[],
+  edges: readonly WorkflowEdge[],
+): Map<string, number> {
   const order = nodes.map((n) => n.id);
   const successors = new Map<string, string[]>(order.map((id) => [id, []]));
   const waiting = new Map<string, number>(order.map((id) => [id, 0]));
@@ -221,7 +224,11 @@ export function edgeIdFor(source: string, target: string, taken: ReadonlySet<str
 }
 
 /** Whether an edge source → target may be added: both given, not a loop, not a duplicate. */
-export function canConnect(edges: readonly Pick<WorkflowEdge, "source" | "target">[], source?: string | null, target?: string | null): boolean {
+export function canConnect(
+  edges: readonly Pick<WorkflowEdge, "source" | "target">[],
+  source?: string | null,
+  target?: string | null,
+): boolean {
   if (!source || !target || source === target) return false;
   return !edges.some((e) => e.source === source && e.target === target);
 }
@@ -254,10 +261,16 @@ export function connect(graph: FlowGraph, source: string, target: string): FlowG
   return { ...graph, edges: [...graph.edges, { id, source, target }] };
 }
 
-export function updateNodeData(graph: FlowGraph, id: string, updates: Partial<Omit<WorkflowNode, "id" | "position">>): FlowGraph {
+export function updateNodeData(
+  graph: FlowGraph,
+  id: string,
+  updates: Partial<Omit<WorkflowNode, "id" | "position">>,
+): FlowGraph {
   return {
     ...graph,
-    nodes: graph.nodes.map((n) => (n.id === id ? { ...n, data: { ...n.data, node: { ...n.data.node, ...updates } } } : n)),
+    nodes: graph.nodes.map((n) =>
+      n.id === id ? { ...n, data: { ...n.data, node: { ...n.data.node, ...updates } } } : n,
+    ),
   };
 }
 

@@ -4,7 +4,16 @@ import { eventsAfter, isChangeOf } from "./live";
 import { parseTargetValue, targetFromParams, targetValue } from "./queries";
 
 function ev(type: string, agent: string | null, payload: unknown = {}): StreamEvent {
-  return { id: 1, type, tenant_id: "t", agent_id: agent, run_id: null, timestamp: "2026-01-01T00:00:00Z", message: null, payload };
+  return {
+    id: 1,
+    type,
+    tenant_id: "t",
+    agent_id: agent,
+    run_id: null,
+    timestamp: "2026-01-01T00:00:00Z",
+    message: null,
+    payload,
+  };
 }
 
 describe("workflow events", () => {
@@ -12,7 +21,9 @@ describe("workflow events", () => {
   const standalone = { id: "wf-1", agent_id: null };
 
   it("matches a patch or a new version of this workflow by its id", () => {
-    expect(isChangeOf(ev("WORKFLOW_PATCH_APPLIED", "a1", { workflowId: "agent-wf-a1", version: 2 }), agentWf)).toBe(true);
+    expect(isChangeOf(ev("WORKFLOW_PATCH_APPLIED", "a1", { workflowId: "agent-wf-a1", version: 2 }), agentWf)).toBe(
+      true,
+    );
     expect(isChangeOf(ev("WORKFLOW_VERSION_CREATED", null, { workflowId: "wf-1" }), standalone)).toBe(true);
     expect(isChangeOf(ev("WORKFLOW_VERSION_CREATED", null, { workflowId: "wf-2" }), standalone)).toBe(false);
   });
@@ -45,7 +56,10 @@ describe("workflow target in the URL", () => {
   });
 
   it("round-trips the picker's values", () => {
-    for (const t of [{ kind: "agent", id: "a:1" }, { kind: "workflow", id: "wf-1" }] as const) {
+    for (const t of [
+      { kind: "agent", id: "a:1" },
+      { kind: "workflow", id: "wf-1" },
+    ] as const) {
       expect(parseTargetValue(targetValue(t))).toEqual(t);
     }
     expect(parseTargetValue("")).toBeNull();

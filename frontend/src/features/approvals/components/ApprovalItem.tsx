@@ -12,11 +12,21 @@ export function ApprovalItem({ approval, canDecide }: { approval: Approval; canD
         <strong>{approval.agent_id}</strong> asks: {approval.reason}
       </p>
       <p className="muted small">
-        {approval.run_id ? <>run <code>{approval.run_id}</code> · </> : null}requested {relativeTime(approval.requested_at)}
+        {approval.run_id ? (
+          <>
+            run <code>{approval.run_id}</code> ·{" "}
+          </>
+        ) : null}
+        requested {relativeTime(approval.requested_at)}
       </p>
       {canDecide && (
         <div className="row">
-          <input aria-label="Note (optional)" placeholder="Note (optional)" value={note} onChange={(e) => setNote(e.target.value)} />
+          <input
+            aria-label="Note (optional)"
+            placeholder="Note (optional)"
+            value={note}
+            onChange={(e) => setNote(e.target.value)}
+          />
           <button
             type="button"
             disabled={decide.isPending}

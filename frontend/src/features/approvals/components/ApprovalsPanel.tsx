@@ -8,7 +8,11 @@ export function ApprovalsPanel() {
   const approvals = usePendingApprovals();
   const canDecide = useCan("decide_approvals");
   return (
-    <Panel title={`Pending approvals${approvals.data?.length ? ` (${approvals.data.length})` : ""}`} id="approvals" className="area-approvals">
+    <Panel
+      title={`Pending approvals${approvals.data?.length ? ` (${approvals.data.length})` : ""}`}
+      id="approvals"
+      className="area-approvals"
+    >
       <QueryState
         isPending={approvals.isPending}
         error={approvals.error}

@@ -15,7 +15,11 @@ interface Turn {
 export function ChatPanel({ agentId }: { agentId: string | null }) {
   return (
     <Panel title={agentId ? `Chat with ${agentId}` : "Chat"} id="chat" className="area-chat">
-      {agentId ? <Conversation key={agentId} agentId={agentId} /> : <p className="muted">Select an agent to talk to it.</p>}
+      {agentId ? (
+        <Conversation key={agentId} agentId={agentId} />
+      ) : (
+        <p className="muted">Select an agent to talk to it.</p>
+      )}
     </Panel>
   );
 }

@@ -64,7 +64,9 @@ export function EventLogPanel({ agentId }: { agentId: string | null }) {
     >
       {shown.length === 0 ? (
         <p className="muted">
-          {log.events.length === 0 ? "No events since this page opened; they appear here as they happen." : "No events match the filter."}
+          {log.events.length === 0
+            ? "No events since this page opened; they appear here as they happen."
+            : "No events match the filter."}
         </p>
       ) : (
         <ol

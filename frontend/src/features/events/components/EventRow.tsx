@@ -27,7 +27,11 @@ export const EventRow = memo(function EventRow({ event }: { event: StreamEvent }
             </>
           )}
         </dl>
-        {hasPayload ? <pre className="payload">{JSON.stringify(event.payload, null, 2)}</pre> : <p className="muted small">No payload.</p>}
+        {hasPayload ? (
+          <pre className="payload">{JSON.stringify(event.payload, null, 2)}</pre>
+        ) : (
+          <p className="muted small">No payload.</p>
+        )}
       </details>
     </li>
   );

@@ -17,6 +17,7 @@ import { useRouterBudgets, useSaveBudgets, type BudgetsRead } from "../queries";
 import { formatUsd } from "../usage";
 import { useConfigEditor } from "../useConfigEditor";
 import { FormErrors, TextField } from "./Field";
+import { FormFooter } from "./FormFooter";
 
 function cap(value: unknown): string {
   return typeof value === "number" ? formatUsd(value) : "no cap";
@@ -40,8 +41,12 @@ export function BudgetsView({ budgets }: { budgets: BudgetsRead }) {
               <thead>
                 <tr>
                   <th scope="col">Tenant</th>
-                  <th scope="col" className="ra-num">Daily cap</th>
-                  <th scope="col" className="ra-num">Monthly cap</th>
+                  <th scope="col" className="ra-num">
+                    Daily cap
+                  </th>
+                  <th scope="col" className="ra-num">
+                    Monthly cap
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -68,8 +73,12 @@ export function BudgetsView({ budgets }: { budgets: BudgetsRead }) {
                 <tr>
                   <th scope="col">Agent</th>
                   <th scope="col">Tenant</th>
-                  <th scope="col" className="ra-num">Daily cap</th>
-                  <th scope="col" className="ra-num">Monthly cap</th>
+                  <th scope="col" className="ra-num">
+                    Daily cap
+                  </th>
+                  <th scope="col" className="ra-num">
+                    Monthly cap
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -138,19 +147,25 @@ export function BudgetsEditor({ budgets, platform = true }: { budgets: BudgetsRe
         placeholder="no cap"
       />
       <div className="ra-field ra-row-remove">
-        <button type="button" className="danger small-btn" aria-label={`Remove ${who}`} onClick={() => removeRow(group, i)}>
+        <button
+          type="button"
+          className="danger small-btn"
+          aria-label={`Remove ${who}`}
+          onClick={() => removeRow(group, i)}
+        >
           Remove
         </button>
       </div>
     </>
   );
 
-  const invalidCount = Object.keys(clientErrors).length;
   return (
     <form className="stack" onSubmit={submit} aria-label="Budgets" noValidate>
       <FormErrors messages={server?.general ?? []} />
       {save.isError && !server && <ErrorText error={save.error} />}
-      <p className="muted small">Caps are in USD. Leave a cap empty for no cap; a cap of 0 allows only free (local) calls.</p>
+      <p className="muted small">
+        Caps are in USD. Leave a cap empty for no cap; a cap of 0 allows only free (local) calls.
+      </p>
 
       <TextField
         id={id("global_daily_cost_cap_usd")}
@@ -184,7 +199,11 @@ export function BudgetsEditor({ budgets, platform = true }: { budgets: BudgetsRe
           ))}
         </ul>
         <div>
-          <button type="button" className="secondary small-btn" onClick={() => restructure({ ...form, tenants: [...form.tenants, emptyTenantCaps()] })}>
+          <button
+            type="button"
+            className="secondary small-btn"
+            onClick={() => restructure({ ...form, tenants: [...form.tenants, emptyTenantCaps()] })}
+          >
             Add tenant cap
           </button>
         </div>
@@ -218,33 +237,25 @@ export function BudgetsEditor({ budgets, platform = true }: { budgets: BudgetsRe
           ))}
         </ul>
         <div>
-          <button type="button" className="secondary small-btn" onClick={() => restructure({ ...form, agents: [...form.agents, emptyAgentCaps()] })}>
+          <button
+            type="button"
+            className="secondary small-btn"
+            onClick={() => restructure({ ...form, agents: [...form.agents, emptyAgentCaps()] })}
+          >
             Add agent cap
           </button>
         </div>
       </fieldset>
 
-      {invalidCount > 0 && (
-        <p className="error" role="alert">
-          Fix the {invalidCount === 1 ? "highlighted field" : `${invalidCount} highlighted fields`} before saving.
-        </p>
-      )}
-      <div className="row">
-        <button type="submit" disabled={save.isPending}>
-          {save.isPending ? "Saving…" : "Save budgets"}
-        </button>
-        {dirty && (
-          <button type="button" className="secondary" onClick={discard} disabled={save.isPending}>
-            Discard changes
-          </button>
-        )}
-        {dirty && !save.isPending && <span className="muted small">Unsaved changes</span>}
-        {saved && (
-          <span className="ra-saved small" role="status">
-            Budgets saved.
-          </span>
-        )}
-      </div>
+      <FormFooter
+        invalidCount={Object.keys(clientErrors).length}
+        dirty={dirty}
+        saved={saved}
+        saving={save.isPending}
+        saveLabel="Save budgets"
+        savedMessage="Budgets saved."
+        onDiscard={discard}
+      />
     </form>
   );
 }
@@ -260,7 +271,12 @@ export function BudgetsPanel() {
   const canEdit = can("router_admin");
   return (
     <Panel title="Budgets" id="router-budgets" className="ra-area-budgets">
-      <QueryState isPending={budgets.isPending} error={budgets.error} onRetry={() => void budgets.refetch()} loading="Loading budgets…">
+      <QueryState
+        isPending={budgets.isPending}
+        error={budgets.error}
+        onRetry={() => void budgets.refetch()}
+        loading="Loading budgets…"
+      >
         {budgets.data &&
           (canEdit ? (
             <BudgetsEditor budgets={budgets.data} platform={principal.platform_admin} />

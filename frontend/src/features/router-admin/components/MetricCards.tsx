@@ -3,7 +3,17 @@ import { QueryState } from "../../../components/ui/QueryState";
 import { useRouterMetrics } from "../queries";
 import { formatCount, formatRate, formatUsd } from "../usage";
 
-function MetricCard({ testId, label, value, detail }: { testId: string; label: string; value: string; detail?: string }) {
+function MetricCard({
+  testId,
+  label,
+  value,
+  detail,
+}: {
+  testId: string;
+  label: string;
+  value: string;
+  detail?: string;
+}) {
   const labelId = `${testId}-label`;
   return (
     <div className="ra-metric-card" role="group" aria-labelledby={labelId} data-testid={testId}>
@@ -23,7 +33,12 @@ export function MetricCards() {
   const perModel = metrics.data?.per_model ?? [];
 
   return (
-    <Panel title="Router metrics" id="router-metrics" className="ra-area-metrics" actions={<span className="muted small">Last 90 days</span>}>
+    <Panel
+      title="Router metrics"
+      id="router-metrics"
+      className="ra-area-metrics"
+      actions={<span className="muted small">Last 90 days</span>}
+    >
       <QueryState
         isPending={metrics.isPending}
         error={metrics.error}
@@ -59,10 +74,18 @@ export function MetricCards() {
               <thead>
                 <tr>
                   <th scope="col">Model</th>
-                  <th scope="col" className="ra-num">Requests</th>
-                  <th scope="col" className="ra-num">Tokens</th>
-                  <th scope="col" className="ra-num">Cost</th>
-                  <th scope="col" className="ra-num">Error rate</th>
+                  <th scope="col" className="ra-num">
+                    Requests
+                  </th>
+                  <th scope="col" className="ra-num">
+                    Tokens
+                  </th>
+                  <th scope="col" className="ra-num">
+                    Cost
+                  </th>
+                  <th scope="col" className="ra-num">
+                    Error rate
+                  </th>
                 </tr>
               </thead>
               <tbody>

@@ -15,6 +15,7 @@ import {
 import { useRouterRules, useSaveRules, type RulesRead } from "../queries";
 import { useConfigEditor } from "../useConfigEditor";
 import { FormErrors, TextField } from "./Field";
+import { FormFooter } from "./FormFooter";
 
 function Providers({ providers }: { providers: Record<string, boolean> }) {
   const names = Object.keys(providers).sort();
@@ -51,7 +52,9 @@ export function RulesView({ rules }: { rules: RulesRead }) {
                   <th scope="col">#</th>
                   <th scope="col">Pattern</th>
                   <th scope="col">Model</th>
-                  <th scope="col" className="ra-num">Max tokens</th>
+                  <th scope="col" className="ra-num">
+                    Max tokens
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -82,8 +85,12 @@ export function RulesView({ rules }: { rules: RulesRead }) {
               <thead>
                 <tr>
                   <th scope="col">Model</th>
-                  <th scope="col" className="ra-num">Input</th>
-                  <th scope="col" className="ra-num">Output</th>
+                  <th scope="col" className="ra-num">
+                    Input
+                  </th>
+                  <th scope="col" className="ra-num">
+                    Output
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -131,7 +138,6 @@ export function RulesEditor({ rules }: { rules: RulesRead }) {
   const setPrice = (i: number, key: "model" | "input_per_mtok" | "output_per_mtok", value: string) =>
     edit({ ...form, prices: form.prices.map((p, j) => (j === i ? { ...p, [key]: value } : p)) }, `prices.${i}.${key}`);
 
-  const invalidCount = Object.keys(clientErrors).length;
   return (
     <form className="stack" onSubmit={submit} aria-label="Routing rules" noValidate>
       <FormErrors messages={server?.general ?? []} />
@@ -226,7 +232,11 @@ export function RulesEditor({ rules }: { rules: RulesRead }) {
           ))}
         </ol>
         <div>
-          <button type="button" className="secondary small-btn" onClick={() => restructure({ ...form, routes: [...form.routes, emptyRoute()] })}>
+          <button
+            type="button"
+            className="secondary small-btn"
+            onClick={() => restructure({ ...form, routes: [...form.routes, emptyRoute()] })}
+          >
             Add route
           </button>
         </div>
@@ -282,34 +292,26 @@ export function RulesEditor({ rules }: { rules: RulesRead }) {
           ))}
         </ul>
         <div>
-          <button type="button" className="secondary small-btn" onClick={() => restructure({ ...form, prices: [...form.prices, emptyPrice()] })}>
+          <button
+            type="button"
+            className="secondary small-btn"
+            onClick={() => restructure({ ...form, prices: [...form.prices, emptyPrice()] })}
+          >
             Add price
           </button>
         </div>
       </fieldset>
 
       <Providers providers={rules.providers} />
-      {invalidCount > 0 && (
-        <p className="error" role="alert">
-          Fix the {invalidCount === 1 ? "highlighted field" : `${invalidCount} highlighted fields`} before saving.
-        </p>
-      )}
-      <div className="row">
-        <button type="submit" disabled={save.isPending}>
-          {save.isPending ? "Saving…" : "Save rules"}
-        </button>
-        {dirty && (
-          <button type="button" className="secondary" onClick={discard} disabled={save.isPending}>
-            Discard changes
-          </button>
-        )}
-        {dirty && !save.isPending && <span className="muted small">Unsaved changes</span>}
-        {saved && (
-          <span className="ra-saved small" role="status">
-            Rules saved.
-          </span>
-        )}
-      </div>
+      <FormFooter
+        invalidCount={Object.keys(clientErrors).length}
+        dirty={dirty}
+        saved={saved}
+        saving={save.isPending}
+        saveLabel="Save rules"
+        savedMessage="Rules saved."
+        onDiscard={discard}
+      />
     </form>
   );
 }
@@ -322,7 +324,12 @@ export function RulesPanel() {
   const canEdit = isRouterAdmin && principal.platform_admin;
   return (
     <Panel title="Routing rules" id="router-rules" className="ra-area-rules">
-      <QueryState isPending={rules.isPending} error={rules.error} onRetry={() => void rules.refetch()} loading="Loading rules…">
+      <QueryState
+        isPending={rules.isPending}
+        error={rules.error}
+        onRetry={() => void rules.refetch()}
+        loading="Loading rules…"
+      >
         {rules.data &&
           (canEdit ? (
             <RulesEditor rules={rules.data} />

@@ -51,7 +51,12 @@ function DayChart({
         <ResponsiveContainer width="100%" height="100%" minWidth={0} initialDimension={{ width: 320, height: 240 }}>
           <BarChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 4 }}>
             <CartesianGrid strokeDasharray="3 3" vertical={false} />
-            <XAxis dataKey="day" tickFormatter={(day: string) => formatDay(day)} minTickGap={16} tick={{ fontSize: 12 }} />
+            <XAxis
+              dataKey="day"
+              tickFormatter={(day: string) => formatDay(day)}
+              minTickGap={16}
+              tick={{ fontSize: 12 }}
+            />
             <YAxis
               tickFormatter={(value: number) => tick(value)}
               width={72}
@@ -64,13 +69,21 @@ function DayChart({
             />
             <Legend wrapperStyle={{ fontSize: 12 }} />
             {series.map((s, i) => (
-              <Bar key={s.dataKey} dataKey={s.dataKey} name={s.name} stackId="usage" fill={colour(s, i)} isAnimationActive={false} />
+              <Bar
+                key={s.dataKey}
+                dataKey={s.dataKey}
+                name={s.name}
+                stackId="usage"
+                fill={colour(s, i)}
+                isAnimationActive={false}
+              />
             ))}
           </BarChart>
         </ResponsiveContainer>
       </div>
       <p className="ra-sr-only">
-        {title}: {format(total)} in total over {data.length} day{data.length === 1 ? "" : "s"}, by {series.map((s) => s.name).join(", ")}.
+        {title}: {format(total)} in total over {data.length} day{data.length === 1 ? "" : "s"}, by{" "}
+        {series.map((s) => s.name).join(", ")}.
       </p>
     </figure>
   );

@@ -52,10 +52,31 @@ export function UsageFilterBar({
   return (
     <form className="ra-filters" aria-label="Usage filters" onSubmit={(e) => e.preventDefault()}>
       {choices.tenants && (
-        <Select id="usage-tenant" label="Tenant" value={filters.tenant} choices={choices.tenants} any="All tenants" onChange={(v) => set("tenant", v)} />
+        <Select
+          id="usage-tenant"
+          label="Tenant"
+          value={filters.tenant}
+          choices={choices.tenants}
+          any="All tenants"
+          onChange={(v) => set("tenant", v)}
+        />
       )}
-      <Select id="usage-agent" label="Agent" value={filters.agent} choices={choices.agents} any="All agents" onChange={(v) => set("agent", v)} />
-      <Select id="usage-model" label="Model" value={filters.model} choices={choices.models} any="All models" onChange={(v) => set("model", v)} />
+      <Select
+        id="usage-agent"
+        label="Agent"
+        value={filters.agent}
+        choices={choices.agents}
+        any="All agents"
+        onChange={(v) => set("agent", v)}
+      />
+      <Select
+        id="usage-model"
+        label="Model"
+        value={filters.model}
+        choices={choices.models}
+        any="All models"
+        onChange={(v) => set("model", v)}
+      />
       <Select
         id="usage-status"
         label="Status"
@@ -66,11 +87,23 @@ export function UsageFilterBar({
       />
       <div className="ra-field">
         <label htmlFor="usage-from">From (UTC)</label>
-        <input id="usage-from" type="date" value={filters.from} max={filters.to || undefined} onChange={(e) => set("from", e.target.value)} />
+        <input
+          id="usage-from"
+          type="date"
+          value={filters.from}
+          max={filters.to || undefined}
+          onChange={(e) => set("from", e.target.value)}
+        />
       </div>
       <div className="ra-field">
         <label htmlFor="usage-to">To (UTC)</label>
-        <input id="usage-to" type="date" value={filters.to} min={filters.from || undefined} onChange={(e) => set("to", e.target.value)} />
+        <input
+          id="usage-to"
+          type="date"
+          value={filters.to}
+          min={filters.from || undefined}
+          onChange={(e) => set("to", e.target.value)}
+        />
       </div>
       <div className="ra-field ra-filters-reset">
         <button type="button" className="secondary" onClick={onReset}>

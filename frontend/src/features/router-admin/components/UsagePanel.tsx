@@ -30,24 +30,38 @@ export function UsagePanel() {
   const [filters, setFilters] = useState<UsageFilters>(() => defaultFilters());
   const rangeError = dateRangeError(filters.from, filters.to);
   const { tenant, agent, from, to } = filters;
-  const query = useMemo(() => usageQuery({ tenant, agent, from, to, model: "", status: "" }), [tenant, agent, from, to]);
+  const query = useMemo(
+    () => usageQuery({ tenant, agent, from, to, model: "", status: "" }),
+    [tenant, agent, from, to],
+  );
   const usage = useRouterUsage(query, rangeError === null);
   const metrics = useRouterMetrics();
 
   const rows = useMemo(() => usage.data ?? [], [usage.data]);
-  const shown = useMemo(() => filterUsage(rows, { model: filters.model, status: filters.status }), [rows, filters.model, filters.status]);
+  const shown = useMemo(
+    () => filterUsage(rows, { model: filters.model, status: filters.status }),
+    [rows, filters.model, filters.status],
+  );
   const choices = useMemo<FilterChoices>(() => {
     const m = metrics.data;
     return {
       tenants: principal.platform_admin
-        ? options(filters.tenant, m?.per_tenant.map((t) => t.key) ?? [], distinct(rows, (r) => r.tenant_id))
+        ? options(
+            filters.tenant,
+            m?.per_tenant.map((t) => t.key) ?? [],
+            distinct(rows, (r) => r.tenant_id),
+          )
         : null,
       agents: options(
         filters.agent,
         m?.per_agent.map((a) => a.key).filter((k) => k !== "-") ?? [],
         distinct(rows, (r) => r.agent_id),
       ),
-      models: options(filters.model, m?.per_model.map((x) => x.model) ?? [], distinct(rows, (r) => r.model)),
+      models: options(
+        filters.model,
+        m?.per_model.map((x) => x.model) ?? [],
+        distinct(rows, (r) => r.model),
+      ),
     };
   }, [metrics.data, rows, principal.platform_admin, filters.tenant, filters.agent, filters.model]);
 
@@ -57,15 +71,31 @@ export function UsagePanel() {
       title="Usage"
       id="router-usage"
       className="ra-area-usage"
-      actions={updating ? <span className="muted small" role="status">Updating…</span> : undefined}
+      actions={
+        updating ? (
+          <span className="muted small" role="status">
+            Updating…
+          </span>
+        ) : undefined
+      }
     >
-      <UsageFilterBar filters={filters} choices={choices} onChange={setFilters} onReset={() => setFilters(defaultFilters())} />
+      <UsageFilterBar
+        filters={filters}
+        choices={choices}
+        onChange={setFilters}
+        onReset={() => setFilters(defaultFilters())}
+      />
       {rangeError ? (
         <p className="error" role="alert">
           {rangeError}
         </p>
       ) : (
-        <QueryState isPending={usage.isPending} error={usage.error} onRetry={() => void usage.refetch()} loading="Loading usage…">
+        <QueryState
+          isPending={usage.isPending}
+          error={usage.error}
+          onRetry={() => void usage.refetch()}
+          loading="Loading usage…"
+        >
           {rows.length >= USAGE_LIMIT && (
             <p className="notice small">
               Showing the newest {USAGE_LIMIT} calls in this range only; narrow the dates or filters to see older ones.

@@ -22,9 +22,15 @@ export function UsageTable({ rows }: { rows: readonly UsageRow[] }) {
               <th scope="col">Tenant</th>
               <th scope="col">Agent</th>
               <th scope="col">Model</th>
-              <th scope="col" className="ra-num">Tokens</th>
-              <th scope="col" className="ra-num">Cost</th>
-              <th scope="col" className="ra-num">Latency</th>
+              <th scope="col" className="ra-num">
+                Tokens
+              </th>
+              <th scope="col" className="ra-num">
+                Cost
+              </th>
+              <th scope="col" className="ra-num">
+                Latency
+              </th>
               <th scope="col">Status</th>
             </tr>
           </thead>
@@ -39,7 +45,10 @@ export function UsageTable({ rows }: { rows: readonly UsageRow[] }) {
                 <td>
                   <code>{row.model}</code>
                 </td>
-                <td className="ra-num" title={`${formatCount(row.prompt_tokens)} in, ${formatCount(row.completion_tokens)} out`}>
+                <td
+                  className="ra-num"
+                  title={`${formatCount(row.prompt_tokens)} in, ${formatCount(row.completion_tokens)} out`}
+                >
                   {formatCount(row.tokens)}
                 </td>
                 <td className="ra-num">{formatUsd(row.cost)}</td>

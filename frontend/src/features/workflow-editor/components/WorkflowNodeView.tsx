@@ -7,9 +7,19 @@ import { useNodeEditing } from "./nodeEditing";
 export const WorkflowNodeView = memo(function WorkflowNodeView({ id, data, selected }: NodeProps<WfFlowNode>) {
   const { editable, editingId, finishRename } = useNodeEditing();
   const status = statusOf(data.node);
-  const classes = ["wf-node", `wf-status-${status}`, data.isNew ? "wf-node-new" : "", selected ? "wf-node-selected" : ""];
+  const classes = [
+    "wf-node",
+    `wf-status-${status}`,
+    data.isNew ? "wf-node-new" : "",
+    selected ? "wf-node-selected" : "",
+  ];
   return (
-    <div className={classes.filter(Boolean).join(" ")} data-testid="workflow-node" data-node-id={id} data-status={status}>
+    <div
+      className={classes.filter(Boolean).join(" ")}
+      data-testid="workflow-node"
+      data-node-id={id}
+      data-status={status}
+    >
       <Handle type="target" position={Position.Left} isConnectable={editable} />
       {editable && editingId === id ? (
         <RenameInput initial={data.node.name} onDone={(name) => finishRename(id, name)} />

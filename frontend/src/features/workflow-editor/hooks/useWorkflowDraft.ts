@@ -49,3 +49,5 @@ export function useWorkflowDraft() {
     edit,
   };
 }
+
+export type WorkflowDraft = ReturnType<typeof useWorkflowDraft>;
