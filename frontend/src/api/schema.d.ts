@@ -5240,6 +5240,7 @@ export interface operations {
             query?: {
                 agent_id?: string | null;
                 client_id?: string | null;
+                /** @description At most this many, newest last */
                 limit?: number;
                 /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
                 tenant_id?: string | null;
@@ -5415,6 +5416,7 @@ export interface operations {
         parameters: {
             query?: {
                 agent_id?: string | null;
+                /** @description At most this many, newest last */
                 limit?: number;
                 /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
                 tenant_id?: string | null;
