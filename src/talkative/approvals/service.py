@@ -7,7 +7,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from talkative.approvals.models import Approval
+from talkative.approvals.models import Approval, ApprovalStatus
 from talkative.db import newest_last, utcnow
 from talkative.errors import Conflict, NotFound
 from talkative.events import service as events
@@ -30,7 +30,7 @@ async def request(
         run_id=run_id,
         step_idx=step_idx,
         reason=reason,
-        status="pending",
+        status=ApprovalStatus.PENDING,
         requested_at=utcnow(),
     )
     session.add(approval)
@@ -67,7 +67,7 @@ async def decide(
     session: AsyncSession, approval: Approval, *, decision: str, decider: str, note: str | None
 ) -> Approval:
     """Records the decision; a request is decided once (409 after)."""
-    if approval.status != "pending":
+    if approval.status != ApprovalStatus.PENDING:
         raise Conflict(
             f"approval '{approval.id}' was already {approval.status} by {approval.decided_by}",
             code="ALREADY_DECIDED",
@@ -115,7 +115,7 @@ async def list_approvals(
 async def pending_for_run(session: AsyncSession, run_id: str) -> list[Approval]:
     query = (
         select(Approval)
-        .where(Approval.run_id == run_id, Approval.status == "pending")
+        .where(Approval.run_id == run_id, Approval.status == ApprovalStatus.PENDING)
         .order_by(Approval.requested_at)
     )
     return list((await session.scalars(query)).all())

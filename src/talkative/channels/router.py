@@ -22,6 +22,7 @@ from talkative.deps import Limit, RuntimeDep
 from talkative.errors import ERROR_RESPONSES, InvalidInput
 from talkative.input.strict import renderable
 from talkative.orchestrator import flows
+from talkative.runs.reducer import RunStatus
 
 router = APIRouter(prefix="/channels", tags=["channels"], responses=ERROR_RESPONSES)
 AgentFilter = Annotated[str | None, Query(max_length=64)]
@@ -56,7 +57,7 @@ async def client_message(
         client_id=message.client_id,
         text=message.text,
         run_id=message.run_id,
-        run_status="running" if started.has_steps else "completed",
+        run_status=RunStatus.RUNNING if started.has_steps else RunStatus.COMPLETED,
         reply=None,
         created_at=message.created_at,
     )

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.approvals import service as approvals
-from talkative.approvals.models import Approval
+from talkative.approvals.models import Approval, ApprovalStatus
 from talkative.db import utcnow
 from talkative.errors import Conflict, NotFound
 from talkative.events import service as events
@@ -50,7 +50,7 @@ async def _close_open_work(session: AsyncSession, run: Run, why: str) -> None:
         if step.status in (StepStatus.PENDING, StepStatus.WAITING):
             step.status, step.finished_at = StepStatus.CANCELLED, utcnow()
     for approval in await approvals.pending_for_run(session, run.id):
-        approval.status, approval.decided_at, approval.note = "cancelled", utcnow(), why
+        approval.status, approval.decided_at, approval.note = ApprovalStatus.CANCELLED, utcnow(), why
 
 
 async def decide(
