@@ -1,4 +1,4 @@
-"""`talkative import-legacy`: hand-made POC data (SPEC Appendix A) in, visible through the API, twice."""
+"""`talkative import-legacy`: hand-made POC data (docs/product.md Appendix A) in, read via the API, twice."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from talkative.runs.reducer import (
 
 S, A, G = RunStatus, RunAction, SubagentState
 
-# The spec's table, written out independently of the module's; anything missing is invalid.
+# The table of docs/product.md §3.1, written out independently of the module's; anything missing is invalid.
 EXPECTED: dict[tuple[RunStatus, RunAction], tuple[RunStatus, SubagentState]] = {
     (S.PENDING, A.START): (S.RUNNING, G.RUNNING),
     (S.PENDING, A.PAUSE): (S.PAUSED, G.PAUSED),

@@ -1,4 +1,4 @@
-"""run_tool happy paths and the result contract (spec §4)."""
+"""run_tool happy paths and the result contract (docs/product.md §4.4)."""
 
 from __future__ import annotations
 

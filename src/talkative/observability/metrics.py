@@ -1,4 +1,4 @@
-"""Every Prometheus metric the service exposes, on one registry (SPEC §7)."""
+"""Every Prometheus metric the service exposes, on one registry (docs/product.md §7)."""
 
 from __future__ import annotations
 

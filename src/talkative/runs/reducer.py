@@ -90,7 +90,7 @@ _CANCELLED = RunState(_S.CANCELLED, _G.STOPPED)
 _FAILED = RunState(_S.FAILED, _G.ERROR)
 _RUNNING = RunState(_S.RUNNING, _G.RUNNING)
 _PAUSED = RunState(_S.PAUSED, _G.PAUSED)
-# Any live run can be cancelled or fail; listed per status so the table reads as the spec does.
+# Any live run can be cancelled or fail; listed per status so the table reads as docs/product.md §3.1 does.
 _ENDINGS = {_A.CANCEL: _CANCELLED, _A.FAIL: _FAILED, _A.ERROR_COMPACTED: _FAILED}
 
 # The next state depends only on (status, action): the subagent state is derived, never an input.

@@ -1,4 +1,4 @@
-"""Tool runner contract: limits in, result out (the spec's §4 result shape)."""
+"""Tool runner contract: limits in, result out (the result shape of docs/product.md §4.4)."""
 
 from __future__ import annotations
 
@@ -102,5 +102,5 @@ class ToolResult(BaseModel):
     artifacts: list[str]
     metrics: ToolMetrics
     error: ToolError | None = None
-    skillReport: dict[str, Any] | None = None  # the spec's wire name
+    skillReport: dict[str, Any] | None = None  # the wire name in docs/product.md §4.4
     removed: list[str] = []  # what the run wrote beyond its write quota, removed after it

@@ -4,7 +4,7 @@ import { RulesPanel } from "./components/RulesPanel";
 import { SpendPanel } from "./components/SpendPanel";
 import { UsagePanel } from "./components/UsagePanel";
 
-/** `/router-admin`: the LLM router's metrics, usage, spend against caps, rules and budgets (SPEC §8). */
+/** `/router-admin`: the LLM router's metrics, usage, spend per cap, rules, budgets (docs/product.md §8). */
 export function RouterAdminPage() {
   return (
     <div className="router-admin">
