@@ -60,7 +60,7 @@ SUBAGENT_FOR = {
 }
 
 
-def test_enums_hold_exactly_the_spec_values() -> None:
+def test_enums_hold_exactly_the_documented_values() -> None:
     assert [s.value for s in S] == [
         "pending",
         "running",
