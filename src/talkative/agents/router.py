@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from talkative.agents import flows as agent_flows
 from talkative.agents import service
 from talkative.agents.dependencies import AgentId, TenantQuery, valid_agent
 from talkative.agents.models import Agent
@@ -36,7 +37,7 @@ async def list_agents(session: Session, principal: Reader, limit: Limit = 100) -
 async def create_agent(
     body: AgentCreate, session: Session, principal: Operator, runtime: RuntimeDep
 ) -> AgentRead:
-    agent = await service.create_agent(
+    agent = await agent_flows.create_agent(
         session=session,
         tenant_id=principal.owning_tenant(body.tenant_id),
         data=body,
@@ -70,7 +71,9 @@ async def get_agent(agent: ValidAgent) -> AgentRead:
 @router.delete("/{agent_id}", status_code=204, operation_id="deleteAgent")
 async def delete_agent(agent: ValidAgent, session: Session, _: Operator, runtime: RuntimeDep) -> None:
     """Removes a stopped agent with no unfinished run (its events and runs stay as history)."""
-    await service.delete_agent(session=session, agent=agent, workspaces_dir=runtime.settings.workspaces_dir)
+    await agent_flows.delete_agent(
+        session=session, agent=agent, workspaces_dir=runtime.settings.workspaces_dir
+    )
 
 
 @router.post("/{agent_id}/start", operation_id="startAgent")
