@@ -1,5 +1,5 @@
 """Work on an agent that spans domains: creating an agent with its workflow and default prompt,
-deleting it with what belongs to it (its workflow and prompts; its runs only stop a deletion).
+deleting it with its workflow and prompts (refused while one of its runs is unfinished).
 
 `agents/service.py` keeps the agent's own rows (skills, pins) and workspace; these flows add what
 other domains hold of an agent, in the caller's unit of work.
