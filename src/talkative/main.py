@@ -31,6 +31,7 @@ from talkative.observability.middleware import ObservabilityMiddleware
 from talkative.observability.revision import detect_revision
 from talkative.observability.router import router as observability_router
 from talkative.orchestrator import flows, scheduler
+from talkative.orchestrator.messages import router as messages_router
 from talkative.orchestrator.router import router as orchestrator_router
 from talkative.orchestrator.steps.approval import ApprovalExecutor
 from talkative.orchestrator.steps.base import StepExecutor
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         observability_router,
         auth_router,
         agents_router,
+        messages_router,
         skills_router,
         workflows_router,
         conversation_router,

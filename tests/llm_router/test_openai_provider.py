@@ -12,7 +12,7 @@ import pytest
 
 from talkative.llm_router.providers.base import Completion, CompletionRequest, ProviderError, ProviderOptions
 from talkative.llm_router.providers.openai import OpenAIProvider, system_prompt
-from talkative.prompts.context import estimate_tokens
+from talkative.tokens import estimate_tokens
 from tests.llm_router.fake_openai import FakeOpenAI, Reply, answer_json
 
 KEY = "sk-test-0123456789abcdefSECRET"

@@ -20,7 +20,7 @@ from talkative.llm_router.providers.base import (
 )
 from talkative.llm_router.providers.local import LocalProvider
 from talkative.llm_router.providers.openai import OpenAIProvider
-from talkative.prompts.context import estimate_tokens
+from talkative.tokens import estimate_tokens
 
 KEY = "sk-test-registry-0123456789abcdef"
 

@@ -18,9 +18,9 @@ from talkative.prompts.context import (
     ToolFailure,
     _clip,
     build_context,
-    estimate_tokens,
     render_prompt,
 )
+from talkative.tokens import estimate_tokens
 
 SKILL = SkillBrief("mail-triage", "Sorts the inbox")
 EVENT = EventBrief("TOOL_RUN_FINISHED", "mail-triage ok", {"ok": True, "artifacts": ["out.json"]})

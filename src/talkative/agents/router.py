@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from talkative.agents import service
-from talkative.agents.dependencies import AgentId, TenantQuery, valid_agent
+from talkative.agents import flows, service
+from talkative.agents.dependencies import valid_agent
 from talkative.agents.models import Agent
 from talkative.agents.schemas import AgentCreate, AgentPage, AgentRead, SkillAttach, SkillAttached
 from talkative.auth.dependencies import Operator, Reader
@@ -15,9 +15,6 @@ from talkative.deps import Limit, RuntimeDep
 from talkative.errors import ERROR_RESPONSES, Forbidden
 from talkative.events import service as events
 from talkative.events.schemas import EventPage
-from talkative.orchestrator import flows, routing
-from talkative.orchestrator.schemas import MessageIn, RoutedMessageIn
-from talkative.runs.schemas import MessageReply
 from talkative.skills.schemas import SkillPage
 from talkative.workflows import service as workflows
 from talkative.workflows.schemas import WorkflowRead
@@ -36,7 +33,7 @@ async def list_agents(session: Session, principal: Reader, limit: Limit = 100) -
 async def create_agent(
     body: AgentCreate, session: Session, principal: Operator, runtime: RuntimeDep
 ) -> AgentRead:
-    agent = await service.create_agent(
+    agent = await flows.create_agent(
         session=session,
         tenant_id=principal.owning_tenant(body.tenant_id),
         data=body,
@@ -44,22 +41,6 @@ async def create_agent(
         actor=principal.sub,
     )
     return service.to_read(agent)
-
-
-@router.post("/message", operation_id="routeMessage")
-async def route_message(
-    body: RoutedMessageIn, principal: Operator, runtime: RuntimeDep, tenant_id: TenantQuery = None
-) -> MessageReply:
-    """Sends the message to `agentId`, or to the running agent whose skills match it best."""
-    scope = principal.scope_for(tenant_id)
-    if body.agentId is not None:
-        return await flows.handle_message(
-            runtime, tenant_scope=scope, agent_id=body.agentId, text=body.message
-        )
-    best = await routing.best_agent(runtime, tenant_scope=scope, text=body.message)
-    return await flows.handle_message(
-        runtime, tenant_scope=best.tenant_id, agent_id=best.id, text=body.message
-    )
 
 
 @router.get("/{agent_id}", operation_id="getAgent")
@@ -70,7 +51,7 @@ async def get_agent(agent: ValidAgent) -> AgentRead:
 @router.delete("/{agent_id}", status_code=204, operation_id="deleteAgent")
 async def delete_agent(agent: ValidAgent, session: Session, _: Operator, runtime: RuntimeDep) -> None:
     """Removes a stopped agent with no unfinished run (its events and runs stay as history)."""
-    await service.delete_agent(session=session, agent=agent, workspaces_dir=runtime.settings.workspaces_dir)
+    await flows.delete_agent(session=session, agent=agent, workspaces_dir=runtime.settings.workspaces_dir)
 
 
 @router.post("/{agent_id}/start", operation_id="startAgent")
@@ -119,24 +100,6 @@ async def attach_skill(
         allow_network=body.allowNetwork,
     )
     return SkillAttached(skillName=result.name, seeded=result.seeded, heartbeatAdded=result.heartbeat_added)
-
-
-@router.post("/{agent_id}/message", operation_id="sendMessage")
-async def send_message(
-    agent_id: AgentId,
-    body: MessageIn,
-    principal: Operator,
-    runtime: RuntimeDep,
-    tenant_id: TenantQuery = None,
-) -> MessageReply:
-    """The critical loop: interpret, patch the workflow, run matching skills, reply with every event.
-
-    The flow manages its own units of work (none is held while a skill runs), so this route takes
-    no request session.
-    """
-    return await flows.handle_message(
-        runtime, tenant_scope=principal.scope_for(tenant_id), agent_id=agent_id, text=body.message
-    )
 
 
 @router.get("/{agent_id}/workflow", operation_id="getAgentWorkflow")

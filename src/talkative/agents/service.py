@@ -6,6 +6,7 @@ import asyncio
 import re
 import secrets
 import shutil
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -21,15 +22,10 @@ from talkative.db import newest_last, utcnow
 from talkative.errors import Conflict, InvalidInput
 from talkative.events import service as events
 from talkative.events.schemas import EventType, NewEvent
-from talkative.prompts import service as prompts
-from talkative.prompts.models import Prompt
-from talkative.runs.models import Run
 from talkative.skills import catalogue, pins
 from talkative.skills.install import InstallError, InstallResult, install_skill
 from talkative.skills.manifest import InvalidSkill, Skill
 from talkative.skills.schemas import SkillPage, SkillRead, skill_read
-from talkative.workflows import service as workflows
-from talkative.workflows.models import Workflow
 
 MAX_SLUG_BASE = 48
 
@@ -64,11 +60,20 @@ async def _free_id(session: AsyncSession, tenant_id: str, base: str) -> str:
     return candidate
 
 
-async def create_agent(
-    *, session: AsyncSession, tenant_id: str, data: AgentCreate, workspaces_dir: Path, actor: str
-) -> Agent:
-    """Creates the agent in `tenant_id`; ids and workspace folders are only unique within a tenant,
-    so nothing here depends on (or tells) what other tenants hold."""
+@dataclass(frozen=True, slots=True)
+class NewAgent:
+    """An agent row just added, with the template its workspace starts from (by the name asked for)."""
+
+    agent: Agent
+    template_name: str | None
+    template: Skill | None
+
+
+async def add_agent(*, session: AsyncSession, tenant_id: str, data: AgentCreate) -> NewAgent:
+    """Adds the agent's row in `tenant_id`: the first part of creating an agent, `open_workspace`
+    the last (`agents.flows.create_agent` is the whole, the agent's workflow and prompt between).
+    Ids and workspace folders are only unique within a tenant, so nothing here depends on (or
+    tells) what other tenants hold."""
     if data.id is not None:
         agent_id = data.id
         if await session.get(Agent, (tenant_id, agent_id)) is not None:
@@ -97,19 +102,23 @@ async def create_agent(
         if await session.get(Agent, (tenant_id, agent_id)) is not None:
             raise AgentExists(agent_id) from None
         raise WorkspaceTaken(folder) from None
-    await workflows.ensure_agent_workflow(session, agent_id=agent.id, tenant_id=tenant_id, name=agent.name)
-    await prompts.ensure_default(session, tenant_id=tenant_id, agent_id=agent.id)
-    path = workspaces_dir.parent / workspace
+    return NewAgent(agent, data.template, template)
+
+
+async def open_workspace(*, session: AsyncSession, new: NewAgent, workspaces_dir: Path, actor: str) -> None:
+    """The last part of creating an agent: lays out its workspace folder, installs and pins its
+    template if it has one, and records that the agent was created (and the skill attached)."""
+    agent = new.agent
+    path = workspaces_dir.parent / agent.workspace
     create_workspace(path, heartbeat_minutes=agent.heartbeat_minutes)
     trail = [
-        _event(agent, EventType.AGENT_CREATED, f"agent {agent.name} created", {"template": data.template})
+        _event(agent, EventType.AGENT_CREATED, f"agent {agent.name} created", {"template": new.template_name})
     ]
-    if template is not None:
-        result = install_skill(workspace=path, skill=template)
+    if new.template is not None:
+        result = install_skill(workspace=path, skill=new.template)
         await _pin(session, agent, result.path, actor)
         trail.append(_attached_event(agent, result))
     await events.append(session, trail)
-    return agent
 
 
 async def _refuse_legacy_overlap(session: AsyncSession, tenant_id: str) -> None:
@@ -284,29 +293,17 @@ async def get_agent(*, session: AsyncSession, tenant_id: str | None, agent_id: s
     return found[0]
 
 
-async def delete_agent(*, session: AsyncSession, agent: Agent, workspaces_dir: Path) -> None:
-    """Removes a stopped agent with no unfinished run: its row, workflow, prompts and workspace.
-
-    Its events, runs and usage stay as history.
-    """
+def ensure_stopped(agent: Agent) -> None:
+    """An agent is deleted only once stopped."""
     if agent.status == "running":
         raise Conflict(f"agent '{agent.id}' is running; stop it first", code="AGENT_RUNNING")
-    unfinished = await session.scalar(
-        select(Run.id)
-        .where(
-            Run.tenant_id == agent.tenant_id,
-            Run.agent_id == agent.id,
-            Run.status.not_in(("completed", "failed", "cancelled")),
-        )
-        .limit(1)
-    )
-    if unfinished is not None:
-        raise Conflict(
-            f"agent '{agent.id}' has an unfinished run ({unfinished}); cancel it first", code="AGENT_BUSY"
-        )
+
+
+async def remove_agent(*, session: AsyncSession, agent: Agent, workspaces_dir: Path) -> None:
+    """Removes the agent's skill pins, its row and its workspace, and records the deletion: the
+    agent's own part of deleting it, once the caller has checked that it may go and removed what
+    other domains hold of it (the whole is `agents.flows.delete_agent`)."""
     mine = {"tenant_id": agent.tenant_id, "agent_id": agent.id}
-    await session.execute(delete(Workflow).filter_by(**mine))
-    await session.execute(delete(Prompt).filter_by(**mine))
     await session.execute(delete(AgentSkill).filter_by(**mine))
     await events.append(session, [_event(agent, EventType.AGENT_DELETED, f"agent {agent.name} deleted", {})])
     await session.delete(agent)

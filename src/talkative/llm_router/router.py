@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -7,14 +8,14 @@ from fastapi import APIRouter, Body, Query
 
 from talkative.auth.dependencies import Reader, RouterAdmin
 from talkative.db import Session
-from talkative.deps import RuntimeDep
 from talkative.errors import ERROR_RESPONSES, Forbidden
 from talkative.llm_router import config, ledger
 from talkative.llm_router.budgets import Budgets, scoped
+from talkative.llm_router.dependencies import Providers
 from talkative.llm_router.metrics import router_metrics
+from talkative.llm_router.providers.base import Provider
 from talkative.llm_router.rules import Rules
 from talkative.llm_router.schemas import BudgetsRead, RouterMetrics, RulesRead, UsagePage, UsageRead
-from talkative.runtime import Runtime
 
 router = APIRouter(
     prefix="/router", tags=["llm-router"], responses={**ERROR_RESPONSES, 402: ERROR_RESPONSES[409]}
@@ -22,29 +23,29 @@ router = APIRouter(
 Doc = Annotated[dict[str, Any], Body()]
 
 
-def _rules_read(rules: Rules, runtime: Runtime) -> RulesRead:
+def _rules_read(rules: Rules, providers: Mapping[str, Provider]) -> RulesRead:
     doc = rules.model_dump(mode="json")
-    providers = {name: provider.configured() for name, provider in runtime.providers.items()}
+    configured = {name: provider.configured() for name, provider in providers.items()}
     return RulesRead(
-        default_model=doc["default_model"], routes=doc["routes"], prices=doc["prices"], providers=providers
+        default_model=doc["default_model"], routes=doc["routes"], prices=doc["prices"], providers=configured
     )
 
 
 @router.get("/admin/rules", operation_id="getRouterRules")
-async def get_rules(session: Session, _: Reader, runtime: RuntimeDep) -> RulesRead:
-    return _rules_read(await config.rules(session, known_providers=set(runtime.providers)), runtime)
+async def get_rules(session: Session, _: Reader, providers: Providers) -> RulesRead:
+    return _rules_read(await config.rules(session, known_providers=set(providers)), providers)
 
 
 @router.put("/admin/rules", operation_id="putRouterRules")
-async def put_rules(body: Doc, session: Session, principal: RouterAdmin, runtime: RuntimeDep) -> RulesRead:
+async def put_rules(body: Doc, session: Session, principal: RouterAdmin, providers: Providers) -> RulesRead:
     """Validates everything (422 naming the field); the rules in force change only if all is valid.
 
     The rules route every tenant's calls, so only a platform admin (no tenant in the token) may
     change them."""
     if principal.tenant_filter is not None:
         raise Forbidden("routing rules are platform-wide: only a platform admin can change them")
-    saved = await config.save_rules(session, body, known_providers=set(runtime.providers), by=principal.sub)
-    return _rules_read(saved, runtime)
+    saved = await config.save_rules(session, body, known_providers=set(providers), by=principal.sub)
+    return _rules_read(saved, providers)
 
 
 async def _budgets_read(session: Session, budgets: Budgets, tenant_scope: str | None) -> BudgetsRead:

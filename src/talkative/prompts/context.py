@@ -8,15 +8,13 @@ floor and always kept; above it, room goes to errors first, then skills, then th
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-# A rough heuristic (about four characters per token for English text), shared with the router's
-# local provider so budgets and recorded usage agree; it is not any real model's tokenizer.
-CHARS_PER_TOKEN = 4
+from talkative.tokens import CHARS_PER_TOKEN, estimate_tokens
+
 # One item's fields are capped so a single huge event or error cannot crowd out all the others.
 MAX_FIELD_CHARS = 300
 _CLIP_SCAN = 4 * MAX_FIELD_CHARS
@@ -80,11 +78,6 @@ class Context:
     tokens: int
     truncated: bool
     sections: list[str]
-
-
-def estimate_tokens(text: str) -> int:
-    """ceil(len/4): a rough heuristic shared with the router's local provider, not a tokenizer."""
-    return math.ceil(len(text) / CHARS_PER_TOKEN)
 
 
 def render_prompt(template: str, *, agent_name: str, tenant_id: str) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from talkative.conversation.interpreter import LocalInterpreter
 from talkative.llm_router.providers.base import Completion, CompletionRequest, ProviderOptions
-from talkative.prompts.context import estimate_tokens
+from talkative.tokens import estimate_tokens
 
 NAME = "local"
 

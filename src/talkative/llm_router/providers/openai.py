@@ -35,7 +35,7 @@ from talkative.llm_router.providers.base import (
     SkillOffer,
     chat_input_bound,
 )
-from talkative.prompts.context import estimate_tokens
+from talkative.tokens import estimate_tokens
 
 if TYPE_CHECKING:
     # The SDK costs ~15 MB of memory and is imported only once a key is configured (see __init__).
