@@ -55,6 +55,21 @@ def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
     return found
 
 
+def _package_graph(graph: grimp.ImportGraph) -> grimp.ImportGraph:
+    """The graph of talkative's top-level packages: one edge where any module of one imports the other."""
+    packages = sorted({".".join(m.split(".")[:2]) for m in graph.modules if m.count(".") >= 1})
+    folded = grimp.ImportGraph()
+    for name in packages:
+        folded.add_module(name)
+    for importer in packages:
+        for imported in packages:
+            if importer != imported and graph.direct_import_exists(
+                importer=importer, imported=imported, as_packages=True
+            ):
+                folded.add_import(importer=importer, imported=imported)
+    return folded
+
+
 def test_the_finder_sees_a_cycle() -> None:
     graph = grimp.ImportGraph()
     for name in ("pkg", "pkg.a", "pkg.b", "pkg.c"):
@@ -68,3 +83,13 @@ def test_the_finder_sees_a_cycle() -> None:
 def test_no_module_of_talkative_is_part_of_an_import_cycle() -> None:
     graph = grimp.build_graph("talkative", cache_dir=None)
     assert _cycles(graph) == []
+
+
+# The one pair of domains that import each other: agent creation and deletion span prompts
+# (agents/flows.py), and the prompt routes and lock are per agent. Any other pair is a regression.
+KNOWN_PACKAGE_CYCLES = [["talkative.agents", "talkative.prompts"]]
+
+
+def test_no_new_cycle_between_talkative_packages() -> None:
+    graph = grimp.build_graph("talkative", cache_dir=None)
+    assert _cycles(_package_graph(graph)) == KNOWN_PACKAGE_CYCLES

@@ -31,6 +31,7 @@ from talkative.observability.middleware import ObservabilityMiddleware
 from talkative.observability.revision import detect_revision
 from talkative.observability.router import router as observability_router
 from talkative.orchestrator import flows, scheduler
+from talkative.orchestrator.decisions import router as decisions_router
 from talkative.orchestrator.messages import router as messages_router
 from talkative.orchestrator.router import router as orchestrator_router
 from talkative.orchestrator.steps.approval import ApprovalExecutor
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         orchestrator_router,
         runs_router,
         approvals_router,
+        decisions_router,
         prompts_router,
         channels_router,
         llm_router_router,

@@ -2,18 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from talkative.agents import service as agents
 from talkative.agents.dependencies import TenantQuery
 from talkative.approvals import service
 from talkative.approvals.models import Approval
-from talkative.approvals.schemas import ApprovalCreate, ApprovalPage, ApprovalRead, DecisionIn
-from talkative.auth.dependencies import Approver, Operator, Reader
+from talkative.approvals.schemas import ApprovalCreate, ApprovalPage, ApprovalRead
+from talkative.auth.dependencies import Operator, Reader
 from talkative.db import Session
-from talkative.deps import RuntimeDep
 from talkative.errors import ERROR_RESPONSES
-from talkative.runs import control
 from talkative.runs import service as runs
 
 router = APIRouter(prefix="/approvals", tags=["approvals"], responses=ERROR_RESPONSES)
@@ -59,24 +57,5 @@ async def request_approval(body: ApprovalCreate, session: Session, principal: Op
         await runs.get(session, body.run_id, tenant_id=agent.tenant_id)
     approval = await service.request(
         session, tenant_id=agent.tenant_id, agent_id=agent.id, run_id=body.run_id, reason=body.reason
-    )
-    return approval_read(approval)
-
-
-@router.post("/{approval_id}/decision", operation_id="decideApproval")
-async def decide(
-    approval_id: Annotated[str, Path(min_length=1, max_length=64)],
-    body: DecisionIn,
-    principal: Approver,
-    runtime: RuntimeDep,
-) -> ApprovalRead:
-    """The decider is the token's subject; a request is decided once (409 after)."""
-    approval = await control.decide(
-        runtime,
-        approval_id=approval_id,
-        tenant_scope=principal.tenant_filter,
-        decision=body.decision,
-        decider=principal.sub,
-        note=body.note,
     )
     return approval_read(approval)

@@ -7,9 +7,8 @@ from talkative.auth.principal import Principal
 from talkative.errors import Conflict, InvalidInput
 from talkative.events import service as events
 from talkative.events.schemas import EventType, NewEvent
-from talkative.orchestrator import flows
+from talkative.orchestrator import control, flows
 from talkative.orchestrator.schemas import CommandAccepted, CommandIn
-from talkative.runs import control
 from talkative.runs import service as runs
 from talkative.runs.planner import PlannedStep
 from talkative.runs.reducer import RunStatus, is_terminal

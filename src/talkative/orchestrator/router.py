@@ -1,19 +1,24 @@
-"""The orchestrator's own API: the contracts it speaks and the command API (URLs under /orchestrator)."""
+"""The orchestrator's own API (URLs under /orchestrator): the contracts it speaks, the command API,
+externally reported events and the control of a run (pause, resume, cancel)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path
 
 from talkative.auth.dependencies import Operator, Reader
 from talkative.deps import RuntimeDep
 from talkative.errors import ERROR_RESPONSES
 from talkative.events.schemas import EventType
-from talkative.orchestrator import commands
+from talkative.orchestrator import commands, control
 from talkative.orchestrator.schemas import COMMAND_TYPES, CommandAccepted, CommandIn
+from talkative.runs import reads
 from talkative.runs.reducer import RunStatus, StepKind, SubagentState
-from talkative.runs.schemas import Contracts, ExternalEventType
+from talkative.runs.schemas import Contracts, ExternalEventIn, ExternalEventType, RunRead
 
 router = APIRouter(prefix="/orchestrator", tags=["orchestrator"], responses=ERROR_RESPONSES)
+RunId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.get("/contracts", operation_id="getContracts")
@@ -32,3 +37,30 @@ async def contracts(_: Reader) -> Contracts:
 @router.post("/commands", status_code=202, operation_id="submitCommand")
 async def submit_command(body: CommandIn, principal: Operator, runtime: RuntimeDep) -> CommandAccepted:
     return await commands.submit(runtime, principal=principal, command=body)
+
+
+@router.post("/events", status_code=202, operation_id="reportEvent")
+async def report_event(body: ExternalEventIn, principal: Operator, runtime: RuntimeDep) -> RunRead:
+    """Appends an externally reported event to a run; `error_compacted` fails the run."""
+    scope = principal.scope_for(body.tenant_id)
+    run = await control.external_event(
+        runtime,
+        run_id=body.run_id,
+        tenant_scope=scope,
+        agent_id=body.agent_id,
+        type_=body.type,
+        message=body.message,
+        payload=body.payload,
+    )
+    return reads.run_read(run)
+
+
+@router.post("/runs/{run_id}/{action}", operation_id="controlRun")
+async def control_run(
+    run_id: RunId, action: Literal["pause", "resume", "cancel"], principal: Operator, runtime: RuntimeDep
+) -> RunRead:
+    """Pause (no new step starts), resume, or cancel (the running tool is killed); 409 if impossible."""
+    run = await control.control(
+        runtime, run_id=run_id, tenant_scope=principal.tenant_filter, action=action, actor=principal.sub
+    )
+    return reads.run_read(run)

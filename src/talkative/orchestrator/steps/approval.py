@@ -1,4 +1,4 @@
-"""An approval step: asks a human, and the run waits (runs/control.py `decide` resumes it)."""
+"""An approval step: asks a human, and the run waits (control.py `decide` resumes it)."""
 
 from __future__ import annotations
 
