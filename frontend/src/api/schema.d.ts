@@ -964,11 +964,7 @@ export interface components {
             tenant_id: string;
             /** Name */
             name: string;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "running" | "stopped";
+            status: components["schemas"]["AgentStatus"];
             /** Workspace */
             workspace: string;
             /** Heartbeatminutes */
@@ -990,6 +986,11 @@ export interface components {
              */
             updatedAt: string;
         };
+        /**
+         * AgentStatus
+         * @enum {string}
+         */
+        AgentStatus: "stopped" | "running";
         /** ApprovalCreate */
         ApprovalCreate: {
             /** Tenant Id */

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, Index, Integer, PrimaryKeyConstraint, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from talkative.db import Base, UTCDateTime, utcnow
+
+
+class AgentStatus(StrEnum):
+    STOPPED = "stopped"
+    RUNNING = "running"  # takes messages; its heartbeat is scheduled
 
 
 class Agent(Base):
@@ -16,7 +22,7 @@ class Agent(Base):
     tenant_id: Mapped[str] = mapped_column(String(64))
     id: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16), default="stopped")
+    status: Mapped[str] = mapped_column(String(16), default=AgentStatus.STOPPED)
     heartbeat_minutes: Mapped[int] = mapped_column(Integer, default=30)
     workspace: Mapped[str] = mapped_column(String(512))
     last_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.agents.exceptions import AgentAmbiguous, AgentExists, AgentNotFound, WorkspaceTaken
-from talkative.agents.models import Agent, AgentSkill
+from talkative.agents.models import Agent, AgentSkill, AgentStatus
 from talkative.agents.schemas import AgentCreate, AgentRead
 from talkative.agents.workspace import create_workspace, relative_path, tenant_folder
 from talkative.db import newest_last, utcnow
@@ -41,7 +41,7 @@ def to_read(agent: Agent) -> AgentRead:
         agent_id=agent.id,
         tenant_id=agent.tenant_id,
         name=agent.name,
-        status="running" if agent.status == "running" else "stopped",
+        status=AgentStatus.RUNNING if agent.status == AgentStatus.RUNNING else AgentStatus.STOPPED,
         workspace=agent.workspace,
         heartbeatMinutes=agent.heartbeat_minutes,
         lastHeartbeatAt=agent.last_heartbeat_at,
@@ -91,7 +91,7 @@ async def add_agent(*, session: AsyncSession, tenant_id: str, data: AgentCreate)
         id=agent_id,
         tenant_id=tenant_id,
         name=data.name,
-        status="stopped",
+        status=AgentStatus.STOPPED,
         heartbeat_minutes=data.heartbeatMinutes,
         workspace=workspace,
     )
@@ -165,7 +165,7 @@ def schedule_next_heartbeat(agent: Agent) -> datetime:
 
 async def set_running(*, session: AsyncSession, agent: Agent, running: bool) -> Agent:
     """Starts or stops the agent (idempotent); the heartbeat scheduler follows the stored status."""
-    status = "running" if running else "stopped"
+    status = AgentStatus.RUNNING if running else AgentStatus.STOPPED
     if agent.status != status:
         agent.status = status
         agent.updated_at = utcnow()
@@ -295,7 +295,7 @@ async def get_agent(*, session: AsyncSession, tenant_id: str | None, agent_id: s
 
 def ensure_stopped(agent: Agent) -> None:
     """An agent is deleted only once stopped."""
-    if agent.status == "running":
+    if agent.status == AgentStatus.RUNNING:
         raise Conflict(f"agent '{agent.id}' is running; stop it first", code="AGENT_RUNNING")
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.agents import service as agents
 from talkative.agents.exceptions import AgentNotRunning
-from talkative.agents.models import Agent
+from talkative.agents.models import Agent, AgentStatus
 from talkative.db import utcnow
 from talkative.events import service as events
 from talkative.events.schemas import EventType, NewEvent
@@ -62,7 +62,7 @@ def event(agent: Agent, run_id: str, type_: EventType, message: str, payload: di
 
 async def running_agent(session: AsyncSession, tenant_scope: str | None, agent_id: str) -> Agent:
     agent = await agents.get_agent(session=session, tenant_id=tenant_scope, agent_id=agent_id)
-    if agent.status != "running":
+    if agent.status != AgentStatus.RUNNING:
         raise AgentNotRunning(agent.id)
     return agent
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from talkative.agents.models import Agent
+from talkative.agents.models import Agent, AgentStatus
 from talkative.errors import Conflict
 from talkative.runtime import Runtime
 from talkative.skills import catalogue
@@ -18,7 +18,7 @@ async def best_agent(runtime: Runtime, *, tenant_scope: str | None, text: str) -
     async with runtime.sessionmaker() as session:
         query = (
             select(Agent)
-            .where(Agent.status == "running")
+            .where(Agent.status == AgentStatus.RUNNING)
             .order_by(Agent.last_message_at.desc().nulls_last(), Agent.id)
         )
         if tenant_scope is not None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from talkative.agents.models import Agent
+from talkative.agents.models import Agent, AgentStatus
 from talkative.db import utcnow
 from talkative.events import service as events
 from talkative.orchestrator import flows
@@ -28,7 +28,7 @@ async def claim_due_heartbeats(runtime: Runtime) -> list[AgentKey]:
         due = (
             await session.execute(
                 select(Agent.tenant_id, Agent.id, Agent.heartbeat_minutes)
-                .where(Agent.status == "running", Agent.next_heartbeat_at <= now)
+                .where(Agent.status == AgentStatus.RUNNING, Agent.next_heartbeat_at <= now)
                 .limit(100)
             )
         ).all()
