@@ -7,8 +7,6 @@ files are changed from outside (however it happens, the server must not trust th
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from talkative.db import utcnow
 from talkative.orchestrator import scheduler
 from talkative.settings import Settings
 from tests.orchestrator.helpers import Auth, attach, running_agent, wait_run, write_slow_skill
+from tests.waiting import eventually
 
 
 async def say(client: httpx.AsyncClient, auth: Auth, agent_id: str, text: str) -> dict[str, Any]:
@@ -204,10 +203,7 @@ async def test_a_skill_changed_after_planning_does_not_run(
         headers=auth(),
     )
     assert response.status_code == 202, response.text
-    deadline = time.monotonic() + 10
-    while not (workspace / "outputs/slow-a.pid").exists():
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.01)
+    await eventually((workspace / "outputs/slow-a.pid").exists, what="slow-a never started")
     flip_approval(workspace / "skills/slow-b")  # any edit: the manifest has no approval to flip
     (workspace / "skills/slow-b/SKILL.md").write_text(
         (workspace / "skills/slow-b/SKILL.md").read_text() + "\nChanged.\n"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
+
+from tests.waiting import eventually
 
 Auth = Callable[..., dict[str, str]]
 Json = dict[str, Any]
@@ -57,17 +57,17 @@ async def _act(client: httpx.AsyncClient, headers: dict[str, str], **body: Any) 
     return await client.post(ACTIONS, json=body, headers=headers)
 
 
-async def _until_answered(
-    client: httpx.AsyncClient, auth: Auth, message_id: str, within_s: float = 30
-) -> Json:
-    deadline = time.monotonic() + within_s
-    while True:
+async def _until_answered(client: httpx.AsyncClient, auth: Auth, message_id: str) -> Json:
+    last: Json = {}
+
+    async def answered() -> Json | None:
+        nonlocal last
         found = [m for m in await _messages(client, auth("viewer")) if m["id"] == message_id]
         assert len(found) == 1, f"message {message_id} is listed {len(found)} times"
-        if found[0]["run_status"] in TERMINAL:
-            return found[0]
-        assert time.monotonic() < deadline, f"message {message_id} still {found[0]['run_status']}"
-        await asyncio.sleep(0.05)
+        last = found[0]
+        return last if last["run_status"] in TERMINAL else None
+
+    return await eventually(answered, what=lambda: f"message {message_id} still {last['run_status']}")
 
 
 def _error(response: httpx.Response, status: int, code: str) -> None:

@@ -28,6 +28,7 @@ from talkative.auth.tokens import mint_token
 from tests.conftest import PG_ADMIN_DSN, TEST_SECRET
 from tests.e2e.server import SERVER_ENV_KEYS, ServerProcess
 from tests.e2e.sse import SseCollector
+from tests.waiting import eventually_sync
 
 pytestmark = pytest.mark.e2e
 
@@ -162,7 +163,9 @@ def test_backup_under_load_keeps_every_acknowledged_event(tmp_path: Path) -> Non
         threads = [threading.Thread(target=writers.run, args=(n, until)) for n in range(CLIENTS)]
         for thread in threads:
             thread.start()
-        time.sleep(1.0)
+        eventually_sync(
+            lambda: len(writers.acks) >= CLIENTS, what="the clients were never acknowledged before the backup"
+        )
         backup_started = time.monotonic()
         done = cli("backup", str(archive), data_dir=source.data_dir)
         backup_finished = time.monotonic()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +14,7 @@ from talkative.auth.tokens import mint_token
 from tests.conftest import TEST_SECRET
 from tests.e2e.server import ServerProcess
 from tests.e2e.sse import SseCollector
+from tests.waiting import eventually_sync
 
 pytestmark = pytest.mark.e2e
 
@@ -167,9 +168,11 @@ def test_approval_gate_against_the_real_server(server: ServerProcess) -> None:
             f"/approvals/{gate['detail']['approval_id']}/decision", json={"decision": "approved"}
         )
         assert decided.status_code == 200 and decided.json()["decided_by"] == "e2e"
-        deadline = time.monotonic() + 20
-        while (run := http.get(f"/orchestrator/runs/{body['run_id']}").json())["status"] != "completed":
-            assert time.monotonic() < deadline, run
-            time.sleep(0.05)
+
+        def completed() -> dict[str, Any] | None:
+            run: dict[str, Any] = http.get(f"/orchestrator/runs/{body['run_id']}").json()
+            return run if run["status"] == "completed" else None
+
+        run = eventually_sync(completed, what="the approved run never completed")
     names = [s["name"] for s in run["steps"]]
     assert names.index("APPROVAL_DECIDED") < names.index("TASK_EXECUTED") < names.index("RUN_COMPLETED")

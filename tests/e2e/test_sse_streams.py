@@ -17,6 +17,7 @@ from talkative.auth.principal import Role
 from talkative.auth.tokens import mint_token
 from tests.conftest import TEST_SECRET
 from tests.e2e.server import ServerProcess
+from tests.waiting import eventually_sync
 
 pytestmark = pytest.mark.e2e
 GAUGE = re.compile(r"^talkative_sse_subscribers (\S+)$", re.MULTILINE)
@@ -32,11 +33,11 @@ def _subscribers(server: ServerProcess) -> float:
     return float(found.group(1))
 
 
-def _eventually(server: ServerProcess, expected: float, within_s: float = 3.0) -> None:
-    deadline = time.monotonic() + within_s
-    while _subscribers(server) != expected:
-        assert time.monotonic() < deadline, f"subscribers stayed at {_subscribers(server)}, not {expected}"
-        time.sleep(0.05)
+def _eventually(server: ServerProcess, expected: float) -> None:
+    eventually_sync(
+        lambda: _subscribers(server) == expected,
+        what=lambda: f"subscribers stayed at {_subscribers(server)}, not {expected}",
+    )
 
 
 @contextmanager

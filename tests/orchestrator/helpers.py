@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from tests.waiting import DEADLINE_S, eventually
+
 Auth = Callable[..., dict[str, str]]
 TERMINAL = {"completed", "failed", "cancelled"}
 
 SLOW_SCRIPT = """\
-import json, os, sys, time
+import fcntl, json, os, sys, time
 from talkative.skills.report import emit_report
 name = sys.argv[1]
+alive = open(f"outputs/{name}.alive", "w")  # locked until this process is gone
+fcntl.flock(alive, fcntl.LOCK_EX)
 with open(f"outputs/{name}.pid", "w") as handle:
     handle.write(str(os.getpid()))
 seconds = float(open("inputs/sleep.txt").read()) if os.path.exists("inputs/sleep.txt") else 1.0
@@ -28,7 +30,8 @@ emit_report(name, data={"slept": seconds}, out=f"outputs/{name}.json")
 
 
 def write_slow_skill(workspace: Path, name: str, trigger: str, *, requires_approval: bool = False) -> None:
-    """A test skill that records its pid, sleeps (inputs/sleep.txt seconds) and logs its completion."""
+    """A test skill that records its pid, sleeps (inputs/sleep.txt seconds) and logs its completion.
+    While it runs it holds a lock on outputs/<name>.alive (see `tests.waiting.released`)."""
     folder = workspace / "skills" / name
     (folder / "scripts").mkdir(parents=True, exist_ok=True)
     (folder / "scripts" / "slow.py").write_text(SLOW_SCRIPT)
@@ -58,15 +61,19 @@ async def get_run(client: httpx.AsyncClient, auth: Auth, run_id: str) -> dict[st
 
 
 async def wait_run(client: httpx.AsyncClient, auth: Auth, run_id: str, predicate: Callable[[dict[str, Any]], bool],
-                   timeout: float = 20.0) -> dict[str, Any]:  # fmt: skip
-    deadline = time.monotonic() + timeout
-    while True:
-        run = await get_run(client, auth, run_id)
-        if predicate(run):
-            return run
-        if time.monotonic() > deadline:
-            raise AssertionError(f"run never reached the expected state; last: {run['status']} {run['plan']}")
-        await asyncio.sleep(0.05)
+                   timeout: float = DEADLINE_S) -> dict[str, Any]:  # fmt: skip
+    last: dict[str, Any] = {}
+
+    async def reached() -> dict[str, Any] | None:
+        nonlocal last
+        last = await get_run(client, auth, run_id)
+        return last if predicate(last) else None
+
+    return await eventually(
+        reached,
+        timeout=timeout,
+        what=lambda: f"run never reached the expected state; last: {last['status']} {last['plan']}",
+    )
 
 
 def event_names(run: dict[str, Any]) -> list[str]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
+
+from tests.waiting import eventually
 
 Auth = Callable[..., dict[str, str]]
 Json = dict[str, Any]
@@ -42,14 +42,15 @@ async def _run(client: httpx.AsyncClient, auth: Auth, run_id: str) -> Json:
     return run
 
 
-async def _until_terminal(client: httpx.AsyncClient, auth: Auth, run_id: str, within_s: float = 20) -> Json:
-    deadline = time.monotonic() + within_s
-    while True:
-        run = await _run(client, auth, run_id)
-        if run["status"] in TERMINAL:
-            return run
-        assert time.monotonic() < deadline, f"run {run_id} still {run['status']} after {within_s}s"
-        await asyncio.sleep(0.05)
+async def _until_terminal(client: httpx.AsyncClient, auth: Auth, run_id: str) -> Json:
+    last: Json = {}
+
+    async def finished() -> Json | None:
+        nonlocal last
+        last = await _run(client, auth, run_id)
+        return last if last["status"] in TERMINAL else None
+
+    return await eventually(finished, what=lambda: f"run {run_id} still {last['status']}")
 
 
 def _history(run: Json) -> list[tuple[str, str]]:

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import time
 from pathlib import Path
 
 import httpx
+from fastapi import FastAPI
 
+from talkative.orchestrator.models import Run
 from talkative.settings import Settings
-from tests.orchestrator.helpers import Auth, attach, running_agent, started_skills, wait_run, write_slow_skill
+from tests.orchestrator.helpers import (
+    Auth,
+    attach,
+    get_run,
+    running_agent,
+    started_skills,
+    wait_run,
+    write_slow_skill,
+)
 from tests.tools.helpers import run_processes
+from tests.waiting import eventually
 
 
 async def _task(client: httpx.AsyncClient, auth: Auth, agent: str, text: str) -> str:
@@ -30,12 +39,18 @@ def _running() -> list[int]:
     return run_processes(os.getpid())
 
 
-async def _pid(path: Path, timeout: float = 10) -> int:
-    deadline = time.monotonic() + timeout
-    while not path.exists() or not path.read_text():
-        assert time.monotonic() < deadline, f"{path} never appeared"
-        await asyncio.sleep(0.02)
-    return int(path.read_text())
+async def _pid(path: Path) -> int:
+    def written() -> str | None:
+        return path.read_text() if path.exists() else None  # empty while it is being written
+
+    return int(await eventually(written, what=f"{path} never appeared"))
+
+
+async def _let_go(app: FastAPI, run_id: str) -> bool:
+    """Whether no worker holds the run any more (its lease is released)."""
+    async with app.state.sessionmaker() as session:
+        run = await session.get(Run, run_id)
+    return run is not None and run.lease_owner is None
 
 
 async def _setup(client: httpx.AsyncClient, auth: Auth, settings: Settings, sleep: float) -> Path:
@@ -50,16 +65,18 @@ async def _setup(client: httpx.AsyncClient, auth: Auth, settings: Settings, slee
 
 
 async def test_pause_stops_new_steps_until_resume(
-    client: httpx.AsyncClient, auth: Auth, settings: Settings
+    app: FastAPI, client: httpx.AsyncClient, auth: Auth, settings: Settings
 ) -> None:
     workspace = await _setup(client, auth, settings, sleep=0.8)
     run_id = await _task(client, auth, "slowpoke", "alpha then beta")
     await _pid(workspace / "outputs/slow-a.pid")
     paused = await client.post(f"/orchestrator/runs/{run_id}/pause", headers=auth())
     assert paused.status_code == 200 and paused.json()["status"] == "paused"
-    run = await wait_run(client, auth, run_id, lambda r: r["plan"][0]["status"] == "done")
-    await asyncio.sleep(1.0)  # long enough for slow-b to have started, had the pause not held
-    run = await wait_run(client, auth, run_id, lambda r: True)
+    await wait_run(client, auth, run_id, lambda r: r["plan"][0]["status"] == "done")
+    # The worker lets go of the run once it has decided about the next step: had the pause not
+    # held, it would have kept the lease to start slow-b.
+    await eventually(lambda: _let_go(app, run_id), what="the worker kept the paused run")
+    run = await get_run(client, auth, run_id)
     assert run["status"] == "paused" and started_skills(run) == ["slow-a"]
     assert (await client.post(f"/orchestrator/runs/{run_id}/pause", headers=auth())).status_code == 409
 
@@ -82,10 +99,7 @@ async def test_cancel_kills_the_running_tool(
     assert _running(), "the tool should be running before the cancel"
     cancelled = await client.post(f"/orchestrator/runs/{run_id}/cancel", headers=auth())
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
-    deadline = time.monotonic() + 10
-    while _running():
-        assert time.monotonic() < deadline, "the tool process survived the cancel"
-        await asyncio.sleep(0.05)
+    await eventually(lambda: not _running(), what="the tool process survived the cancel")
     run = await wait_run(client, auth, run_id, lambda r: r["plan"][0]["status"] != "running")
     assert run["status"] == "cancelled"
     assert [s["status"] for s in run["plan"]] == ["cancelled", "cancelled"]
