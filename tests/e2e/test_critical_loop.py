@@ -14,6 +14,7 @@ from talkative.auth.tokens import mint_token
 from tests.conftest import TEST_SECRET
 from tests.e2e.server import ServerProcess
 from tests.e2e.sse import SseCollector
+from tests.factories.agents import running_agent_sync
 from tests.waiting import eventually_sync
 
 pytestmark = pytest.mark.e2e
@@ -90,8 +91,7 @@ def test_sse_resume_with_last_event_id_loses_nothing(server: ServerProcess) -> N
     operator = token()
     headers = {"Authorization": f"Bearer {operator}"}
     with httpx.Client(base_url=server.url, headers=headers, timeout=30) as http:
-        http.post("/agents", json={"id": "resumer", "name": "Resumer"})
-        http.post("/agents/resumer/start")
+        running_agent_sync(http, "resumer")
         with SseCollector(server.url, operator) as first:
             http.post("/agents/resumer/message", json={"message": "step one"})
             first.wait_for(lambda ev: any(e["type"] == "WORKFLOW_PATCH_APPLIED" for e in ev))
@@ -117,8 +117,7 @@ def test_sse_is_tenant_scoped(server: ServerProcess) -> None:
     with httpx.Client(
         base_url=server.url, headers={"Authorization": f"Bearer {tenant_a}"}, timeout=30
     ) as http:
-        http.post("/agents", json={"id": "secretive", "name": "Secretive"})
-        http.post("/agents/secretive/start")
+        running_agent_sync(http, "secretive")
         with SseCollector(server.url, tenant_b) as watcher_b, SseCollector(server.url, tenant_a) as watcher_a:
             http.post("/agents/secretive/message", json={"message": "a private matter"})
             watcher_a.wait_for(lambda ev: any(e["type"] == "WORKFLOW_PATCH_APPLIED" for e in ev))
@@ -156,8 +155,7 @@ def test_second_process_on_the_same_database_sees_the_same_state(server: ServerP
 def test_approval_gate_against_the_real_server(server: ServerProcess) -> None:
     headers = {"Authorization": f"Bearer {token()}"}
     with httpx.Client(base_url=server.url, headers=headers, timeout=30) as http:
-        http.post("/agents", json={"id": "payer", "name": "Payer", "template": "mail-triage"})
-        http.post("/agents/payer/start")
+        running_agent_sync(http, "payer", template="mail-triage")
         reply = http.post(
             "/agents/payer/message", json={"message": "triage my inbox then transfer funds to supplier"}
         )

@@ -13,7 +13,8 @@ from talkative.auth.principal import Role
 from talkative.auth.tokens import mint_token
 from tests.conftest import TEST_SECRET
 from tests.e2e.server import ServerProcess
-from tests.orchestrator.helpers import write_slow_skill
+from tests.factories.agents import running_agent_sync
+from tests.factories.skills import write_slow_skill
 from tests.waiting import eventually_sync, released
 
 pytestmark = pytest.mark.e2e
@@ -32,8 +33,8 @@ def test_sigkill_mid_run_then_restart_completes_each_step_once(tmp_path: Path) -
     headers = {"Authorization": f"Bearer {token}"}
     first = ServerProcess(data_dir=data_dir, env=FAST_TAKEOVER).start()
     try:
-        httpx.post(f"{first.url}/agents", json={"id": "durable", "name": "Durable"}, headers=headers)
-        httpx.post(f"{first.url}/agents/durable/start", headers=headers)
+        with httpx.Client(base_url=first.url, headers=headers, timeout=30) as http:
+            running_agent_sync(http, "durable")
         workspace = data_dir / "workspaces" / "acme" / "durable"
         for name, trigger in (("slow-a", "alpha"), ("slow-b", "beta"), ("slow-c", "gamma")):
             write_slow_skill(workspace, name, trigger)

@@ -17,6 +17,7 @@ from talkative.auth.principal import Role
 from talkative.auth.tokens import mint_token
 from tests.conftest import TEST_SECRET
 from tests.e2e.server import ServerProcess
+from tests.factories.agents import running_agent_sync
 from tests.waiting import eventually_sync
 
 pytestmark = pytest.mark.e2e
@@ -66,8 +67,7 @@ def test_streams_deliver_and_a_client_that_leaves_is_dropped_at_once(server: Ser
     admin = mint_token(secret=TEST_SECRET, sub="e2e", role=Role.ADMIN, tenant_id=None, ttl=timedelta(hours=1))
     headers = {"Authorization": f"Bearer {admin}"}
     with httpx.Client(base_url=server.url, headers=headers, timeout=30) as http:
-        assert http.post("/agents", json={"id": "streamer", "name": "Streamer"}).status_code == 201
-        assert http.post("/agents/streamer/start").status_code == 200
+        running_agent_sync(http, "streamer")
         _eventually(server, 0)
         with _raw_stream(server, admin) as staying:
             with _raw_stream(server, admin), _raw_stream(server, admin):

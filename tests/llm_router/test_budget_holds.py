@@ -16,8 +16,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.factories import Auth
+from tests.factories.agents import running_agent
 from tests.llm_router.fake_openai import FakeOpenAI, Reply, answer_json, byte_tokenizer_usage
-from tests.orchestrator.helpers import Auth, running_agent
 from tests.waiting import eventually
 
 MODEL = "openai/gpt-test"
@@ -34,7 +35,7 @@ def _bill(body: Any) -> float:
 
 
 async def _priced(client: httpx.AsyncClient, auth: Auth, agent: str, template: str | None = None) -> None:
-    await running_agent(client, auth, agent, template)
+    await running_agent(client, auth(), agent, template=template)
     rules = {
         "default_model": "local",
         "routes": [{"match": ".", "model": MODEL, "max_tokens": MAX_TOKENS}],

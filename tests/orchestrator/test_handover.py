@@ -7,13 +7,14 @@ import pytest
 from fastapi import FastAPI
 
 from talkative.orchestrator.worker import Worker
-from tests.orchestrator.helpers import Auth, running_agent
+from tests.factories import Auth
+from tests.factories.agents import running_agent
 
 
 async def test_a_message_run_is_driven_without_being_claimed(
     app: FastAPI, client: httpx.AsyncClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await running_agent(client, auth, "mailer", template="mail-triage")
+    await running_agent(client, auth(), "mailer", template="mail-triage")
 
     async def never(self: Worker, limit: int) -> list[str]:
         return []  # the claim path is closed: only a handed-over run can be driven
@@ -30,7 +31,7 @@ async def test_a_message_run_is_driven_without_being_claimed(
 async def test_without_a_free_slot_the_run_waits_for_a_claim(
     app: FastAPI, client: httpx.AsyncClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await running_agent(client, auth, "mailer", template="mail-triage")
+    await running_agent(client, auth(), "mailer", template="mail-triage")
     monkeypatch.setattr(Worker, "reserve", lambda self: False)
 
     reply = await client.post("/agents/mailer/message", json={"message": "triage inbox now"}, headers=auth())

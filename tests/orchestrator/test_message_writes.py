@@ -11,7 +11,8 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import event
 
-from tests.orchestrator.helpers import Auth, running_agent
+from tests.factories import Auth
+from tests.factories.agents import running_agent
 
 
 @contextmanager
@@ -37,7 +38,7 @@ def writes(app: FastAPI) -> Iterator[Counter[str]]:
 async def test_a_run_that_ends_where_it_opened_is_one_insert(
     app: FastAPI, client: httpx.AsyncClient, auth: Auth
 ) -> None:
-    await running_agent(client, auth, "books", template="mail-triage")
+    await running_agent(client, auth(), "books", template="mail-triage")
     with writes(app) as seen:
         reply = await client.post(
             "/agents/books/message", json={"message": "collect invoices then pay supplier"}, headers=auth()
@@ -56,7 +57,7 @@ async def test_a_run_that_ends_where_it_opened_is_one_insert(
 async def test_a_run_with_steps_is_written_with_them_and_then_driven(
     app: FastAPI, client: httpx.AsyncClient, auth: Auth
 ) -> None:
-    await running_agent(client, auth, "mailer", template="mail-triage")
+    await running_agent(client, auth(), "mailer", template="mail-triage")
     with writes(app) as seen:
         reply = await client.post(
             "/agents/mailer/message", json={"message": "triage inbox now"}, headers=auth()
