@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from talkative.agents.models import Agent
 from talkative.db import utcnow
@@ -43,7 +44,8 @@ def _action_types(reply: Json) -> list[tuple[str, str | None, bool | None]]:
 
 
 async def _next_heartbeat(app: FastAPI, agent_id: str) -> datetime | None:
-    async with app.state.sessionmaker() as session:
+    maker: async_sessionmaker[AsyncSession] = app.state.sessionmaker
+    async with maker() as session:
         agent = await session.get(Agent, ("tenant-a", agent_id))
         assert agent is not None
         return agent.next_heartbeat_at

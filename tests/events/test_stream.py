@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 
+import httpx
 from fastapi import FastAPI
 
 from talkative.events import service
 from talkative.events.router import EventStreamResponse, stream_events
 from talkative.events.schemas import NewEvent
+from tests.factories import Auth
 
 
 async def _store(app: FastAPI, *types: str, tenant: str = "t1") -> list[int]:
@@ -63,11 +65,8 @@ async def test_lagging_subscriber_is_told_to_reconnect(app: FastAPI) -> None:
     assert chunks[-1].startswith(b": too far behind")
 
 
-async def test_resume_positions_beyond_64_bits_are_refused(client: object, auth: object) -> None:
-    import httpx
-
-    assert isinstance(client, httpx.AsyncClient)
-    response = await client.get("/events", params={"after": 2**63}, headers=auth())  # type: ignore[operator]
+async def test_resume_positions_beyond_64_bits_are_refused(client: httpx.AsyncClient, auth: Auth) -> None:
+    response = await client.get("/events", params={"after": 2**63}, headers=auth())
     assert response.status_code == 422 and response.json()["code"] == "VALIDATION_ERROR"
 
 
@@ -89,17 +88,14 @@ async def test_a_stream_that_never_started_still_unsubscribes(app: FastAPI) -> N
     async def send(_: object) -> None:
         raise OSError("the client went away before the first byte")
 
-    await response({"type": "http"}, receive, send)  # type: ignore[arg-type]
+    await response({"type": "http"}, receive, send)
     assert app.state.bus.subscriber_count == 0
 
 
-async def test_a_tenant_token_cannot_name_another_tenants_stream(client: object, auth: object) -> None:
-    import httpx
-
-    assert isinstance(client, httpx.AsyncClient)
+async def test_a_tenant_token_cannot_name_another_tenants_stream(
+    client: httpx.AsyncClient, auth: Auth
+) -> None:
     response = await client.get(
-        "/events",
-        params={"tenant_id": "tenant-b", "agent_id": "twin"},
-        headers=auth("viewer", "tenant-a"),  # type: ignore[operator]
+        "/events", params={"tenant_id": "tenant-b", "agent_id": "twin"}, headers=auth("viewer", "tenant-a")
     )
     assert response.status_code == 403 and response.json()["code"] == "TENANT_MISMATCH"
