@@ -114,6 +114,23 @@ async def test_list_runs_filters_and_orders(client: httpx.AsyncClient, auth: Aut
     assert [r["run_id"] for r in everything] == [*mine, other]
 
 
+async def test_list_runs_by_status(client: httpx.AsyncClient, auth: Auth) -> None:
+    await running_agent(client, auth(), "worker")
+    done = (await start_task(client, auth(), "worker", PLAIN))["run_id"]
+    await wait_run(client, auth("viewer"), done, finished)
+    waiting = await waiting_run(client, auth(), "worker")
+
+    async def listed(status: str) -> list[str]:
+        params = {"status": status}
+        response = await client.get("/orchestrator/runs", params=params, headers=auth("viewer"))
+        assert response.status_code == 200, response.text
+        return [r["run_id"] for r in response.json()["runs"]]
+
+    assert await listed("waiting_approval") == [waiting]
+    assert await listed("completed") == [done]
+    assert await listed("failed") == []
+
+
 async def test_another_tenants_run_is_hidden(client: httpx.AsyncClient, auth: Auth) -> None:
     await running_agent(client, auth(), "worker")
     run_id = (await start_task(client, auth(), "worker", PLAIN))["run_id"]
