@@ -58,7 +58,9 @@ def counting(app: FastAPI) -> Iterator[Counter[str]]:
 
 async def measure(data_dir: Path) -> dict[str, Counter[str]]:
     settings = Settings(TALKATIVE_DATA_DIR=data_dir, AUTH_JWT_SECRET=SECRET)
-    token = mint_token(secret=SECRET, sub="bench", role=Role("operator"), tenant_id="bench", ttl=timedelta(hours=1))
+    token = mint_token(
+        secret=SECRET, sub="bench", role=Role("operator"), tenant_id="bench", ttl=timedelta(hours=1)
+    )
     headers = {"Authorization": f"Bearer {token}"}
     app = create_app(settings)
     figures: dict[str, Counter[str]] = {}

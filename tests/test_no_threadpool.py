@@ -24,7 +24,9 @@ def _runs_on_the_loop(call: Callable[..., Any]) -> bool:
 
 
 def _threadpool_calls(route: RouteContext) -> list[str]:
-    found = [] if _runs_on_the_loop(route.endpoint) else [route.endpoint.__qualname__]
+    endpoint = route.endpoint
+    assert endpoint is not None, route.path  # an APIRoute always has one
+    found = [] if _runs_on_the_loop(endpoint) else [endpoint.__qualname__]
     stack = list(route.dependant.dependencies)
     while stack:
         dep = stack.pop()

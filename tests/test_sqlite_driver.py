@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import aiosqlite
@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from talkative.db import create_engine, make_sessionmaker
 from talkative.sqlite_driver import InlineConnection, is_busy
+from tests.waiting import eventually, within
 
 
 async def test_statements_run_on_the_loop_thread(tmp_path: Path) -> None:
@@ -70,48 +71,54 @@ async def test_a_lock_held_by_another_process_is_waited_for_off_the_loop(tmp_pat
     try:
         async with maker() as session, session.begin():
             await session.execute(text("CREATE TABLE t (v INTEGER)"))
+        # The other process holds the write lock until the test tells it to commit.
         holder = subprocess.Popen(
             [
                 sys.executable,
                 "-c",
-                "import sqlite3, sys, time\n"
+                "import sqlite3, sys\n"
                 "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
                 "c.execute('BEGIN IMMEDIATE'); c.execute('INSERT INTO t VALUES (1)')\n"
-                "print('held', flush=True); time.sleep(0.6); c.execute('COMMIT')\n",
+                "print('held', flush=True); sys.stdin.readline(); c.execute('COMMIT')\n",
                 str(db),
             ],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
-        assert holder.stdout is not None
+        assert holder.stdin is not None and holder.stdout is not None
         assert await asyncio.to_thread(holder.stdout.readline) == b"held\n"
 
-        gaps: list[float] = []
-        stop = asyncio.Event()
+        async def insert() -> None:
+            async with maker() as session, session.begin():
+                await session.execute(text("INSERT INTO t VALUES (2)"))
+
+        ticks = 0
 
         async def ticker() -> None:
-            last = time.monotonic()
-            while not stop.is_set():
+            nonlocal ticks
+            while True:
                 await asyncio.sleep(0.01)
-                now = time.monotonic()
-                gaps.append(now - last)
-                last = now
+                ticks += 1
 
+        inserting = asyncio.create_task(insert())
         ticking = asyncio.create_task(ticker())
-        started = time.monotonic()
-        async with maker() as session, session.begin():
-            await session.execute(text("INSERT INTO t VALUES (2)"))
-        waited = time.monotonic() - started
-        stop.set()
-        await ticking
-
-        assert waited > 0.2, "the other process's lock should have been waited for"
-        # Had SQLite's busy handler slept on the loop's thread, the ticker would have stalled.
-        assert max(gaps) < 0.2, max(gaps)
+        # Had SQLite's busy handler slept on the loop's thread, nothing else would run on the loop
+        # until its timeout gave up with "database is locked" (the holder waits for this test).
+        await eventually(lambda: ticks >= 20, what="the loop stalled while the insert waited")
+        ticking.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ticking
+        assert not inserting.done(), "the other process's lock should have been waited for"
+        holder.stdin.write(b"commit\n")
+        holder.stdin.close()
+        await within(inserting, what="the insert never got the lock once it was free")
         async with maker() as session:
             values = (await session.execute(text("SELECT v FROM t ORDER BY v"))).scalars().all()
         assert values == [1, 2]
     finally:
         if holder is not None:
+            if holder.stdin is not None and not holder.stdin.closed:
+                holder.stdin.close()
             holder.wait(timeout=10)
             assert holder.stdout is not None
             holder.stdout.close()

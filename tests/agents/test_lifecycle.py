@@ -10,13 +10,15 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from talkative.agents.models import Agent
 from talkative.db import utcnow
 from talkative.main import create_app
 from talkative.orchestrator import scheduler
 from talkative.settings import Settings
+from tests.factories.agents import create_agent, make_heartbeat_due, running_agent
+from tests.factories.runs import send_message
 
 Auth = Callable[..., dict[str, str]]
 Json = dict[str, Any]
@@ -24,29 +26,6 @@ TEMPLATES = ["git-watcher", "mail-triage", "monthly-bookkeeping"]
 TRIAGE = (
     "python skills/mail-triage/scripts/triage.py --inbox inputs/inbox.json --out outputs/mail-triage.json"
 )
-
-
-async def _create(
-    client: httpx.AsyncClient, auth: Auth, agent_id: str, template: str | None = None, **extra: Any
-) -> Json:
-    body = {"id": agent_id, "name": agent_id.title(), "template": template, **extra}
-    response = await client.post("/agents", json=body, headers=auth())
-    assert response.status_code == 201, response.text
-    created: Json = response.json()
-    return created
-
-
-async def _running(client: httpx.AsyncClient, auth: Auth, agent_id: str, template: str | None) -> None:
-    await _create(client, auth, agent_id, template)
-    response = await client.post(f"/agents/{agent_id}/start", headers=auth())
-    assert response.json()["status"] == "running", response.text
-
-
-async def _say(client: httpx.AsyncClient, auth: Auth, agent_id: str, text: str) -> Json:
-    response = await client.post(f"/agents/{agent_id}/message", json={"message": text}, headers=auth())
-    assert response.status_code == 200, response.text
-    reply: Json = response.json()
-    return reply
 
 
 async def _event_types(client: httpx.AsyncClient, auth: Auth, agent_id: str, tail: int = 50) -> list[str]:
@@ -65,20 +44,11 @@ def _action_types(reply: Json) -> list[tuple[str, str | None, bool | None]]:
 
 
 async def _next_heartbeat(app: FastAPI, agent_id: str) -> datetime | None:
-    async with app.state.sessionmaker() as session:
+    maker: async_sessionmaker[AsyncSession] = app.state.sessionmaker
+    async with maker() as session:
         agent = await session.get(Agent, ("tenant-a", agent_id))
         assert agent is not None
         return agent.next_heartbeat_at
-
-
-async def _make_due(app: FastAPI, agent_id: str) -> None:
-    async with app.state.sessionmaker() as session, session.begin():
-        due = utcnow() - timedelta(minutes=1)
-        await session.execute(
-            update(Agent)
-            .where(Agent.tenant_id == "tenant-a", Agent.id == agent_id)
-            .values(next_heartbeat_at=due)
-        )
 
 
 def _metric(text: str, name: str) -> float:
@@ -91,7 +61,7 @@ def _metric(text: str, name: str) -> float:
 async def test_template_creates_workspace_and_events(
     client: httpx.AsyncClient, auth: Auth, settings: Settings
 ) -> None:
-    created = await _create(client, auth, "mailer", "mail-triage", heartbeatMinutes=15)
+    created = await create_agent(client, auth(), "mailer", template="mail-triage", heartbeatMinutes=15)
     assert (created["workspace"], created["status"]) == ("workspaces/tenant-a/mailer", "stopped")
     root = settings.workspaces_dir / "tenant-a/mailer"
     assert json.loads((root / "config.json").read_text())["heartbeatMinutes"] == 15
@@ -120,7 +90,7 @@ async def test_unknown_template_is_422_and_creates_nothing(
 
 
 async def test_start_stop_idempotent_and_persisted(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _create(client, auth, "worker")
+    await create_agent(client, auth(), "worker")
     for _ in range(2):
         assert (await client.post("/agents/worker/start", headers=auth())).json()["status"] == "running"
     assert (await client.get("/agents/worker", headers=auth("viewer"))).json()["status"] == "running"
@@ -139,7 +109,7 @@ async def test_skill_catalogue_lists_templates(client: httpx.AsyncClient, auth: 
 
 
 async def test_attach_skill(client: httpx.AsyncClient, auth: Auth, settings: Settings) -> None:
-    await _create(client, auth, "books", "mail-triage")
+    await create_agent(client, auth(), "books", template="mail-triage")
     attached = await client.post(
         "/agents/books/skills/attach", json={"skillName": "monthly-bookkeeping"}, headers=auth()
     )
@@ -161,7 +131,7 @@ async def test_attach_skill(client: httpx.AsyncClient, auth: Auth, settings: Set
 
 
 async def test_attach_skill_refusals(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _create(client, auth, "books")
+    await create_agent(client, auth(), "books")
     url = "/agents/books/skills/attach"
     for name in ("no-such-skill", "../mail-triage"):
         _error(await client.post(url, json={"skillName": name}, headers=auth()), 422, "UNKNOWN_TEMPLATE")
@@ -175,22 +145,22 @@ async def test_attach_skill_refusals(client: httpx.AsyncClient, auth: Auth) -> N
 
 
 async def test_message_to_stopped_agent_is_409(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _create(client, auth, "sleepy")
+    await create_agent(client, auth(), "sleepy")
     response = await client.post("/agents/sleepy/message", json={"message": "hello"}, headers=auth())
     _error(response, 409, "AGENT_NOT_RUNNING")
     assert await _event_types(client, auth, "sleepy") == ["AGENT_CREATED"]
 
 
 async def test_message_builds_the_workflow_without_duplicates(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _running(client, auth, "payer", "mail-triage")
-    reply = await _say(client, auth, "payer", "collect invoices then pay supplier")
+    await running_agent(client, auth(), "payer", template="mail-triage")
+    reply = await send_message(client, auth(), "payer", "collect invoices then pay supplier")
     assert (reply["agentId"], reply["run_status"], reply["actions"]) == ("payer", "completed", [])
     ops = [op["op"] for op in reply["workflowPatch"]["operations"]]
     assert ops == ["add_node", "add_node", "add_edge"] and reply["workflowPatch"]["version"] == 1
     types = [e["type"] for e in reply["events"]]
     assert types[:2] == ["MESSAGE_RECEIVED", "INTERPRETATION_RESULT"]
     assert "WORKFLOW_PATCH_APPLIED" in types and "TOOL_RUN_STARTED" not in types
-    again = await _say(client, auth, "payer", "collect invoices then pay supplier")
+    again = await send_message(client, auth(), "payer", "collect invoices then pay supplier")
     assert again["workflowPatch"]["operations"] == [] and again["workflowPatch"]["version"] == 2
     workflow = (await client.get("/agents/payer/workflow", headers=auth("viewer"))).json()
     assert [n["name"] for n in workflow["nodes"]] == ["Collect invoices", "Pay supplier"]
@@ -201,8 +171,8 @@ async def test_message_builds_the_workflow_without_duplicates(client: httpx.Asyn
 async def test_triage_message_runs_the_skill(
     client: httpx.AsyncClient, auth: Auth, settings: Settings
 ) -> None:
-    await _running(client, auth, "mailer", "mail-triage")
-    reply = await _say(client, auth, "mailer", "triage inbox now")
+    await running_agent(client, auth(), "mailer", template="mail-triage")
+    reply = await send_message(client, auth(), "mailer", "triage inbox now")
     assert reply["run_status"] == "completed"
     assert _action_types(reply) == [("tool.executed", "mail-triage", True)]
     assert "outputs/mail-triage.json" in reply["actions"][0]["detail"]["artifacts"]
@@ -213,8 +183,8 @@ async def test_triage_message_runs_the_skill(
 
 
 async def test_heartbeat_now(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _running(client, auth, "mailer", "mail-triage")
-    reply = await _say(client, auth, "mailer", "run heartbeat now")
+    await running_agent(client, auth(), "mailer", template="mail-triage")
+    reply = await send_message(client, auth(), "mailer", "run heartbeat now")
     assert _action_types(reply) == [
         ("tool.executed", "mail-triage", True),
         ("heartbeat.executed", None, True),
@@ -226,8 +196,8 @@ async def test_heartbeat_now(client: httpx.AsyncClient, auth: Auth) -> None:
 
 
 async def test_heartbeat_request_runs_each_command_once(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _running(client, auth, "mailer", "mail-triage")
-    reply = await _say(client, auth, "mailer", "triage inbox then run heartbeat now")
+    await running_agent(client, auth(), "mailer", template="mail-triage")
+    reply = await send_message(client, auth(), "mailer", "triage inbox then run heartbeat now")
     started = [e["payload"]["command"] for e in reply["events"] if e["type"] == "TOOL_RUN_STARTED"]
     assert len(started) == 1, (
         "BUG: flows.handle_message runs a command twice when a skill trigger and the heartbeat both "
@@ -240,8 +210,8 @@ async def test_heartbeat_request_runs_each_command_once(client: httpx.AsyncClien
 
 
 async def test_routed_message_picks_agent_by_skills(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _running(client, auth, "books", "monthly-bookkeeping")
-    await _running(client, auth, "mailer", "mail-triage")
+    await running_agent(client, auth(), "books", template="monthly-bookkeeping")
+    await running_agent(client, auth(), "mailer", template="mail-triage")
     for text, expected, skill in (
         ("triage my inbox", "mailer", "mail-triage"),
         ("summarise monthly transactions", "books", "monthly-bookkeeping"),
@@ -253,7 +223,7 @@ async def test_routed_message_picks_agent_by_skills(client: httpx.AsyncClient, a
 
 
 async def test_routed_message_without_running_agent_is_409(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _create(client, auth, "mailer", "mail-triage")
+    await create_agent(client, auth(), "mailer", template="mail-triage")
     response = await client.post("/agents/message", json={"message": "triage my inbox"}, headers=auth())
     _error(response, 409, "NO_RUNNING_AGENT")
 
@@ -261,9 +231,9 @@ async def test_routed_message_without_running_agent_is_409(client: httpx.AsyncCl
 async def test_scheduler_runs_due_heartbeats_once(
     app: FastAPI, client: httpx.AsyncClient, auth: Auth
 ) -> None:
-    await _running(client, auth, "mailer", "mail-triage")
-    await _running(client, auth, "idle", "mail-triage")
-    await _make_due(app, "mailer")
+    await running_agent(client, auth(), "mailer", template="mail-triage")
+    await running_agent(client, auth(), "idle", template="mail-triage")
+    await make_heartbeat_due(app, "mailer")
     assert await scheduler.run_due_heartbeats(app.state.runtime) == [("tenant-a", "mailer")]
     types = await _event_types(client, auth, "mailer", tail=5)
     assert types == [
@@ -280,10 +250,10 @@ async def test_scheduler_runs_due_heartbeats_once(
 
 
 async def test_scheduler_skips_stopped_agents(app: FastAPI, client: httpx.AsyncClient, auth: Auth) -> None:
-    await _running(client, auth, "mailer", "mail-triage")
+    await running_agent(client, auth(), "mailer", template="mail-triage")
     await client.post("/agents/mailer/stop", headers=auth())
     assert await _next_heartbeat(app, "mailer") is None
-    await _make_due(app, "mailer")
+    await make_heartbeat_due(app, "mailer")
     assert await scheduler.run_due_heartbeats(app.state.runtime) == []
     assert "HEARTBEAT_TICK" not in await _event_types(client, auth, "mailer")
 
@@ -291,7 +261,7 @@ async def test_scheduler_skips_stopped_agents(app: FastAPI, client: httpx.AsyncC
 async def test_running_agent_survives_restart(
     app: FastAPI, client: httpx.AsyncClient, auth: Auth, settings: Settings
 ) -> None:
-    await _running(client, auth, "mailer", "mail-triage")
+    await running_agent(client, auth(), "mailer", template="mail-triage")
     scheduled = await _next_heartbeat(app, "mailer")
     second = create_app(settings)
     async with second.router.lifespan_context(second):
@@ -299,7 +269,7 @@ async def test_running_agent_survives_restart(
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as other:
             assert (await other.get("/agents/mailer", headers=auth())).json()["status"] == "running"
         assert await _next_heartbeat(second, "mailer") == scheduled and scheduled is not None
-        await _make_due(second, "mailer")
+        await make_heartbeat_due(second, "mailer")
         assert await scheduler.run_due_heartbeats(second.state.runtime) == [("tenant-a", "mailer")]
 
 
@@ -310,13 +280,13 @@ async def test_prometheus_counters_move(client: httpx.AsyncClient, auth: Auth, s
         text = (await client.get("/metrics")).text
         return [_metric(text, name) for name in names]
 
-    await _running(client, auth, "mailer", "mail-triage")
+    await running_agent(client, auth(), "mailer", template="mail-triage")
     before = await snapshot()
-    await _say(client, auth, "mailer", "triage inbox now")
+    await send_message(client, auth(), "mailer", "triage inbox now")
     after_ok = await snapshot()
     assert [b - a for a, b in zip(before, after_ok, strict=True)] == [1, 1, 0]
     (settings.workspaces_dir / "tenant-a/mailer/inputs/inbox.json").write_text("{not json")
-    failed = await _say(client, auth, "mailer", "triage inbox now")
+    failed = await send_message(client, auth(), "mailer", "triage inbox now")
     assert failed["run_status"] == "failed"
     assert _action_types(failed) == [("tool.failed", "mail-triage", False)]
     after_fail = await snapshot()
@@ -324,7 +294,7 @@ async def test_prometheus_counters_move(client: httpx.AsyncClient, auth: Auth, s
 
 
 async def test_delete_agent(client: httpx.AsyncClient, auth: Auth, settings: Settings) -> None:
-    await _running(client, auth, "doomed", "mail-triage")
+    await running_agent(client, auth(), "doomed", template="mail-triage")
     workspace = settings.workspaces_dir / "tenant-a/doomed"
     assert (await client.delete("/agents/doomed", headers=auth())).status_code == 409  # still running
     await client.post("/agents/doomed/stop", headers=auth())
@@ -341,7 +311,7 @@ async def test_delete_agent(client: httpx.AsyncClient, auth: Auth, settings: Set
 
 
 async def test_delete_refuses_an_agent_with_an_unfinished_run(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _running(client, auth, "busy", None)
+    await running_agent(client, auth(), "busy")
     waiting = await client.post("/agents/busy/message", json={"message": "wire the money"}, headers=auth())
     assert waiting.json()["run_status"] == "waiting_approval"
     await client.post("/agents/busy/stop", headers=auth())

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from talkative.agents.models import Agent
 from talkative.settings import Settings
+from tests.factories.agents import running_agent
 
 Auth = Callable[..., dict[str, str]]
 
@@ -24,8 +25,7 @@ async def _create(
 async def test_a_reused_agent_id_shows_none_of_the_previous_tenants_history(
     client: httpx.AsyncClient, auth: Auth
 ) -> None:
-    assert (await _create(client, auth, "tenant-a", {"id": "recycled"})).status_code == 201
-    assert (await client.post("/agents/recycled/start", headers=auth(tenant="tenant-a"))).status_code == 200
+    await running_agent(client, auth(tenant="tenant-a"), "recycled", name="Bot")
     sent = await client.post(
         "/agents/recycled/message",
         json={"message": "secret plan of tenant a"},

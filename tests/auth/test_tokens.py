@@ -4,6 +4,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
+import jwt
 import pytest
 
 from talkative.auth import tokens
@@ -39,7 +40,7 @@ def test_oversized_token_refused() -> None:
 class _CountingDecode:
     def __init__(self) -> None:
         self.calls = 0
-        self._decode = tokens.jwt.decode
+        self._decode = jwt.decode
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         self.calls += 1
@@ -48,7 +49,7 @@ class _CountingDecode:
 
 def test_a_verified_token_is_not_verified_again(monkeypatch: pytest.MonkeyPatch) -> None:
     counting = _CountingDecode()
-    monkeypatch.setattr(tokens.jwt, "decode", counting)
+    monkeypatch.setattr(jwt, "decode", counting)
     # A sub of its own: a token minted by another test in the same second would be the same string.
     token = mint_token(
         secret=SECRET, sub="ana-cached", role=Role.OPERATOR, tenant_id="t1", ttl=timedelta(minutes=5)
@@ -60,13 +61,13 @@ def test_a_verified_token_is_not_verified_again(monkeypatch: pytest.MonkeyPatch)
 
 def test_a_remembered_token_is_checked_again_once_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
     counting = _CountingDecode()
-    monkeypatch.setattr(tokens.jwt, "decode", counting)
+    monkeypatch.setattr(jwt, "decode", counting)
     token = mint_token(
         secret=SECRET, sub="bo-expiring", role=Role.VIEWER, tenant_id="t1", ttl=timedelta(minutes=5)
     )
     decode_token(secret=SECRET, token=token)
     later = time.time() + 5 * 60 + tokens.LEEWAY_S + 1
-    monkeypatch.setattr(tokens.time, "time", lambda: later)
+    monkeypatch.setattr(time, "time", lambda: later)  # the clock the module reads
     decode_token(secret=SECRET, token=token)  # PyJWT's own clock still accepts it
     assert counting.calls == 2
 
@@ -81,7 +82,7 @@ def test_a_token_remembered_under_one_secret_fails_under_another() -> None:
 def _forged(exp: object, sub: str) -> str:
     """A correctly signed token whose claims the minting code would never write."""
     claims = {"sub": sub, "role": "operator", "tenant_id": "t1", "iss": tokens.ISSUER, "exp": exp}
-    return tokens.jwt.encode(claims, SECRET, algorithm=tokens.ALGORITHM)
+    return jwt.encode(claims, SECRET, algorithm=tokens.ALGORITHM)
 
 
 @pytest.mark.parametrize(

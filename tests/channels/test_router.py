@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
+
+from tests.factories.agents import create_agent, running_agent
+from tests.waiting import eventually
 
 Auth = Callable[..., dict[str, str]]
 Json = dict[str, Any]
 MESSAGES = "/channels/client/messages"
 ACTIONS = "/channels/internal/actions"
 TERMINAL = {"completed", "failed", "cancelled"}
-
-
-async def _agent(
-    client: httpx.AsyncClient, headers: dict[str, str], agent_id: str, *, template: str | None = None
-) -> None:
-    body = {"id": agent_id, "name": agent_id.title(), "template": template}
-    created = await client.post("/agents", json=body, headers=headers)
-    assert created.status_code == 201, created.text
-
-
-async def _running(
-    client: httpx.AsyncClient, headers: dict[str, str], agent_id: str, *, template: str | None = None
-) -> None:
-    await _agent(client, headers, agent_id, template=template)
-    started = await client.post(f"/agents/{agent_id}/start", headers=headers)
-    assert started.json()["status"] == "running", started.text
 
 
 async def _send(
@@ -57,17 +42,17 @@ async def _act(client: httpx.AsyncClient, headers: dict[str, str], **body: Any) 
     return await client.post(ACTIONS, json=body, headers=headers)
 
 
-async def _until_answered(
-    client: httpx.AsyncClient, auth: Auth, message_id: str, within_s: float = 30
-) -> Json:
-    deadline = time.monotonic() + within_s
-    while True:
+async def _until_answered(client: httpx.AsyncClient, auth: Auth, message_id: str) -> Json:
+    last: Json = {}
+
+    async def answered() -> Json | None:
+        nonlocal last
         found = [m for m in await _messages(client, auth("viewer")) if m["id"] == message_id]
         assert len(found) == 1, f"message {message_id} is listed {len(found)} times"
-        if found[0]["run_status"] in TERMINAL:
-            return found[0]
-        assert time.monotonic() < deadline, f"message {message_id} still {found[0]['run_status']}"
-        await asyncio.sleep(0.05)
+        last = found[0]
+        return last if last["run_status"] in TERMINAL else None
+
+    return await eventually(answered, what=lambda: f"message {message_id} still {last['run_status']}")
 
 
 def _error(response: httpx.Response, status: int, code: str) -> None:
@@ -76,7 +61,7 @@ def _error(response: httpx.Response, status: int, code: str) -> None:
 
 
 async def test_client_message_is_processed_by_a_run(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _running(client, auth(), "mailer", template="mail-triage")
+    await running_agent(client, auth(), "mailer", template="mail-triage")
     response = await _send(client, auth(), "mailer", "web-42", "triage inbox now")
     assert response.status_code == 202, response.text
     accepted = response.json()
@@ -97,8 +82,8 @@ async def test_client_message_is_processed_by_a_run(client: httpx.AsyncClient, a
 
 
 async def test_client_messages_filters(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _running(client, auth(), "one")
-    await _running(client, auth(), "two")
+    await running_agent(client, auth(), "one")
+    await running_agent(client, auth(), "two")
     sent = [
         (await _send(client, auth(), agent, who, f"note {i} then file it")).json()
         for i, (agent, who) in enumerate(
@@ -118,8 +103,8 @@ async def test_client_messages_filters(client: httpx.AsyncClient, auth: Auth) ->
 
 
 async def test_client_message_refusals(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _agent(client, auth(), "sleepy")
-    await _running(client, auth("operator", "tenant-b"), "stranger")
+    await create_agent(client, auth(), "sleepy")
+    await running_agent(client, auth("operator", "tenant-b"), "stranger")
     _error(await _send(client, auth(), "sleepy", "web-1", "hello there"), 409, "AGENT_NOT_RUNNING")
     _error(await _send(client, auth(), "stranger", "web-1", "hello there"), 404, "AGENT_NOT_FOUND")
     mismatch = await _send(client, auth(), "sleepy", "web-1", "hello", tenant_id="tenant-b")
@@ -131,8 +116,8 @@ async def test_client_message_refusals(client: httpx.AsyncClient, auth: Auth) ->
 
 
 async def test_client_messages_tenant_isolation(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _running(client, auth(), "mine")
-    await _running(client, auth("operator", "tenant-b"), "theirs")
+    await running_agent(client, auth(), "mine")
+    await running_agent(client, auth("operator", "tenant-b"), "theirs")
     ours = (await _send(client, auth(), "mine", "web-1", "say hello")).json()
     theirs = (await _send(client, auth("operator", "tenant-b"), "theirs", "web-1", "say hello")).json()
     assert [m["id"] for m in await _messages(client, auth("viewer"))] == [ours["id"]]
@@ -143,7 +128,7 @@ async def test_client_messages_tenant_isolation(client: httpx.AsyncClient, auth:
 
 
 async def test_internal_action_records_the_caller(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _agent(client, auth(), "mailer")
+    await create_agent(client, auth(), "mailer")
     first = await _act(
         client, auth(sub="alice"), agent_id="mailer", action="restart", payload={"why": "stuck"}
     )
@@ -166,8 +151,8 @@ async def test_internal_action_records_the_caller(client: httpx.AsyncClient, aut
 
 
 async def test_internal_action_refusals(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _agent(client, auth(), "mailer")
-    await _agent(client, auth("operator", "tenant-b"), "stranger")
+    await create_agent(client, auth(), "mailer")
+    await create_agent(client, auth("operator", "tenant-b"), "stranger")
     _error(await _act(client, auth(), agent_id="stranger", action="restart"), 404, "AGENT_NOT_FOUND")
     _error(await _act(client, auth(), tenant_id="tenant-b", action="restart"), 403, "TENANT_MISMATCH")
     _error(await _act(client, auth("viewer"), action="restart"), 403, "ROLE_FORBIDDEN")
@@ -177,8 +162,8 @@ async def test_internal_action_refusals(client: httpx.AsyncClient, auth: Auth) -
 
 
 async def test_internal_actions_tenant_isolation(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _agent(client, auth(), "mine")
-    await _agent(client, auth("operator", "tenant-b"), "theirs")
+    await create_agent(client, auth(), "mine")
+    await create_agent(client, auth("operator", "tenant-b"), "theirs")
     ours = (await _act(client, auth(), agent_id="mine", action="restart")).json()
     theirs = (await _act(client, auth("operator", "tenant-b"), agent_id="theirs", action="restart")).json()
     platform = await _act(client, auth("admin", None, sub="root"), tenant_id="tenant-b", action="audit")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import threading
-import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
+
+from tests.waiting import eventually_sync
 
 
 class SseCollector:
@@ -70,12 +72,9 @@ class SseCollector:
             elif line.startswith(":"):
                 self.comments.append(line)
 
-    def wait_for(self, predicate: Any, timeout: float = 10) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate(self.events):
-                return list(self.events)
-            time.sleep(0.02)
-        raise AssertionError(
-            f"SSE events never satisfied the condition; got {[e['type'] for e in self.events]}"
+    def wait_for(self, predicate: Callable[[list[dict[str, Any]]], bool]) -> list[dict[str, Any]]:
+        eventually_sync(
+            lambda: predicate(self.events),
+            what=lambda: f"SSE events never satisfied the condition; got {[e['type'] for e in self.events]}",
         )
+        return list(self.events)

@@ -28,6 +28,8 @@ from talkative.auth.tokens import mint_token
 from tests.conftest import PG_ADMIN_DSN, TEST_SECRET
 from tests.e2e.server import SERVER_ENV_KEYS, ServerProcess
 from tests.e2e.sse import SseCollector
+from tests.factories.agents import running_agent_sync
+from tests.waiting import eventually_sync
 
 pytestmark = pytest.mark.e2e
 
@@ -68,12 +70,6 @@ def cli(*args: str, data_dir: Path, database_url: str | None = None) -> subproce
 def start_server(data_dir: Path, **env: str) -> ServerProcess:
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     return ServerProcess(data_dir=data_dir, env={**SERVER_ENV, **env}).start()
-
-
-def _start_agent(http: httpx.Client, agent_id: str) -> None:
-    created = http.post("/agents", json={"id": agent_id, "name": agent_id.title()})
-    assert created.status_code == 201, created.text
-    assert http.post(f"/agents/{agent_id}/start").json()["status"] == "running"
 
 
 def _members(archive: Path) -> dict[str, bytes]:
@@ -140,7 +136,7 @@ def small_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     server = start_server(data_dir)
     try:
         with httpx.Client(base_url=server.url, headers=_headers(), timeout=60) as http:
-            _start_agent(http, "keeper")
+            running_agent_sync(http, "keeper")
             assert http.post("/agents/keeper/message", json={"message": "note a"}).status_code == 200
         (data_dir / "jwt-secret").write_text("never-in-a-default-backup-" + secrets.token_hex(8))
         (data_dir / "jwt-secret").chmod(0o600)
@@ -156,13 +152,15 @@ def test_backup_under_load_keeps_every_acknowledged_event(tmp_path: Path) -> Non
     archive = tmp_path / "backups" / "live.tar.gz"
     try:
         with httpx.Client(base_url=source.url, headers=_headers(), timeout=60) as http:
-            _start_agent(http, "ledger")
+            running_agent_sync(http, "ledger")
         writers = Writers(source.url, "ledger")
         until = time.monotonic() + WRITE_SECONDS
         threads = [threading.Thread(target=writers.run, args=(n, until)) for n in range(CLIENTS)]
         for thread in threads:
             thread.start()
-        time.sleep(1.0)
+        eventually_sync(
+            lambda: len(writers.acks) >= CLIENTS, what="the clients were never acknowledged before the backup"
+        )
         backup_started = time.monotonic()
         done = cli("backup", str(archive), data_dir=source.data_dir)
         backup_finished = time.monotonic()
@@ -363,7 +361,7 @@ def test_postgresql_round_trip(pg_pair: tuple[str, str], tmp_path: Path) -> None
     archive = tmp_path / "pg.tar.gz"
     try:
         with httpx.Client(base_url=source.url, headers=_headers(), timeout=60) as http:
-            _start_agent(http, "pg-ledger")
+            running_agent_sync(http, "pg-ledger")
             reply = http.post("/agents/pg-ledger/message", json={"message": "note pg then file pg"})
             assert reply.status_code == 200, reply.text
             event_ids = {int(e["id"]) for e in reply.json()["events"]}

@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import TEST_SECRET, TokenFactory
 from tests.e2e.server import ServerProcess
+from tests.factories.agents import running_agent
 from tests.llm_router.fake_openai import (  # the fixtures are used by name
     FakeOpenAI,
     Reply,
@@ -65,10 +66,7 @@ async def test_two_servers_never_pass_a_shared_cap(
     fake_openai.reply = Reply(content=answer_json(["Spend"]), usage_of=byte_tokenizer_usage, delay_s=0.05)
     one, two = (httpx.AsyncClient(base_url=s.url, timeout=60) for s in servers)
     async with one, two:
-        assert (
-            await one.post("/agents", json={"id": "spender", "name": "spender"}, headers=operator)
-        ).status_code == 201
-        assert (await one.post("/agents/spender/start", headers=operator)).status_code == 200
+        await running_agent(one, operator, "spender", name="spender")
         rules = {
             "default_model": "local",
             "routes": [{"match": ".", "model": MODEL, "max_tokens": MAX_TOKENS}],

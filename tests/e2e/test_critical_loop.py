@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +14,8 @@ from talkative.auth.tokens import mint_token
 from tests.conftest import TEST_SECRET
 from tests.e2e.server import ServerProcess
 from tests.e2e.sse import SseCollector
+from tests.factories.agents import running_agent_sync
+from tests.waiting import eventually_sync
 
 pytestmark = pytest.mark.e2e
 
@@ -89,8 +91,7 @@ def test_sse_resume_with_last_event_id_loses_nothing(server: ServerProcess) -> N
     operator = token()
     headers = {"Authorization": f"Bearer {operator}"}
     with httpx.Client(base_url=server.url, headers=headers, timeout=30) as http:
-        http.post("/agents", json={"id": "resumer", "name": "Resumer"})
-        http.post("/agents/resumer/start")
+        running_agent_sync(http, "resumer")
         with SseCollector(server.url, operator) as first:
             http.post("/agents/resumer/message", json={"message": "step one"})
             first.wait_for(lambda ev: any(e["type"] == "WORKFLOW_PATCH_APPLIED" for e in ev))
@@ -116,8 +117,7 @@ def test_sse_is_tenant_scoped(server: ServerProcess) -> None:
     with httpx.Client(
         base_url=server.url, headers={"Authorization": f"Bearer {tenant_a}"}, timeout=30
     ) as http:
-        http.post("/agents", json={"id": "secretive", "name": "Secretive"})
-        http.post("/agents/secretive/start")
+        running_agent_sync(http, "secretive")
         with SseCollector(server.url, tenant_b) as watcher_b, SseCollector(server.url, tenant_a) as watcher_a:
             http.post("/agents/secretive/message", json={"message": "a private matter"})
             watcher_a.wait_for(lambda ev: any(e["type"] == "WORKFLOW_PATCH_APPLIED" for e in ev))
@@ -155,8 +155,7 @@ def test_second_process_on_the_same_database_sees_the_same_state(server: ServerP
 def test_approval_gate_against_the_real_server(server: ServerProcess) -> None:
     headers = {"Authorization": f"Bearer {token()}"}
     with httpx.Client(base_url=server.url, headers=headers, timeout=30) as http:
-        http.post("/agents", json={"id": "payer", "name": "Payer", "template": "mail-triage"})
-        http.post("/agents/payer/start")
+        running_agent_sync(http, "payer", template="mail-triage")
         reply = http.post(
             "/agents/payer/message", json={"message": "triage my inbox then transfer funds to supplier"}
         )
@@ -167,9 +166,11 @@ def test_approval_gate_against_the_real_server(server: ServerProcess) -> None:
             f"/approvals/{gate['detail']['approval_id']}/decision", json={"decision": "approved"}
         )
         assert decided.status_code == 200 and decided.json()["decided_by"] == "e2e"
-        deadline = time.monotonic() + 20
-        while (run := http.get(f"/orchestrator/runs/{body['run_id']}").json())["status"] != "completed":
-            assert time.monotonic() < deadline, run
-            time.sleep(0.05)
+
+        def completed() -> dict[str, Any] | None:
+            run: dict[str, Any] = http.get(f"/orchestrator/runs/{body['run_id']}").json()
+            return run if run["status"] == "completed" else None
+
+        run = eventually_sync(completed, what="the approved run never completed")
     names = [s["name"] for s in run["steps"]]
     assert names.index("APPROVAL_DECIDED") < names.index("TASK_EXECUTED") < names.index("RUN_COMPLETED")

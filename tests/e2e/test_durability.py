@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,7 +13,9 @@ from talkative.auth.principal import Role
 from talkative.auth.tokens import mint_token
 from tests.conftest import TEST_SECRET
 from tests.e2e.server import ServerProcess
-from tests.orchestrator.helpers import write_slow_skill
+from tests.factories.agents import running_agent_sync
+from tests.factories.skills import write_slow_skill
+from tests.waiting import eventually_sync, released
 
 pytestmark = pytest.mark.e2e
 FAST_TAKEOVER = {
@@ -22,13 +23,6 @@ FAST_TAKEOVER = {
     "TALKATIVE_RUN_LEASE_S": "2",
     "TALKATIVE_WORKER_POLL_S": "0.2",
 }
-
-
-def _wait(predicate: object, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def test_sigkill_mid_run_then_restart_completes_each_step_once(tmp_path: Path) -> None:
@@ -39,8 +33,8 @@ def test_sigkill_mid_run_then_restart_completes_each_step_once(tmp_path: Path) -
     headers = {"Authorization": f"Bearer {token}"}
     first = ServerProcess(data_dir=data_dir, env=FAST_TAKEOVER).start()
     try:
-        httpx.post(f"{first.url}/agents", json={"id": "durable", "name": "Durable"}, headers=headers)
-        httpx.post(f"{first.url}/agents/durable/start", headers=headers)
+        with httpx.Client(base_url=first.url, headers=headers, timeout=30) as http:
+            running_agent_sync(http, "durable")
         workspace = data_dir / "workspaces" / "acme" / "durable"
         for name, trigger in (("slow-a", "alpha"), ("slow-b", "beta"), ("slow-c", "gamma")):
             write_slow_skill(workspace, name, trigger)
@@ -61,12 +55,17 @@ def test_sigkill_mid_run_then_restart_completes_each_step_once(tmp_path: Path) -
         assert accepted.status_code == 202, accepted.text
         run_id = accepted.json()["run_id"]
         log = workspace / "outputs/executions.log"
-        _wait(lambda: log.exists() and (workspace / "outputs/slow-b.pid").exists(), "step 2 to start")
+        eventually_sync(
+            lambda: log.exists() and (workspace / "outputs/slow-b.pid").exists(), what="step 2 never started"
+        )
         first.stop(signal.SIGKILL)
     finally:
         first.stop()
 
-    time.sleep(2.5)  # anything the dead server left behind would finish its step meanwhile
+    # Had the interrupted step's process outlived the server, it would finish its step on its own.
+    eventually_sync(
+        lambda: released(workspace / "outputs/slow-b.alive"), what="the interrupted step outlived its server"
+    )
     assert log.read_text() == "slow-a\n", "the interrupted step must not complete on its own"
     second = ServerProcess(data_dir=data_dir, env=FAST_TAKEOVER).start()
     try:
@@ -75,7 +74,7 @@ def test_sigkill_mid_run_then_restart_completes_each_step_once(tmp_path: Path) -
             run = httpx.get(f"{second.url}/orchestrator/runs/{run_id}", headers=headers).json()
             return run["status"] in ("completed", "failed", "cancelled")
 
-        _wait(finished, "the run to finish after the restart", timeout=60)
+        eventually_sync(finished, what="the run never finished after the restart", timeout=60)
         run = httpx.get(f"{second.url}/orchestrator/runs/{run_id}", headers=headers).json()
     finally:
         second.stop()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import stat
-import time
 from pathlib import Path
 
 import httpx
 
 from tests.e2e.server import ServerProcess
+from tests.waiting import eventually_sync
 
 
 def test_first_start_prints_a_working_login_link(tmp_path: Path) -> None:
@@ -17,11 +17,10 @@ def test_first_start_prints_a_working_login_link(tmp_path: Path) -> None:
     try:
         secret_file = tmp_path / "fresh" / "jwt-secret"
         assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
-        deadline = time.monotonic() + 5
-        while "Sign in as admin" not in server.output() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        match = re.search(r"Sign in as admin: (http://\S+)/#token=(\S+)", server.output())
-        assert match, server.output()
+        match = eventually_sync(
+            lambda: re.search(r"Sign in as admin: (http://\S+)/#token=(\S+)", server.output()),
+            what=lambda: f"no login link printed:\n{server.output()}",
+        )
         assert match.group(1) == server.url
         me = httpx.get(f"{server.url}/auth/me", headers={"Authorization": f"Bearer {match.group(2)}"})
         assert me.status_code == 200
@@ -48,11 +47,10 @@ def test_json_logs_carry_request_ids(tmp_path: Path) -> None:
     server = ServerProcess(data_dir=tmp_path / "logs").start()
     try:
         httpx.get(f"{server.url}/health", headers={"X-Request-ID": "trace-me-42"})
-        deadline = time.monotonic() + 5
-        while "trace-me-42" not in server.output() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        lines = [line for line in server.output().splitlines() if "trace-me-42" in line]
-        assert lines, server.output()
+        lines = eventually_sync(
+            lambda: [line for line in server.output().splitlines() if "trace-me-42" in line],
+            what=lambda: f"the request was never logged:\n{server.output()}",
+        )
         assert '"request_id": "trace-me-42"' in lines[0] and '"status": 200' in lines[0]
     finally:
         server.stop()

@@ -9,11 +9,11 @@ from __future__ import annotations
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis import Case
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from talkative.auth.principal import Role
@@ -22,6 +22,9 @@ from talkative.main import create_app
 from talkative.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.e2e.server import ServerProcess
+
+if TYPE_CHECKING:
+    from schemathesis.specs.openapi.schemas import OpenApiCase
 
 pytestmark = pytest.mark.e2e
 
@@ -40,7 +43,7 @@ ADMIN = mint_token(secret=TEST_SECRET, sub="fuzz", role=Role.ADMIN, tenant_id=No
 
 @schema.parametrize()
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
-def test_api_conforms(case: Case, server: ServerProcess) -> None:
+def test_api_conforms(case: OpenApiCase, server: ServerProcess) -> None:
     # Two heuristics are left out: unknown query parameters are ignored by design (clients may add
     # tracing params), and schema-valid bodies may still be refused by business rules (an unknown
     # template name is a 422). Every other check runs, on negative cases too.

@@ -17,6 +17,8 @@ from talkative.auth.principal import Role
 from talkative.auth.tokens import mint_token
 from tests.conftest import TEST_SECRET
 from tests.e2e.server import ServerProcess
+from tests.factories.agents import running_agent_sync
+from tests.waiting import eventually_sync
 
 pytestmark = pytest.mark.e2e
 GAUGE = re.compile(r"^talkative_sse_subscribers (\S+)$", re.MULTILINE)
@@ -32,11 +34,11 @@ def _subscribers(server: ServerProcess) -> float:
     return float(found.group(1))
 
 
-def _eventually(server: ServerProcess, expected: float, within_s: float = 3.0) -> None:
-    deadline = time.monotonic() + within_s
-    while _subscribers(server) != expected:
-        assert time.monotonic() < deadline, f"subscribers stayed at {_subscribers(server)}, not {expected}"
-        time.sleep(0.05)
+def _eventually(server: ServerProcess, expected: float) -> None:
+    eventually_sync(
+        lambda: _subscribers(server) == expected,
+        what=lambda: f"subscribers stayed at {_subscribers(server)}, not {expected}",
+    )
 
 
 @contextmanager
@@ -65,8 +67,7 @@ def test_streams_deliver_and_a_client_that_leaves_is_dropped_at_once(server: Ser
     admin = mint_token(secret=TEST_SECRET, sub="e2e", role=Role.ADMIN, tenant_id=None, ttl=timedelta(hours=1))
     headers = {"Authorization": f"Bearer {admin}"}
     with httpx.Client(base_url=server.url, headers=headers, timeout=30) as http:
-        assert http.post("/agents", json={"id": "streamer", "name": "Streamer"}).status_code == 201
-        assert http.post("/agents/streamer/start").status_code == 200
+        running_agent_sync(http, "streamer")
         _eventually(server, 0)
         with _raw_stream(server, admin) as staying:
             with _raw_stream(server, admin), _raw_stream(server, admin):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 import pytest
 
 from talkative.events.bus import LocalEventBus, SubscriberLagged
 from talkative.events.schemas import Event
+from tests.waiting import within
 
 
 def event(i: int, tenant: str = "t1") -> Event:
@@ -52,4 +52,4 @@ async def test_closed_subscription_stops_receiving() -> None:
     sub.close()
     bus.publish([event(1)])
     assert bus.subscriber_count == 0
-    assert await asyncio.wait_for(sub.next(0.01), 1) is None
+    assert await within(sub.next(0.01)) is None

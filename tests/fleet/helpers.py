@@ -31,7 +31,7 @@ def assert_laid_out(
 ) -> dict[str, Any]:
     """The agent's folder holds the full layout and a config.json without secrets; returns the config."""
     assert folder.is_dir(), folder
-    config = json.loads((folder / "config.json").read_text())
+    config: dict[str, Any] = json.loads((folder / "config.json").read_text())
     assert set(config) == CONFIG_KEYS
     assert (config["agent_id"], config["tenant_id"], config["node_id"], config["skills"]) == (
         agent_id,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from talkative.fleet import ssh
 from talkative.settings import Settings
 from tests.fleet.conftest import Sshd, free_port, keygen
 from tests.fleet.helpers import MAIL_TRIAGE_RUN, Auth, assert_laid_out, create
+from tests.waiting import within
 
 PROVISION = "/fleet/agents/scout/provision"
 
@@ -170,12 +170,10 @@ async def test_closed_port_fails_fast_and_is_recorded(
     node = await _ssh_node(client, admin, sshd, tmp_path / "remote", port=free_port())
     await create(client, "/fleet/agents", {"id": "scout", "name": "Scout"}, admin)
 
-    started = time.monotonic()
-    response = await client.post(PROVISION, json={"node_id": node["id"]}, headers=admin)
+    response = await within(client.post(PROVISION, json={"node_id": node["id"]}, headers=admin))
 
-    assert time.monotonic() - started < 10
     assert (response.status_code, response.json()["code"]) == (502, "NODE_UNREACHABLE")
-    assert "refused" in response.json()["error"].lower()
+    assert "refused" in response.json()["error"].lower()  # at once: not waited for until a timeout
     stored = (await client.get(f"/fleet/nodes/{node['id']}", headers=admin)).json()
     assert stored["status"] == "unreachable"
 
@@ -203,10 +201,11 @@ async def test_a_silent_host_times_out(
     node = await _ssh_node(client, admin, sshd, tmp_path / "remote", port=silent_port)
     await create(client, "/fleet/agents", {"id": "scout", "name": "Scout"}, admin)
 
-    started = time.monotonic()
-    response = await client.post(PROVISION, json={"node_id": node["id"]}, headers=admin)
+    response = await within(
+        client.post(PROVISION, json={"node_id": node["id"]}, headers=admin),
+        what="provisioning a silent host never gave up",
+    )
 
-    assert time.monotonic() - started < 2.0 + ssh.KILL_GRACE_S + 3
     assert (response.status_code, response.json()["code"]) == (502, "NODE_UNREACHABLE")
     assert "timed out after 2s" in response.json()["error"]
     stored = (await client.get(f"/fleet/nodes/{node['id']}", headers=admin)).json()

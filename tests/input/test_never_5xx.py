@@ -43,17 +43,14 @@ PAYLOADS = st.one_of(
 
 @st.composite
 def requests(draw: st.DrawFn, run_id: str) -> tuple[str, dict[str, Any]]:
-    path, body = draw(
-        st.sampled_from(
-            [
-                ("/orchestrator/events", {"agent_id": "clerk", "run_id": run_id, "type": "metric_recorded"}),
-                ("/orchestrator/commands", {"agent_id": "clerk", "type": "start_task"}),
-                ("/channels/internal/actions", {"agent_id": "clerk", "action": "note"}),
-                ("/prompts/activate", {"agent_id": "clerk", "version": 1}),
-                ("/agents", {"id": "clerk-2", "name": "Clerk"}),
-            ]
-        )
-    )
+    writes: list[tuple[str, dict[str, Any]]] = [
+        ("/orchestrator/events", {"agent_id": "clerk", "run_id": run_id, "type": "metric_recorded"}),
+        ("/orchestrator/commands", {"agent_id": "clerk", "type": "start_task"}),
+        ("/channels/internal/actions", {"agent_id": "clerk", "action": "note"}),
+        ("/prompts/activate", {"agent_id": "clerk", "version": 1}),
+        ("/agents", {"id": "clerk-2", "name": "Clerk"}),
+    ]
+    path, body = draw(st.sampled_from(writes))
     body = {**body, "payload": draw(PAYLOADS)} if path != "/agents" and path != "/prompts/activate" else body
     for key in draw(st.lists(st.sampled_from(sorted(body)), max_size=2, unique=True)):
         body[key] = draw(VALUES)  # a field (an id, the version, the payload) replaced by anything

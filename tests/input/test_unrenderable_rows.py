@@ -21,6 +21,7 @@ from talkative.events.models import EventRow
 from talkative.events.router import stream_events
 from talkative.events.schemas import NewEvent
 from talkative.runs.models import RunCommand
+from tests.waiting import within
 
 Auth = Callable[..., dict[str, str]]
 
@@ -131,7 +132,7 @@ async def test_a_stream_goes_on_past_a_row_that_cannot_be_rendered(
                 NewEvent(type="LIVE_AFTER", tenant_id="tenant-a", agent_id="clerk"),
             ],
         )
-    await asyncio.wait_for(reader, 10)
+    await within(reader, what="the stream never delivered LIVE_AFTER")
     await stream.aclose()
     assert "MESSAGE_RECEIVED" in seen and seen[-1] == "LIVE_AFTER"
     assert "EXTERNAL_METRIC_RECORDED" not in seen and "LIVE_DEEP" not in seen

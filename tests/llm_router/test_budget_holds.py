@@ -16,8 +16,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.factories import Auth
+from tests.factories.agents import running_agent
 from tests.llm_router.fake_openai import FakeOpenAI, Reply, answer_json, byte_tokenizer_usage
-from tests.orchestrator.helpers import Auth, running_agent
+from tests.waiting import eventually
 
 MODEL = "openai/gpt-test"
 PER_MTOK = 1000.0  # $0.001 per token, input and output alike
@@ -33,7 +35,7 @@ def _bill(body: Any) -> float:
 
 
 async def _priced(client: httpx.AsyncClient, auth: Auth, agent: str, template: str | None = None) -> None:
-    await running_agent(client, auth, agent, template)
+    await running_agent(client, auth(), agent, template=template)
     rules = {
         "default_model": "local",
         "routes": [{"match": ".", "model": MODEL, "max_tokens": MAX_TOKENS}],
@@ -95,13 +97,14 @@ async def test_the_hold_covers_the_bill_of_the_request_as_sent(
     sending = asyncio.create_task(
         client.post("/agents/mailer/message", json={"message": f"sort {PAID_IN_BYTES}"}, headers=auth())
     )
-    held: dict[str, Any] | None = None
-    while held is None and not sending.done():
-        held = next((r for r in await _rows(client, auth) if r["status"] == "reserved"), None)
-        await asyncio.sleep(0.02)
+
+    async def in_flight() -> dict[str, Any] | None:
+        assert not sending.done(), "the call was never seen in flight"
+        return next((r for r in await _rows(client, auth) if r["status"] == "reserved"), None)
+
+    held = await eventually(in_flight, what="the call was never seen in flight")
     response = await sending
     assert response.status_code == 200, response.text
-    assert held is not None, "the call was never seen in flight"
     system = fake_openai.last.body["messages"][0]
     assert system["role"] == "system" and "mail-triage" in system["content"]
     (row,) = await _rows(client, auth)

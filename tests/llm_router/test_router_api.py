@@ -9,7 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.orchestrator.helpers import Auth, event_names, get_run, running_agent
+from tests.factories import Auth
+from tests.factories.agents import running_agent
+from tests.factories.runs import event_names, get_run
 
 RULES, BUDGETS, USAGE, METRICS = (
     "/router/admin/rules",
@@ -50,8 +52,8 @@ async def _usage(client: httpx.AsyncClient, headers: dict[str, str], **params: A
 
 async def _five_messages(client: httpx.AsyncClient, auth: Auth) -> dict[str, list[str]]:
     """3 messages to tenant-a's `alpha`, then 2 to tenant-b's `beta`; the run ids per tenant."""
-    await running_agent(client, auth, "alpha")
-    await running_agent(client, auth, "beta", tenant="tenant-b")
+    await running_agent(client, auth(), "alpha")
+    await running_agent(client, auth(tenant="tenant-b"), "beta")
     run_ids: dict[str, list[str]] = {"tenant-a": [], "tenant-b": []}
     for agent, tenant, count in (("alpha", "tenant-a", 3), ("beta", "tenant-b", 2)):
         for i in range(count):
@@ -186,7 +188,7 @@ async def test_an_infinite_cap_is_refused(client: httpx.AsyncClient, auth: Auth)
 async def test_a_zero_cap_allows_free_calls_and_refuses_priced_ones(
     client: httpx.AsyncClient, auth: Auth
 ) -> None:
-    await running_agent(client, auth, "mailer")
+    await running_agent(client, auth(), "mailer")
     await _put(client, auth, BUDGETS, {"tenants": {"tenant-a": {"daily_cost_cap_usd": 0}}})
     free = await _message(client, auth, "mailer", "hello there")
     assert free.status_code == 200, f"a local call costs 0 and 0 + 0 is not over a cap of 0: {free.text}"
@@ -202,7 +204,7 @@ async def test_a_zero_cap_allows_free_calls_and_refuses_priced_ones(
     runs = (await _get(client, "/orchestrator/runs", auth(), agent_id="mailer"))["runs"]
     (failed,) = [r for r in runs if "invoice" in r["input"]]
     assert failed["status"] == "failed", failed
-    detail = await get_run(client, auth, failed["run_id"])
+    detail = await get_run(client, auth(), failed["run_id"])
     assert "BUDGET_EXCEEDED" in event_names(detail), event_names(detail)
     (event,) = [s for s in detail["steps"] if s["name"] == "BUDGET_EXCEEDED"]
     assert event["payload"]["cap"] == "tenant_daily" and event["payload"]["limit"] == 0
@@ -369,7 +371,7 @@ async def test_a_tenant_admin_cannot_block_another_tenants_cap_on_the_same_agent
     client: httpx.AsyncClient, auth: Auth
 ) -> None:
     """Tenant A's admin caps an agent id that is tenant B's agent; B's admin still caps its own."""
-    await running_agent(client, auth, "shared", tenant="tenant-b")
+    await running_agent(client, auth(tenant="tenant-b"), "shared")
     a_admin, b_admin = auth("admin", "tenant-a"), auth("admin", "tenant-b")
     # The older flat shape, as the UI sent it: the tenant comes from the token.
     first = await client.put(BUDGETS, json={"agents": {"shared": {"daily_cost_cap_usd": 0}}}, headers=a_admin)

@@ -12,9 +12,10 @@ from fastapi import FastAPI
 
 from talkative.main import create_app
 from talkative.settings import Settings
+from tests.factories import Auth
+from tests.factories.agents import running_agent
 from tests.llm_router.conftest import KEY
 from tests.llm_router.fake_openai import FakeOpenAI, Reply, answer_json
-from tests.orchestrator.helpers import Auth, running_agent
 
 MODEL = "openai/gpt-test"
 PRICES = {MODEL: {"input_per_mtok": 0.0, "output_per_mtok": 1000.0}}  # $0.001 per output token
@@ -38,7 +39,7 @@ async def test_priced_model_answers_and_is_charged(
     routed: tuple[FastAPI, httpx.AsyncClient], fake_openai: FakeOpenAI, auth: Auth
 ) -> None:
     _, client = routed
-    await running_agent(client, auth, "mailer", "mail-triage")
+    await running_agent(client, auth(), "mailer", template="mail-triage")
     await _route_all_to_model(client, auth)
     fake_openai.reply = Reply(
         content=answer_json(["Sort the mail", "File receipts"], [[0, 1]], ["mail-triage"]),
@@ -65,7 +66,7 @@ async def test_budget_holds_under_concurrency(
     """A cap worth exactly N calls: of 3N concurrent messages exactly N reach the provider."""
     _, client = routed
     n, max_tokens = 3, 50
-    await running_agent(client, auth, "spender")
+    await running_agent(client, auth(), "spender")
     await _route_all_to_model(client, auth, max_tokens=max_tokens)
     worst_case = max_tokens * 1000.0 / 1_000_000
     budgets = {"tenants": {"tenant-a": {"daily_cost_cap_usd": n * worst_case}}}
@@ -115,7 +116,7 @@ async def test_provider_failures_fall_back_to_local(
 ) -> None:
     _, client = routed
     caplog.set_level(logging.DEBUG)
-    await running_agent(client, auth, "resilient")
+    await running_agent(client, auth(), "resilient")
     await _route_all_to_model(client, auth)
     fake_openai.reply = reply
     response = await client.post(
@@ -142,7 +143,7 @@ async def test_unconfigured_provider_is_an_error_row(
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
     ):
-        await running_agent(client, auth, "offline")
+        await running_agent(client, auth(), "offline")
         await _route_all_to_model(client, auth)
         body = (
             await client.post("/agents/offline/message", json={"message": "a then b"}, headers=auth())

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import httpx
 
-from tests.orchestrator.helpers import Auth, event_names, get_run, running_agent, wait_run
+from tests.factories import Auth
+from tests.factories.agents import attach_skill, running_agent
+from tests.factories.runs import event_names, get_run, wait_run
+from tests.factories.skills import write_slow_skill
 
 SENSITIVE = "triage my inbox then transfer funds to supplier"
 
@@ -20,9 +23,9 @@ async def _gated(client: httpx.AsyncClient, auth: Auth) -> tuple[str, str]:
 
 
 async def test_approve_resumes_the_gated_step(client: httpx.AsyncClient, auth: Auth) -> None:
-    await running_agent(client, auth, "mailer", "mail-triage")
+    await running_agent(client, auth(), "mailer", template="mail-triage")
     run_id, approval_id = await _gated(client, auth)
-    waiting = await get_run(client, auth, run_id)
+    waiting = await get_run(client, auth(), run_id)
     assert waiting["status"] == "waiting_approval" and "TASK_EXECUTED" not in event_names(waiting)
     pending = (await client.get("/approvals", params={"status": "pending"}, headers=auth("viewer"))).json()
     assert [a["id"] for a in pending["approvals"]] == [approval_id]
@@ -34,7 +37,7 @@ async def test_approve_resumes_the_gated_step(client: httpx.AsyncClient, auth: A
     )
     assert decided.status_code == 200, decided.text
     assert (decided.json()["status"], decided.json()["decided_by"]) == ("approved", "ana")
-    done = await wait_run(client, auth, run_id, lambda r: r["status"] == "completed")
+    done = await wait_run(client, auth(), run_id, lambda r: r["status"] == "completed")
     names = event_names(done)
     assert names.index("APPROVAL_REQUESTED") < names.index("APPROVAL_DECIDED") < names.index("TASK_EXECUTED")
     assert [s["status"] for s in done["plan"]] == ["done", "done", "done"]
@@ -45,13 +48,13 @@ async def test_approve_resumes_the_gated_step(client: httpx.AsyncClient, auth: A
 
 
 async def test_reject_records_the_step_and_executes_nothing(client: httpx.AsyncClient, auth: Auth) -> None:
-    await running_agent(client, auth, "mailer", "mail-triage")
+    await running_agent(client, auth(), "mailer", template="mail-triage")
     run_id, approval_id = await _gated(client, auth)
     rejected = await client.post(
         f"/approvals/{approval_id}/decision", json={"decision": "rejected"}, headers=auth()
     )
     assert rejected.status_code == 200
-    done = await wait_run(client, auth, run_id, lambda r: r["status"] == "completed")
+    done = await wait_run(client, auth(), run_id, lambda r: r["status"] == "completed")
     assert [(s["kind"], s["status"]) for s in done["plan"]] == [
         ("tool", "done"),
         ("approval", "rejected"),
@@ -62,7 +65,7 @@ async def test_reject_records_the_step_and_executes_nothing(client: httpx.AsyncC
 
 
 async def test_who_may_decide(client: httpx.AsyncClient, auth: Auth) -> None:
-    await running_agent(client, auth, "mailer", "mail-triage")
+    await running_agent(client, auth(), "mailer", template="mail-triage")
     _, approval_id = await _gated(client, auth)
     url = f"/approvals/{approval_id}/decision"
     viewer = await client.post(url, json={"decision": "approved"}, headers=auth("viewer"))
@@ -81,14 +84,13 @@ async def test_skill_marked_requires_approval_waits(
     client: httpx.AsyncClient, auth: Auth, settings: object
 ) -> None:
     from talkative.settings import Settings
-    from tests.orchestrator.helpers import attach, write_slow_skill
 
     assert isinstance(settings, Settings)
-    await running_agent(client, auth, "careful")
+    await running_agent(client, auth(), "careful")
     write_slow_skill(
         settings.workspaces_dir / "tenant-a/careful", "guarded", "guarded", requires_approval=True
     )
-    await attach(client, auth, "careful", "guarded")
+    await attach_skill(client, auth(), "careful", "guarded")
     (settings.workspaces_dir / "tenant-a/careful/inputs/sleep.txt").write_text("0")
     reply = (
         await client.post("/agents/careful/message", json={"message": "guarded job"}, headers=auth())
@@ -99,12 +101,12 @@ async def test_skill_marked_requires_approval_waits(
         "approval_id"
     ]
     await client.post(f"/approvals/{approval_id}/decision", json={"decision": "approved"}, headers=auth())
-    await wait_run(client, auth, reply["run_id"], lambda r: r["status"] == "completed")
+    await wait_run(client, auth(), reply["run_id"], lambda r: r["status"] == "completed")
     assert (settings.workspaces_dir / "tenant-a/careful/outputs/executions.log").read_text() == "guarded\n"
 
 
 async def test_manual_approval_request(client: httpx.AsyncClient, auth: Auth) -> None:
-    await running_agent(client, auth, "mailer")
+    await running_agent(client, auth(), "mailer")
     created = await client.post(
         "/approvals", json={"agent_id": "mailer", "reason": "open the vault"}, headers=auth()
     )
@@ -125,19 +127,18 @@ async def test_a_heartbeat_does_not_bypass_a_skill_s_approval(
 
     from talkative.orchestrator import flows
     from talkative.settings import Settings
-    from tests.orchestrator.helpers import attach, write_slow_skill
 
     assert isinstance(settings, Settings) and isinstance(app, FastAPI)
     workspace = settings.workspaces_dir / "tenant-a/careful"
-    await running_agent(client, auth, "careful")
+    await running_agent(client, auth(), "careful")
     write_slow_skill(workspace, "guarded", "guarded", requires_approval=True)
     (workspace / "HEARTBEAT.md").write_text("RUN python skills/guarded/scripts/slow.py guarded\n")
     (workspace / "inputs/sleep.txt").write_text("0")
-    await attach(client, auth, "careful", "guarded")
+    await attach_skill(client, auth(), "careful", "guarded")
 
     scheduled = await flows.run_heartbeat(app.state.runtime, tenant_id="tenant-a", agent_id="careful")
     assert scheduled is not None
-    waiting = await wait_run(client, auth, scheduled, lambda r: r["status"] == "waiting_approval")
+    waiting = await wait_run(client, auth(), scheduled, lambda r: r["status"] == "waiting_approval")
     asked = (
         await client.post("/agents/careful/message", json={"message": "run heartbeat now"}, headers=auth())
     ).json()
@@ -152,6 +153,6 @@ async def test_a_heartbeat_does_not_bypass_a_skill_s_approval(
             f"/approvals/{approval['id']}/decision", json={"decision": "approved"}, headers=auth()
         )
         assert decided.status_code == 200, decided.text
-    await wait_run(client, auth, scheduled, lambda r: r["status"] == "completed")
-    await wait_run(client, auth, asked["run_id"], lambda r: r["status"] == "completed")
+    await wait_run(client, auth(), scheduled, lambda r: r["status"] == "completed")
+    await wait_run(client, auth(), asked["run_id"], lambda r: r["status"] == "completed")
     assert (workspace / "outputs/executions.log").read_text() == "guarded\nguarded\n"

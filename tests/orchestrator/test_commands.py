@@ -2,54 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
+from tests.factories.agents import running_agent
+from tests.factories.runs import finished, get_run, start_task, wait_run, waiting_run
+
 Auth = Callable[..., dict[str, str]]
 Json = dict[str, Any]
-TERMINAL = {"completed", "failed", "cancelled"}
 PLAIN = "collect invoices then pay supplier"
-SENSITIVE = "transfer funds to supplier"
-
-
-async def _running(client: httpx.AsyncClient, headers: dict[str, str], agent_id: str) -> None:
-    created = await client.post("/agents", json={"id": agent_id, "name": agent_id.title()}, headers=headers)
-    assert created.status_code == 201, created.text
-    started = await client.post(f"/agents/{agent_id}/start", headers=headers)
-    assert started.json()["status"] == "running", started.text
 
 
 async def _command(client: httpx.AsyncClient, headers: dict[str, str], **body: Any) -> httpx.Response:
     return await client.post("/orchestrator/commands", json=body, headers=headers)
-
-
-async def _start_task(client: httpx.AsyncClient, auth: Auth, agent_id: str, text: str = PLAIN) -> Json:
-    response = await _command(client, auth(), agent_id=agent_id, type="start_task", payload={"text": text})
-    assert response.status_code == 202, response.text
-    accepted: Json = response.json()
-    assert accepted["run_id"] and accepted["type"] == "start_task"
-    return accepted
-
-
-async def _run(client: httpx.AsyncClient, auth: Auth, run_id: str) -> Json:
-    response = await client.get(f"/orchestrator/runs/{run_id}", headers=auth("viewer"))
-    assert response.status_code == 200, response.text
-    run: Json = response.json()
-    return run
-
-
-async def _until_terminal(client: httpx.AsyncClient, auth: Auth, run_id: str, within_s: float = 20) -> Json:
-    deadline = time.monotonic() + within_s
-    while True:
-        run = await _run(client, auth, run_id)
-        if run["status"] in TERMINAL:
-            return run
-        assert time.monotonic() < deadline, f"run {run_id} still {run['status']} after {within_s}s"
-        await asyncio.sleep(0.05)
 
 
 def _history(run: Json) -> list[tuple[str, str]]:
@@ -61,15 +28,6 @@ def _error(response: httpx.Response, status: int, code: str) -> Json:
     body: Json = response.json()
     assert body["code"] == code and body["error"], body
     return body
-
-
-async def _waiting_run(client: httpx.AsyncClient, auth: Auth, agent_id: str) -> str:
-    await _running(client, auth(), agent_id)
-    reply = await client.post(f"/agents/{agent_id}/message", json={"message": SENSITIVE}, headers=auth())
-    assert reply.status_code == 200, reply.text
-    assert reply.json()["run_status"] == "waiting_approval", reply.text
-    run_id: str = reply.json()["run_id"]
-    return run_id
 
 
 async def test_contracts_list_every_set(client: httpx.AsyncClient, auth: Auth) -> None:
@@ -88,10 +46,10 @@ async def test_contracts_list_every_set(client: httpx.AsyncClient, auth: Auth) -
 
 
 async def test_start_task_runs_to_completion(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _running(client, auth(), "worker")
-    accepted = await _start_task(client, auth, "worker")
+    await running_agent(client, auth(), "worker")
+    accepted = await start_task(client, auth(), "worker", PLAIN)
     assert accepted["command_id"].startswith("cmd_") and accepted["parent_run_id"] is None
-    run = await _until_terminal(client, auth, accepted["run_id"])
+    run = await wait_run(client, auth("viewer"), accepted["run_id"], finished)
     assert (run["status"], run["agent_id"], run["tenant_id"]) == ("completed", "worker", "tenant-a")
     assert (run["kind"], run["input"], run["parent_run_id"]) == ("task", PLAIN, None)
     assert run["reply"] and run["finished_at"] is not None and run["allowed_actions"] == []
@@ -104,7 +62,7 @@ async def test_start_task_runs_to_completion(client: httpx.AsyncClient, auth: Au
 
 
 async def test_command_validation(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _running(client, auth(), "worker")
+    await running_agent(client, auth(), "worker")
     unknown = await _command(client, auth(), agent_id="worker", type="self_destruct")
     _error(unknown, 422, "VALIDATION_ERROR")
     for payload in ({}, {"text": "   "}, {"text": 42}):
@@ -118,8 +76,8 @@ async def test_command_validation(client: httpx.AsyncClient, auth: Auth) -> None
 
 
 async def test_command_tenancy_and_roles(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _running(client, auth(), "worker")
-    await _running(client, auth("operator", "tenant-b"), "stranger")
+    await running_agent(client, auth(), "worker")
+    await running_agent(client, auth("operator", "tenant-b"), "stranger")
     task = {"type": "start_task", "payload": {"text": PLAIN}}
     mismatch = await _command(client, auth(), tenant_id="tenant-b", agent_id="worker", **task)
     _error(mismatch, 403, "TENANT_MISMATCH")
@@ -129,23 +87,23 @@ async def test_command_tenancy_and_roles(client: httpx.AsyncClient, auth: Auth) 
 
 
 async def test_resume_of_completed_run_is_409(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _running(client, auth(), "worker")
-    run_id = (await _start_task(client, auth, "worker"))["run_id"]
-    await _until_terminal(client, auth, run_id)
+    await running_agent(client, auth(), "worker")
+    run_id = (await start_task(client, auth(), "worker", PLAIN))["run_id"]
+    await wait_run(client, auth("viewer"), run_id, finished)
     via_command = await _command(client, auth(), agent_id="worker", run_id=run_id, type="resume")
     assert "completed" in _error(via_command, 409, "INVALID_TRANSITION")["error"]
     via_route = await client.post(f"/orchestrator/runs/{run_id}/resume", headers=auth())
     assert "completed" in _error(via_route, 409, "INVALID_TRANSITION")["error"]
-    run = await _run(client, auth, run_id)
+    run = await get_run(client, auth("viewer"), run_id)
     assert run["status"] == "completed"
     assert ("command", "resume") not in _history(run), "a refused command must not be recorded"
 
 
 async def test_list_runs_filters_and_orders(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _running(client, auth(), "one")
-    await _running(client, auth(), "two")
-    mine = [(await _start_task(client, auth, "one", f"task {i}"))["run_id"] for i in range(3)]
-    other = (await _start_task(client, auth, "two"))["run_id"]
+    await running_agent(client, auth(), "one")
+    await running_agent(client, auth(), "two")
+    mine = [(await start_task(client, auth(), "one", f"task {i}"))["run_id"] for i in range(3)]
+    other = (await start_task(client, auth(), "two", PLAIN))["run_id"]
     listed = (await client.get("/orchestrator/runs", params={"agent_id": "one"}, headers=auth())).json()
     assert [r["run_id"] for r in listed["runs"]] == mine
     assert {r["agent_id"] for r in listed["runs"]} == {"one"}
@@ -156,9 +114,26 @@ async def test_list_runs_filters_and_orders(client: httpx.AsyncClient, auth: Aut
     assert [r["run_id"] for r in everything] == [*mine, other]
 
 
+async def test_list_runs_by_status(client: httpx.AsyncClient, auth: Auth) -> None:
+    await running_agent(client, auth(), "worker")
+    done = (await start_task(client, auth(), "worker", PLAIN))["run_id"]
+    await wait_run(client, auth("viewer"), done, finished)
+    waiting = await waiting_run(client, auth(), "worker")
+
+    async def listed(status: str) -> list[str]:
+        params = {"status": status}
+        response = await client.get("/orchestrator/runs", params=params, headers=auth("viewer"))
+        assert response.status_code == 200, response.text
+        return [r["run_id"] for r in response.json()["runs"]]
+
+    assert await listed("waiting_approval") == [waiting]
+    assert await listed("completed") == [done]
+    assert await listed("failed") == []
+
+
 async def test_another_tenants_run_is_hidden(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _running(client, auth(), "worker")
-    run_id = (await _start_task(client, auth, "worker"))["run_id"]
+    await running_agent(client, auth(), "worker")
+    run_id = (await start_task(client, auth(), "worker", PLAIN))["run_id"]
     outsider = auth("admin", "tenant-b")
     _error(await client.get(f"/orchestrator/runs/{run_id}", headers=outsider), 404, "RUN_NOT_FOUND")
     assert (await client.get("/orchestrator/runs", headers=outsider)).json()["runs"] == []
@@ -178,12 +153,13 @@ async def test_another_tenants_run_is_hidden(client: httpx.AsyncClient, auth: Au
 
 
 async def test_error_compacted_fails_a_waiting_run(client: httpx.AsyncClient, auth: Auth) -> None:
-    run_id = await _waiting_run(client, auth, "payer")
+    await running_agent(client, auth(), "payer")
+    run_id = await waiting_run(client, auth(), "payer")
     body = {"agent_id": "payer", "run_id": run_id, "type": "error_compacted", "message": "disk full"}
     response = await client.post("/orchestrator/events", json=body, headers=auth())
     assert response.status_code == 202, response.text
     assert (response.json()["status"], response.json()["last_error"]) == ("failed", "disk full")
-    run = await _run(client, auth, run_id)
+    run = await get_run(client, auth("viewer"), run_id)
     assert (run["status"], run["subagent_state"], run["last_error"]) == ("failed", "error", "disk full")
     history = _history(run)
     assert ("event", "EXTERNAL_ERROR_COMPACTED") in history and ("event", "RUN_FAILED") in history
@@ -192,13 +168,14 @@ async def test_error_compacted_fails_a_waiting_run(client: httpx.AsyncClient, au
 
 
 async def test_informational_events_keep_the_status(client: httpx.AsyncClient, auth: Auth) -> None:
-    run_id = await _waiting_run(client, auth, "payer")
+    await running_agent(client, auth(), "payer")
+    run_id = await waiting_run(client, auth(), "payer")
     for kind in ("tool_finished", "metric_recorded"):
         body = {"agent_id": "payer", "run_id": run_id, "type": kind, "payload": {"n": 1}}
         response = await client.post("/orchestrator/events", json=body, headers=auth())
         assert response.status_code == 202, response.text
         assert response.json()["status"] == "waiting_approval"
-    run = await _run(client, auth, run_id)
+    run = await get_run(client, auth("viewer"), run_id)
     assert (run["status"], run["last_error"]) == ("waiting_approval", None)
     names = [name for _, name in _history(run)]
     assert names.count("EXTERNAL_TOOL_FINISHED") == 1 and names.count("EXTERNAL_METRIC_RECORDED") == 1
@@ -206,24 +183,24 @@ async def test_informational_events_keep_the_status(client: httpx.AsyncClient, a
     assert metric["payload"] == {"type": "metric_recorded", "n": 1}
     unknown = {"agent_id": "payer", "run_id": run_id, "type": "exploded"}
     _error(await client.post("/orchestrator/events", json=unknown, headers=auth()), 422, "VALIDATION_ERROR")
-    assert len((await _run(client, auth, run_id))["steps"]) == len(run["steps"])
+    assert len((await get_run(client, auth("viewer"), run_id))["steps"]) == len(run["steps"])
 
 
 async def test_request_delegate_runs_a_child(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _running(client, auth(), "boss")
-    await _running(client, auth(), "helper")
+    await running_agent(client, auth(), "boss")
+    await running_agent(client, auth(), "helper")
     payload = {"target_agent_id": "helper", "text": PLAIN}
     response = await _command(client, auth(), agent_id="boss", type="request_delegate", payload=payload)
     assert response.status_code == 202, response.text
     parent_id = response.json()["parent_run_id"]
     assert parent_id and response.json()["run_id"] == parent_id
-    parent = await _until_terminal(client, auth, parent_id)
+    parent = await wait_run(client, auth("viewer"), parent_id, finished)
     assert (parent["status"], parent["agent_id"], parent["kind"]) == ("completed", "boss", "delegate")
     delegates = [s for s in parent["plan"] if s["kind"] == "delegate"]
     assert len(delegates) == 1 and delegates[0]["status"] == "done", parent["plan"]
     result = delegates[0]["result"]
     assert result["status"] == "completed" and result["child_run_id"], result
-    child = await _run(client, auth, result["child_run_id"])
+    child = await get_run(client, auth("viewer"), result["child_run_id"])
     assert (child["parent_run_id"], child["agent_id"], child["status"]) == (parent_id, "helper", "completed")
     assert (child["kind"], child["input"]) == ("delegated", PLAIN)
     assert parent["children"] == [child["run_id"]] and child["children"] == []
@@ -231,9 +208,9 @@ async def test_request_delegate_runs_a_child(client: httpx.AsyncClient, auth: Au
 
 
 async def test_request_delegate_refusals(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _running(client, auth(), "boss")
-    await _running(client, auth(), "helper")
-    await _running(client, auth("operator", "tenant-b"), "stranger")
+    await running_agent(client, auth(), "boss")
+    await running_agent(client, auth(), "helper")
+    await running_agent(client, auth("operator", "tenant-b"), "stranger")
 
     async def delegate(payload: Json) -> httpx.Response:
         return await _command(client, auth(), agent_id="boss", type="request_delegate", payload=payload)
@@ -248,7 +225,8 @@ async def test_request_delegate_refusals(client: httpx.AsyncClient, auth: Auth) 
 
 
 async def test_error_compacted_closes_the_pending_approval(client: httpx.AsyncClient, auth: Auth) -> None:
-    run_id = await _waiting_run(client, auth, "payer")
+    await running_agent(client, auth(), "payer")
+    run_id = await waiting_run(client, auth(), "payer")
     body = {"agent_id": "payer", "run_id": run_id, "type": "error_compacted", "message": "disk full"}
     assert (await client.post("/orchestrator/events", json=body, headers=auth())).status_code == 202
     approvals = (await client.get("/approvals", params={"agent_id": "payer"}, headers=auth())).json()

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from talkative.events.models import EventRow
 from talkative.runs.models import Run
 from talkative.workflows.models import WorkflowVersion
+from tests.factories.agents import running_agent
 
 Auth = Callable[..., dict[str, str]]
 MESSAGES = 20
@@ -21,8 +22,7 @@ EVENTS_PER_MESSAGE = 5
 
 
 async def test_twenty_concurrent_messages(app: FastAPI, client: httpx.AsyncClient, auth: Auth) -> None:
-    await client.post("/agents", json={"id": "busy", "name": "Busy"}, headers=auth())
-    await client.post("/agents/busy/start", headers=auth())
+    await running_agent(client, auth(), "busy")
 
     async def send(i: int) -> httpx.Response:
         return await client.post(

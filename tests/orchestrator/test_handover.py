@@ -10,16 +10,17 @@ import pytest
 from fastapi import FastAPI
 
 from talkative.orchestrator.worker import Worker
-from talkative.settings import Settings
-from tests.orchestrator.helpers import Auth, running_agent, wait_run
+from tests.factories import Auth
+from tests.factories.agents import running_agent
+from tests.factories.runs import wait_run
 
 SETTINGS = {"TALKATIVE_MESSAGE_WAIT_S": 0}
 
 
 async def test_a_message_run_is_driven_only_once_claimed(
-    app: FastAPI, client: httpx.AsyncClient, auth: Auth, monkeypatch: pytest.MonkeyPatch, settings: Settings
+    app: FastAPI, client: httpx.AsyncClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await running_agent(client, auth, "mailer", template="mail-triage")
+    await running_agent(client, auth(), "mailer", template="mail-triage")
     claim = Worker.claim
     gate = asyncio.Event()
 
@@ -37,5 +38,5 @@ async def test_a_message_run_is_driven_only_once_claimed(
 
     gate.set()
     app.state.runtime.worker.wake()
-    run = await wait_run(client, auth, run_id, lambda r: r["status"] == "completed")
+    run = await wait_run(client, auth(), run_id, lambda r: r["status"] == "completed")
     assert [(s["kind"], s["status"], s["attempts"]) for s in run["plan"]] == [("tool", "done", 1)]

@@ -7,13 +7,14 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from tests.orchestrator.helpers import Auth, running_agent
+from tests.factories import Auth
+from tests.factories.agents import running_agent
 
 
 async def test_a_run_that_ends_where_it_opened_is_completed_with_its_workflow_version(
     app: FastAPI, client: httpx.AsyncClient, auth: Auth
 ) -> None:
-    await running_agent(client, auth, "books", template="mail-triage")
+    await running_agent(client, auth(), "books", template="mail-triage")
     reply = await client.post(
         "/agents/books/message", json={"message": "collect invoices then pay supplier"}, headers=auth()
     )
@@ -29,7 +30,7 @@ async def test_a_run_that_ends_where_it_opened_is_completed_with_its_workflow_ve
 async def test_a_run_with_steps_is_written_with_them_and_then_driven(
     app: FastAPI, client: httpx.AsyncClient, auth: Auth
 ) -> None:
-    await running_agent(client, auth, "mailer", template="mail-triage")
+    await running_agent(client, auth(), "mailer", template="mail-triage")
     reply = await client.post("/agents/mailer/message", json={"message": "triage inbox now"}, headers=auth())
     assert reply.status_code == 200, reply.text
     assert reply.json()["run_status"] == "completed"

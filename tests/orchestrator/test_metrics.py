@@ -6,7 +6,8 @@ import re
 
 import httpx
 
-from tests.orchestrator.helpers import Auth, running_agent
+from tests.factories import Auth
+from tests.factories.agents import running_agent
 
 
 def _value(text: str, name: str, labels: str) -> float:
@@ -15,7 +16,7 @@ def _value(text: str, name: str, labels: str) -> float:
 
 
 async def test_runs_counted_by_final_status(client: httpx.AsyncClient, auth: Auth) -> None:
-    await running_agent(client, auth, "counted")
+    await running_agent(client, auth(), "counted")
     before = (await client.get("/metrics")).text
     await client.post("/agents/counted/message", json={"message": "collect invoices"}, headers=auth())
     waiting = (

@@ -11,19 +11,22 @@ from sqlalchemy import update
 from talkative.db import utcnow
 from talkative.runs.models import Run, RunStep
 from talkative.settings import Settings
-from tests.orchestrator.helpers import Auth, attach, running_agent, wait_run, write_slow_skill
+from tests.factories import Auth
+from tests.factories.agents import attach_skill, running_agent
+from tests.factories.runs import wait_run
+from tests.factories.skills import write_slow_skill
 
 
 async def _orphaned_run(
     app: FastAPI, client: httpx.AsyncClient, auth: Auth, settings: Settings, attempts: int
 ) -> str:
     """A two-step run as a crashed worker leaves it: step 0 done, step 1 `running`, lease expired."""
-    await running_agent(client, auth, "crashy")
+    await running_agent(client, auth(), "crashy")
     workspace = settings.workspaces_dir / "tenant-a/crashy"
     write_slow_skill(workspace, "slow-a", "alpha")
     write_slow_skill(workspace, "slow-b", "beta")
-    await attach(client, auth, "crashy", "slow-a")
-    await attach(client, auth, "crashy", "slow-b")
+    await attach_skill(client, auth(), "crashy", "slow-a")
+    await attach_skill(client, auth(), "crashy", "slow-b")
     (workspace / "inputs/sleep.txt").write_text("0")
     reply = (
         await client.post("/agents/crashy/message", json={"message": "alpha then beta"}, headers=auth())
@@ -57,7 +60,7 @@ async def test_takeover_continues_from_the_first_step_not_completed(
     app: FastAPI, client: httpx.AsyncClient, auth: Auth, settings: Settings
 ) -> None:
     run_id = await _orphaned_run(app, client, auth, settings, attempts=1)
-    run = await wait_run(client, auth, run_id, lambda r: r["status"] == "completed")
+    run = await wait_run(client, auth(), run_id, lambda r: r["status"] == "completed")
     assert [(s["status"], s["attempts"]) for s in run["plan"]] == [("done", 1), ("done", 2)]
     assert (settings.workspaces_dir / "tenant-a/crashy/outputs/executions.log").read_text() == "slow-b\n"
 
@@ -66,7 +69,7 @@ async def test_a_step_interrupted_too_often_fails_the_run_with_a_reason(
     app: FastAPI, client: httpx.AsyncClient, auth: Auth, settings: Settings
 ) -> None:
     run_id = await _orphaned_run(app, client, auth, settings, attempts=3)
-    run = await wait_run(client, auth, run_id, lambda r: r["status"] == "failed")
+    run = await wait_run(client, auth(), run_id, lambda r: r["status"] == "failed")
     assert "interrupted" in (run["last_error"] or "")
     assert [s["status"] for s in run["plan"]] == ["done", "failed"]
     assert (settings.workspaces_dir / "tenant-a/crashy/outputs/executions.log").read_text() == ""

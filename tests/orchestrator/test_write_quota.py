@@ -4,19 +4,17 @@ the disk, and the workspace ends within its quota with the earlier outputs kept.
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import update
 
-from talkative.agents.models import Agent
-from talkative.db import utcnow
 from talkative.orchestrator import scheduler
 from talkative.settings import Settings
-from tests.orchestrator.helpers import Auth, attach, running_agent, wait_run
+from tests.factories import Auth
+from tests.factories.agents import attach_skill, make_heartbeat_due, running_agent
+from tests.factories.runs import wait_run
 
 KiB = 1024
 WORKSPACE_QUOTA = 2048 * KiB
@@ -53,10 +51,10 @@ def usage(workspace: Path) -> int:
 
 
 async def flooded_agent(client: httpx.AsyncClient, auth: Auth, settings: Settings, agent_id: str) -> Path:
-    await running_agent(client, auth, agent_id)
+    await running_agent(client, auth(), agent_id)
     workspace = settings.workspaces_dir / "tenant-a" / agent_id
     write_flood_skill(workspace)
-    await attach(client, auth, agent_id, "flood")
+    await attach_skill(client, auth(), agent_id, "flood")
     (workspace / "outputs" / "earlier.json").write_text('{"kept": true}')
     return workspace
 
@@ -76,7 +74,7 @@ async def test_a_message_that_floods_the_workspace_is_stopped(
     reply = await client.post("/agents/flooder/message", json={"message": "flood it"}, headers=auth())
 
     assert reply.status_code == 200, reply.text
-    run = await wait_run(client, auth, reply.json()["run_id"], lambda r: r["status"] == "failed")
+    run = await wait_run(client, auth(), reply.json()["run_id"], lambda r: r["status"] == "failed")
     result = tool_result(run)
     assert result["error"]["code"] == "WRITE_QUOTA", result["error"]
     assert result["removed"]
@@ -92,12 +90,10 @@ async def test_heartbeats_cannot_add_up_past_the_workspace_quota(
     (workspace / "HEARTBEAT.md").write_text(f"# Heartbeat\n\nRUN {COMMAND}\n")
     codes, refused = [], []
     for beat in range(6):
-        async with app.state.sessionmaker() as session, session.begin():
-            due = utcnow() - timedelta(minutes=1)
-            await session.execute(update(Agent).where(Agent.id == "beater").values(next_heartbeat_at=due))
+        await make_heartbeat_due(app, "beater")
         assert await scheduler.run_due_heartbeats(app.state.runtime) == [("tenant-a", "beater")]
         runs = (await client.get("/orchestrator/runs", params={"agent_id": "beater"}, headers=auth())).json()
-        run = await wait_run(client, auth, runs["runs"][-1]["run_id"], lambda r: r["status"] == "failed")
+        run = await wait_run(client, auth(), runs["runs"][-1]["run_id"], lambda r: r["status"] == "failed")
         codes.append(tool_result(run)["error"]["code"])
         assert usage(workspace) <= WORKSPACE_QUOTA
         flood = workspace / "outputs" / "flood"

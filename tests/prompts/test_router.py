@@ -9,15 +9,12 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from tests.factories.agents import create_agent, running_agent
+
 Auth = Callable[..., dict[str, str]]
 Json = dict[str, Any]
 LONG_TEMPLATE = "You are {agent_name}. Be thorough, precise and polite. " * 80  # about 4,400 characters
 MESSAGE = "collect invoices then pay supplier"
-
-
-async def _agent(client: httpx.AsyncClient, headers: dict[str, str], agent_id: str) -> None:
-    created = await client.post("/agents", json={"id": agent_id, "name": agent_id.title()}, headers=headers)
-    assert created.status_code == 201, created.text
 
 
 async def _versions(client: httpx.AsyncClient, auth: Auth, agent_id: str) -> list[Json]:
@@ -66,14 +63,14 @@ async def _context_tokens(client: httpx.AsyncClient, auth: Auth, agent_id: str, 
 
 
 async def test_new_agent_has_one_active_version(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _agent(client, auth(), "writer")
+    await create_agent(client, auth(), "writer")
     prompts = await _versions(client, auth, "writer")
     assert [(p["version"], p["is_active"]) for p in prompts] == [(1, True)]
     assert prompts[0]["tenant_id"] == "tenant-a" and prompts[0]["template"].strip()
 
 
 async def test_create_is_next_version_inactive_unless_asked(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _agent(client, auth(), "writer")
+    await create_agent(client, auth(), "writer")
     second = await _create(client, auth(), "writer", "Version two for {agent_name}.")
     assert second.status_code == 201, second.text
     assert (second.json()["version"], second.json()["is_active"]) == (2, False)
@@ -88,7 +85,7 @@ async def test_create_is_next_version_inactive_unless_asked(client: httpx.AsyncC
 
 
 async def test_activate_switches_exactly_one(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _agent(client, auth(), "writer")
+    await create_agent(client, auth(), "writer")
     for i in (2, 3):
         assert (await _create(client, auth(), "writer", f"Version {i}.")).status_code == 201
     for version in (2, 1, 3, 3):
@@ -103,8 +100,8 @@ async def test_activate_switches_exactly_one(client: httpx.AsyncClient, auth: Au
 
 
 async def test_tenancy_and_roles(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _agent(client, auth(), "writer")
-    await _agent(client, auth("operator", "tenant-b"), "stranger")
+    await create_agent(client, auth(), "writer")
+    await create_agent(client, auth("operator", "tenant-b"), "stranger")
     _error(await _create(client, auth(), "stranger", "Hijack."), 404, "AGENT_NOT_FOUND")
     _error(await _activate(client, auth(), "stranger", 1), 404, "AGENT_NOT_FOUND")
     mismatch = await _create(client, auth(), "writer", "Mine.", tenant_id="tenant-b")
@@ -122,8 +119,7 @@ async def test_tenancy_and_roles(client: httpx.AsyncClient, auth: Auth) -> None:
 
 
 async def test_active_prompt_shapes_the_context(client: httpx.AsyncClient, auth: Auth) -> None:
-    await _agent(client, auth(), "writer")
-    assert (await client.post("/agents/writer/start", headers=auth())).status_code == 200
+    await running_agent(client, auth(), "writer")
     baseline = await _context_tokens(client, auth, "writer", MESSAGE)
     created = await _create(client, auth(), "writer", LONG_TEMPLATE)
     assert created.status_code == 201 and created.json()["version"] == 2
@@ -140,7 +136,7 @@ async def test_concurrent_creates_get_distinct_versions(app: FastAPI, auth: Auth
     # Unhandled errors come back as the server's 500 response instead of being raised in the test.
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://talkative.test") as client:
-        await _agent(client, auth(), "writer")
+        await create_agent(client, auth(), "writer")
         responses = await asyncio.gather(
             *(_create(client, auth(), "writer", f"Draft {i}.", activate=i % 2 == 0) for i in range(5))
         )

@@ -8,7 +8,9 @@ from sqlalchemy import update
 
 from talkative.runs.models import Run, RunStep
 from talkative.settings import Settings
-from tests.orchestrator.helpers import Auth, running_agent, wait_run
+from tests.factories import Auth
+from tests.factories.agents import running_agent
+from tests.factories.runs import wait_run
 
 SETTINGS = {"TALKATIVE_MESSAGE_WAIT_S": 0}
 
@@ -16,12 +18,12 @@ SETTINGS = {"TALKATIVE_MESSAGE_WAIT_S": 0}
 async def test_a_tool_step_with_a_spec_edited_behind_the_api_fails_the_run(
     app: FastAPI, client: httpx.AsyncClient, auth: Auth, settings: Settings
 ) -> None:
-    await running_agent(client, auth, "mailer", template="mail-triage")
+    await running_agent(client, auth(), "mailer", template="mail-triage")
     reply = (
         await client.post("/agents/mailer/message", json={"message": "triage inbox now"}, headers=auth())
     ).json()
     run_id = reply["run_id"]
-    await wait_run(client, auth, run_id, lambda r: r["status"] == "completed")
+    await wait_run(client, auth(), run_id, lambda r: r["status"] == "completed")
     async with app.state.sessionmaker() as session, session.begin():
         # The run as it was before its step ran, with a spec another version (or a hand) wrote.
         await session.execute(
@@ -38,7 +40,7 @@ async def test_a_tool_step_with_a_spec_edited_behind_the_api_fails_the_run(
         )
     app.state.runtime.worker.wake()
 
-    run = await wait_run(client, auth, run_id, lambda r: r["status"] == "failed")
+    run = await wait_run(client, auth(), run_id, lambda r: r["status"] == "failed")
     assert "invalid spec" in (run["last_error"] or ""), run["last_error"]
     events = (await client.get("/agents/mailer/events", params={"tail": 100}, headers=auth())).json()[
         "events"

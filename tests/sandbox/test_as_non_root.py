@@ -107,6 +107,5 @@ def test_hogs_and_a_daemon_are_bounded(data_dir: Path, as_nobody: Path) -> None:
     assert corpus.last_json(memory.stdout) == {"allocated": 0}
     assert cpu.returncode == -9
     assert daemon.returncode == 0 and "parent done" in daemon.stdout, daemon.stderr
-    first = (outputs / "heartbeat").read_text()
-    subprocess.run(["sleep", "0.5"], check=True)
-    assert (outputs / "heartbeat").read_text() == first
+    assert (outputs / "heartbeat").exists(), "the daemon never started"
+    assert corpus.run_is_over(outputs), "the daemon outlived its run"  # so nobody writes it any more

@@ -11,6 +11,7 @@ import json
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,7 +57,7 @@ def origin() -> Iterator[int]:
         yield port
 
 
-async def _run(data: Path, port: int, egress: EgressPolicy | None) -> tuple[ToolResult, dict[str, object]]:
+async def _run(data: Path, port: int, egress: EgressPolicy | None) -> tuple[ToolResult, dict[str, Any]]:
     workspace = data / "workspaces" / "a"
     (workspace / "skills" / "demo" / "scripts" / "fetch.py").write_text(
         textwrap.dedent(SCRIPT.format(port=port))

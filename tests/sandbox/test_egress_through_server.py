@@ -12,8 +12,10 @@ import httpx
 import pytest
 
 from talkative.settings import Settings
+from tests.factories import Auth
+from tests.factories.agents import running_agent
+from tests.factories.runs import wait_run
 from tests.http_origin import serve_origin
-from tests.orchestrator.helpers import Auth, running_agent, wait_run
 
 # The allowed host is the test's own server on loopback, which the operator must name.
 SETTINGS = {"TALKATIVE_EGRESS_ALLOW_PRIVATE": ["127.0.0.1"]}
@@ -58,7 +60,7 @@ async def _attach(client: httpx.AsyncClient, auth: Auth, role: str, allow: bool)
 async def _fetch(client: httpx.AsyncClient, auth: Auth) -> dict[str, Any]:
     reply = await client.post("/agents/trader/message", json={"message": "rates please"}, headers=auth())
     assert reply.status_code == 200, reply.text
-    run = await wait_run(client, auth, reply.json()["run_id"], lambda r: r["status"] == "completed")
+    run = await wait_run(client, auth(), reply.json()["run_id"], lambda r: r["status"] == "completed")
     [step] = [s for s in run["steps"] if s["name"] == "TOOL_RUN_FINISHED"]
     return step["payload"]  # type: ignore[no-any-return]
 
@@ -72,7 +74,7 @@ async def _skill(client: httpx.AsyncClient, auth: Auth) -> dict[str, Any]:
 async def test_a_declared_host_is_reached_only_once_an_admin_allows_it(
     client: httpx.AsyncClient, auth: Auth, settings: Settings, origin: int
 ) -> None:
-    await running_agent(client, auth, "trader")
+    await running_agent(client, auth(), "trader")
     _install(settings.workspaces_dir / "tenant-a" / "trader", origin)
 
     # An operator may attach the skill, but not give it the network.

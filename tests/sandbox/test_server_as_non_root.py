@@ -28,7 +28,8 @@ import talkative
 from talkative.auth.principal import Role
 from talkative.auth.tokens import mint_token
 from tests.e2e.server import free_port
-from tests.orchestrator.helpers import wait_run
+from tests.factories.agents import attach_skill, running_agent
+from tests.factories.runs import wait_run
 from tests.sandbox.test_through_the_server import PROBE
 
 NOBODY = 65534
@@ -101,10 +102,7 @@ async def test_a_server_run_by_an_ordinary_user_confines_every_skill(server: tup
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         health = (await client.get("/health")).json()
         assert health["sandbox"]["mode"] == "required" and health["sandbox"]["missing"] == []
-        assert (
-            await client.post("/agents", json={"id": "snoop", "name": "snoop"}, headers=_headers())
-        ).status_code == 201
-        assert (await client.post("/agents/snoop/start", headers=_headers())).status_code == 200
+        await running_agent(client, _headers(), "snoop", name="snoop")
         workspace = data / "workspaces" / "tenant-a" / "snoop"
         paths = [str(data / "talkative.db"), str(data / "jwt-secret"), "/etc/shadow", str(Path(__file__))]
         (workspace / "skills" / "probe" / "scripts").mkdir(parents=True)
@@ -113,16 +111,11 @@ async def test_a_server_run_by_an_ordinary_user_confines_every_skill(server: tup
         )
         (workspace / "skills" / "probe" / "SKILL.md").write_text(SKILL_MD)
         _own(workspace)
-        attached = await client.post(
-            "/agents/snoop/skills/attach", json={"skillName": "probe"}, headers=_headers()
-        )
-        assert attached.status_code == 200, attached.text
+        await attach_skill(client, _headers(), "snoop", "probe")
 
         reply = await client.post("/agents/snoop/message", json={"message": "probe now"}, headers=_headers())
         assert reply.status_code == 200, reply.text
-        run = await wait_run(
-            client, lambda *a, **k: _headers(), reply.json()["run_id"], lambda r: r["status"] == "completed"
-        )
+        run = await wait_run(client, _headers(), reply.json()["run_id"], lambda r: r["status"] == "completed")
 
     [step] = [s for s in run["steps"] if s["name"] == "TOOL_RUN_FINISHED"]
     payload: dict[str, Any] = step["payload"]

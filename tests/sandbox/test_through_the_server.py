@@ -12,7 +12,9 @@ from fastapi import FastAPI
 
 from talkative.orchestrator import flows
 from talkative.settings import Settings
-from tests.orchestrator.helpers import Auth, attach, running_agent, wait_run
+from tests.factories import Auth
+from tests.factories.agents import attach_skill, running_agent
+from tests.factories.runs import wait_run
 from tests.sandbox import corpus
 
 PROBE = """\
@@ -75,22 +77,24 @@ async def test_a_tenant_s_skill_is_sandboxed_on_message_and_heartbeat(
 ) -> None:
     key = tmp_path / "fleet-key"
     key.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
-    await running_agent(client, auth, "victim")
+    await running_agent(client, auth(), "victim")
     (settings.workspaces_dir / "tenant-a" / "victim" / "inputs" / "private.txt").write_text("victim's data")
-    await running_agent(client, auth, "snoop", tenant="tenant-b")
+    await running_agent(client, auth(tenant="tenant-b"), "snoop")
     paths = [
         str(settings.data_dir.resolve() / "talkative.db"), str(settings.data_dir.resolve() / "jwt-secret"),
         str(settings.workspaces_dir.resolve() / "tenant-a" / "victim" / "inputs" / "private.txt"), "/etc/shadow",
         str(key), str(Path(__file__).resolve()),
     ]  # fmt: skip
     _install(settings, "snoop", paths)
-    await attach(client, auth, "snoop", "probe", tenant="tenant-b")  # pinned, as an admin vouches for it
+    await attach_skill(
+        client, auth(tenant="tenant-b"), "snoop", "probe"
+    )  # pinned, as an admin vouches for it
 
     reply = await client.post(
         "/agents/snoop/message", json={"message": "probe now"}, headers=auth(tenant="tenant-b")
     )
     assert reply.status_code == 200, reply.text
-    as_b: Auth = lambda *args, **kwargs: auth(tenant="tenant-b")  # noqa: E731
+    as_b = auth(tenant="tenant-b")
     by_message = await wait_run(client, as_b, reply.json()["run_id"], lambda r: r["status"] == "completed")
     asked = await client.post(
         "/agents/snoop/message", json={"message": "run heartbeat now"}, headers=auth(tenant="tenant-b")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import os
 import subprocess
-import time
 from pathlib import Path
+
+from tests.waiting import eventually
 
 
 def tree(root: Path) -> dict[str, tuple[int, int]]:
@@ -35,12 +35,8 @@ def alive(pids: list[int]) -> list[int]:
     return [pid for pid in pids if Path(f"/proc/{pid}").exists()]
 
 
-async def wait_for_file(path: Path, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{path} never appeared")
-        await asyncio.sleep(0.01)
+async def wait_for_file(path: Path) -> None:
+    await eventually(path.exists, what=f"{path} never appeared")
 
 
 # Forks twice (once escaping its session), says "ready", then spins until killed.

@@ -14,6 +14,8 @@ from talkative.tools import forkserver, isolation
 from talkative.tools.schemas import ToolErrorCode, ToolLimits
 from talkative.tools.service import run_tool
 from tests.tools.conftest import WriteScript
+from tests.tools.helpers import wait_for_file
+from tests.waiting import within
 
 EXITS = """
 import atexit, sys
@@ -73,13 +75,12 @@ async def test_a_dead_fork_server_fails_its_runs_and_is_replaced(
     running = asyncio.create_task(
         run_tool(workspace=workspace, command=command, limits=ToolLimits(timeout_s=20))
     )
-    while not (workspace / "outputs" / "started").exists():
-        await asyncio.sleep(0.01)
+    await wait_for_file(workspace / "outputs" / "started")
     server = forkserver.for_loop(isolation.IMPORT_PATH)
     assert server._process is not None
     os.kill(server._process.pid, signal.SIGKILL)
 
-    result = await asyncio.wait_for(running, 10)  # its launcher died with the fork server
+    result = await within(running)  # its launcher died with the fork server
     assert not result.ok and result.metrics.exit_code is not None and result.metrics.exit_code < 0
     assert result.error is not None and result.error.code != ToolErrorCode.TIMEOUT
 
@@ -94,12 +95,12 @@ async def test_an_exit_read_in_the_same_pass_as_its_fork_reply_is_not_lost() -> 
     server._replies[7] = reply
     server._dispatch({"id": 7, "pid": 4242})
     server._dispatch({"pid": 4242, "status": 3 << 8})
-    pid, exit_status = await asyncio.wait_for(reply, 1)
-    assert pid == 4242 and os.waitstatus_to_exitcode(await asyncio.wait_for(exit_status, 1)) == 3
+    pid, exit_status = await within(reply)
+    assert pid == 4242 and os.waitstatus_to_exitcode(await within(exit_status)) == 3
 
 
 async def test_many_short_runs_in_a_row_all_finish(workspace: Path, write_script: WriteScript) -> None:
     command = write_script("quick.py", "pass\n")
     for _ in range(40):
-        result = await asyncio.wait_for(run_tool(workspace=workspace, command=command), 10)
+        result = await within(run_tool(workspace=workspace, command=command))
         assert result.metrics.exit_code == 0

@@ -10,7 +10,6 @@ import asyncio
 import logging
 import os
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from tests.tools.helpers import (
     processes_mentioning,
     run_processes,
 )
+from tests.waiting import within
 
 needs_namespaces = pytest.mark.skipif(not namespaces_supported(), reason="no Linux namespaces here")
 FAST = ToolLimits(timeout_s=1.0, max_processes=16)
@@ -39,13 +39,11 @@ async def test_infinite_loop_is_killed_at_the_timeout_with_everything_it_started
     ws_a: Path, data_dir: Path, write_in: WriteScript
 ) -> None:
     command = write_in("spin.py", SPIN)
-    started = time.monotonic()
 
     run = asyncio.create_task(run_tool(workspace=ws_a, command=command, limits=FAST, hidden_paths=[data_dir]))
     pids = await host_pids_once_ready(ws_a)
-    result = await run
+    result = await within(run, what="the run outlived its timeout")
 
-    assert time.monotonic() - started < 5
     assert result.error is not None and result.error.code == ToolErrorCode.TIMEOUT
     assert result.metrics.isolated
     assert (ws_a / "outputs" / "ready").read_text() == "1"  # the script was PID 1 of its namespace
@@ -62,12 +60,10 @@ async def test_cancel_still_kills_an_isolated_run(ws_a: Path, data_dir: Path, wr
         run_tool(workspace=ws_a, command=command, cancel=cancel, hidden_paths=[data_dir])
     )
     pids = await host_pids_once_ready(ws_a)
-    started = time.monotonic()
 
     cancel.set()
-    result = await asyncio.wait_for(run, 5)
+    result = await within(run, what="the cancelled run went on")
 
-    assert time.monotonic() - started < 3
     assert result.error is not None and result.error.code == ToolErrorCode.CANCELLED
     assert result.metrics.isolated
     assert len(pids) == 4 and alive(pids) == []
@@ -134,10 +130,10 @@ async def test_cpu_limit_still_stops_the_script_as_pid_1(
 
     result = await run_tool(workspace=ws_a, command=command, limits=limits, hidden_paths=[data_dir])
 
-    # PID 1 ignores SIGXCPU (no handler), so the kernel's SIGKILL at the hard limit ends it.
+    # PID 1 ignores SIGXCPU (no handler), so the kernel's SIGKILL at the hard limit ends it (the
+    # clock would have ended it as a TIMEOUT).
     assert result.error is not None and result.error.code == ToolErrorCode.NONZERO_EXIT
     assert result.exit_code == -9
-    assert result.metrics.duration_ms < 5000
 
 
 async def test_best_effort_runs_with_the_layers_that_work_and_says_which_are_missing(

@@ -43,7 +43,11 @@ def test_keeps_arguments_verbatim_and_accepts_argv_lists(workspace: Path) -> Non
 def test_symlink_that_stays_inside_is_accepted(workspace: Path) -> None:
     (workspace / "inbox-link.json").symlink_to(workspace / "inputs" / "inbox.json")
 
-    prepare_command(workspace, f"{OK} inbox-link.json")
+    prepared = prepare_command(workspace, f"{OK} inbox-link.json")
+
+    assert prepared.args == ["inbox-link.json"]  # passed on as written, not resolved
+    assert prepared.script == (workspace / "skills/demo/scripts/ok.py").resolve()
+    assert prepared.workspace == workspace.resolve()
 
 
 @pytest.mark.parametrize(

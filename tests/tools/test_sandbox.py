@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from talkative.tools.schemas import MiB, ToolErrorCode, ToolLimits
 from talkative.tools.service import run_tool
 from tests.tools.conftest import WriteScript
 from tests.tools.helpers import alive, session_members, tree, wait_for_file
+from tests.waiting import within
 
 OK = "python skills/demo/scripts/ok.py"
 FAST = ToolLimits(timeout_s=1.0, max_processes=16)
@@ -115,11 +115,11 @@ async def test_infinite_loop_is_killed_with_its_whole_tree(
             time.sleep(0.01)
         """,
     )
-    started = time.monotonic()
 
-    result = await run_tool(workspace=workspace, command=command, limits=FAST)
+    result = await within(
+        run_tool(workspace=workspace, command=command, limits=FAST), what="the run outlived its timeout"
+    )
 
-    assert time.monotonic() - started < 5
     assert result.error is not None and result.error.code == ToolErrorCode.TIMEOUT
     assert not result.ok
     worker, session, *children = json.loads((workspace / "outputs/pids.json").read_text())
@@ -142,12 +142,10 @@ async def test_cancel_event_kills_the_run(workspace: Path, write_script: WriteSc
     cancel = asyncio.Event()
     task = asyncio.create_task(run_tool(workspace=workspace, command=command, cancel=cancel))
     await wait_for_file(workspace / "outputs/pids.json")
-    started = time.monotonic()
 
     cancel.set()
-    result = await asyncio.wait_for(task, 5)
+    result = await within(task, what="the cancelled run went on")
 
-    assert time.monotonic() - started < 3
     assert result.error is not None and result.error.code == ToolErrorCode.CANCELLED
     session, child = json.loads((workspace / "outputs/pids.json").read_text())
     assert alive([session, child]) == []
@@ -283,12 +281,10 @@ async def test_huge_output_is_capped_and_returns_promptly(workspace: Path, write
     )
     cap = 1_000_000  # not a multiple of any read size
     limits = ToolLimits(output_cap_bytes=cap, timeout_s=20)
-    started = time.monotonic()
 
     result = await run_tool(workspace=workspace, command=command, limits=limits)
 
-    assert time.monotonic() - started < 10
-    assert result.ok, result.error
+    assert result.ok, result.error  # returned on its own, not stopped at the timeout
     assert len(result.stdout.encode()) == cap
     assert len(result.stderr.encode()) == cap
     assert result.metrics.stdout_truncated and result.metrics.stderr_truncated
@@ -346,7 +342,6 @@ async def test_cpu_limit_stops_a_busy_script(workspace: Path, write_script: Writ
 
     assert result.error is not None and result.error.code == ToolErrorCode.NONZERO_EXIT
     assert result.exit_code in (-24, -9)  # SIGXCPU at the soft limit, SIGKILL at the hard one
-    assert result.metrics.duration_ms < 5000
 
 
 async def test_timeout_during_interpreter_startup_leaves_nothing(
@@ -381,7 +376,7 @@ async def test_a_run_cancelled_while_it_spawns_leaves_no_cage(
     assert parent is not None
     before = set(parent.glob(f"{cages.PREFIX}{os.getpid()}-*"))
     task = asyncio.create_task(run_tool(workspace=workspace, command=command, limits=FAST))
-    await asyncio.wait_for(spawning.wait(), 10)
+    await within(spawning.wait(), what="the run never asked the fork server")
     assert set(parent.glob(f"{cages.PREFIX}{os.getpid()}-*")) - before, (
         "the run's cage exists while it spawns"
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from talkative.tools import isolation
 from talkative.tools.schemas import ToolLimits
 from tests.tools.conftest import WriteScript
 from tests.tools.helpers import SPIN, alive, host_pids_once_ready, namespaces_supported
+from tests.waiting import eventually
 
 SERVER = """
 import asyncio, sys
@@ -41,11 +41,14 @@ async def test_runs_die_with_the_server(
     finally:
         server.kill()  # no chance to stop anything itself
         server.wait()
-    await asyncio.sleep(1.5)
 
     # The launcher itself may stay a zombie until this machine's init reaps it: not running.
-    assert len(pids) == 4 and [pid for pid in alive(pids) if _state(pid) not in ("Z", "")] == []
-    assert not (ws_a / "outputs" / "outlived").exists()
+    assert len(pids) == 4
+    await eventually(
+        lambda: [pid for pid in alive(pids) if _state(pid) not in ("Z", "")] == [],
+        what=lambda: f"runs outlived the server: {[(pid, _state(pid)) for pid in alive(pids)]}",
+    )
+    assert not (ws_a / "outputs" / "outlived").exists()  # and none of them can write it any more
 
 
 def _state(pid: int) -> str:

@@ -154,7 +154,6 @@ async def test_script_runs_inside_the_launcher_interpreter(
     assert argv[1:5] == ["-E", "-s", "-S", "-B"]
     # Forked by the warm fork server (zygote.py), which turned into the launcher.
     assert argv[5].endswith("talkative/tools/zygote.py")
-    assert result.metrics.duration_ms < 2000
 
 
 async def test_scripts_import_the_report_module_and_installed_packages_without_site(

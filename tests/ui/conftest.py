@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +19,7 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from talkative.auth.principal import Role
 from talkative.auth.tokens import mint_token
 from tests.e2e.server import ServerProcess
+from tests.waiting import eventually_sync
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"
 CHROMIUM_FLAGS = [
@@ -37,13 +37,11 @@ class UiServer(ServerProcess):
     """A first start with no secret configured: the server prints its own login link."""
 
     def login_link(self) -> str:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            match = re.search(r"Sign in as admin: (\S+/#token=\S+)", self.output())
-            if match:
-                return match.group(1)
-            time.sleep(0.05)
-        raise AssertionError(f"no login link printed:\n{self.output()}")
+        match = eventually_sync(
+            lambda: re.search(r"Sign in as admin: (\S+/#token=\S+)", self.output()),
+            what=lambda: f"no login link printed:\n{self.output()}",
+        )
+        return match.group(1)
 
     def token(self, role: str, tenant: str | None, ttl: timedelta = timedelta(hours=1)) -> str:
         secret = (self.data_dir / "jwt-secret").read_text().strip()

@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from talkative.events import service as events
+from tests.factories.agents import running_agent
 
 Auth = Callable[..., dict[str, str]]
 Json = dict[str, Any]
@@ -244,8 +245,7 @@ async def test_each_version_is_recorded_as_an_event(
 async def test_agent_workflow_id_cannot_be_claimed_by_another_tenant(
     client: httpx.AsyncClient, auth: Auth
 ) -> None:
-    await client.post("/agents", json={"id": "payer", "name": "Payer"}, headers=auth())
-    await client.post("/agents/payer/start", headers=auth())
+    await running_agent(client, auth(), "payer")
     # Tenant B saves a workflow under the id tenant A's agent workflow will have.
     await client.post(
         "/workflow", json={"id": "agent-wf-payer", "name": "Trap"}, headers=auth(tenant="tenant-b")

@@ -1,0 +1,33 @@
+"""Skills written into an agent's workspace for a test (templates come from the package)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SLOW_SCRIPT = """\
+import fcntl, json, os, sys, time
+from talkative.skills.report import emit_report
+name = sys.argv[1]
+alive = open(f"outputs/{name}.alive", "w")  # locked until this process is gone
+fcntl.flock(alive, fcntl.LOCK_EX)
+with open(f"outputs/{name}.pid", "w") as handle:
+    handle.write(str(os.getpid()))
+seconds = float(open("inputs/sleep.txt").read()) if os.path.exists("inputs/sleep.txt") else 1.0
+time.sleep(seconds)
+with open("outputs/executions.log", "a") as log:
+    log.write(name + "\\n")
+emit_report(name, data={"slept": seconds}, out=f"outputs/{name}.json")
+"""
+
+
+def write_slow_skill(workspace: Path, name: str, trigger: str, *, requires_approval: bool = False) -> None:
+    """A test skill that records its pid, sleeps (inputs/sleep.txt seconds) and logs its completion.
+    While it runs it holds a lock on outputs/<name>.alive (see `tests.waiting.released`)."""
+    folder = workspace / "skills" / name
+    (folder / "scripts").mkdir(parents=True, exist_ok=True)
+    (folder / "scripts" / "slow.py").write_text(SLOW_SCRIPT)
+    (folder / "SKILL.md").write_text(
+        f"---\nname: {name}\ndescription: Sleeps for a while (test skill).\ntriggers: [{trigger}]\n"
+        f"command: python skills/{name}/scripts/slow.py {name}\n"
+        f"requires_approval: {'true' if requires_approval else 'false'}\n---\nSleeps.\n"
+    )
