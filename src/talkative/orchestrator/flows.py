@@ -31,6 +31,7 @@ from talkative.runs.schemas import MessageReply
 from talkative.runtime import Runtime
 from talkative.skills import install
 from talkative.workflows import service as workflows
+from talkative.workflows.models import Workflow
 
 # Where a caller stops waiting: the run ended, or waits for a human or a resume.
 SETTLED = frozenset(
@@ -41,8 +42,9 @@ SETTLED = frozenset(
 @dataclass(frozen=True)
 class Started:
     run_id: str
-    has_steps: bool  # False: the run ended (or failed) where it was planned
+    has_steps: bool  # False: the run ended where it was planned
     command_id: str | None = None
+    reply: MessageReply | None = None  # ... and then its reply, when it completed there
 
 
 async def start_run(
@@ -64,7 +66,7 @@ async def start_run(
     """
     refused: llm.BudgetExceeded | None = None
     async with runtime.sessionmaker() as session, session.begin():
-        agent, run, opening = await planning.open_run(
+        agent, run, opening, workflow = await planning.open_run(
             runtime,
             session,
             tenant_scope=tenant_scope,
@@ -90,8 +92,8 @@ async def start_run(
             refused = exc
         else:
             if call.is_local:
-                has_steps = await _record_and_plan(
-                    runtime, session, agent, run, opening, call, None, None, 0.0
+                planned = await _record_and_plan(
+                    runtime, session, agent, run, opening, workflow, call, None, None, 0.0
                 )
     if refused is not None:
         raise refused
@@ -104,13 +106,15 @@ async def start_run(
             )
             # The workflow before the ledger, as in the opening (workflow, then the hold's rollup
             # row): taken the other way round, a settle and a concurrent opening deadlock.
-            await workflows.lock_agent_workflow(session, tenant_id=agent.tenant_id, agent_id=agent.id)
-            has_steps = await _record_and_plan(
-                runtime, session, agent, run, opening, call, completion, error, latency
+            workflow = await workflows.lock_agent_workflow(
+                session, tenant_id=agent.tenant_id, agent_id=agent.id
             )
-    if has_steps:
+            planned = await _record_and_plan(
+                runtime, session, agent, run, opening, workflow, call, completion, error, latency
+            )
+    if planned.has_steps:
         runtime.worker.wake()
-    return Started(run_id=opening.run_id, has_steps=has_steps, command_id=opening.command_id)
+    return Started(opening.run_id, planned.has_steps, opening.command_id, planned.reply)
 
 
 async def _record_and_plan(
@@ -119,11 +123,12 @@ async def _record_and_plan(
     agent: Agent,
     run: Run,
     opening: planning.Opening,
+    workflow: Workflow,
     call: llm.Call,
     completion: Completion | None,
     error: ProviderError | None,
     latency_ms: float,
-) -> bool:
+) -> planning.Planned:
     """Records the call in the ledger (falling back to the local interpreter if it failed) and plans."""
     if completion is None:
         started = time.perf_counter()
@@ -139,7 +144,7 @@ async def _record_and_plan(
         error=error,
         latency_ms=latency_ms,
     )
-    return await planning.plan(runtime, session, agent, run, opening, completion, rows)
+    return await planning.plan(runtime, session, agent, run, opening, completion, rows, workflow)
 
 
 async def start_child(runtime: Runtime, request: ChildRequest) -> str:
@@ -160,9 +165,11 @@ async def handle_message(
 ) -> MessageReply:
     """The critical loop: the run's reply once it settles (or as it is after `message_wait_s`)."""
     started = await start_run(runtime, tenant_scope=tenant_scope, agent_id=agent_id, text=text, kind=kind)
+    if started.reply is not None:
+        return started.reply
     if started.has_steps:
         return await wait_for_reply(runtime, started.run_id, runtime.settings.message_wait_s)
-    async with runtime.sessionmaker() as session:
+    async with runtime.sessionmaker() as session:  # it failed or was cancelled where it was planned
         return await reads.build_reply(session, started.run_id)
 
 
@@ -188,10 +195,25 @@ async def wait_settled(runtime: Runtime, run_id: str, wait_s: float) -> str:
 
 
 async def wait_for_reply(runtime: Runtime, run_id: str, wait_s: float) -> MessageReply:
-    """The run's reply once it finishes or stops at a gate (or as it is after `wait_s`)."""
-    await wait_settled(runtime, run_id, wait_s)
-    async with runtime.sessionmaker() as session:
-        return await reads.build_reply(session, run_id)
+    """The run's reply once it finishes or stops at a gate (or as it is after `wait_s`).
+
+    Woken by this process's worker, it reads the reply at once (no separate status read first);
+    otherwise it looks at the run's status every half second.
+    """
+    runtime.watch.track(run_id)  # the worker may finish the run before the first wait: keep its notice
+    deadline = time.monotonic() + wait_s
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            notified = left > 0 and await runtime.watch.changed(run_id, min(0.5, left))
+            if not notified and left > 0 and await run_status(runtime, run_id) not in SETTLED:
+                continue
+            async with runtime.sessionmaker() as session:
+                reply = await reads.build_reply(session, run_id)
+            if reply.run_status in SETTLED or deadline <= time.monotonic():
+                return reply
+    finally:
+        runtime.watch.forget(run_id)
 
 
 async def run_heartbeat(runtime: Runtime, *, tenant_id: str, agent_id: str) -> str | None:

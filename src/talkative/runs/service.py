@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from talkative.db import newest_last, utcnow
 from talkative.errors import NotFound
 from talkative.events import service as events
-from talkative.events.schemas import NewEvent
+from talkative.events.schemas import Event, NewEvent
 from talkative.observability.metrics import AGENT_RUNS, RUN_DURATION_S
 from talkative.runs.models import Run, RunCommand, RunStep
 from talkative.runs.planner import PlannedStep
@@ -82,8 +82,9 @@ async def transition(
     *,
     reason: str | None = None,
     payload: dict[str, Any] | None = None,
-) -> Run:
-    """Applies `action` through the reducer (409 if impossible) and records the change as an event."""
+) -> Event:
+    """Applies `action` through the reducer (409 if impossible) and records the change as an event,
+    which it returns."""
     before = run.status
     state = reduce(RunState(RunStatus(run.status), SubagentState(run.subagent_state)), action)
     run.status, run.subagent_state = state.status, state.subagent_state
@@ -111,8 +112,8 @@ async def transition(
             **(payload or {}),
         },
     )
-    await events.append(session, [change])
-    return run
+    (stored,) = await events.append(session, [change])
+    return stored
 
 
 async def finish(session: AsyncSession, run: Run, steps: list[RunStep]) -> None:
