@@ -97,9 +97,13 @@ async def test_a_tenant_token_cannot_name_another_tenants_stream(client: object,
     import httpx
 
     assert isinstance(client, httpx.AsyncClient)
-    response = await client.get(
-        "/events",
-        params={"tenant_id": "tenant-b", "agent_id": "twin"},
-        headers=auth("viewer", "tenant-a"),  # type: ignore[operator]
+    # A stream that wrongly opened would never end: fail in seconds instead of hanging.
+    response = await asyncio.wait_for(
+        client.get(
+            "/events",
+            params={"tenant_id": "tenant-b", "agent_id": "twin"},
+            headers=auth("viewer", "tenant-a"),  # type: ignore[operator]
+        ),
+        timeout=10,
     )
     assert response.status_code == 403 and response.json()["code"] == "TENANT_MISMATCH"
