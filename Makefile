@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck pytest migrate clean frontend frontend-test system-packages openapi
+.PHONY: run test install lint typecheck pytest migrate clean frontend frontend-test system-packages openapi mutate
 
 # The web UI: npm packages from the lockfile, built into the Python package's static folder.
 UI_STAMP := frontend/node_modules/.installed
@@ -73,8 +73,38 @@ pytest: install frontend system-packages
 test: lint typecheck frontend-test pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage .coverage.* frontend/node_modules \
+	rm -rf $(VENV) mutants .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage .coverage.* frontend/node_modules \
 		src/talkative/static
+
+# Mutation testing (README, "Mutation testing"): slow, so not part of `make test`. Mutates the
+# functions below (their files and the tests run: [tool.mutmut] in pyproject.toml) from a fresh
+# mutants/ each time, then prints the score and every surviving mutant (`$(BIN)/mutmut show NAME`).
+MUTATE_TARGETS := \
+	'talkative.auth.policy.*' \
+	'talkative.auth.principal.*' \
+	'talkative.agents.dependencies.x_valid_agent__mutmut_*' \
+	'talkative.agents.service.x_get_agent__mutmut_*' \
+	'talkative.agents.service.x_list_agents__mutmut_*' \
+	'talkative.runs.service.x_get__mutmut_*' \
+	'talkative.runs.service.x_list_runs__mutmut_*' \
+	'talkative.runs.reducer.*' \
+	'talkative.events.service.x_tail__mutmut_*' \
+	'talkative.events.service.x_after__mutmut_*' \
+	'talkative.events.service.x_latest_id__mutmut_*' \
+	'talkative.events.bus.*Subscription*offer__mutmut_*' \
+	'talkative.tools.isolation.x_policy_for__mutmut_*' \
+	'talkative.tools.isolation.x_isolate_config__mutmut_*' \
+	'talkative.tools.isolation.x_status__mutmut_*' \
+	'talkative.tools.isolation.x__probe_status__mutmut_*' \
+	'talkative.tools.isolation.x_refusal__mutmut_*' \
+	'talkative.tools.isolation.x_refusal_message__mutmut_*' \
+	'talkative.tools.isolation.*SandboxStatus*' \
+	'talkative.orchestrator.steps.tool.*ToolExecutor*run__mutmut_*'
+
+mutate: install
+	rm -rf mutants
+	$(BIN)/mutmut run $(MUTATE_TARGETS)
+	$(BIN)/python scripts/mutation_score.py $(MUTATE_TARGETS)
 
 # Benchmarks (bench/README.md): a fresh server on a temp data dir, every workload, results written to
 # bench/results/<date>.json and .md. Pass driver options with BENCH_ARGS="--quick" or "--only loop,sse".

@@ -155,8 +155,14 @@ async def test_a_stream_that_never_started_still_unsubscribes(app: FastAPI) -> N
 async def test_a_tenant_token_cannot_name_another_tenants_stream(
     client: httpx.AsyncClient, auth: Auth
 ) -> None:
-    response = await client.get(
-        "/events", params={"tenant_id": "tenant-b", "agent_id": "twin"}, headers=auth("viewer", "tenant-a")
+    # A stream that wrongly opened would never end: fail in seconds instead of hanging.
+    response = await asyncio.wait_for(
+        client.get(
+            "/events",
+            params={"tenant_id": "tenant-b", "agent_id": "twin"},
+            headers=auth("viewer", "tenant-a"),
+        ),
+        timeout=10,
     )
     assert response.status_code == 403 and response.json()["code"] == "TENANT_MISMATCH"
 

@@ -216,6 +216,14 @@ def status(policy: SandboxPolicy) -> SandboxStatus:
         return found
 
 
+def refusal(found: SandboxStatus, mode: SandboxMode) -> str | None:
+    """Why no skill may run on a host with `found`, or None: `required` refuses while any layer is
+    missing, `best-effort` runs with the layers there are."""
+    if found.missing and mode is SandboxMode.REQUIRED:
+        return refusal_message(found, mode)
+    return None
+
+
 def refusal_message(found: SandboxStatus, mode: SandboxMode) -> str:
     missing = ", ".join(sorted(found.missing))
     how = (

@@ -12,7 +12,6 @@ from talkative.tools.egress import EgressPolicy
 from talkative.tools.outcome import Quota, build_result, changed_outputs
 from talkative.tools.policy import CommandRefused, prepare_command, split_command
 from talkative.tools.schemas import (
-    SandboxMode,
     SandboxPolicy,
     SandboxReport,
     ToolError,
@@ -65,9 +64,9 @@ async def run_tool(
     if hidden_paths:
         found = await asyncio.to_thread(isolation.status, sandbox)
         report = found.report(sandbox.mode)
-        if found.missing and sandbox.mode is SandboxMode.REQUIRED:
-            message = isolation.refusal_message(found, sandbox.mode)
-            return _refused(tokens, ToolErrorCode.SANDBOX_UNAVAILABLE, message, started, report)
+        refused = isolation.refusal(found, sandbox.mode)
+        if refused is not None:
+            return _refused(tokens, ToolErrorCode.SANDBOX_UNAVAILABLE, refused, started, report)
         layers = found.layers
     root = prepared.workspace
     budget, before = await asyncio.to_thread(quota.measure, root, limits)
