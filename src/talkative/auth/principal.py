@@ -31,9 +31,6 @@ class Principal:
         """The tenant every query must be limited to; None means all tenants."""
         return None if self.is_platform_admin else self.tenant_id
 
-    def can_see(self, tenant_id: str) -> bool:
-        return self.is_platform_admin or self.tenant_id == tenant_id
-
     def owning_tenant(self, requested: str | None) -> str:
         """The tenant a new object belongs to: the token's; a different body value is refused."""
         if self.is_platform_admin:
