@@ -208,9 +208,9 @@ async def plan(
     stored = await events.append(session, trail)
     if run.status == RunStatus.CANCELLED:  # cancelled while the model thought: nothing more to do
         return Planned(has_steps=False)
-    await runs.add_steps(session, run, steps)
     if run.status == RunStatus.PENDING:  # (a run paused meanwhile starts when it is resumed)
         runs.start(run)
+    await runs.add_steps(session, run, steps)
     if steps or run.status != RunStatus.RUNNING:
         return Planned(has_steps=bool(steps))
     notes = "".join(f" Not run: {trust.explain(name, state)}." for name, state, _ in refused)

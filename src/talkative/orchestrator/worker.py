@@ -70,30 +70,15 @@ class Worker:
             self._active[run_id] = asyncio.create_task(self._drive(run_id), name=f"run {run_id}")
 
     async def claim(self, limit: int) -> list[str]:
-        """Running runs nobody holds (or whose holder's lease expired), each claimed once."""
+        """Running runs nobody holds (or whose holder's lease expired), oldest first. Only a read:
+        the lease is taken in the transaction that begins the run's next step (`_next_job`), where
+        the run's row is locked, so two workers never both drive one run."""
         now = utcnow()
-        claimed: list[str] = []
-        async with self.runtime.sessionmaker() as session, session.begin():
-            free = or_(Run.lease_until.is_(None), Run.lease_until < now)
-            candidates = (
-                await session.scalars(
-                    select(Run.id)
-                    .where(Run.status == RunStatus.RUNNING, free)
-                    .order_by(Run.created_at)
-                    .limit(limit * 2)
-                )
-            ).all()
-            for run_id in candidates:
-                if run_id in self._active or len(claimed) >= limit:
-                    continue
-                result = await session.execute(
-                    update(Run)
-                    .where(Run.id == run_id, free)
-                    .values(lease_owner=self.owner, lease_until=now + self.lease)
-                )
-                if result.rowcount:  # type: ignore[attr-defined]
-                    claimed.append(run_id)
-        return claimed
+        free = or_(Run.lease_until.is_(None), Run.lease_until < now)
+        query = select(Run.id).where(Run.status == RunStatus.RUNNING, free).order_by(Run.created_at)
+        async with self.runtime.sessionmaker() as session:
+            candidates = (await session.scalars(query.limit(limit + len(self._active)))).all()
+        return [run_id for run_id in candidates if run_id not in self._active][:limit]
 
     async def _drive(self, run_id: str) -> None:
         """Runs the claimed run's steps until it ends, stops at a gate, or is paused or cancelled.
@@ -129,10 +114,13 @@ class Worker:
         while True:
             async with self.runtime.sessionmaker() as session, session.begin():
                 run = await runs.get(session, run_id, for_update=True)
-                if run.lease_owner != self.owner:
-                    return None
+                now = utcnow()
+                held_elsewhere = run.lease_owner not in (None, self.owner)
+                if held_elsewhere and run.lease_until is not None and run.lease_until > now:
+                    return None  # another worker drives it (its lease has not expired)
                 if run.status != RunStatus.RUNNING:
-                    run.lease_owner, run.lease_until = None, None
+                    if run.lease_owner == self.owner:
+                        run.lease_owner, run.lease_until = None, None
                     return None
                 steps = await runs.steps_of(session, run_id)
                 step = next((s for s in steps if s.status in OPEN_STEPS), None)
@@ -143,8 +131,8 @@ class Worker:
                     error = {"error": "interrupted too many times"}
                     step.status, step.result, step.finished_at = StepStatus.FAILED, error, utcnow()
                     continue
-                step.status, step.attempts, step.started_at = StepStatus.RUNNING, step.attempts + 1, utcnow()
-                run.lease_until = utcnow() + self.lease
+                step.status, step.attempts, step.started_at = StepStatus.RUNNING, step.attempts + 1, now
+                run.lease_owner, run.lease_until = self.owner, now + self.lease
                 begun = await self.executors[StepKind(step.kind)].begin(session, run, step)
                 if isinstance(begun, StepJob):
                     return begun
