@@ -5,10 +5,16 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from talkative import models_registry
 from talkative.db import Base, create_engine
+
+# Processes of a cluster that start together migrate in turn: the first applies the migrations,
+# the others wait for its commit, then find the schema at head and have nothing to do. Any fixed
+# key works; this one spells "talkativ" in ASCII.
+MIGRATION_LOCK = 0x74616C6B61746976
 
 models_registry.import_all()
 target_metadata = Base.metadata
@@ -23,6 +29,8 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":  # held until this transaction ends
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 
