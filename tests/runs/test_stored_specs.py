@@ -6,6 +6,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import update
 
+from talkative.orchestrator import flows
 from talkative.runs.models import Run, RunStep
 from talkative.settings import Settings
 from tests.factories import Auth
@@ -47,3 +48,6 @@ async def test_a_tool_step_with_a_spec_edited_behind_the_api_fails_the_run(
     ]
     started = [e for e in events if e["run_id"] == run_id and e["type"] == "TOOL_RUN_STARTED"]
     assert len(started) == 1  # the first, legitimate run only: the edited step never started
+    # Its reply is still made (the step it cannot type is left out of the actions), not a 500.
+    reply_now = await flows.wait_for_reply(app.state.runtime, run_id, 0)
+    assert reply_now.run_status == "failed" and reply_now.actions == []

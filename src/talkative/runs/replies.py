@@ -6,16 +6,25 @@ from talkative.events.schemas import Event
 from talkative.runs.models import Run, RunStep
 from talkative.runs.reducer import OPEN_STEPS, RunStatus, StepStatus
 from talkative.runs.schemas import Action, MessageReply
-from talkative.runs.specs import ApprovalSpec, DelegateSpec, TaskSpec, ToolSpec
+from talkative.runs.specs import ApprovalSpec, DelegateSpec, InvalidSpec, StepSpec, TaskSpec, ToolSpec
 
 _S = StepStatus
 ENDED_TOOL = (_S.DONE, _S.FAILED, _S.CANCELLED)
 DECIDED = (_S.DONE, _S.REJECTED)
 
 
+def _spec(step: RunStep) -> StepSpec | None:
+    """The step's typed spec, or None for one that does not fit its kind: such a step never runs
+    (its run fails saying so), and the reply of its run must still be made."""
+    try:
+        return step.details
+    except InvalidSpec:
+        return None
+
+
 def _action(step: RunStep) -> Action | None:
     """What the step did, as the reply lists it; None while it has nothing to say."""
-    result, spec, status = step.result or {}, step.details, step.status
+    result, spec, status = step.result or {}, _spec(step), step.status
     match spec:
         case ToolSpec() if status in ENDED_TOOL:
             error = result.get("error")
@@ -52,7 +61,7 @@ def _action(step: RunStep) -> Action | None:
 
 def actions_of(steps: list[RunStep], *, heartbeat: bool) -> list[Action]:
     actions = [action for step in steps if (action := _action(step)) is not None]
-    beats = [s for s in steps if isinstance(s.details, ToolSpec) and s.details.reason == "heartbeat"]
+    beats = [s for s in steps if isinstance(spec := _spec(s), ToolSpec) and spec.reason == "heartbeat"]
     if heartbeat and beats and all(s.status not in OPEN_STEPS for s in beats):
         actions.append(Action(type="heartbeat.executed", ok=all(s.status == _S.DONE for s in beats)))
     elif heartbeat and not beats:
@@ -68,7 +77,7 @@ def summarize_outcome(run: Run, steps: list[RunStep]) -> str:
     if patch:
         parts.append(f"Workflow v{patch.get('version')}: {patch.get('summary')}.")
     for step in steps:
-        match step.details:
+        match _spec(step):
             case ToolSpec(skill=skill):
                 parts.append(f"{skill} {'finished' if step.status == _S.DONE else step.status}.")
             case TaskSpec():
