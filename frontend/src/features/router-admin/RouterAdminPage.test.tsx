@@ -113,7 +113,9 @@ describe("Router Admin page", () => {
     expect(within(table).getAllByTestId("usage-row")).toHaveLength(3);
     expect(table.querySelectorAll("tbody tr")).toHaveLength(3);
     expect(within(table).getByText("timeout: provider slow")).toBeInTheDocument();
-    expect(await screen.findByTestId("usage-chart")).toBeInTheDocument();
+    // The charts are a lazily loaded chunk (recharts): its first import in a cold test worker can
+    // take longer than findBy's default second.
+    expect(await screen.findByTestId("usage-chart", {}, { timeout: 10_000 })).toBeInTheDocument();
     expect(screen.getByTestId("usage-chart-cost")).toBeInTheDocument();
 
     const tenantDaily = await screen.findByRole("meter", { name: "tenant-a daily cap" });
