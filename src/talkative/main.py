@@ -20,8 +20,8 @@ from talkative.conversation.router import router as conversation_router
 from talkative.db import create_engine, make_sessionmaker
 from talkative.errors import install_error_handlers
 from talkative.events import outbox
-from talkative.events.bus import LocalEventBus
 from talkative.events.router import router as events_router
+from talkative.events.shared import bus_for
 from talkative.fleet.router import router as fleet_router
 from talkative.input.middleware import InputGuardMiddleware
 from talkative.llm_router.providers.base import close_providers
@@ -62,11 +62,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(migrations.upgrade, url)
     app.state.schema_revision = await migrations.current_revision(url)
     engine = create_engine(url, timeout_s=settings.db_timeout_s)
-    bus = LocalEventBus()
+    bus = bus_for(engine.url, poll_s=settings.bus_poll_s)
     SSE_SUBSCRIBERS.set_function(lambda: bus.subscriber_count)
     app.state.engine = engine
     app.state.bus = bus
     app.state.sessionmaker = make_sessionmaker(engine, info=outbox.session_info(bus))
+    await bus.start(app.state.sessionmaker)
     runtime = build_runtime(settings, app.state.sessionmaker, bus)
     worker = runtime.worker = build_worker(runtime)
     # Probed now, so that a host without the sandbox says so once, at startup (not at a first run).
@@ -94,6 +95,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
         await worker.stop()
+        await bus.stop()
         await close_providers(runtime.providers)
         forkserver.close_for_loop()
         await engine.dispose()

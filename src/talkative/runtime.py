@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -17,10 +18,33 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from talkative.conversation.interpreter import Interpreter, LocalInterpreter
 from talkative.events.bus import EventBus
+from talkative.events.schemas import Event, EventType
 from talkative.llm_router.providers.base import Provider, build_providers
 from talkative.settings import Settings
 from talkative.tools.schemas import ToolLimits
 from talkative.watch import RunWatch
+
+# What the run events a process hears mean to it, whichever process committed them: a caller waiting
+# on the run reads it again; a tool of a cancelled run is killed; the worker looks for work.
+SETTLING = frozenset(
+    {
+        EventType.RUN_COMPLETED,
+        EventType.RUN_FAILED,
+        EventType.RUN_CANCELLED,
+        EventType.RUN_WAITING_APPROVAL,
+        EventType.RUN_PAUSED,
+    }
+)
+RUNNABLE = frozenset(
+    {
+        EventType.MESSAGE_RECEIVED,
+        EventType.INTERPRETATION_RESULT,
+        EventType.HEARTBEAT_TICK,
+        EventType.RUN_RESUMED,
+        EventType.RUN_APPROVAL_DECIDED,
+        EventType.RUN_REQUEUED,
+    }
+)
 
 
 class Waker(Protocol):
@@ -55,6 +79,21 @@ class Runtime:
             return True
         return False
 
+    def hear(self, events: Sequence[Event]) -> None:
+        """The bus's listener (cheap: it runs as the bus hands events out)."""
+        wake = False
+        for event in events:
+            if event.run_id is None:
+                continue
+            if event.type in SETTLING:
+                if event.type == EventType.RUN_CANCELLED:
+                    self.watch.cancel(event.run_id)
+                self.watch.notify(event.run_id)
+            elif event.type in RUNNABLE:
+                wake = True
+        if wake:
+            self.worker.wake()
+
     def workspace(self, relative: str) -> Path:
         return (self.settings.data_dir / relative).resolve()
 
@@ -77,4 +116,5 @@ def build_runtime(
 ) -> Runtime:
     runtime = Runtime(settings, sessionmaker, bus, LocalInterpreter(), tool_limits(settings))
     runtime.providers = build_providers(os.environ, timeout_s=settings.llm_timeout_s)
+    bus.listen(runtime.hear)
     return runtime

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     events_prune_interval_s: float = Field(
         default=60.0, gt=0, validation_alias="TALKATIVE_EVENTS_PRUNE_INTERVAL_S"
     )
+    # The shared event bus (PostgreSQL): how often it reads the event tail when no notification
+    # came (a safety net; notifications bring events within milliseconds).
+    bus_poll_s: float = Field(default=2.0, gt=0, le=60, validation_alias="TALKATIVE_BUS_POLL_S")
     heartbeat_poll_s: float = Field(
         default=15.0, gt=0, le=3600, validation_alias="TALKATIVE_HEARTBEAT_POLL_S"
     )

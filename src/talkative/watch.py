@@ -1,6 +1,7 @@
 """In-process wake-ups: who waits on a run learns at once when it changes (the DB stays the truth).
 
-Waiters also poll, so a run moved by another process is noticed too, only later.
+Fed by this process's worker and controls, and by the bus's listener (Runtime.hear) for runs moved
+by any process; waiters also poll, a safety net should a wake-up be lost.
 """
 
 from __future__ import annotations

@@ -14,10 +14,11 @@ from tests.waiting import eventually_sync
 
 class SseCollector:
     def __init__(
-        self, url: str, token: str, *, last_event_id: int | None = None, use_query_token: bool = False
+        self, url: str, token: str, *, last_event_id: str | int | None = None, use_query_token: bool = False
     ):
         self.events: list[dict[str, Any]] = []
-        self.ids: list[int] = []
+        self.ids: list[int] = []  # the events' ids
+        self.positions: list[str] = []  # their stream positions (the SSE ids, to resume after)
         self.comments: list[str] = []
         self.connected = threading.Event()
         self._stop = threading.Event()
@@ -60,15 +61,17 @@ class SseCollector:
             self.connected.set()
 
     def _read(self, response: httpx.Response) -> None:
-        event_id: int | None = None
+        position = ""
         for line in response.iter_lines():
             if self._stop.is_set():
                 return
             if line.startswith("id: "):
-                event_id = int(line[4:])
+                position = line[4:]
             elif line.startswith("data: "):
-                self.events.append(json.loads(line[6:]))
-                self.ids.append(event_id or 0)
+                event = json.loads(line[6:])
+                self.events.append(event)
+                self.ids.append(event["id"])
+                self.positions.append(position)
             elif line.startswith(":"):
                 self.comments.append(line)
 

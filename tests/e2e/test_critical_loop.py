@@ -95,13 +95,13 @@ def test_sse_resume_with_last_event_id_loses_nothing(server: ServerProcess) -> N
         with SseCollector(server.url, operator) as first:
             http.post("/agents/resumer/message", json={"message": "step one"})
             first.wait_for(lambda ev: any(e["type"] == "WORKFLOW_PATCH_APPLIED" for e in ev))
-            last_seen = first.ids[-1]
+            last_seen, last_position = first.ids[-1], first.positions[-1]
         # Disconnected: these happen while nobody listens.
         missed = [
             http.post("/agents/resumer/message", json={"message": f"offline {i}"}).json()["run_id"]
             for i in range(3)
         ]
-        with SseCollector(server.url, operator, last_event_id=last_seen) as second:
+        with SseCollector(server.url, operator, last_event_id=last_position) as second:
             replayed = second.wait_for(
                 lambda ev: (
                     {e.get("run_id") for e in ev if e["type"] == "WORKFLOW_PATCH_APPLIED"} >= set(missed)

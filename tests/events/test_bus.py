@@ -14,6 +14,7 @@ from tests.waiting import within
 def event(i: int, tenant: str = "t1") -> Event:
     return Event(
         id=i,
+        position=str(i),
         type="X",
         tenant_id=tenant,
         agent_id="a",

@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from talkative.events import service as events
 from talkative.events.bus import Subscription
+from talkative.events.positions import START, at
 from talkative.events.schemas import Event, EventType, NewEvent
+from tests.waiting import eventually
 
 Maker = async_sessionmaker[AsyncSession]
 
@@ -37,8 +39,16 @@ async def _tail(maker: Maker, agent: str, limit: int = 1000, tenant: str = "tena
         return [e.message for e in await events.tail(session, tenant_id=tenant, agent_id=agent, limit=limit)]
 
 
-def _drain(subscription: Subscription) -> list[Event]:
-    return subscription.ready()
+async def _drain(subscription: Subscription, expected: int) -> list[Event]:
+    """What the subscription has received once `expected` events have (on SQLite at the commit; on
+    PostgreSQL once the bus has read them back from the store)."""
+    got: list[Event] = []
+
+    def arrived() -> list[Event] | None:
+        got.extend(subscription.ready())
+        return got if len(got) >= expected else None
+
+    return await eventually(arrived, what=lambda: f"{expected} events never arrived; got {got}")
 
 
 async def test_append_assigns_increasing_ids_and_keeps_fields(app: FastAPI) -> None:
@@ -82,17 +92,16 @@ async def test_after_orders_filters_and_limits(app: FastAPI) -> None:
     a = await _fill(maker, "alpha", 4)
     b = await _fill(maker, "bravo", 2, tenant="tenant-b")
     async with maker() as session:
-        all_after = await events.after(session, after_id=a[0].id, tenant_id=None, limit=100)
-        tenant_a = await events.after(session, after_id=0, tenant_id="tenant-a", limit=100)
-        limited = await events.after(session, after_id=0, tenant_id=None, limit=2)
-        none_left = await events.after(session, after_id=b[-1].id, tenant_id=None, limit=100)
-        latest_a = await events.latest_id(session, tenant_id="tenant-a")
-        latest_all = await events.latest_id(session, tenant_id=None)
+        all_after = await events.after(session, position=at(a[0].position), tenant_id=None, limit=100)
+        tenant_a = await events.after(session, position=START, tenant_id="tenant-a", limit=100)
+        limited = await events.after(session, position=START, tenant_id=None, limit=2)
+        none_left = await events.after(session, position=at(b[-1].position), tenant_id=None, limit=100)
+        head = await events.head(session)
     assert [e.id for e in all_after] == [e.id for e in a[1:] + b]
     assert [e.message for e in tenant_a] == ["alpha-0", "alpha-1", "alpha-2", "alpha-3"]
     assert [e.id for e in limited] == [a[0].id, a[1].id]
     assert none_left == []
-    assert (latest_a, latest_all) == (a[-1].id, b[-1].id)
+    assert str(head) == b[-1].position
 
 
 async def test_prune_keeps_newest_and_spares_other_agents(app: FastAPI) -> None:
@@ -140,8 +149,13 @@ async def _captured_tail(app: FastAPI) -> tuple[str, Any]:
             assert len(await events.tail(session, tenant_id="tenant-a", agent_id="alpha", limit=50)) == 50
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    # The app's run worker polls the runs table meanwhile: only the events reads are ours.
-    selects = [s for s in seen if s[0].lstrip().upper().startswith("SELECT") and "FROM events" in s[0]]
+    # The app's run worker and the bus's tail (PostgreSQL) read meanwhile: only the events reads
+    # without the tail's snapshot horizon are ours.
+    selects = [
+        s
+        for s in seen
+        if s[0].lstrip().upper().startswith("SELECT") and "FROM events" in s[0] and "snapshot" not in s[0]
+    ]
     assert len(selects) == 1, seen
     return selects[0]
 
@@ -181,10 +195,10 @@ async def test_rolled_back_events_are_not_published(app: FastAPI) -> None:
                 await events.append(session, [_new("alpha", "also lost")])
                 raise RuntimeError("boom")
         await asyncio.sleep(0)
-        assert _drain(subscription) == [], "events of a rolled-back transaction reached the bus"
+        assert subscription.ready() == [], "events of a rolled-back transaction reached the bus"
         assert await _tail(maker, "alpha") == []
         kept = await _append(maker, [_new("alpha", "kept-1"), _new("alpha", "kept-2")])
-        assert [e.id for e in _drain(subscription)] == [e.id for e in kept]
+        assert [e.id for e in await _drain(subscription, 2)] == [e.id for e in kept]
         assert await _tail(maker, "alpha") == ["kept-1", "kept-2"]
     finally:
         subscription.close()
@@ -196,8 +210,8 @@ async def test_commit_publishes_only_to_the_right_tenant(app: FastAPI) -> None:
     try:
         a = await _fill(app.state.sessionmaker, "alpha", 1)
         b = await _fill(app.state.sessionmaker, "bravo", 1, tenant="tenant-b")
-        assert [e.id for e in _drain(everyone)] == [a[0].id, b[0].id]
-        assert [e.id for e in _drain(tenant_b)] == [b[0].id]
+        assert [e.id for e in await _drain(everyone, 2)] == [a[0].id, b[0].id]
+        assert [e.id for e in await _drain(tenant_b, 1)] == [b[0].id]
     finally:
         everyone.close()
         tenant_b.close()
@@ -212,7 +226,7 @@ async def test_savepoint_rollback_keeps_the_outer_events_staged(app: FastAPI) ->
             await events.append(session, [_new("alpha", "inner")])
             await savepoint.rollback()
         assert await _tail(app.state.sessionmaker, "alpha") == ["outer"]
-        published = [e.message for e in _drain(subscription)]
+        published = [e.message for e in await _drain(subscription, 1)]
         assert published == ["outer"], (
             "BUG: outbox._discard runs on a SAVEPOINT rollback and drops the whole outbox, so a "
             f"committed event is never pushed to live subscribers; published {published}"
@@ -232,7 +246,7 @@ async def test_closed_session_does_not_publish_its_rolled_back_events_later(app:
         await events.append(session, [_new("alpha", "stored")])
         await session.commit()
         assert await _tail(app.state.sessionmaker, "alpha") == ["stored"]
-        published = [e.message for e in _drain(subscription)]
+        published = [e.message for e in await _drain(subscription, 1)]
         assert published == ["stored"], (
             "BUG: Session.close() rolls back without firing after_rollback, so the staged outbox "
             f"survives and the next commit of the session publishes an event never stored: {published}"

@@ -13,18 +13,19 @@ from fastapi import FastAPI
 from starlette.types import Message
 
 from talkative.events import service
+from talkative.events.positions import START, Position, at
 from talkative.events.router import EventStreamResponse, stream_events
 from talkative.events.schemas import NewEvent
 from tests.factories import Auth, Headers
 from tests.waiting import eventually, within
 
 
-async def _store(app: FastAPI, *types: str, tenant: str = "t1", agent: str = "a") -> list[int]:
+async def _store(app: FastAPI, *types: str, tenant: str = "t1", agent: str = "a") -> list[str]:
     async with app.state.sessionmaker() as session, session.begin():
         stored = await service.append(
             session, [NewEvent(type=t, tenant_id=tenant, agent_id=agent) for t in types]
         )
-    return [e.id for e in stored]
+    return [e.position for e in stored]
 
 
 class _Stream:
@@ -93,19 +94,19 @@ async def test_replays_then_streams_live_with_keepalives(app: FastAPI) -> None:
         subscription=app.state.bus.subscribe("t1"),
         sessionmaker=app.state.sessionmaker,
         tenant_id="t1",
-        last_id=first,
+        after=at(first),
         keepalive_s=0.05,
     )
     assert (await anext(stream)).startswith(b"retry:")
     replayed = await anext(stream)
-    assert replayed.startswith(b"id: %d\n" % second) and _data(replayed)["type"] == "OLD_2"
+    assert replayed.startswith(b"id: %s\n" % second.encode()) and _data(replayed)["type"] == "OLD_2"
     assert (await anext(stream)) == b": keep-alive\n\n"
     (live_id,) = await _store(app, "LIVE")
     await _store(app, "OTHER_TENANT", tenant="t2")
     chunk = await anext(stream)
     while chunk.startswith(b":"):
         chunk = await anext(stream)
-    assert chunk.startswith(b"id: %d\n" % live_id) and _data(chunk)["type"] == "LIVE"
+    assert chunk.startswith(b"id: %s\n" % live_id.encode()) and _data(chunk)["type"] == "LIVE"
     await stream.aclose()
     assert app.state.bus.subscriber_count == 0
 
@@ -116,7 +117,7 @@ async def test_lagging_subscriber_is_told_to_reconnect(app: FastAPI) -> None:
         subscription=subscription,
         sessionmaker=app.state.sessionmaker,
         tenant_id=None,
-        last_id=10**9,
+        after=Position(2**62, 0),  # far ahead: nothing to replay
         keepalive_s=5,
     )
     await anext(stream)  # subscribed and replayed nothing
@@ -136,7 +137,7 @@ async def test_a_stream_that_never_started_still_unsubscribes(app: FastAPI) -> N
         subscription=subscription,
         sessionmaker=app.state.sessionmaker,
         tenant_id=None,
-        last_id=0,
+        after=START,
         keepalive_s=5,
     )
     response = EventStreamResponse(stream, on_disconnect=subscription.close, headers={})

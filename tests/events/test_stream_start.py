@@ -11,43 +11,42 @@ from sqlalchemy import event
 
 from talkative.events import service as events
 from talkative.events.bus import Delivery, LocalEventBus
+from talkative.events.positions import START, Position
 from talkative.events.schemas import Event, EventType, NewEvent
 
 
-async def _latest(app: FastAPI, tenant: str | None) -> int:
+async def _head(app: FastAPI) -> Position:
     async with app.state.sessionmaker() as session:
-        return await events.latest_id(session, tenant_id=tenant)
+        return await events.head(session)
 
 
 async def test_on_an_empty_store_a_subscriber_starts_before_the_first_event(app: FastAPI) -> None:
-    assert await _latest(app, None) == 0
-    assert await _latest(app, "tenant-a") == 0
+    assert await _head(app) == START
     async with app.state.sessionmaker() as session, session.begin():
         [first] = await events.append(
             session, [NewEvent(type=EventType.METRIC_RECORDED, tenant_id="tenant-a", agent_id="a")]
         )
     # Everything after the start position is streamed: the very first event too.
     async with app.state.sessionmaker() as session:
-        replayed = await events.after(session, after_id=0, tenant_id="tenant-a", limit=10)
+        replayed = await events.after(session, position=START, tenant_id="tenant-a", limit=10)
     assert [e.id for e in replayed] == [first.id]
-    assert await _latest(app, "tenant-b") == 0  # another tenant's events do not move its start
+    assert str(await _head(app)) == first.position
 
 
 async def test_the_start_position_reads_one_row_whatever_the_history(app: FastAPI) -> None:
     seen: list[tuple[str, Any]] = []
 
     def record(_c: object, _cur: object, statement: str, parameters: Any, *_: object) -> None:
-        if "FROM events" in statement:
+        if "FROM events" in statement and "DESC" in statement:  # not the bus's tail (ascending)
             seen.append((statement, parameters))
 
     engine = app.state.engine
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
-        await _latest(app, None)
-        await _latest(app, "tenant-a")
+        await _head(app)
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
-    assert [_limit(statement, parameters) for statement, parameters in seen] == [1, 1]
+    assert [_limit(statement, parameters) for statement, parameters in seen] == [1]
 
 
 def _limit(statement: str, parameters: Any) -> Any:
@@ -63,9 +62,10 @@ def _limit(statement: str, parameters: Any) -> Any:
 def _delivery(tenant: str) -> Delivery:
     return Delivery(
         Event(
-            id=1, type="X", tenant_id=tenant, agent_id="a", run_id=None, message="", payload={},
-            timestamp=datetime.now(UTC),
-        )
+            id=1, position="1", type="X", tenant_id=tenant, agent_id="a", run_id=None, message="",
+            payload={}, timestamp=datetime.now(UTC),
+        ),
+        Position(0, 1),
     )  # fmt: skip
 
 

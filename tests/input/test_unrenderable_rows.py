@@ -18,6 +18,7 @@ from talkative.channels.models import InternalAction
 from talkative.db import utcnow
 from talkative.events import service
 from talkative.events.models import EventRow
+from talkative.events.positions import START
 from talkative.events.router import stream_events
 from talkative.events.schemas import NewEvent
 from talkative.runs.models import RunCommand
@@ -110,7 +111,7 @@ async def test_a_stream_goes_on_past_a_row_that_cannot_be_rendered(
         subscription=app.state.bus.subscribe(tenant),
         sessionmaker=app.state.sessionmaker,
         tenant_id=tenant,
-        last_id=0,
+        after=START,
         keepalive_s=0.05,
     )
     seen: list[str] = []

@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from talkative.events import service as events
+from talkative.events.positions import START
 from tests.factories.agents import running_agent
 
 Auth = Callable[..., dict[str, str]]
@@ -231,7 +232,7 @@ async def test_each_version_is_recorded_as_an_event(
     await client.patch("/node/n3", json={"workflowId": "books", "updates": {"name": "M"}}, headers=auth())
     await _save(client, auth, {"id": "elsewhere", "name": "B"}, tenant="tenant-b")
     async with app.state.sessionmaker() as session:
-        stored = await events.after(session, after_id=0, tenant_id="tenant-a", limit=100)
+        stored = await events.after(session, position=START, tenant_id="tenant-a", limit=100)
     created = [e for e in stored if e.type == "WORKFLOW_VERSION_CREATED"]
     assert [(e.payload["workflowId"], e.payload["version"]) for e in created] == [
         ("books", 1),

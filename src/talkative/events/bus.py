@@ -1,21 +1,31 @@
-"""The event bus: committed events fan out to live subscribers.
+"""The event bus: committed events fan out to live subscribers and to the process's listeners.
 
-An interface so several API processes can later share one stream (PostgreSQL LISTEN/NOTIFY or
-Redis); the in-process implementation serves one process. A subscriber whose bounded buffer fills
-up is cut off rather than allowed to slow the publisher: its client reconnects with Last-Event-ID
-and replays the gap from the store, so nothing is lost and nobody waits.
+An interface with two implementations: `LocalEventBus` publishes what this process commits (one
+process on SQLite, whose single writer makes commit order the id order), `SharedEventBus`
+(events/shared.py) tails the store in position order when PostgreSQL notifies a commit, so every
+process sees every process's events. A subscriber whose bounded buffer fills up is cut off rather
+than allowed to slow the publisher: its client reconnects with Last-Event-ID and replays the gap
+from the store, so nothing is lost and nobody waits. Listeners (the run watch, the worker's wake-up)
+hear each batch once, in the publisher's task: they must not block.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from talkative.events import positions
+from talkative.events.positions import Position
 from talkative.events.schemas import Event
 
 DEFAULT_BUFFER = 1000
+Listener = Callable[[Sequence[Event]], None]
+log = logging.getLogger("talkative.events")
 
 
 @dataclass(slots=True)
@@ -24,6 +34,7 @@ class Delivery:
     wire form (`frame`) is encoded by the first stream that sends it and reused by the others."""
 
     event: Event
+    position: Position
     frame: bytes | None = None
 
 
@@ -103,9 +114,20 @@ class SubscriberLagged(Exception):
 
 
 class EventBus(Protocol):
-    def publish(self, events: Iterable[Event]) -> None: ...
+    def publish(self, events: Iterable[Event]) -> None:
+        """Events this process just committed (called after the commit)."""
 
     def subscribe(self, tenant_id: str | None, buffer: int = DEFAULT_BUFFER) -> Subscription: ...
+
+    def unsubscribe(self, subscription: Subscription) -> None: ...
+
+    def listen(self, listener: Listener) -> None:
+        """`listener` hears every batch of committed events this process learns of."""
+
+    async def start(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        """Begins delivering; `sessionmaker` reads the store (its sessions publish here)."""
+
+    async def stop(self) -> None: ...
 
     @property
     def subscriber_count(self) -> int: ...
@@ -114,14 +136,33 @@ class EventBus(Protocol):
 class LocalEventBus:
     def __init__(self) -> None:
         self._subscribers: set[Subscription] = set()
+        self._listeners: list[Listener] = []
 
     def publish(self, events: Iterable[Event]) -> None:
+        self.fan_out(list(events))
+
+    def fan_out(self, events: Sequence[Event]) -> None:
+        """Hands committed events, in position order, to the listeners and the subscribers."""
+        for listener in self._listeners:
+            try:
+                listener(events)
+            except Exception:  # one listener's bug must not cost the streams their events
+                log.exception("an event listener failed")
         if not self._subscribers:
             return
-        batch = [Delivery(event) for event in events]
+        batch = [Delivery(event, positions.at(event.position)) for event in events]
         for subscriber in list(self._subscribers):
             for delivery in batch:
                 subscriber.offer(delivery)
+
+    def listen(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    async def start(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
 
     def subscribe(self, tenant_id: str | None, buffer: int = DEFAULT_BUFFER) -> Subscription:
         subscription = Subscription(self, tenant_id, buffer)

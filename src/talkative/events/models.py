@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -15,7 +15,7 @@ JsonDoc = JSON().with_variant(JSONB(), "postgresql")
 
 
 class EventRow(Base):
-    """One domain event; the id is the stream position SSE clients resume from."""
+    """One domain event. Its stream position is (xact, id): see events/positions.py."""
 
     __tablename__ = "events"
 
@@ -23,6 +23,8 @@ class EventRow(Base):
     tenant_id: Mapped[str] = mapped_column(String(64))
     agent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The storing transaction's id on PostgreSQL (a column default set by the migration), 0 on SQLite.
+    xact: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     type: Mapped[str] = mapped_column(String(64))
     message: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
@@ -30,6 +32,7 @@ class EventRow(Base):
 
     __table_args__ = (
         Index("ix_events_tenant_agent_id", "tenant_id", "agent_id", "id"),
-        Index("ix_events_tenant_id_id", "tenant_id", "id"),
+        Index("ix_events_tenant_position", "tenant_id", "xact", "id"),
+        Index("ix_events_position", "xact", "id"),
         Index("ix_events_run_id_id", "run_id", "id"),
     )

@@ -15,15 +15,15 @@ from starlette.types import Receive, Scope, Send
 from talkative.auth.dependencies import require
 from talkative.auth.policy import Permission
 from talkative.auth.principal import Principal
-from talkative.errors import ERROR_RESPONSES
-from talkative.events import service
+from talkative.errors import ERROR_RESPONSES, InvalidInput
+from talkative.events import positions, service
 from talkative.events.bus import Delivery, SubscriberLagged, Subscription
+from talkative.events.positions import MAX_TEXT, Position
 from talkative.events.schemas import Event
 
 router = APIRouter(tags=["events"], responses=ERROR_RESPONSES)
 StreamReader = Annotated[Principal, Depends(require(Permission.READ, allow_query_token=True))]
 REPLAY_PAGE = 500
-MAX_EVENT_ID = 2**63 - 1  # ids are 64-bit in the store
 log = logging.getLogger("talkative.events")
 
 
@@ -37,8 +37,8 @@ def format_sse(event: Event) -> bytes:
         log.warning(
             "event %s (%s) skipped on the stream: it cannot be rendered as JSON", event.id, event.type
         )
-        return b"id: %d\n: skipped, cannot be rendered\n\n" % event.id
-    return b"id: %d\ndata: %s\n\n" % (event.id, data)
+        return b"id: %s\n: skipped, cannot be rendered\n\n" % event.position.encode()
+    return b"id: %s\ndata: %s\n\n" % (event.position.encode(), data)
 
 
 def _frame(delivery: Delivery) -> bytes:
@@ -53,20 +53,22 @@ async def stream_events(
     subscription: Subscription,
     sessionmaker: async_sessionmaker[AsyncSession],
     tenant_id: str | None,
-    last_id: int,
+    after: Position,
     keepalive_s: float,
     agent_id: str | None = None,
 ) -> AsyncGenerator[bytes]:
-    """Replays the store after `last_id`, then the subscription's live events. `subscription` is
+    """Replays the store after `after`, then the subscription's live events. `subscription` is
     taken (and closed at the end) by the caller's stream: subscribe before calling, so nothing
-    committed meanwhile falls between the replay and the live part."""
+    committed meanwhile falls between the replay and the live part (what both bring is sent once:
+    positions only go forward)."""
+    last = after
     try:
-        yield b"retry: 2000\n: connected, replaying after %d\n\n" % last_id
+        yield b"retry: 2000\n: connected, replaying after %s\n\n" % str(last).encode()
         while True:
             async with sessionmaker() as session:
-                page = await service.after(session, after_id=last_id, tenant_id=tenant_id, limit=REPLAY_PAGE)
+                page = await service.after(session, position=last, tenant_id=tenant_id, limit=REPLAY_PAGE)
             for event in page:
-                last_id = event.id
+                last = positions.at(event.position)
                 if agent_id is None or event.agent_id == agent_id:
                     yield format_sse(event)
             if len(page) < REPLAY_PAGE:
@@ -84,10 +86,9 @@ async def stream_events(
             # Everything already queued goes out in one write.
             frames = []
             for delivery in live:
-                event = delivery.event
-                if event.id > last_id:
-                    last_id = event.id
-                    if agent_id is None or event.agent_id == agent_id:
+                if delivery.position > last:
+                    last = delivery.position
+                    if agent_id is None or delivery.event.agent_id == agent_id:
                         frames.append(_frame(delivery))
             if frames:
                 yield b"".join(frames)
@@ -141,9 +142,14 @@ class EventStreamResponse(StreamingResponse):
 async def events(
     request: Request,
     principal: StreamReader,
-    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=32)] = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=MAX_TEXT)] = None,
     after: Annotated[
-        int | None, Query(ge=0, le=MAX_EVENT_ID, description="Replay events after this id")
+        str | None,
+        Query(
+            max_length=MAX_TEXT,
+            pattern=r"^(\d{1,19}\.)?\d{1,19}$",
+            description="Replay events after this position (an event's `position`, or its id)",
+        ),
     ] = None,
     agent_id: Annotated[str | None, Query(max_length=64)] = None,
     tenant_id: Annotated[
@@ -161,19 +167,18 @@ async def events(
     """Every event of the caller's tenant as it is committed; resumes after `Last-Event-ID`."""
     state = request.app.state
     scope = principal.scope_for(tenant_id)  # a tenant's token may only name its own tenant
-    start = after
-    if start is None:
-        start = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
-        start = None if start is not None and start > MAX_EVENT_ID else start
-    if start is None:
-        async with state.sessionmaker() as session:
-            start = await service.latest_id(session, tenant_id=scope)
+    async with state.sessionmaker() as session:
+        start = await service.resume_from(session, after or last_event_id or "")
+        if start is None and after is not None:
+            raise InvalidInput(f"'after' is not a stream position: {after}")
+        # An unreadable Last-Event-ID (not one of ours) is ignored: the stream starts from now.
+        start = start if start is not None else await service.head(session)
     subscription = state.bus.subscribe(scope)
     stream = stream_events(
         subscription=subscription,
         sessionmaker=state.sessionmaker,
         tenant_id=scope,
-        last_id=start,
+        after=start,
         keepalive_s=state.settings.sse_keepalive_s,
         agent_id=agent_id,
     )

@@ -59,6 +59,9 @@ class NewEvent(BaseModel):
 
 class Event(BaseModel):
     id: int
+    position: str = Field(
+        description="Where this event is in the stream: resume after it with Last-Event-ID or ?after="
+    )
     type: str
     tenant_id: str
     agent_id: str | None

@@ -5,12 +5,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import BindParameter, bindparam, delete, insert, select
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    String,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.db import core_execute, utcnow
-from talkative.events import outbox
+from talkative.events import outbox, positions
 from talkative.events.models import EventRow
+from talkative.events.positions import START, Position
 from talkative.events.schemas import Event, NewEvent
 from talkative.input.strict import renderable
 
@@ -21,6 +33,7 @@ log = logging.getLogger("talkative.events")
 def to_event(row: EventRow) -> Event:
     return Event(
         id=row.id,
+        position=str(Position(row.xact, row.id)),
         type=row.type,
         tenant_id=row.tenant_id,
         agent_id=row.agent_id,
@@ -44,7 +57,14 @@ def to_events(rows: Iterable[EventRow]) -> list[Event]:
 
 
 # The hot statements, built once (building one per call cost more than running it).
-_INSERT = insert(EventRow).returning(EventRow.id)
+_INSERT = insert(EventRow).returning(EventRow.id, EventRow.xact, EventRow.created_at)
+# On PostgreSQL the time is the database's (one clock for every process); each row's xact is set
+# by the column's default.
+_INSERT_PG = (
+    insert(EventRow)
+    .values(created_at=func.statement_timestamp())
+    .returning(EventRow.id, EventRow.xact, EventRow.created_at)
+)
 _LIMIT: BindParameter[int] = bindparam("limit")
 _TAIL = (
     select(EventRow)
@@ -53,8 +73,24 @@ _TAIL = (
     .limit(_LIMIT)
 )
 _FOR_RUN = select(EventRow).where(EventRow.run_id == bindparam("run_id")).order_by(EventRow.id).limit(_LIMIT)
-_AFTER = select(EventRow).where(EventRow.id > bindparam("after_id")).order_by(EventRow.id).limit(_LIMIT)
-_AFTER_IN_TENANT = _AFTER.where(EventRow.tenant_id == bindparam("tenant_id"))
+# Events after a position, in position order. On PostgreSQL only those whose transaction is older
+# than this statement's snapshot xmin: any transaction that may still commit has a larger id than
+# everything served (events/positions.py).
+_HORIZON = cast(cast(func.pg_snapshot_xmin(func.pg_current_snapshot()), String), BigInteger)
+_PAST = tuple_(EventRow.xact, EventRow.id) > tuple_(bindparam("xact"), bindparam("after_id"))
+_AFTER = select(EventRow).where(_PAST).order_by(EventRow.xact, EventRow.id).limit(_LIMIT)
+_IN_TENANT = EventRow.tenant_id == bindparam("tenant_id")
+_AFTER_BY = {  # (on PostgreSQL, in one tenant)
+    (False, False): _AFTER,
+    (False, True): _AFTER.where(_IN_TENANT),
+    (True, False): _AFTER.where(EventRow.xact < _HORIZON),
+    (True, True): _AFTER.where(EventRow.xact < _HORIZON, _IN_TENANT),
+}
+_HEAD = select(EventRow.xact, EventRow.id).order_by(EventRow.xact.desc(), EventRow.id.desc()).limit(1)
+
+
+def _postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 async def append(session: AsyncSession, events: Sequence[NewEvent]) -> list[Event]:
@@ -66,6 +102,7 @@ async def append(session: AsyncSession, events: Sequence[NewEvent]) -> list[Even
     """
     if not events:
         return []
+    postgresql = _postgresql(session)
     now = utcnow()
     values = [
         {
@@ -75,26 +112,27 @@ async def append(session: AsyncSession, events: Sequence[NewEvent]) -> list[Even
             "type": str(e.type),
             "message": e.message,
             "payload": e.payload,
-            "created_at": now,
         }
+        | ({} if postgresql else {"created_at": now})
         for e in events
     ]
     # executemany form: the statement compiles once and is cached, and SQLAlchemy still sends
     # one multi-row INSERT (its "insertmanyvalues"), in batches of `insertmanyvalues_page_size`.
-    result = await core_execute(session, _INSERT, values)
-    ids = sorted(result.scalars().all())
+    result = await core_execute(session, _INSERT_PG if postgresql else _INSERT, values)
+    rows = sorted(result.all())
     stored = [
         Event.model_construct(  # already validated as NewEvents
             id=event_id,
+            position=str(Position(xact, event_id)),
             type=str(e.type),
             tenant_id=e.tenant_id,
             agent_id=e.agent_id,
             run_id=e.run_id,
             message=e.message,
             payload=e.payload,
-            timestamp=now,
+            timestamp=created_at,
         )
-        for event_id, e in zip(ids, events, strict=True)
+        for (event_id, xact, created_at), e in zip(rows, events, strict=True)
     ]
     outbox.stage(session, stored)
     return stored
@@ -115,14 +153,43 @@ async def for_run(session: AsyncSession, *, run_id: str, limit: int = 1000) -> l
     return to_events(rows)
 
 
-async def after(session: AsyncSession, *, after_id: int, tenant_id: str | None, limit: int) -> list[Event]:
-    """Events with id > after_id in the tenant (all tenants when None), for SSE replay."""
-    if tenant_id is None:
-        rows = (await session.scalars(_AFTER, {"after_id": after_id, "limit": limit})).all()
-    else:
-        params = {"after_id": after_id, "limit": limit, "tenant_id": tenant_id}
-        rows = (await session.scalars(_AFTER_IN_TENANT, params)).all()
+async def after(
+    session: AsyncSession, *, position: Position, tenant_id: str | None, limit: int
+) -> list[Event]:
+    """Committed events after `position` in stream order, in the tenant (all tenants when None):
+    for SSE replay and for the bus's tail on PostgreSQL."""
+    query = _AFTER_BY[_postgresql(session), tenant_id is not None]
+    params = {"xact": position.xact, "after_id": position.id, "limit": limit, "tenant_id": tenant_id}
+    rows = (await session.scalars(query, params)).all()
     return [to_event(r) for r in rows]
+
+
+async def head(session: AsyncSession) -> Position:
+    """The newest position a reader may be served now: a new subscriber starts there (it sees only
+    what comes next). Positions are global, so one head serves every tenant's stream."""
+    query = _HEAD.where(EventRow.xact < _HORIZON) if _postgresql(session) else _HEAD
+    row = (await session.execute(query)).first()
+    return START if row is None else Position(*row)
+
+
+async def resume_from(session: AsyncSession, text: str) -> Position | None:
+    """The position a client's Last-Event-ID or `?after=` names; None if it names none.
+
+    "xact.id" is a position as sent. A plain id is one too on SQLite; on PostgreSQL it is an event
+    id (from a listing, or from a client of an older version) whose transaction is looked up: if
+    that event is gone (pruned), the stream resumes before every event with a larger id, which may
+    repeat some but skips none."""
+    parsed = positions.parse(text)
+    if parsed is None:
+        return None
+    position, named = parsed
+    if named or not _postgresql(session):
+        return position
+    xact = await session.scalar(select(EventRow.xact).where(EventRow.id == position.id))
+    if xact is None:
+        xact = await session.scalar(select(func.min(EventRow.xact)).where(EventRow.id > position.id))
+        return Position(xact, 0) if xact is not None else await head(session)
+    return Position(xact, position.id)
 
 
 async def prune_agent(session: AsyncSession, *, tenant_id: str, agent_id: str, keep: int) -> int:
@@ -147,11 +214,3 @@ async def prune_agent(session: AsyncSession, *, tenant_id: str, agent_id: str, k
     )
     result = await session.execute(delete(EventRow).where(EventRow.id.in_(batch)))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-async def latest_id(session: AsyncSession, *, tenant_id: str | None) -> int:
-    """The stream position a new subscriber starts from (it sees only what comes next)."""
-    query = select(EventRow.id).order_by(EventRow.id.desc()).limit(1)
-    if tenant_id is not None:
-        query = query.where(EventRow.tenant_id == tenant_id)
-    return int(await session.scalar(query) or 0)

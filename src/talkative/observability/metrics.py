@@ -56,3 +56,15 @@ HTTP_DURATION_MS = Histogram(
     buckets=(1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000),
     registry=REGISTRY,
 )
+# The shared event bus (PostgreSQL), per process like every metric here: scrape each instance.
+BUS_LAG = Histogram(
+    "talkative_bus_lag_seconds",
+    "From an event's commit statement to its hand-out to this process's streams and listeners",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    registry=REGISTRY,
+)
+BUS_RECONNECTS = Counter(
+    "talkative_bus_reconnects",
+    "Times this process's listening connection to PostgreSQL was lost or could not be opened",
+    registry=REGISTRY,
+)
