@@ -1265,6 +1265,11 @@ export interface components {
         Event: {
             /** Id */
             id: number;
+            /**
+             * Position
+             * @description Where this event is in the stream: resume after it with Last-Event-ID or ?after=
+             */
+            position: string;
             /** Type */
             type: string;
             /** Tenant Id */
@@ -4102,8 +4107,8 @@ export interface operations {
     streamEvents: {
         parameters: {
             query?: {
-                /** @description Replay events after this id */
-                after?: number | null;
+                /** @description Replay events after this position (an event's `position`, or its id) */
+                after?: string | null;
                 agent_id?: string | null;
                 /** @description A platform admin's choice of one tenant (with `agent_id`: that tenant's agent) */
                 tenant_id?: string | null;
