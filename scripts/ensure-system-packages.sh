@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages the test suite drives for real: Chromium (browser tests, via Playwright) and
 # OpenSSH's sshd (fleet provisioning over SSH, against a loopback server the tests start),
-# libseccomp (the skill sandbox's syscall filter) and setpriv (tests/sandbox runs as a non-root user).
+# libseccomp (the skill sandbox's syscall filter), setpriv (tests/sandbox runs as a non-root user)
+# and nginx (the load-balancer test runs the shipped deploy/nginx/talkative.conf; the package's own
+# service is not started: tests run their own nginx on a free port).
 # Installed only when missing; nothing else on the machine is changed.
 set -euo pipefail
 
@@ -11,6 +13,7 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
 ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2' || missing+=(libseccomp2)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+[ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 [ -x /usr/bin/python3.11 ] || missing+=(python3.11)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
