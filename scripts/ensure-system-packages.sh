@@ -14,6 +14,7 @@ command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
 ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2' || missing+=(libseccomp2)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
 [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 [ -x /usr/bin/python3.11 ] || missing+=(python3.11)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
