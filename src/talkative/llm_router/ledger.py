@@ -51,12 +51,20 @@ async def lock_scope(session: AsyncSession, scope: CapScope, *, tenant_id: str, 
     A hold takes at most this one after `keep_caps_steady`, always in that order, so holds cannot
     deadlock on advisory locks; they take no row lock before it either.
     """
+    space, key = scope_lock_key(scope, tenant_id=tenant_id, agent_id=agent_id)
+    await _advisory(session, _LOCK, space, key)
+
+
+def scope_lock_key(scope: CapScope, *, tenant_id: str, agent_id: str | None) -> tuple[int, int]:
+    """The advisory lock (space, key) of a cap scope (`pg_locks`: classid, objid as an unsigned oid)."""
     if scope == "global":
-        await _advisory(session, _LOCK, _CAPS, _GLOBAL)
-    elif scope == "tenant":
-        await _advisory(session, _LOCK, _TENANT, _key(tenant_id))
-    else:
-        await _advisory(session, _LOCK, _AGENT, _key(f"{tenant_id}\n{agent_id}"))
+        return _CAPS, _GLOBAL
+    if scope == "tenant":
+        return _TENANT, _key(tenant_id)
+    return _AGENT, _key(f"{tenant_id}\n{agent_id}")
+
+
+CONFIG_LOCK_KEY = (_CAPS, _CONFIG)  # shared by holds, exclusive for a budgets save
 
 
 def _key(name: str) -> int:

@@ -113,7 +113,9 @@ async def _check(session: AsyncSession, *, tenant_id: str, agent_id: str | None,
         raise BudgetExceeded(breach, worst)
 
 
-async def release_run_reservations(session: AsyncSession, run_id: str, *, reason: str) -> int:
+async def release_run_reservations(
+    session: AsyncSession, run_id: str, *, reason: str = "released: the run did not record its call"
+) -> int:
     """Lets go of the run's holds still in flight; returns how many there were (0 the second time).
 
     For a run that will not record its call: its process failed or died between the hold and the
