@@ -96,3 +96,4 @@ async def test_two_servers_never_pass_a_shared_cap(
     assert fake_openai.count == 1 + statuses.count(200)
     assert billed <= cap + 1e-9, f"{fake_openai.count} calls billed ${billed:.4f} against a cap of ${cap:.4f}"
     assert ledger <= cap + 1e-9 and ledger == pytest.approx(billed)
+    assert not [r for r in usage if r["status"] == "reserved"], "a hold was left in flight"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -164,6 +164,28 @@ def scoped(budgets: Budgets, tenant: str) -> Budgets:
 
 def agent_caps(budgets: Budgets, tenant_id: str, agent_id: str | None) -> AgentCaps | None:
     return budgets.agents.get(tenant_id, {}).get(agent_id) if agent_id else None
+
+
+CapScope = Literal["global", "tenant", "agent"]
+
+
+def cap_scope(budgets: Budgets, tenant_id: str, agent_id: str | None) -> CapScope | None:
+    """The widest scope whose caps a call of this tenant and agent counts against; None: no cap.
+
+    Two calls share a cap exactly when they get the same scope here (and, for tenant and agent,
+    the same tenant and agent): a global cap counts every call; a tenant's caps count all of its
+    agents' calls, so they cover its agents' caps too; otherwise only the agent's own caps matter.
+    So one lock on this scope orders every check that could see the other's hold, and no more.
+    """
+    if budgets.global_daily_cost_cap_usd is not None:
+        return "global"
+    tenant = budgets.tenants.get(tenant_id)
+    if tenant is not None and (tenant.daily_cost_cap_usd, tenant.monthly_cost_cap_usd) != (None, None):
+        return "tenant"
+    agent = agent_caps(budgets, tenant_id, agent_id)
+    if agent is not None and (agent.daily_cost_cap_usd, agent.monthly_cost_cap_usd) != (None, None):
+        return "agent"
+    return None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The usage ledger and its daily rollup, written together in the caller's transaction."""
+"""The usage ledger and its daily rollup, written together in the caller's transaction, and the
+budget locks."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.db import core_execute, newest_last, utcnow
-from talkative.llm_router.budgets import Budgets, Spend, agent_caps
+from talkative.llm_router.budgets import CapScope, Spend
 from talkative.llm_router.models import UsageDaily, UsageRow
 
-# PostgreSQL advisory locks (two-int keys) that make a budget check and its hold one step. On
-# SQLite every writing transaction already holds the database's one write lock (BEGIN IMMEDIATE).
+# PostgreSQL advisory locks (two-int keys) that make a budget check and its hold one step. They
+# are taken only by the short transaction that holds a priced call (`service.hold`), never by the
+# run's opening. On SQLite every writing transaction already holds the database's one write lock.
 _CAPS, _TENANT, _AGENT = 7_411_337, 7_411_338, 7_411_339  # key spaces
 _CONFIG, _GLOBAL = 0, 1  # keys within _CAPS
 _LOCK = text("SELECT pg_advisory_xact_lock(:space, :key)")
@@ -31,8 +33,9 @@ async def _advisory(session: AsyncSession, statement: Any, space: int, key: int)
 async def keep_caps_steady(session: AsyncSession) -> None:
     """Until this transaction ends, no one saves other budgets (`lock_caps_for_change` waits).
 
+    Shared: priced calls never wait for each other here, only for a budgets save in progress.
     Taken before reading the caps a hold is checked against, so every hold in flight was checked
-    against the caps in force, and the locks `lock_caps_of` picks from them are the same for all.
+    against the caps in force, and the scope `lock_scope` locks is the same for every call.
     """
     await _advisory(session, _LOCK_SHARED, _CAPS, _CONFIG)
 
@@ -42,22 +45,26 @@ async def lock_caps_for_change(session: AsyncSession) -> None:
     await _advisory(session, _LOCK, _CAPS, _CONFIG)
 
 
-async def lock_caps_of(
-    session: AsyncSession, budgets: Budgets, *, tenant_id: str, agent_id: str | None
-) -> None:
-    """One lock serialises the holds that count against the same caps as this call, and no more.
+async def lock_scope(session: AsyncSession, scope: CapScope, *, tenant_id: str, agent_id: str | None) -> None:
+    """One exclusive lock on the cap scope a hold is checked in (see `budgets.cap_scope`).
 
-    A global cap makes every priced call count against it; otherwise a tenant's caps are shared
-    by its agents; otherwise only the agent's own caps (if any) matter. Locks are taken in this
-    order only (after `keep_caps_steady`), so they cannot deadlock.
+    A hold takes at most this one after `keep_caps_steady`, always in that order, so holds cannot
+    deadlock on advisory locks; they take no row lock before it either.
     """
-    tenant = budgets.tenants.get(tenant_id)
-    if budgets.global_daily_cost_cap_usd is not None:
-        await _advisory(session, _LOCK, _CAPS, _GLOBAL)
-    elif tenant is not None and (tenant.daily_cost_cap_usd, tenant.monthly_cost_cap_usd) != (None, None):
-        await _advisory(session, _LOCK, _TENANT, _key(tenant_id))
-    elif agent_caps(budgets, tenant_id, agent_id) is not None:
-        await _advisory(session, _LOCK, _AGENT, _key(f"{tenant_id}\n{agent_id}"))
+    space, key = scope_lock_key(scope, tenant_id=tenant_id, agent_id=agent_id)
+    await _advisory(session, _LOCK, space, key)
+
+
+def scope_lock_key(scope: CapScope, *, tenant_id: str, agent_id: str | None) -> tuple[int, int]:
+    """The advisory lock (space, key) of a cap scope (`pg_locks`: classid, objid as an unsigned oid)."""
+    if scope == "global":
+        return _CAPS, _GLOBAL
+    if scope == "tenant":
+        return _TENANT, _key(tenant_id)
+    return _AGENT, _key(f"{tenant_id}\n{agent_id}")
+
+
+CONFIG_LOCK_KEY = (_CAPS, _CONFIG)  # shared by holds, exclusive for a budgets save
 
 
 def _key(name: str) -> int:
@@ -165,6 +172,28 @@ async def settle(
         completion=completion_tokens,
     )
     return row
+
+
+async def release(session: AsyncSession, run_id: str, *, reason: str) -> list[UsageRow]:
+    """The run's calls still held, released: status `released`, cost 0, `reason` as the error.
+
+    Settled and released rows are left as they are, so releasing twice changes nothing; the rows
+    are locked (in id order) and re-read, so two releases at once release each hold once.
+    """
+    query = (
+        select(UsageRow)
+        .where(UsageRow.run_id == run_id, UsageRow.status == "reserved")
+        .order_by(UsageRow.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    rows = list((await session.scalars(query)).all())
+    for row in rows:
+        held = row.cost
+        row.status, row.cost, row.error = "released", 0.0, reason
+        await session.flush()
+        await _rollup(session, row, requests=0, errors=0, cost=-held, prompt=0, completion=0)
+    return rows
 
 
 async def record(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, Float, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from talkative.db import Base, UTCDateTime, utcnow
@@ -25,7 +25,8 @@ class RouterConfig(Base):
 
 
 class UsageRow(Base):
-    """One model call: what it cost and how it went (a `reserved` row is a call in flight)."""
+    """One model call: what it cost and how it went (a `reserved` row is a call in flight, a
+    `released` one a hold let go without an outcome: its run could not record one)."""
 
     __tablename__ = "usage_ledger"
 
@@ -39,7 +40,7 @@ class UsageRow(Base):
     tokens: Mapped[int] = mapped_column(Integer, default=0)
     cost: Mapped[float] = mapped_column(Float, default=0.0)
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
-    status: Mapped[str] = mapped_column(String(16))  # ok | error | reserved
+    status: Mapped[str] = mapped_column(String(16))  # ok | error | reserved | released
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -47,6 +48,13 @@ class UsageRow(Base):
         Index("ix_usage_ledger_tenant_id", "tenant_id", "id"),
         Index("ix_usage_ledger_agent_id", "agent_id", "id"),
         Index("ix_usage_ledger_created", "created_at"),
+        # The holds in flight, by run (few at any time): what releasing a run's holds looks up.
+        Index(
+            "ix_usage_ledger_reserved_run",
+            "run_id",
+            postgresql_where=text("status = 'reserved'"),
+            sqlite_where=text("status = 'reserved'"),
+        ),
     )
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.errors import TalkativeError
 from talkative.llm_router import config, ledger
-from talkative.llm_router.budgets import Breach, first_breach
+from talkative.llm_router.budgets import Breach, cap_scope, first_breach
 from talkative.llm_router.models import UsageRow
 from talkative.llm_router.providers.base import Completion, CompletionRequest, Provider, ProviderError
 from talkative.llm_router.rules import Rules, Selection, estimate_cost, max_cost, select_route
@@ -30,13 +30,14 @@ class BudgetExceeded(TalkativeError):
 
 @dataclass
 class Call:
-    """A model call decided inside the run's opening transaction."""
+    """A model call decided inside the run's opening transaction, held (if remote) in its own."""
 
     selection: Selection
     provider: str
     model: str  # the part after the provider
     request: CompletionRequest
     rules: Rules
+    worst_case: float = 0.0  # what the hold counts against the caps (0: the call is free)
     reservation: UsageRow | None = None
 
     @property
@@ -53,18 +54,15 @@ async def decide(
     session: AsyncSession,
     *,
     providers: dict[str, Provider],
-    tenant_id: str,
-    agent_id: str | None,
-    run_id: str | None,
     message: str,
     prompt: str,
     skills: list[tuple[str, str]],
 ) -> Call:
-    """Chooses the model by the rules and holds its worst-case cost against every cap (402 if over).
+    """Chooses the model by the rules and the most its call can cost; writes and locks nothing.
 
     The worst case is what the provider can bill for the request exactly as it will be sent (its
-    input bound, see `Provider.input_bound`) plus `max_tokens` of output. A call that cannot cost
-    anything (the local model, an unpriced one) takes no lock and checks no cap.
+    input bound, see `Provider.input_bound`) plus `max_tokens` of output. A remote call is then
+    held with `hold`, in a transaction of its own.
     """
     rules = await config.rules(session, known_providers=set(providers))
     selection = select_route(rules, message)
@@ -75,30 +73,56 @@ async def decide(
     chosen = providers.get(provider)
     input_bound = chosen.input_bound(request) if chosen is not None else 0
     worst = max_cost(rules.prices, selection.model, input_bound, selection.max_tokens)
-    if worst > 0:
-        await _check(session, tenant_id=tenant_id, agent_id=agent_id, worst=worst)
-    call = Call(selection, provider, model, request, rules)
-    if not call.is_local:
-        call.reservation = await ledger.reserve(
-            session,
-            tenant_id=tenant_id,
-            agent_id=agent_id,
-            run_id=run_id,
-            model=selection.model,
-            worst_case=worst,
-        )
-    return call
+    return Call(selection, provider, model, request, rules, worst_case=worst)
+
+
+async def hold(
+    session: AsyncSession, call: Call, *, tenant_id: str, agent_id: str | None, run_id: str | None
+) -> None:
+    """Holds a remote call's worst case against the caps in force (402 if one would be passed).
+
+    Run it in a short transaction of its own that commits before the call is sent: the budget
+    locks (PostgreSQL) are held for the check and the hold's two writes only, never across the
+    run's opening or the call. A free call (unpriced) and a priced one under no cap take no
+    exclusive lock: only a priced call reads the caps, under the shared lock that makes a budgets
+    save wait for it, and only one with a cap locks that cap's scope and reads the spend.
+    """
+    if call.worst_case > 0:
+        await _check(session, tenant_id=tenant_id, agent_id=agent_id, worst=call.worst_case)
+    call.reservation = await ledger.reserve(
+        session,
+        tenant_id=tenant_id,
+        agent_id=agent_id,
+        run_id=run_id,
+        model=call.selection.model,
+        worst_case=call.worst_case,
+    )
 
 
 async def _check(session: AsyncSession, *, tenant_id: str, agent_id: str | None, worst: float) -> None:
     """Checks `worst` against the caps in force, atomically with the hold the caller then writes."""
     await ledger.keep_caps_steady(session)
     budgets = await config.budgets(session)  # read under the lock: the caps every hold is checked by
-    await ledger.lock_caps_of(session, budgets, tenant_id=tenant_id, agent_id=agent_id)
+    scope = cap_scope(budgets, tenant_id, agent_id)
+    if scope is None:
+        return
+    await ledger.lock_scope(session, scope, tenant_id=tenant_id, agent_id=agent_id)
     spend = await ledger.spend(session, tenant_id=tenant_id, agent_id=agent_id)
     breach = first_breach(budgets, tenant_id=tenant_id, agent_id=agent_id, spend=spend, cost=worst)
     if breach is not None:
         raise BudgetExceeded(breach, worst)
+
+
+async def release_run_reservations(
+    session: AsyncSession, run_id: str, *, reason: str = "released: the run did not record its call"
+) -> int:
+    """Lets go of the run's holds still in flight; returns how many there were (0 the second time).
+
+    For a run that will not record its call: its process failed or died between the hold and the
+    record. A released hold no longer counts against any cap. If the provider did bill a call
+    that was sent before the process died, the ledger cannot know it: the row says `released`.
+    """
+    return len(await ledger.release(session, run_id, reason=reason))
 
 
 async def complete(
@@ -132,7 +156,11 @@ async def record(
     name = call.selection.model
     if not call.is_local:
         assert call.reservation is not None
-        reservation = await session.merge(call.reservation)
+        # Read again, locked: a release may have let go of the hold meanwhile (settle counts that).
+        reservation = await session.get(
+            UsageRow, call.reservation.id, with_for_update=True, populate_existing=True
+        )
+        assert reservation is not None, f"the hold of run {run_id} is gone from the ledger"
         if error is None:
             cost = estimate_cost(
                 call.rules.prices, name, completion.prompt_tokens, completion.completion_tokens

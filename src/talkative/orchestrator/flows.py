@@ -2,13 +2,16 @@
 
 Work that spans domains lives here. A flow opens a run and plans it (planning.py): the message, the
 context, the interpretation (the model call, through the router), the workflow patch and the plan,
-committed together; a remote model is called between two short transactions. A run with nothing to
+committed together; a remote model is called after the opening and its budget hold committed
+(each a short transaction), and the plan is written by a third. A run with nothing to
 execute ends right there; otherwise the flow wakes the worker, which runs the steps, and a caller
 that wants the outcome waits for the run to finish or to stop at a human gate.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from dataclasses import dataclass
 
@@ -37,6 +40,7 @@ from talkative.workflows.models import Workflow
 SETTLED = frozenset(
     {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.WAITING_APPROVAL, RunStatus.PAUSED}
 )
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,11 +64,12 @@ async def start_run(
     """Opens a run for `text` on a running agent, asks the model (through the router) and plans it.
 
     With the local model everything is one transaction. With a remote model the opening commits
-    first, the call runs outside any transaction, and a second transaction records the usage and
-    the plan. A call over budget is not sent: the run fails with BUDGET_EXCEEDED and the caller
-    gets a 402. `command`, when a command asked for the run, is logged in the opening transaction.
+    first, then a short transaction holds the call's cost against the budgets (the only place
+    budget locks are taken), the call runs outside any transaction, and a last transaction records
+    the usage and the plan. A call over budget is not sent: the run fails with BUDGET_EXCEEDED and
+    the caller gets a 402. `command`, when a command asked for the run, is logged in the opening
+    transaction.
     """
-    refused: llm.BudgetExceeded | None = None
     async with runtime.sessionmaker() as session, session.begin():
         agent, run, opening, workflow = await planning.open_run(
             runtime,
@@ -76,45 +81,71 @@ async def start_run(
             parent_run_id=parent_run_id,
             command=command,
         )
-        try:
-            call = await llm.decide(
-                session,
-                providers=runtime.providers,
-                tenant_id=agent.tenant_id,
-                agent_id=agent.id,
-                run_id=run.id,
-                message=text,
-                prompt=opening.ctx.text,
-                skills=[(s.manifest.name, s.manifest.description) for s in opening.skills],
+        call = await llm.decide(
+            session,
+            providers=runtime.providers,
+            message=text,
+            prompt=opening.ctx.text,
+            skills=[(s.manifest.name, s.manifest.description) for s in opening.skills],
+        )
+        if call.is_local:
+            planned = await _record_and_plan(
+                runtime, session, agent, run, opening, workflow, call, None, None, 0.0
             )
-        except llm.BudgetExceeded as exc:
-            await planning.refuse(session, run, opening, exc)
-            refused = exc
-        else:
-            if call.is_local:
-                planned = await _record_and_plan(
-                    runtime, session, agent, run, opening, workflow, call, None, None, 0.0
-                )
-    if refused is not None:
-        raise refused
     if not call.is_local:
+        planned = await _hold_call_and_plan(runtime, opening, call)
+    if planned.has_steps:
+        runtime.worker.wake()
+    return Started(opening.run_id, planned.has_steps, opening.command_id, planned.reply)
+
+
+async def _hold_call_and_plan(
+    runtime: Runtime, opening: planning.Opening, call: llm.Call
+) -> planning.Planned:
+    """A remote call after the opening committed: hold its cost, call, then record and plan.
+
+    The hold commits on its own, before the call, so its budget locks are never held across the
+    opening (or the call). Opening first means a failed opening leaves no hold behind; a hold
+    whose run then fails to record its call is released here (and, if this process dies, by
+    whoever recovers the run, with `llm.release_run_reservations`).
+    """
+    try:
+        async with runtime.sessionmaker() as session, session.begin():
+            await llm.hold(
+                session, call, tenant_id=opening.tenant_id, agent_id=opening.agent_id, run_id=opening.run_id
+            )
+    except llm.BudgetExceeded as exc:
+        async with runtime.sessionmaker() as session, session.begin():
+            run = await runs.get(session, opening.run_id, for_update=True)
+            await planning.refuse(session, run, opening, exc)
+        raise
+    try:
         completion, error, latency = await llm.complete(runtime.providers, call)
         async with runtime.sessionmaker() as session, session.begin():
             run = await runs.get(session, opening.run_id, for_update=True)
             agent = await agents.get_agent(
                 session=session, tenant_id=opening.tenant_id, agent_id=opening.agent_id
             )
-            # The workflow before the ledger, as in the opening (workflow, then the hold's rollup
-            # row): taken the other way round, a settle and a concurrent opening deadlock.
+            # The workflow before the ledger, as in a local call's opening (workflow, then its
+            # rollup row): taken the other way round, this and a concurrent opening deadlock.
             workflow = await workflows.lock_agent_workflow(
                 session, tenant_id=agent.tenant_id, agent_id=agent.id
             )
-            planned = await _record_and_plan(
+            return await _record_and_plan(
                 runtime, session, agent, run, opening, workflow, call, completion, error, latency
             )
-    if planned.has_steps:
-        runtime.worker.wake()
-    return Started(opening.run_id, planned.has_steps, opening.command_id, planned.reply)
+    except BaseException as exc:
+        # Shielded: a cancelled request must not leave the hold counting against the caps.
+        await asyncio.shield(_release(runtime, opening.run_id, f"run not recorded: {type(exc).__name__}"))
+        raise
+
+
+async def _release(runtime: Runtime, run_id: str, reason: str) -> None:
+    try:
+        async with runtime.sessionmaker() as session, session.begin():
+            await llm.release_run_reservations(session, run_id, reason=reason)
+    except Exception:  # the database may be what failed: recovery releases it later
+        _log.exception("run %s: its budget hold could not be released", run_id)
 
 
 async def _record_and_plan(

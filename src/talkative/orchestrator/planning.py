@@ -141,7 +141,8 @@ async def refuse(session: AsyncSession, run: Run, opening: Opening, exc: llm.Bud
         )
     )
     await events.append(session, opening.trail)
-    await runs.transition(session, run, RunAction.FAIL, reason=exc.message)
+    if run.status != RunStatus.CANCELLED:  # (the hold runs after the opening: a cancel may come first)
+        await runs.transition(session, run, RunAction.FAIL, reason=exc.message)
 
 
 async def plan(

@@ -10,13 +10,13 @@ import type { Schemas } from "../../api/client";
 
 export type UsageRow = Schemas["UsageRead"];
 export type GroupBy = "model" | "tenant" | "agent";
-export type UsageStatus = "" | "ok" | "error" | "reserved";
+export type UsageStatus = "" | "ok" | "error" | "reserved" | "released";
 
 /** The most rows GET /router/admin/usage answers with (its `limit` is at most 1000). */
 export const USAGE_LIMIT = 1000;
 export const NO_AGENT = "(no agent)";
 export const OTHER = "other";
-export const USAGE_STATUSES = ["ok", "error", "reserved"] as const;
+export const USAGE_STATUSES = ["ok", "error", "reserved", "released"] as const;
 
 // ---- filters ------------------------------------------------------------------------------
 
