@@ -31,3 +31,28 @@ def write_slow_skill(workspace: Path, name: str, trigger: str, *, requires_appro
         f"command: python skills/{name}/scripts/slow.py {name}\n"
         f"requires_approval: {'true' if requires_approval else 'false'}\n---\nSleeps.\n"
     )
+
+
+ONCE_SCRIPT = """\
+import json, os
+from talkative.skills.report import emit_report, once
+with open("outputs/attempts.jsonl", "a") as log:  # every attempt, with the environment it was given
+    log.write(json.dumps(dict(os.environ)) + "\\n")
+with once("effect") as todo:
+    if todo:
+        with open("outputs/effects.log", "a") as effects:
+            effects.write("done\\n")
+emit_report("effect", data={"did": todo}, out="outputs/effect.json")
+"""
+
+
+def write_once_skill(workspace: Path, name: str, trigger: str) -> None:
+    """A test skill whose effect (a line in outputs/effects.log) is guarded by `once`; each run
+    also logs its environment to outputs/attempts.jsonl."""
+    folder = workspace / "skills" / name
+    (folder / "scripts").mkdir(parents=True, exist_ok=True)
+    (folder / "scripts" / "effect.py").write_text(ONCE_SCRIPT)
+    (folder / "SKILL.md").write_text(
+        f"---\nname: {name}\ndescription: Does one effect once (test skill).\ntriggers: [{trigger}]\n"
+        f"command: python skills/{name}/scripts/effect.py\nrequires_approval: false\n---\nEffect.\n"
+    )

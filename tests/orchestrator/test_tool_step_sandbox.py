@@ -26,6 +26,7 @@ from talkative.tools.egress import EgressPolicy
 from talkative.tools.schemas import (
     SandboxMode,
     SandboxPolicy,
+    StepIdentity,
     ToolError,
     ToolErrorCode,
     ToolMetrics,
@@ -36,6 +37,7 @@ from tests.tools.helpers import namespaces_supported
 
 WORKSPACE = "workspaces/tenant-a/bot"
 COMMAND = "python skills/{skill}/scripts/run.py"
+STEP = StepIdentity(idempotency_key="run_0123456789abcdef:0", attempt=1)
 # Leaves a mark, and says whether the server's secret in the data dir was within reach.
 SCRIPT = """
 import json
@@ -126,7 +128,7 @@ async def test_the_step_runs_the_skill_with_the_configured_sandbox_limits_and_hi
     cancel = asyncio.Event()
     calls = _count("tool_calls", skill="wired")
 
-    result = await ToolExecutor(runtime).run(spec, WORKSPACE, cancel)
+    result = await ToolExecutor(runtime).run(spec, WORKSPACE, cancel, step=STEP)
 
     assert result.ok
     assert spy.calls == [
@@ -139,6 +141,7 @@ async def test_the_step_runs_the_skill_with_the_configured_sandbox_limits_and_hi
             "fork_server": False,
             "sandbox": SandboxPolicy(mode=SandboxMode.BEST_EFFORT, uid=4242, gid=4343),
             "egress": None,  # no network at all, not even the egress proxy
+            "step": STEP,
         }
     ]
     assert spy.calls[0]["limits"].timeout_s == 7
@@ -154,7 +157,7 @@ async def test_a_skill_allowed_the_network_reaches_only_its_declared_destination
     spy = Spy(_result(ok=True))
     monkeypatch.setattr(tools, "run_tool", spy)
 
-    await ToolExecutor(_runtime(settings)).run(spec, WORKSPACE, asyncio.Event())
+    await ToolExecutor(_runtime(settings)).run(spec, WORKSPACE, asyncio.Event(), step=STEP)
 
     egress = spy.calls[0]["egress"]
     assert egress == EgressPolicy(frozenset({("api.example.com", 443)}), frozenset({"intranet.example"}))
@@ -171,7 +174,7 @@ async def test_a_skill_changed_since_the_step_was_planned_does_not_run(
     calls = _count("tool_calls", skill="changed")
     refused = _count("tool_failures", skill="changed", code="SKILL_UNTRUSTED")
 
-    result = await ToolExecutor(_runtime(settings)).run(spec, WORKSPACE, asyncio.Event())
+    result = await ToolExecutor(_runtime(settings)).run(spec, WORKSPACE, asyncio.Event(), step=STEP)
 
     assert spy.calls == []
     assert not result.ok and result.exit_code is None and result.command == [spec.command]
@@ -194,7 +197,7 @@ async def test_failed_runs_are_counted_by_skill_and_error_code(
     executor = ToolExecutor(_runtime(settings))
 
     for _ in range(3):
-        await executor.run(spec, WORKSPACE, asyncio.Event())
+        await executor.run(spec, WORKSPACE, asyncio.Event(), step=STEP)
 
     assert _count("tool_failures", skill="flaky", code="TIMEOUT") == before["TIMEOUT"] + 1
     assert _count("tool_failures", skill="flaky", code="UNKNOWN") == before["UNKNOWN"] + 1  # no error given
@@ -207,7 +210,7 @@ async def test_required_refuses_the_step_on_a_host_that_cannot_confine(
     settings = _settings(tmp_path)  # TALKATIVE_SANDBOX=required, the default
     spec = _skill(settings, "guarded")
 
-    result = await ToolExecutor(_runtime(settings)).run(spec, WORKSPACE, asyncio.Event())
+    result = await ToolExecutor(_runtime(settings)).run(spec, WORKSPACE, asyncio.Event(), step=STEP)
 
     assert result.error is not None and result.error.code is ToolErrorCode.SANDBOX_UNAVAILABLE
     assert "missing mount (mount: the host's files are visible)" in result.error.message
@@ -222,7 +225,7 @@ async def test_best_effort_runs_the_step_with_the_layers_there_are_and_the_data_
     settings = _settings(tmp_path, TALKATIVE_SANDBOX="best-effort")
     spec = _skill(settings, "tolerant")
 
-    result = await ToolExecutor(_runtime(settings)).run(spec, WORKSPACE, asyncio.Event())
+    result = await ToolExecutor(_runtime(settings)).run(spec, WORKSPACE, asyncio.Event(), step=STEP)
 
     assert result.ok, result.stderr
     assert result.metrics.sandbox is not None and result.metrics.sandbox.mode is SandboxMode.BEST_EFFORT

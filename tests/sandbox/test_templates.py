@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from talkative.skills import catalogue
+from talkative.tools.schemas import StepIdentity
 from talkative.tools.service import run_tool
 
 
@@ -51,4 +52,31 @@ async def test_the_other_templates_run_on_their_seeded_inputs(data_dir: Path, na
     result = await run_tool(workspace=workspace, command=template.manifest.command, hidden_paths=[data_dir])
 
     assert result.ok, result.stderr
-    assert result.metrics.isolated and result.artifacts == [f"outputs/{name}.json"]
+    assert result.metrics.isolated
+    assert result.artifacts == [f"outputs/{name}.history.jsonl", f"outputs/{name}.json"]
+
+
+@pytest.mark.parametrize("name", ["mail-triage", "monthly-bookkeeping"])
+async def test_a_step_started_twice_adds_its_history_line_once(data_dir: Path, name: str) -> None:
+    workspace = data_dir / "workspaces" / "a"
+    template = catalogue.get_template(name)
+    shutil.copytree(catalogue.templates_dir() / name, workspace / "skills" / name)
+    for source, target in template.manifest.seed.items():
+        shutil.copy(catalogue.templates_dir() / name / source, workspace / target)
+    history = workspace / "outputs" / f"{name}.history.jsonl"
+
+    async def attempt(key: str, number: int) -> list[str]:
+        step = StepIdentity(idempotency_key=key, attempt=number)
+        result = await run_tool(
+            workspace=workspace, command=template.manifest.command, hidden_paths=[data_dir], step=step
+        )
+        assert result.ok and result.metrics.isolated, result.stderr
+        return result.artifacts
+
+    assert await attempt("run_aaaaaaaaaaaaaaaa:0", 1) == [f"outputs/{history.name}", f"outputs/{name}.json"]
+    # The same step again (its worker lost the lease): the report is written anew, the line is not.
+    assert await attempt("run_aaaaaaaaaaaaaaaa:0", 2) == [f"outputs/{name}.json"]
+    assert len(history.read_text().splitlines()) == 1
+    # Another run: its own line.
+    await attempt("run_bbbbbbbbbbbbbbbb:0", 1)
+    assert len(history.read_text().splitlines()) == 2

@@ -11,6 +11,12 @@ Imported by every skill run, so it stays stdlib-only and cheap to import. A scri
 
 `run_skill` owns ``--out`` (default ``outputs/<skill>.json``), turns `SkillError` and any
 uncaught exception into an ``ok: false`` envelope, and returns the exit code (0 only when ok).
+
+A step may start more than once; `once(key)` (see once.py) keeps its side effects to one::
+
+    with once("send-invoice-42") as todo:
+        if todo:
+            send_invoice(42)
 """
 
 from __future__ import annotations
@@ -21,6 +27,10 @@ import os
 import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
+
+from talkative.skills.once import attempt as attempt
+from talkative.skills.once import idempotency_key as idempotency_key
+from talkative.skills.once import once as once
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -91,6 +101,24 @@ def _write_atomic(path: str, text: str) -> None:
         if os.path.exists(temp):
             os.unlink(temp)
         raise
+
+
+def append_record(path: str, record: Mapping[str, Any]) -> None:
+    """Appends `record` as one JSON line to `path` (in the workspace) and syncs it: a journal.
+
+    An append is not idempotent: a step started twice would write the line twice, so guard it
+    with `once` (see once.py)."""
+    full = resolve_in_workspace(path)
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    line = json.dumps(record, separators=(",", ":"), ensure_ascii=False, allow_nan=False) + "\n"
+    data = memoryview(line.encode("utf-8"))
+    fd = os.open(full, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        while data:
+            data = data[os.write(fd, data) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _envelope(skill_name: str, data: Any, metrics: Mapping[str, float] | None, error: str | None) -> Report:

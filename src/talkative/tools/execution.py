@@ -18,7 +18,7 @@ from talkative.tools.capture import StreamCapture
 from talkative.tools.egress import EgressPolicy, EgressProxy
 from talkative.tools.launcher import list_processes
 from talkative.tools.policy import PreparedCommand
-from talkative.tools.schemas import SandboxPolicy, SandboxReport, ToolErrorCode, ToolLimits
+from talkative.tools.schemas import SandboxPolicy, SandboxReport, StepIdentity, ToolErrorCode, ToolLimits
 
 LAUNCHER = isolation.LAUNCHER
 STOP_GRACE_S = 2.0  # for the launcher to kill and reap the tree before we kill it too
@@ -39,9 +39,14 @@ class Execution:
     egress_refused: list[str] = field(default_factory=list)  # what the egress proxy denied the run
 
 
-def child_env(workspace: Path) -> dict[str, str]:
+# Read by the skill helper (talkative.skills.once, which the tools package must not import).
+IDEMPOTENCY_KEY_VARIABLE = "TALKATIVE_IDEMPOTENCY_KEY"
+ATTEMPT_VARIABLE = "TALKATIVE_ATTEMPT"
+
+
+def child_env(workspace: Path, step: StepIdentity | None = None) -> dict[str, str]:
     """An allow-list, never a copy of the server's environment (it holds the secrets)."""
-    return {
+    env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": str(workspace),
         "LANG": "C.UTF-8",
@@ -50,6 +55,10 @@ def child_env(workspace: Path) -> dict[str, str]:
         "PYTHONIOENCODING": "utf-8",
         "TALKATIVE_WORKSPACE": str(workspace),
     }
+    if step is not None:
+        env[IDEMPOTENCY_KEY_VARIABLE] = step.idempotency_key
+        env[ATTEMPT_VARIABLE] = str(step.attempt)
+    return env
 
 
 class LauncherProcess(Protocol):
@@ -73,11 +82,11 @@ class LauncherProcess(Protocol):
 
 
 async def _spawn(
-    command: PreparedCommand, config: dict[str, Any], fork_server: bool
+    command: PreparedCommand, config: dict[str, Any], fork_server: bool, step: StepIdentity | None
 ) -> tuple[LauncherProcess, Callable[[], None]]:
     """The launcher for `command`: forked by the warm fork server when possible (zygote.py), else a
     new interpreter. Returns it with what to call once it has been waited for."""
-    env = child_env(command.workspace)
+    env = child_env(command.workspace, step)
     if fork_server:
         try:
             server = forkserver.for_loop(isolation.IMPORT_PATH)
@@ -109,12 +118,13 @@ async def execute(
     layers: Sequence[str] = (),
     egress: EgressPolicy | None = None,
     write_watch: Callable[[], Coroutine[Any, Any, None]] | None = None,
+    step: StepIdentity | None = None,
 ) -> Execution:
     """Run `command`; confined with `layers` (those that work here: service.py decides) when
     `hidden_paths` are given. `egress`: the destinations this run may reach through the egress
     proxy (a sandboxed run only; without it, or unconfined, no proxy is started).
     `write_watch` returns once the run has written more than it may (see quota.py): it is then
-    stopped with WRITE_QUOTA."""
+    stopped with WRITE_QUOTA. `step`: the run step it carries out, told to the skill."""
     isolate = None
     proxy = None
     if hidden_paths and layers:
@@ -128,7 +138,7 @@ async def execute(
             await proxy.start(owner_uid=policy.uid if os.geteuid() == 0 else None)
             isolate["egress"] = str(proxy.socket_dir)
     try:
-        run = await _execute(command, limits, cancel, isolate, layers, fork_server, write_watch)
+        run = await _execute(command, limits, cancel, isolate, layers, fork_server, write_watch, step)
     finally:
         if proxy is not None:
             await proxy.close()
@@ -145,13 +155,14 @@ async def _execute(
     layers: Sequence[str],
     fork_server: bool,
     write_watch: Callable[[], Coroutine[Any, Any, None]] | None,
+    step: StepIdentity | None,
 ) -> Execution:
     stdout = StreamCapture(limits.output_cap_bytes, keep_tail=True)
     stderr = StreamCapture(limits.output_cap_bytes)
     cage = cages.open_cage(limits.max_processes)
     config = isolation.launcher_config(limits, cage.path if cage else None, isolate)
     try:
-        proc, done = await _spawn(command, config, fork_server)
+        proc, done = await _spawn(command, config, fork_server, step)
     except BaseException as exc:
         # Also when cancelled mid-spawn (a run stopped at shutdown): a launcher the fork server
         # forked meanwhile is in the cage, and removing the cage kills it.

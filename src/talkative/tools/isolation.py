@@ -111,9 +111,10 @@ IMPORT_PATH = _import_path()
 
 def _sandbox_binds() -> list[str]:
     """What a confined run sees of the server's import path: the installed packages and, of the
-    `talkative` source tree, only the skill helper (`talkative.skills.report`) and its packages."""
+    `talkative` source tree, only the skill helper (`talkative.skills.report`, `.once`) and its packages."""
     package = Path(__file__).resolve().parents[1]
-    helper = [package / "__init__.py", package / "skills" / "__init__.py", package / "skills" / "report.py"]
+    skills = package / "skills"
+    helper = [package / "__init__.py", skills / "__init__.py", skills / "report.py", skills / "once.py"]
     return [*IMPORT_PATH[1:], *(str(path) for path in helper)]
 
 

@@ -13,6 +13,8 @@ from talkative.tools.quota import Allowance, Enforcement, Snapshot
 from talkative.tools.schemas import ToolError, ToolErrorCode, ToolMetrics, ToolResult
 
 MAX_ARTIFACTS = 10_000  # a run that writes more files than this is not listed in full
+# The skill helper's own records (what once() has done, talkative.skills.once): not artifacts.
+HELPER_STATE = "outputs/.talkative/"
 
 
 def changed_outputs(before: Snapshot, after: Snapshot, removed: list[str]) -> list[str]:
@@ -22,7 +24,11 @@ def changed_outputs(before: Snapshot, after: Snapshot, removed: list[str]) -> li
         path
         for path, entry in after.items()
         # ctime and inode as well: mtime alone misses a rewrite within one clock tick.
-        if path.startswith("outputs/") and not entry.is_dir and before.get(path) != entry and path not in gone
+        if path.startswith("outputs/")
+        and not path.startswith(HELPER_STATE)
+        and not entry.is_dir
+        and before.get(path) != entry
+        and path not in gone
     ]
     return sorted(changed)[:MAX_ARTIFACTS]
 

@@ -70,6 +70,18 @@ class ToolLimits(BaseModel):
     workspace_quota_files: int = Field(default=50_000, gt=0)
 
 
+class StepIdentity(BaseModel):
+    """Which attempt of which run step a skill run carries out; the skill reads it from its
+    environment (see talkative.skills.once) to do its side effects once per step."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # The same in every attempt of the step, different in every other step. Printable ASCII: it
+    # goes into an environment variable (no NUL) and may go on to another service's headers.
+    idempotency_key: str = Field(min_length=1, max_length=200, pattern=r"^[!-~]+$")
+    attempt: int = Field(ge=1)
+
+
 class ToolError(BaseModel):
     code: ToolErrorCode
     message: str

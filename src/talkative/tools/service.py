@@ -14,6 +14,7 @@ from talkative.tools.policy import CommandRefused, prepare_command, split_comman
 from talkative.tools.schemas import (
     SandboxPolicy,
     SandboxReport,
+    StepIdentity,
     ToolError,
     ToolErrorCode,
     ToolLimits,
@@ -35,6 +36,7 @@ async def run_tool(
     fork_server: bool = True,
     sandbox: SandboxPolicy = DEFAULT_SANDBOX,
     egress: EgressPolicy | None = None,
+    step: StepIdentity | None = None,
 ) -> ToolResult:
     """Run one `python <script>.py ...` command inside `workspace` under `limits`.
 
@@ -49,6 +51,8 @@ async def run_tool(
     egress proxy (egress.py); without it the run has no network at all.
     `fork_server`: fork the launcher from the warm fork server (zygote.py) rather than start a
     new interpreter (the same sandbox either way; falls back by itself when unavailable).
+    `step`: the run step this run carries out; the skill gets its idempotency key and attempt
+    number (TALKATIVE_IDEMPOTENCY_KEY, TALKATIVE_ATTEMPT) and nothing else of the server's.
     """
     started = time.perf_counter()
     isolation.isolate_config(workspace, hidden_paths)  # validates them before anything runs
@@ -85,6 +89,7 @@ async def run_tool(
         layers=layers,
         egress=egress,
         write_watch=lambda: quota.watch(root, before, budget),
+        step=step,
     )
     run.sandbox = report
     after, enforced = await asyncio.to_thread(_settle, root, before, budget)

@@ -37,8 +37,12 @@ FD_COUNT = 3  # stdin, stdout, stderr
 PR_SET_PDEATHSIG = 1
 EXIT_SETUP_FAILED = 125
 # What skills commonly import, loaded once here instead of in every run (argparse's help
-# formatter imports shutil, and its gettext imports locale, at a parser's first use).
-PRELOAD = ("argparse", "csv", "datetime", "decimal", "locale", "re", "shutil", "talkative.skills.report")
+# formatter imports shutil, and its gettext imports locale, at a parser's first use; the skill
+# helper's once() imports fcntl and hashlib when it is used).
+PRELOAD = (
+    "argparse", "csv", "datetime", "decimal", "fcntl", "hashlib", "locale", "re", "shutil",
+    "talkative.skills.report",
+)  # fmt: skip
 
 
 def _warm_argparse() -> None:

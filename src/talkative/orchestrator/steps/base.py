@@ -32,10 +32,16 @@ class StepJob:
     idx: int
     spec: StepSpec
     workspace: str = ""  # the agent's workspace, relative to the data dir (tool steps)
+    attempt: int = 1  # 1 the first time the step begins; a takeover begins it again, one more
 
     @classmethod
     def of(cls, run: Run, step: RunStep, workspace: str = "") -> StepJob:
-        return cls(run.id, run.tenant_id, run.agent_id, step.idx, step.details, workspace)
+        return cls(run.id, run.tenant_id, run.agent_id, step.idx, step.details, workspace, step.attempts)
+
+    @property
+    def idempotency_key(self) -> str:
+        """The same in every attempt of this step, different in every other step of any run."""
+        return f"{self.run_id}:{self.idx}"
 
     def event(self, type_: str, message: str, payload: dict[str, Any]) -> NewEvent:
         return NewEvent(

@@ -20,7 +20,7 @@ from talkative.runtime import Runtime
 from talkative.tools import isolation
 from talkative.tools import service as tools
 from talkative.tools.egress import EgressPolicy
-from talkative.tools.schemas import ToolError, ToolErrorCode, ToolMetrics, ToolResult
+from talkative.tools.schemas import StepIdentity, ToolError, ToolErrorCode, ToolMetrics, ToolResult
 
 EVENT_OUTPUT_CHARS = 2000
 
@@ -38,14 +38,15 @@ class ToolExecutor:
         started = job.event(
             EventType.TOOL_RUN_STARTED,
             f"running {spec.skill}",
-            {"skill": spec.skill, "command": spec.command, "reason": spec.reason},
+            {"skill": spec.skill, "command": spec.command, "reason": spec.reason, "attempt": job.attempt},
         )
         await events.append(session, [started])
         return job
 
     async def work(self, job: StepJob, cancel: asyncio.Event) -> StepOutcome:
         spec = _spec(job)
-        result = await self.run(spec, job.workspace, cancel)
+        step = StepIdentity(idempotency_key=job.idempotency_key, attempt=job.attempt)
+        result = await self.run(spec, job.workspace, cancel, step=step)
         return StepOutcome(
             StepStatus.DONE if result.ok else StepStatus.FAILED,
             {
@@ -59,8 +60,11 @@ class ToolExecutor:
             _finished_events(job, spec, result),
         )
 
-    async def run(self, spec: ToolSpec, workspace_rel: str, cancel: asyncio.Event) -> ToolResult:
-        """The skill's command in the sandbox, if its skill is still as an admin attached it."""
+    async def run(
+        self, spec: ToolSpec, workspace_rel: str, cancel: asyncio.Event, *, step: StepIdentity
+    ) -> ToolResult:
+        """The skill's command in the sandbox, if its skill is still as an admin attached it.
+        `step` tells the skill which attempt of which step it is (for `once`, skills/once.py)."""
         TOOL_CALLS.labels(spec.skill).inc()
         settings = self.runtime.settings
         workspace = self.runtime.workspace(workspace_rel)
@@ -82,6 +86,7 @@ class ToolExecutor:
             fork_server=settings.tool_fork_server,
             sandbox=isolation.policy_for(settings),
             egress=EgressPolicy.build(spec.egress, settings.egress_allow_private) if spec.egress else None,
+            step=step,
         )
         if not result.ok:
             TOOL_FAILURES.labels(spec.skill, result.error.code if result.error else "UNKNOWN").inc()

@@ -1,18 +1,22 @@
 """Mail triage: classify an inbox into billing/work/personal/spam with transparent rules.
 
-The rules, weights and confidence formula are documented in ../references/README.md.
+The rules, weights and confidence formula are documented in ../references/README.md. Each triage
+also adds one line to a history journal, once per step even if the step is started twice.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from talkative.skills.report import (
     SkillArgumentParser,
     SkillError,
     SkillResult,
+    append_record,
+    once,
     resolve_in_workspace,
     run_skill,
 )
@@ -191,6 +195,7 @@ def main(argv: list[str]) -> SkillResult:
     parser = SkillArgumentParser(prog="triage.py", description=__doc__)
     parser.add_argument("--inbox", default="inputs/inbox.json")
     parser.add_argument("--work-domain", action="append", default=[], dest="work_domains")
+    parser.add_argument("--history", default="outputs/mail-triage.history.jsonl", help="'' for none")
     args = parser.parse_args(argv)
     work_domains = tuple(domain.lower().lstrip("@") for domain in args.work_domains)
 
@@ -205,6 +210,13 @@ def main(argv: list[str]) -> SkillResult:
     for email in emails:
         counts[email["category"]] += 1
     data = {"emails": emails, "counts": counts, "invalid": invalid}
+    if args.history:
+        # An append: a step started again (after a takeover) must not add its line twice.
+        with once("history") as todo:
+            if todo:
+                triaged = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+                entry = {"triagedAt": triaged, "counts": counts, "invalid": len(invalid)}
+                append_record(args.history, entry)
     return SkillResult(data, metrics={"emails": len(emails), "invalid": len(invalid)})
 
 

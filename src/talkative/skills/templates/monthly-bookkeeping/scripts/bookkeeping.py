@@ -1,6 +1,7 @@
 """Monthly bookkeeping: income, expense and net per month and totals per category from a CSV.
 
-Rules (format, rounding, signs) are documented in ../references/README.md.
+Rules (format, rounding, signs) are documented in ../references/README.md. Each run also adds
+its totals to a history journal, once per step even if the step is started twice.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import csv
 import re
 from collections import defaultdict
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
@@ -16,6 +17,8 @@ from talkative.skills.report import (
     SkillArgumentParser,
     SkillError,
     SkillResult,
+    append_record,
+    once,
     resolve_in_workspace,
     run_skill,
 )
@@ -133,9 +136,18 @@ def summarise(rows: list[Row]) -> dict[str, Any]:
 def main(argv: list[str]) -> SkillResult:
     parser = SkillArgumentParser(prog="bookkeeping.py", description=__doc__)
     parser.add_argument("--csv", default="inputs/transactions.csv")
+    parser.add_argument("--history", default="outputs/monthly-bookkeeping.history.jsonl", help="'' for none")
     args = parser.parse_args(argv)
     rows, skipped = read_rows(args.csv)
-    data = {**summarise(rows), "skippedRows": skipped}
+    summary = summarise(rows)
+    data = {**summary, "skippedRows": skipped}
+    if args.history:
+        # An append: a step started again (after a takeover) must not add its line twice.
+        with once("history") as todo:
+            if todo:
+                closed = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+                totals = {key: summary[key] for key in ("income", "expense", "net", "transactions", "period")}
+                append_record(args.history, {"summarisedAt": closed, "csv": args.csv, **totals})
     return SkillResult(data, metrics={"transactions": len(rows), "skippedRows": len(skipped)})
 
 
