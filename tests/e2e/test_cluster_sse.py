@@ -6,6 +6,7 @@ PostgreSQL with three)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 import time
@@ -42,7 +43,8 @@ def _token() -> str:
 @pytest.fixture(params=[("sqlite", 1), ("postgresql", 1), ("postgresql", 3)], ids=lambda p: f"{p[0]}-{p[1]}")
 def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, list[ServerProcess]]]:
     backend, count = request.param
-    with fresh_pg_database("talkative_sse") if backend == "postgresql" else _sqlite(tmp_path) as url:
+    sqlite = contextlib.nullcontext(f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}")
+    with fresh_pg_database("talkative_sse") if backend == "postgresql" else sqlite as url:
         env = {
             "AUTH_JWT_SECRET": TEST_SECRET,
             "TALKATIVE_DATABASE_URL": url,
@@ -57,17 +59,6 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[st
         finally:
             for server in servers:
                 server.stop()
-
-
-class _sqlite:  # noqa: N801 (a context manager standing beside fresh_pg_database)
-    def __init__(self, tmp_path: Path) -> None:
-        self.url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
-
-    def __enter__(self) -> str:
-        return self.url
-
-    def __exit__(self, *_: object) -> None:
-        pass
 
 
 class ReconnectingReader:
