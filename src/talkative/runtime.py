@@ -15,6 +15,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from talkative import workspaces
 from talkative.conversation.interpreter import Interpreter, LocalInterpreter
 from talkative.events.bus import EventBus
 from talkative.llm_router.providers.base import Provider, build_providers
@@ -55,8 +56,8 @@ class Runtime:
             return True
         return False
 
-    def workspace(self, relative: str) -> Path:
-        return (self.settings.data_dir / relative).resolve()
+    def workspace(self, stored: str) -> Path:
+        return workspaces.resolve(self.settings.workspaces_dir, stored)
 
 
 def tool_limits(settings: Settings) -> ToolLimits:
