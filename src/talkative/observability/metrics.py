@@ -56,3 +56,8 @@ HTTP_DURATION_MS = Histogram(
     buckets=(1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000),
     registry=REGISTRY,
 )
+LEADER = Gauge(
+    "talkative_leader",
+    "1 while this process leads its cluster: it runs the heartbeat scheduler and event retention",
+    registry=REGISTRY,
+)
