@@ -149,7 +149,9 @@ def _worker_loops(runtime: Runtime, worker: Worker, elector: leadership.Elector)
     }
     retry_s = runtime.settings.cluster_poll_s
     return [
-        asyncio.create_task(leadership.lead(elector, duties, stopping=runtime.stopping, retry_s=retry_s)),
+        asyncio.create_task(
+            leadership.lead(elector, duties, stopping=runtime.stopping, retry_s=retry_s), name="leadership"
+        ),
         asyncio.create_task(worker.run_forever(), name="run-worker"),
     ]
 

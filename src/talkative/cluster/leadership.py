@@ -115,6 +115,9 @@ async def lead(
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("leader election: could not ask the database (%s); trying again", exc)
                 leading = False
+            except Exception:  # the loop must outlive any one failure, and say what it was
+                log.exception("leader election failed; trying again")
+                leading = False
             if leading:
                 following = False
                 await _term(elector, duties, stopping)

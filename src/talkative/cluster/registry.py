@@ -20,6 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from talkative.auth.secrets import ConfigError
@@ -144,8 +145,11 @@ async def keep_renewing(
 
 
 async def leave(sessionmaker: async_sessionmaker[AsyncSession], member: Member) -> None:
-    async with sessionmaker() as session, session.begin():
-        await session.execute(delete(ProcessEntry).where(ProcessEntry.id == member.id))
+    try:
+        async with sessionmaker() as session, session.begin():
+            await session.execute(delete(ProcessEntry).where(ProcessEntry.id == member.id))
+    except (OSError, SQLAlchemyError) as exc:  # stopping all the same: the entry expires unrenewed
+        log.warning("could not remove this process from the process registry (%s)", exc)
 
 
 async def _stopped_within(stopping: asyncio.Event, seconds: float) -> bool:
