@@ -1,4 +1,4 @@
-"""The `talkative` command: serve, migrate, token, smoke, backup, restore, import-legacy."""
+"""The `talkative` command: serve, worker, migrate, token, smoke, backup, restore, import-legacy."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,6 +21,9 @@ from talkative.auth.secrets import AuthConfig, ConfigError, resolve_auth
 from talkative.auth.tokens import mint_token
 from talkative.observability.logging import configure_logging
 from talkative.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from talkative.roles import Roles
 
 app = typer.Typer(
     help="Talkative: a control plane for small business-workflow agents.",
@@ -71,8 +74,11 @@ def _remove_pid_file_then_die(
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (TALKATIVE_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (TALKATIVE_PORT)")] = None,
+    worker: Annotated[
+        bool, typer.Option("--worker/--no-worker", help="Also run the run worker (--no-worker: API only)")
+    ] = True,
 ) -> None:
-    """Run the HTTP server (migrations are applied at start)."""
+    """Run the HTTP server, and the run worker unless --no-worker (migrations are applied at start)."""
     import uvicorn
 
     from talkative.main import create_app
@@ -82,10 +88,11 @@ def serve(
     settings = get_settings().model_copy(update=overrides)
     configure_logging(settings.log_level, settings.log_format)
     try:
-        application = create_app(settings)
+        application = create_app(settings, worker=worker)
     except ConfigError as exc:
         raise _fail(str(exc)) from None
     _migrate_in_child(settings.resolved_database_url)
+    _admit(settings, application.state.auth, application.state.roles)
     auth: AuthConfig = application.state.auth
     if auth.source in ("generated", "file"):
         print(
@@ -112,6 +119,43 @@ def serve(
         )
     finally:
         remove_pid_file(pid_path)
+
+
+@app.command("worker")
+def worker_command() -> None:
+    """Run the run worker, and the heartbeat scheduler and event retention when this process is
+    elected to; no HTTP. Stops cleanly on SIGTERM or SIGINT."""
+    import asyncio
+
+    from talkative import roles
+    from talkative.ops.pidfile import remove_pid_file, write_pid_file
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        auth = resolve_auth(settings)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    _migrate_in_child(settings.resolved_database_url)
+    pid_path = write_pid_file(settings.data_dir)  # `talkative restore` refuses a data dir in use
+    try:
+        asyncio.run(roles.work_until_signalled(settings, auth))
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        remove_pid_file(pid_path)
+
+
+def _admit(settings: Settings, auth: AuthConfig, process_roles: Roles) -> None:
+    """Refuses, before serving, a process its cluster would not admit (the lifespan admits it)."""
+    import asyncio
+
+    from talkative import roles
+
+    try:
+        asyncio.run(roles.admit(settings, auth, process_roles))
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
 
 
 def _migrate_in_child(url: str) -> None:

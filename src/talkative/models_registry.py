@@ -14,6 +14,7 @@ MODEL_MODULES = (
     "talkative.channels.models",
     "talkative.llm_router.models",
     "talkative.fleet.models",
+    "talkative.cluster.models",
 )
 
 

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from talkative import workspaces
 from talkative.conversation.interpreter import Interpreter, LocalInterpreter
 from talkative.events.bus import EventBus
 from talkative.events.schemas import Event, EventType
@@ -94,8 +95,8 @@ class Runtime:
         if wake:
             self.worker.wake()
 
-    def workspace(self, relative: str) -> Path:
-        return (self.settings.data_dir / relative).resolve()
+    def workspace(self, stored: str) -> Path:
+        return workspaces.resolve(self.settings.workspaces_dir, stored)
 
 
 def tool_limits(settings: Settings) -> ToolLimits:

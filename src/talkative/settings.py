@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     run_lease_s: float = Field(default=15.0, ge=1, le=3600, validation_alias="TALKATIVE_RUN_LEASE_S")
     worker_concurrency: int = Field(default=8, ge=1, le=256, validation_alias="TALKATIVE_WORKER_CONCURRENCY")
     worker_poll_s: float = Field(default=1.0, gt=0, le=60, validation_alias="TALKATIVE_WORKER_POLL_S")
+    # Cluster mode (cluster/): how often a process renews its entry in the process registry and one
+    # that does not lead tries to; a process not seen for three of these counts as gone.
+    cluster_poll_s: float = Field(default=5.0, gt=0, le=60, validation_alias="TALKATIVE_CLUSTER_POLL_S")
+    # Where agents' workspaces live; a cluster points every process at one shared folder.
+    workspaces_root: Path | None = Field(default=None, validation_alias="TALKATIVE_WORKSPACES_DIR")
     message_wait_s: float = Field(default=60.0, ge=0, le=3600, validation_alias="TALKATIVE_MESSAGE_WAIT_S")
     context_token_budget: int = Field(
         default=2000, ge=100, le=200_000, validation_alias="TALKATIVE_CONTEXT_TOKEN_BUDGET"
@@ -133,9 +138,16 @@ class Settings(BaseSettings):
             return normalise_database_url(self.database_url)
         return f"sqlite+aiosqlite:///{(self.data_dir / 'talkative.db').resolve()}"
 
+    @field_validator("workspaces_root")
+    @classmethod
+    def _not_the_root(cls, value: Path | None) -> Path | None:
+        if value is not None and value.resolve() == Path("/"):  # the sandbox could not hide it
+            raise ValueError("TALKATIVE_WORKSPACES_DIR cannot be /")
+        return value
+
     @property
     def workspaces_dir(self) -> Path:
-        return self.data_dir / "workspaces"
+        return self.workspaces_root or self.data_dir / "workspaces"
 
     @property
     def fleet_root(self) -> Path:

@@ -1,4 +1,5 @@
-"""Start the real `talkative serve` process on a free port for end-to-end tests."""
+"""Start the real `talkative serve` process on a free port for end-to-end tests (or, with
+`args=("worker",)`, a `talkative worker`, ready once it logs so)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class ServerProcess:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[str] | None = None
     log_path: Path | None = None
+    args: tuple[str, ...] = ("serve",)
 
     @property
     def url(self) -> str:
@@ -45,7 +47,7 @@ class ServerProcess:
         self.log_path = self.data_dir.parent / f"server-{self.port}.log"
         with self.log_path.open("w") as log:  # the child keeps its own copy of the descriptor
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "talkative", "serve"],
+                [sys.executable, "-m", "talkative", *self.args],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -56,14 +58,19 @@ class ServerProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.output()}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
+            if self.ready():
+                return self
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"server did not become healthy in {timeout}s:\n{self.output()}")
+
+    def ready(self) -> bool:
+        if self.args[0] == "worker":  # no HTTP: it says when it is ready
+            return "worker ready" in self.output()
+        try:
+            return httpx.get(f"{self.url}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def output(self) -> str:
         return self.log_path.read_text() if self.log_path and self.log_path.exists() else ""

@@ -41,6 +41,8 @@ def servers(empty_database: str, fake_openai: FakeOpenAI, tmp_path: Path) -> Ite
         "TALKATIVE_DATABASE_URL": empty_database,
         "OPENAI_API_KEY": "sk-test-e2e-0123456789abcdef",
         "OPENAI_BASE_URL": fake_openai.base_url,
+        # A cluster's processes, each with its own data dir, keep the agents' files in one place.
+        "TALKATIVE_WORKSPACES_DIR": str(tmp_path / "workspaces"),
     }
     started: list[ServerProcess] = []
     try:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from talkative import workspaces
 from talkative.conversation.interpreter import LocalInterpreter
 from talkative.events.bus import LocalEventBus
 from talkative.observability.metrics import REGISTRY
@@ -62,13 +63,14 @@ def _runtime(settings: Settings) -> Runtime:
     return Runtime(settings, async_sessionmaker(), LocalEventBus(), LocalInterpreter(), tool_limits(settings))
 
 
-def _skill(settings: Settings, skill: str) -> ToolSpec:
+def _skill(settings: Settings, skill: str, script: str | None = None) -> ToolSpec:
     """A skill in the agent's workspace, and a step planned to run it (pinned as it is now)."""
-    workspace = settings.data_dir / WORKSPACE
+    workspace = workspaces.resolve(settings.workspaces_dir, WORKSPACE)
     for folder in (f"skills/{skill}/scripts", "inputs", "outputs"):
         (workspace / folder).mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     (settings.data_dir / "jwt-secret").write_text("jwt-secret-value")
-    script = SCRIPT.format(secret=str((settings.data_dir / "jwt-secret").resolve()))
+    script = script or SCRIPT.format(secret=str((settings.data_dir / "jwt-secret").resolve()))
     (workspace / "skills" / skill / "scripts" / "run.py").write_text(script)
     (workspace / "skills" / skill / "SKILL.md").write_text(f"---\nname: {skill}\n---\nTest skill.\n")
     digest = pins.skill_digest(workspace / "skills" / skill)
@@ -147,6 +149,57 @@ async def test_the_step_runs_the_skill_with_the_configured_sandbox_limits_and_hi
     assert spy.calls[0]["limits"].timeout_s == 7
     assert _count("tool_calls", skill="wired") == calls + 1
     assert _count("tool_failures", skill="wired", code="UNKNOWN") == 0
+
+
+async def test_with_a_workspaces_root_outside_the_data_dir_both_are_hidden(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = tmp_path / "shared"
+    settings = _settings(tmp_path, TALKATIVE_WORKSPACES_DIR=str(shared))
+    spec = _skill(settings, "wired")
+    spy = Spy(_result(ok=True))
+    monkeypatch.setattr(tools, "run_tool", spy)
+
+    await ToolExecutor(_runtime(settings)).run(spec, WORKSPACE, asyncio.Event(), step=STEP)
+
+    assert spy.calls[0]["workspace"] == (shared / "tenant-a" / "bot").resolve()
+    assert spy.calls[0]["hidden_paths"] == [settings.data_dir.resolve(), shared.resolve()]
+
+
+# Reads what a run in the shared root might reach: another agent's workspace beside its own, the
+# root itself, and the server's data dir.
+NOSY = """
+import json, os
+seen = {{}}
+for path in [{other!r}, {secret!r}]:
+    try:
+        seen[path] = open(path).read()
+    except OSError as exc:
+        seen[path] = type(exc).__name__
+seen["root"] = sorted(os.listdir({root!r})) if os.path.isdir({root!r}) else None
+open("outputs/ran.json", "w").write(json.dumps(seen))
+"""
+
+
+async def test_a_step_in_a_shared_workspaces_root_sees_its_own_workspace_only(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    settings = _settings(tmp_path, TALKATIVE_WORKSPACES_DIR=str(shared), TALKATIVE_SANDBOX="required")
+    other = shared / "tenant-b" / "bot" / "inputs" / "private.json"
+    other.parent.mkdir(parents=True)
+    other.write_text("another tenant's agent")
+    secret = settings.data_dir / "jwt-secret"
+    nosy = NOSY.format(other=str(other.resolve()), secret=str(secret.resolve()), root=str(shared.resolve()))
+    spec = _skill(settings, "nosy", nosy)
+
+    result = await ToolExecutor(_runtime(settings)).run(spec, WORKSPACE, asyncio.Event(), step=STEP)
+
+    assert result.ok, result.stderr
+    seen = json.loads((shared / "tenant-a" / "bot" / "outputs" / "ran.json").read_text())
+    assert seen == {
+        str(other.resolve()): "FileNotFoundError",
+        str(secret.resolve()): "FileNotFoundError",
+        "root": ["tenant-a"],  # on the way to its own workspace, and nothing else
+    }
 
 
 async def test_a_skill_allowed_the_network_reaches_only_its_declared_destinations(

@@ -26,6 +26,7 @@ from talkative.skills import catalogue, pins
 from talkative.skills.install import InstallError, InstallResult, install_skill
 from talkative.skills.manifest import InvalidSkill, Skill
 from talkative.skills.schemas import SkillPage, SkillRead, skill_read
+from talkative.workspaces import resolve
 
 MAX_SLUG_BASE = 48
 
@@ -109,7 +110,7 @@ async def open_workspace(*, session: AsyncSession, new: NewAgent, workspaces_dir
     """The last part of creating an agent: lays out its workspace folder, installs and pins its
     template if it has one, and records that the agent was created (and the skill attached)."""
     agent = new.agent
-    path = workspaces_dir.parent / agent.workspace
+    path = resolve(workspaces_dir, agent.workspace)
     create_workspace(path, heartbeat_minutes=agent.heartbeat_minutes)
     trail = [
         _event(agent, EventType.AGENT_CREATED, f"agent {agent.name} created", {"template": new.template_name})
@@ -189,7 +190,7 @@ async def attach_skill(
     """Installs a bundled template (fresh copy) or, for a skill already in the workspace that no
     template names, vouches for it as it is; either way the skill is pinned as it now stands.
     `allow_network` (the caller checked the permission): its runs may reach the hosts it declares."""
-    workspace = workspaces_dir.parent / agent.workspace
+    workspace = resolve(workspaces_dir, agent.workspace)
     try:
         skill = catalogue.get_template(skill_name)
     except catalogue.SkillNotFound:
@@ -248,7 +249,7 @@ async def skill_pins(*, session: AsyncSession, agent: Agent) -> dict[str, pins.P
 
 
 def skills_root(*, agent: Agent, workspaces_dir: Path) -> Path:
-    return workspaces_dir.parent / agent.workspace / "skills"
+    return resolve(workspaces_dir, agent.workspace) / "skills"
 
 
 def agent_skills(*, agent: Agent, workspaces_dir: Path) -> list[Skill]:
@@ -313,6 +314,6 @@ async def remove_agent(*, session: AsyncSession, agent: Agent, workspaces_dir: P
 
 def _remove_workspace(workspaces_dir: Path, relative: str) -> None:
     root = workspaces_dir.resolve()
-    workspace = (workspaces_dir.parent / relative).resolve()
+    workspace = resolve(workspaces_dir, relative)
     if workspace.is_relative_to(root) and workspace != root:
         shutil.rmtree(workspace, ignore_errors=True)

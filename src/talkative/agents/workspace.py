@@ -7,6 +7,8 @@ import json
 import re
 from pathlib import Path
 
+from talkative.workspaces import STORED_PREFIX
+
 # A tenant id that is a slug names its folder as is; any other id (tokens allow any string) gets
 # a digest, marked by a character no slug has, so it never collides with a slug or walks ('..', '/').
 _SAFE_TENANT = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -26,12 +28,13 @@ def tenant_folder(tenant_id: str) -> str:
 
 
 def relative_path(tenant_id: str, folder: str) -> str:
-    """An agent's workspace as stored: relative to the data dir, inside its tenant's folder.
+    """An agent's workspace as stored: `workspaces/<tenant folder>/<folder>`, the first segment
+    standing for the workspaces root (talkative.workspaces.resolve).
 
     Agents created before per-tenant folders keep their stored `workspaces/<folder>` (see
     docs/operations.md); every path is resolved from the stored value, never rebuilt.
     """
-    return f"workspaces/{tenant_folder(tenant_id)}/{folder}"
+    return f"{STORED_PREFIX}{tenant_folder(tenant_id)}/{folder}"
 
 
 def create_workspace(path: Path, *, heartbeat_minutes: int) -> None:

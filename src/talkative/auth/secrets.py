@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import os
 import secrets
@@ -17,6 +19,7 @@ log = logging.getLogger("talkative.auth")
 MIN_SECRET_LENGTH = 32
 MIN_DISTINCT_CHARS = 10
 SECRET_FILE_NAME = "jwt-secret"  # noqa: S105  # a file name, not a secret
+FINGERPRINT_MESSAGE = b"talkative-secret-fingerprint"
 # Values copied from docs and tutorials; a secret containing one is guessable.
 WEAK_MARKERS = (
     "changeme",
@@ -57,6 +60,14 @@ def weakness(secret: str) -> str | None:
         if marker in lowered:
             return f"it contains the guessable word {marker!r}"
     return None
+
+
+def fingerprint(auth: AuthConfig) -> str:
+    """Tells apart processes that sign with different secrets without revealing either: an HMAC
+    of a fixed message keyed by the secret (the processes of a cluster compare theirs)."""
+    if auth.disabled:
+        return "auth-disabled"
+    return hmac.new(auth.secret.encode(), FINGERPRINT_MESSAGE, hashlib.sha256).hexdigest()
 
 
 def resolve_auth(settings: Settings) -> AuthConfig:

@@ -68,3 +68,8 @@ BUS_RECONNECTS = Counter(
     "Times this process's listening connection to PostgreSQL was lost or could not be opened",
     registry=REGISTRY,
 )
+LEADER = Gauge(
+    "talkative_leader",
+    "1 while this process leads its cluster: it runs the heartbeat scheduler and event retention",
+    registry=REGISTRY,
+)

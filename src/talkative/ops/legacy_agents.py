@@ -19,6 +19,7 @@ from talkative.agents.workspace import SUBDIRS, create_workspace, relative_path
 from talkative.db import utcnow
 from talkative.ops.legacy_read import ImportReport, LegacyAgent, read_document
 from talkative.settings import Settings
+from talkative.workspaces import resolve
 
 CHUNK = 500
 
@@ -132,7 +133,7 @@ async def import_workspaces(job: Job, session: AsyncSession) -> None:
                 f"workspaces: no folder '{agent_id}' in {job.workspaces}; an empty workspace is laid out"
             )
             legacy = None
-        target = job.settings.data_dir / folder
+        target = resolve(job.settings.workspaces_dir, folder)
         copied = _copy_missing(legacy, target, job) if legacy is not None else 0
         incomplete = _incomplete(target)
         if incomplete and not job.dry_run:

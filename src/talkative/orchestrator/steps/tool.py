@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +18,7 @@ from talkative.runs.models import Run, RunStep
 from talkative.runs.reducer import StepStatus
 from talkative.runs.specs import ToolSpec
 from talkative.runtime import Runtime
+from talkative.settings import Settings
 from talkative.tools import isolation
 from talkative.tools import service as tools
 from talkative.tools.egress import EgressPolicy
@@ -80,9 +82,9 @@ class ToolExecutor:
             command=spec.command,
             limits=self.runtime.tool_limits,
             cancel=cancel,
-            # Sandboxed: of the data dir the run sees only this agent's workspace (database, secret
-            # and other agents' workspaces are hidden), and of the host only an allow-list.
-            hidden_paths=[settings.data_dir.resolve()],
+            # Sandboxed: of the data dir and the workspaces root the run sees only this agent's
+            # workspace, and of the host only an allow-list.
+            hidden_paths=hidden_paths(settings),
             fork_server=settings.tool_fork_server,
             sandbox=isolation.policy_for(settings),
             egress=EgressPolicy.build(spec.egress, settings.egress_allow_private) if spec.egress else None,
@@ -91,6 +93,14 @@ class ToolExecutor:
         if not result.ok:
             TOOL_FAILURES.labels(spec.skill, result.error.code if result.error else "UNKNOWN").inc()
         return result
+
+
+def hidden_paths(settings: Settings) -> list[Path]:
+    """What a run must not see: the data dir (database, secret) and, where it lies elsewhere (a
+    cluster's shared folder), the workspaces root with the other agents' workspaces."""
+    data = settings.data_dir.resolve()
+    root = settings.workspaces_dir.resolve()
+    return [data] if root.is_relative_to(data) else [data, root]
 
 
 def _spec(job: StepJob) -> ToolSpec:
