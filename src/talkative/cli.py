@@ -137,6 +137,12 @@ def worker_command() -> None:
     except ConfigError as exc:
         raise _fail(str(exc)) from None
     _migrate_in_child(settings.resolved_database_url)
+    if settings.worker_metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        from talkative.observability.metrics import REGISTRY
+
+        start_http_server(settings.worker_metrics_port, addr=settings.host, registry=REGISTRY)
     pid_path = write_pid_file(settings.data_dir)  # `talkative restore` refuses a data dir in use
     try:
         asyncio.run(roles.work_until_signalled(settings, auth))

@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     worker_poll_s: float = Field(default=1.0, gt=0, le=60, validation_alias="TALKATIVE_WORKER_POLL_S")
     # Cluster mode (cluster/): how often a process renews its entry in the process registry and one
     # that does not lead tries to; a process not seen for three of these counts as gone.
+    # `talkative worker` has no HTTP API: with a port set, it serves its Prometheus metrics there
+    # (on TALKATIVE_HOST), so that every process of a cluster can be scraped.
+    worker_metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, validation_alias="TALKATIVE_WORKER_METRICS_PORT"
+    )
     cluster_poll_s: float = Field(default=5.0, gt=0, le=60, validation_alias="TALKATIVE_CLUSTER_POLL_S")
     # Where agents' workspaces live; a cluster points every process at one shared folder.
     workspaces_root: Path | None = Field(default=None, validation_alias="TALKATIVE_WORKSPACES_DIR")

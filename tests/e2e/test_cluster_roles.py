@@ -169,7 +169,9 @@ def test_an_api_process_and_a_worker_process_share_the_runs_and_the_workspaces(c
     """The API alone opens the run; the worker, with another data dir, runs its skill in the shared
     root; and stops cleanly on SIGTERM, leaving the registry."""
     api = cluster.start("api", "serve", "--no-worker")
-    worker = cluster.start("worker", "worker")
+    worker = cluster.process("worker", "worker")
+    worker.env["TALKATIVE_WORKER_METRICS_PORT"] = str(worker.port)  # no API: its metrics alone
+    worker.start()
     with httpx.Client(base_url=api.url, headers=_headers(), timeout=60) as http:
         running_agent_sync(http, "inbox-bot", template="mail-triage")
         reply = http.post("/agents/inbox-bot/message", json={"message": "triage inbox now"})
@@ -181,7 +183,7 @@ def test_an_api_process_and_a_worker_process_share_the_runs_and_the_workspaces(c
     assert (cluster.shared / "acme" / "inbox-bot" / "outputs" / "mail-triage.json").is_file()
     assert not (api.data_dir / "workspaces").exists() and not (worker.data_dir / "workspaces").exists()
     assert not _leads(api)  # the API alone never runs the singleton loops
-    assert "this process leads" in worker.output()
+    assert "this process leads" in worker.output() and _leads(worker)  # scraped on its metrics port
     assert sorted(row["roles"] for row in cluster.sql("SELECT roles FROM processes")) == ["api", "worker"]
 
     worker.stop(signal.SIGTERM)
