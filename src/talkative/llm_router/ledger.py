@@ -167,6 +167,33 @@ async def settle(
     return row
 
 
+async def release_run_reservations(
+    session: AsyncSession, *, tenant_id: str, agent_id: str | None, run_id: str, reason: str
+) -> int:
+    """Ends a run's calls still held: errors that cost nothing, for calls whose process stopped
+    before it could record them (their bill is unknown; a hold kept would count against the caps
+    forever). Idempotent; returns how many it released."""
+    query = select(UsageRow).where(
+        UsageRow.tenant_id == tenant_id,
+        UsageRow.agent_id == agent_id,  # served by the agent's index; a run's calls are its agent's
+        UsageRow.run_id == run_id,
+        UsageRow.status == "reserved",
+    )
+    held = (await session.scalars(query.with_for_update())).all()
+    for row in held:
+        await settle(
+            session,
+            row,
+            status="error",
+            prompt_tokens=0,
+            completion_tokens=0,
+            cost=0.0,
+            latency_ms=0.0,
+            error=f"released: {reason}",
+        )
+    return len(held)
+
+
 async def record(
     session: AsyncSession,
     *,

@@ -56,3 +56,14 @@ HTTP_DURATION_MS = Histogram(
     buckets=(1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000),
     registry=REGISTRY,
 )
+LEASE_TAKEOVERS = Counter(
+    "talkative_lease_takeovers",
+    "Runs this process took over after their holder's lease expired (a worker or a planner stopped)",
+    registry=REGISTRY,
+)
+FENCED_WRITES = Counter(
+    "talkative_fenced_writes",
+    "Outcomes this process did not write because it had lost the run meanwhile, by phase (step, plan)",
+    ["phase"],
+    registry=REGISTRY,
+)

@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.agents import service as agents
 from talkative.agents.models import Agent
-from talkative.db import utcnow
+from talkative.db import db_now, utcnow
 from talkative.events import service as events
 from talkative.events.schemas import EventType
 from talkative.llm_router import service as llm
 from talkative.llm_router.providers.base import Completion, ProviderError
-from talkative.orchestrator import planning, trust
+from talkative.orchestrator import leases, planning, trust
 from talkative.orchestrator.steps.delegate import ChildRequest
 from talkative.runs import planner, reads
 from talkative.runs import service as runs
@@ -95,26 +95,42 @@ async def start_run(
                 planned = await _record_and_plan(
                     runtime, session, agent, run, opening, workflow, call, None, None, 0.0
                 )
+            else:  # until its plan is recorded the run is this flow's, by a lease it keeps renewing
+                planner = leases.holder("plan")
+                await leases.take(session, run, planner, leases.lease_of(runtime))
     if refused is not None:
         raise refused
     if not call.is_local:
-        completion, error, latency = await llm.complete(runtime.providers, call)
-        async with runtime.sessionmaker() as session, session.begin():
-            run = await runs.get(session, opening.run_id, for_update=True)
-            agent = await agents.get_agent(
-                session=session, tenant_id=opening.tenant_id, agent_id=opening.agent_id
-            )
-            # The workflow before the ledger, as in the opening (workflow, then the hold's rollup
-            # row): taken the other way round, a settle and a concurrent opening deadlock.
-            workflow = await workflows.lock_agent_workflow(
-                session, tenant_id=agent.tenant_id, agent_id=agent.id
-            )
-            planned = await _record_and_plan(
-                runtime, session, agent, run, opening, workflow, call, completion, error, latency
-            )
+        planned = await _call_then_plan(runtime, opening, call, planner)
     if planned.has_steps:
         runtime.worker.wake()
     return Started(opening.run_id, planned.has_steps, opening.command_id, planned.reply)
+
+
+async def _call_then_plan(
+    runtime: Runtime, opening: planning.Opening, call: llm.Call, planner: str
+) -> planning.Planned:
+    """The remote model call, then the transaction that records it and plans, fenced by the lease:
+    if the call outlasted it (this process was frozen) a worker failed the run and released its
+    hold meanwhile, and nothing of this call is written."""
+    async with leases.kept(runtime, opening.run_id, planner, on_lost=lambda run: None):
+        completion, error, latency = await llm.complete(runtime.providers, call)
+    async with runtime.sessionmaker() as session, session.begin():
+        run = await runs.get(session, opening.run_id, for_update=True)
+        if run.lease_owner != planner:
+            leases.refuse(run, planner, "plan", "the model call and the plan")
+            return planning.Planned(has_steps=False)
+        agent = await agents.get_agent(
+            session=session, tenant_id=opening.tenant_id, agent_id=opening.agent_id
+        )
+        # The workflow before the ledger, as in the opening (workflow, then the hold's rollup
+        # row): taken the other way round, a settle and a concurrent opening deadlock.
+        workflow = await workflows.lock_agent_workflow(session, tenant_id=agent.tenant_id, agent_id=agent.id)
+        planned = await _record_and_plan(
+            runtime, session, agent, run, opening, workflow, call, completion, error, latency
+        )
+        run.lease_owner, run.lease_until = None, None  # planned: the worker may claim it
+        return planned
 
 
 async def _record_and_plan(
@@ -241,7 +257,7 @@ async def run_heartbeat(runtime: Runtime, *, tenant_id: str, agent_id: str) -> s
         await runs.add_steps(session, run, trust.stamp(steps, skill_set))
         run.result = {"summary": "Heartbeat.", "heartbeat": True}
         agent.last_heartbeat_at = utcnow()
-        agent.next_heartbeat_at = agents.schedule_next_heartbeat(agent)
+        agent.next_heartbeat_at = agents.schedule_next_heartbeat(agent, await db_now(session))
         runs.start(run)
         if not steps:
             notes = "".join(f" Not run: {trust.explain(name, state)}." for name, state, _ in refused)

@@ -4,7 +4,7 @@ A step runs in up to two phases. `begin` runs in the transaction that marks the 
 step that needs nothing outside the database (a task, an approval request) ends there with its
 outcome. Otherwise it returns a `StepJob`, which `work` carries out outside any transaction while
 the worker holds the run's lease; the worker then stores the outcome in a transaction of its own,
-only if it still holds the lease.
+only if the step is still at the job's attempt and no other worker holds the run (see `Worker._record`).
 """
 
 from __future__ import annotations
@@ -30,12 +30,13 @@ class StepJob:
     tenant_id: str
     agent_id: str
     idx: int
+    attempt: int  # the step's attempt this job is: its outcome is written only if still current
     spec: StepSpec
     workspace: str = ""  # the agent's workspace, relative to the data dir (tool steps)
 
     @classmethod
     def of(cls, run: Run, step: RunStep, workspace: str = "") -> StepJob:
-        return cls(run.id, run.tenant_id, run.agent_id, step.idx, step.details, workspace)
+        return cls(run.id, run.tenant_id, run.agent_id, step.idx, step.attempts, step.details, workspace)
 
     def event(self, type_: str, message: str, payload: dict[str, Any]) -> NewEvent:
         return NewEvent(
