@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from talkative import db
 from talkative.agents.models import Agent
@@ -62,7 +63,8 @@ async def held_run(app: FastAPI, lease: timedelta) -> str:
 
 
 async def owner_of(app: FastAPI, run_id: str) -> str | None:
-    async with app.state.sessionmaker() as session:
+    maker: async_sessionmaker[AsyncSession] = app.state.sessionmaker
+    async with maker() as session:
         run = await session.get(Run, run_id)
         assert run is not None
         return run.lease_owner
@@ -106,7 +108,8 @@ async def test_a_heartbeat_is_due_by_the_database_clock(
 
 
 async def next_heartbeat(app: FastAPI, agent_id: str) -> datetime | None:
-    async with app.state.sessionmaker() as session:
+    maker: async_sessionmaker[AsyncSession] = app.state.sessionmaker
+    async with maker() as session:
         agent = await session.get(Agent, ("tenant-a", agent_id))
         assert agent is not None
         return agent.next_heartbeat_at

@@ -10,6 +10,7 @@ from datetime import datetime
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from talkative.db import db_now
 from talkative.runs.models import Run
@@ -74,7 +75,8 @@ async def test_a_model_call_longer_than_the_lease_keeps_its_run(
 
 
 async def lease_until(app: FastAPI) -> datetime:
-    async with app.state.sessionmaker() as session:
+    maker: async_sessionmaker[AsyncSession] = app.state.sessionmaker
+    async with maker() as session:
         run = await session.scalar(select(Run).where(Run.agent_id == "patient"))
         assert run is not None and run.status == "pending" and run.lease_until is not None, run
         return run.lease_until

@@ -60,18 +60,32 @@ async def renew(runtime: Runtime, run_id: str, owner: str) -> Run:
 
 @contextlib.asynccontextmanager
 async def kept(
-    runtime: Runtime, run_id: str, owner: str, on_lost: Callable[[Run], None]
+    runtime: Runtime, run_id: str, owner: str, on_lost: Callable[[Run | None], None]
 ) -> AsyncIterator[None]:
     """Renews the lease every third of its length while the block runs. When a renewal finds the
-    run no longer `owner`'s, it calls `on_lost` with the run (once) and stops renewing."""
+    run no longer `owner`'s, it calls `on_lost` with the run (once) and stops renewing; so it does,
+    with None, when no renewal got through (the database unreachable) for a whole lease: by then
+    another process may have taken the run over."""
+    lease = lease_of(runtime).total_seconds()
+    loop = asyncio.get_running_loop()
 
     async def renewing() -> None:
+        renewed = loop.time()
         while True:
-            await asyncio.sleep(lease_of(runtime).total_seconds() / 3)
-            run = await renew(runtime, run_id, owner)
+            await asyncio.sleep(lease / 3)
+            try:
+                run = await renew(runtime, run_id, owner)
+            except Exception:
+                if loop.time() - renewed < lease:
+                    log.warning("run %s: lease renewal failed; trying again", run_id, exc_info=True)
+                    continue
+                log.exception("run %s: no lease renewal got through for a whole lease", run_id)
+                on_lost(None)
+                return
             if run.lease_owner != owner:
                 on_lost(run)
                 return
+            renewed = loop.time()
 
     task = asyncio.create_task(renewing(), name=f"lease {run_id}")
     try:

@@ -186,11 +186,11 @@ class Worker:
         is a lost lease: the step is another worker's now, and its tool is killed at once."""
         cancel = self.runtime.watch.cancel_signal(job.run_id)
 
-        def let_go(run: Run) -> None:
-            if run.lease_owner is not None or run.status not in TERMINAL:
-                holder = run.lease_owner or "nobody"
-                log.warning("run %s: lease lost to %s; stopping its step", run.id, holder)
-            cancel.set()
+        def let_go(run: Run | None) -> None:
+            if run is None or run.lease_owner is not None or run.status not in TERMINAL:
+                holder = "nobody known" if run is None else run.lease_owner or "nobody"
+                log.warning("run %s: lease lost to %s; stopping its step", job.run_id, holder)
+            cancel.set()  # (a run that ended meanwhile: cancelled or failed from outside)
 
         try:
             async with leases.kept(self.runtime, job.run_id, self.owner, let_go):
