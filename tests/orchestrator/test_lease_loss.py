@@ -8,16 +8,20 @@ import threading
 from datetime import datetime
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from talkative.db import db_now
+from talkative.orchestrator import leases
 from talkative.runs.models import Run
+from talkative.runtime import Runtime
 from talkative.settings import Settings
 from tests.factories import Auth
 from tests.factories.agents import running_agent
-from tests.factories.runs import get_run
+from tests.factories.runs import get_run, wait_run
 from tests.llm_router.fake_openai import FakeOpenAI, Reply, answer_json
 from tests.orchestrator.conftest import route_to_remote
 from tests.orchestrator.test_fencing import event_types, fenced, gated_run, held, take_over
@@ -44,6 +48,39 @@ async def test_a_worker_that_lost_its_lease_kills_its_tool_and_writes_nothing(
         ("running", 2)
     ]
     assert not (workspace / "outputs/executions.log").exists()
+
+
+async def test_a_step_whose_lease_cannot_be_renewed_is_stopped_and_run_again(
+    app: FastAPI, client: httpx.AsyncClient, auth: Auth, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No renewal gets through (the database out of reach) for a whole lease: another process may
+    have the run by now, so the step stops and writes nothing; it runs again once the run is free."""
+    renew = leases.renew
+    unreachable = True
+
+    async def failing(runtime: Runtime, run_id: str, owner: str) -> Run:
+        if unreachable:
+            raise OperationalError("UPDATE runs", None, Exception("connection refused"))
+        return await renew(runtime, run_id, owner)
+
+    monkeypatch.setattr(leases, "renew", failing)
+    run_id, workspace = await gated_run(client, auth, settings, "cutoff")
+    before = fenced("step")
+
+    await eventually(
+        lambda: released(workspace / "outputs/gate-a-1.alive"), what="the tool outlived its lease"
+    )
+    unreachable = False
+    await eventually(
+        lambda: (workspace / "outputs/gate-a-2.alive").exists(), what="the step was not run again"
+    )
+    (workspace / "inputs/go-2").write_text("")
+    run = await wait_run(client, auth(), run_id, lambda r: r["status"] != "running")
+
+    assert [(s["status"], s["attempts"]) for s in run["plan"]] == [("done", 2)]
+    assert (await event_types(app, run_id)).count("TOOL_RUN_FINISHED") == 1
+    assert (workspace / "outputs/executions.log").read_text() == "gate-a 2\n"
+    assert fenced("step") == before + 1
 
 
 async def test_a_model_call_longer_than_the_lease_keeps_its_run(

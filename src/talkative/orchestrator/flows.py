@@ -118,7 +118,7 @@ async def _call_then_plan(
     async with runtime.sessionmaker() as session, session.begin():
         run = await runs.get(session, opening.run_id, for_update=True)
         if run.lease_owner != planner:
-            leases.refuse(run, planner, "plan", "the model call and the plan")
+            leases.refuse("plan", run.id, planner, leases.holding(run))
             return planning.Planned(has_steps=False)
         agent = await agents.get_agent(
             session=session, tenant_id=opening.tenant_id, agent_id=opening.agent_id

@@ -96,14 +96,12 @@ async def kept(
             await task
 
 
-def refuse(run: Run, owner: str, phase: str, what: str) -> None:
-    """A stale holder's write, not made: counted and logged (who holds the run now, and why not)."""
+def refuse(phase: str, run_id: str, owner: str, why: str) -> None:
+    """A stale holder's write, not made: counted and logged with the reason."""
     FENCED_WRITES.labels(phase).inc()
-    log.warning(
-        "fenced: %s of run %s not written by %s (the run is %s, held by %s)",
-        what,
-        run.id,
-        owner,
-        run.status,
-        run.lease_owner or "nobody",
-    )
+    log.warning("fenced: %s of run %s not written by %s: %s", phase, run_id, owner, why)
+
+
+def holding(run: Run) -> str:
+    """Who holds the run now, as a refusal tells it."""
+    return f"the run is {run.status}, held by {run.lease_owner or 'nobody'}"

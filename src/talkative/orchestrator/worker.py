@@ -112,7 +112,7 @@ class Worker:
         try:
             while (job := await self._next_job(run_id)) is not None:
                 outcome = await self._work(job)
-                if outcome is None:  # the run stopped while the step worked: it resumes later
+                if outcome is None:  # the run stopped, or was lost, while the step worked
                     break
                 if not await self._record(job, outcome):
                     let_go = True
@@ -182,21 +182,29 @@ class Worker:
         run.lease_owner, run.lease_until = None, None
 
     async def _work(self, job: StepJob) -> StepOutcome | None:
-        """The step's work, with the lease renewed meanwhile. A cancel of the run is passed on; so
-        is a lost lease: the step is another worker's now, and its tool is killed at once."""
+        """The step's work, with the lease renewed meanwhile; None if the lease was lost.
+
+        A cancel of the run is passed on. So is a lost lease (another worker took the run over, or
+        no renewal got through for a whole lease): the tool is killed at once and its outcome is
+        not written; the step is run again by whoever holds the run next."""
         cancel = self.runtime.watch.cancel_signal(job.run_id)
+        lost: list[str] = []
 
         def let_go(run: Run | None) -> None:
             if run is None or run.lease_owner is not None or run.status not in TERMINAL:
-                holder = "nobody known" if run is None else run.lease_owner or "nobody"
-                log.warning("run %s: lease lost to %s; stopping its step", job.run_id, holder)
-            cancel.set()  # (a run that ended meanwhile: cancelled or failed from outside)
+                lost.append("the lease was lost" if run is None else leases.holding(run))
+                log.warning("run %s: %s; stopping its step", job.run_id, lost[0])
+            cancel.set()  # otherwise the run ended meanwhile (cancelled or failed from outside)
 
         try:
             async with leases.kept(self.runtime, job.run_id, self.owner, let_go):
-                return await self.executors[job.spec.kind].work(job, cancel)
+                outcome = await self.executors[job.spec.kind].work(job, cancel)
         finally:
             self.runtime.watch.release(job.run_id)
+        if lost:
+            leases.refuse("step", job.run_id, self.owner, f"step {job.idx}, attempt {job.attempt}: {lost[0]}")
+            return None
+        return outcome
 
     async def _record(self, job: StepJob, outcome: StepOutcome) -> bool:
         """Stores a worked step's outcome; returns whether the run goes on with this worker.
@@ -211,8 +219,8 @@ class Worker:
             step = next(s for s in steps if s.idx == job.idx)
             ours = run.lease_owner == self.owner or (run.lease_owner is None and run.status in TERMINAL)
             if not ours or step.status != StepStatus.RUNNING or step.attempts != job.attempt:
-                what = f"the outcome of step {job.idx} (attempt {job.attempt}; the step is {step.status}"
-                leases.refuse(run, self.owner, "step", f"{what}, attempt {step.attempts})")
+                now = f"step {job.idx} is {step.status} at attempt {step.attempts}, {leases.holding(run)}"
+                leases.refuse("step", job.run_id, self.owner, f"attempt {job.attempt}'s outcome: {now}")
                 return False
             return await self._store(session, run, step, steps, outcome)
 
