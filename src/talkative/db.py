@@ -41,6 +41,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_CLOCK = text("SELECT clock_timestamp()")
+
+
+async def db_now(session: AsyncSession) -> datetime:
+    """The time by the database's clock: leases and due times are compared by every process of a
+    cluster, and machines' clocks drift apart while the database's is one. PostgreSQL's
+    `clock_timestamp()` (not `now()`, the transaction's start: a lock waited for would make it
+    stale). On SQLite, one machine, the local clock is that clock and costs no query."""
+    if session.get_bind().dialect.name == "postgresql":
+        value: datetime = (await core_execute(session, _CLOCK)).scalar_one()
+        return value.astimezone(UTC)
+    return utcnow()
+
+
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 

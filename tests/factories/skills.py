@@ -56,3 +56,34 @@ def write_once_skill(workspace: Path, name: str, trigger: str) -> None:
         f"---\nname: {name}\ndescription: Does one effect once (test skill).\ntriggers: [{trigger}]\n"
         f"command: python skills/{name}/scripts/effect.py\nrequires_approval: false\n---\nEffect.\n"
     )
+
+
+GATED_SCRIPT = """\
+import fcntl, os, sys, time
+name = sys.argv[1]
+with open(f"outputs/{name}.starts", "a+") as counter:  # which start of the skill this one is
+    fcntl.flock(counter, fcntl.LOCK_EX)
+    counter.seek(0)
+    start = len(counter.read().split()) + 1
+    counter.write(f"{start}\\n")
+alive = open(f"outputs/{name}-{start}.alive", "w")  # locked until this process is gone
+fcntl.flock(alive, fcntl.LOCK_EX)
+while not os.path.exists(f"inputs/go-{start}"):
+    time.sleep(0.02)
+with open("outputs/executions.log", "a") as log:
+    log.write(f"{name} {start}\\n")
+"""
+
+
+def write_gated_skill(workspace: Path, name: str, trigger: str) -> None:
+    """A test skill that waits for the test: its n-th start (counted in outputs/<name>.starts)
+    finishes only once inputs/go-<n> exists, then logs "<name> <n>" to outputs/executions.log.
+    While it runs it holds a lock on outputs/<name>-<n>.alive (see `tests.waiting.released`)."""
+    folder = workspace / "skills" / name
+    (folder / "scripts").mkdir(parents=True, exist_ok=True)
+    (folder / "scripts" / "gated.py").write_text(GATED_SCRIPT)
+    (folder / "SKILL.md").write_text(
+        f"---\nname: {name}\ndescription: Waits for the test (test skill).\ntriggers: [{trigger}]\n"
+        f"command: python skills/{name}/scripts/gated.py {name}\n"
+        "requires_approval: false\n---\nWaits.\n"
+    )

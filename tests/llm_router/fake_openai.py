@@ -46,6 +46,7 @@ class Reply:
     choices: list[dict[str, Any]] | None = None  # overrides the one choice built from `content`
     content_type: str = "application/json"
     usage_of: Callable[[Any], dict[str, int]] | None = None  # usage computed from the request body
+    gate: threading.Event | None = None  # answers only once the test sets it (a call in flight)
 
 
 def byte_tokenizer_usage(body: Any) -> dict[str, int]:
@@ -138,6 +139,10 @@ def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             if reply.delay_s and server._stopping.wait(reply.delay_s):
                 self.close_connection = True
                 return
+            while reply.gate is not None and not reply.gate.wait(0.02):
+                if server._stopping.is_set():
+                    self.close_connection = True
+                    return
             if reply.raw_body is not None:
                 self._send(reply.status, reply.raw_body)
             elif reply.status != 200:

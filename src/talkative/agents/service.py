@@ -18,7 +18,7 @@ from talkative.agents.exceptions import AgentAmbiguous, AgentExists, AgentNotFou
 from talkative.agents.models import Agent, AgentSkill, AgentStatus
 from talkative.agents.schemas import AgentCreate, AgentRead
 from talkative.agents.workspace import create_workspace, relative_path, tenant_folder
-from talkative.db import newest_last, utcnow
+from talkative.db import db_now, newest_last, utcnow
 from talkative.errors import Conflict, InvalidInput
 from talkative.events import service as events
 from talkative.events.schemas import EventType, NewEvent
@@ -160,8 +160,9 @@ def _attached_event(agent: Agent, result: InstallResult) -> NewEvent:
     )
 
 
-def schedule_next_heartbeat(agent: Agent) -> datetime:
-    return utcnow() + timedelta(minutes=agent.heartbeat_minutes)
+def schedule_next_heartbeat(agent: Agent, now: datetime) -> datetime:
+    """`now` by the database's clock (`db_now`): every process compares due times with it."""
+    return now + timedelta(minutes=agent.heartbeat_minutes)
 
 
 async def set_running(*, session: AsyncSession, agent: Agent, running: bool) -> Agent:
@@ -170,7 +171,7 @@ async def set_running(*, session: AsyncSession, agent: Agent, running: bool) -> 
     if agent.status != status:
         agent.status = status
         agent.updated_at = utcnow()
-        agent.next_heartbeat_at = schedule_next_heartbeat(agent) if running else None
+        agent.next_heartbeat_at = schedule_next_heartbeat(agent, await db_now(session)) if running else None
         kind = EventType.AGENT_STARTED if running else EventType.AGENT_STOPPED
         await events.append(
             session, [_event(agent, kind, f"agent {agent.name} {status}", {"status": status})]

@@ -73,3 +73,14 @@ LEADER = Gauge(
     "1 while this process leads its cluster: it runs the heartbeat scheduler and event retention",
     registry=REGISTRY,
 )
+LEASE_TAKEOVERS = Counter(
+    "talkative_lease_takeovers",
+    "Runs this process took over after their holder's lease expired (a worker or a planner stopped)",
+    registry=REGISTRY,
+)
+FENCED_WRITES = Counter(
+    "talkative_fenced_writes",
+    "Outcomes this process did not write because it had lost the run meanwhile, by phase (step, plan)",
+    ["phase"],
+    registry=REGISTRY,
+)

@@ -19,12 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.agents import service as agents
 from talkative.agents.models import Agent
-from talkative.db import utcnow
+from talkative.db import db_now, utcnow
 from talkative.events import service as events
 from talkative.events.schemas import EventType
 from talkative.llm_router import service as llm
 from talkative.llm_router.providers.base import Completion, ProviderError
-from talkative.orchestrator import planning, trust
+from talkative.orchestrator import leases, planning, trust
 from talkative.orchestrator.steps.delegate import ChildRequest
 from talkative.runs import planner, reads
 from talkative.runs import service as runs
@@ -92,37 +92,50 @@ async def start_run(
             planned = await _record_and_plan(
                 runtime, session, agent, run, opening, workflow, call, None, None, 0.0
             )
+        else:  # until its plan is recorded the run is this flow's, by a lease it keeps renewing
+            planner = leases.holder("plan")
+            await leases.take(session, run, planner, leases.lease_of(runtime))
     if not call.is_local:
-        planned = await _hold_call_and_plan(runtime, opening, call)
+        planned = await _hold_call_and_plan(runtime, opening, call, planner)
     if planned.has_steps:
         runtime.worker.wake()
     return Started(opening.run_id, planned.has_steps, opening.command_id, planned.reply)
 
 
 async def _hold_call_and_plan(
-    runtime: Runtime, opening: planning.Opening, call: llm.Call
+    runtime: Runtime, opening: planning.Opening, call: llm.Call, planner: str
 ) -> planning.Planned:
     """A remote call after the opening committed: hold its cost, call, then record and plan.
 
     The hold commits on its own, before the call, so its budget locks are never held across the
     opening (or the call). Opening first means a failed opening leaves no hold behind; a hold
-    whose run then fails to record its call is released here (and, if this process dies, by
-    whoever recovers the run, with `llm.release_run_reservations`).
+    whose run then fails to record its call is released here. Meanwhile the run is this flow's by
+    a lease it renews: if this process dies (or freezes past the lease), a worker fails the run
+    and releases its hold, and the late record is fenced off (nothing of this call is written).
     """
     try:
-        async with runtime.sessionmaker() as session, session.begin():
-            await llm.hold(
-                session, call, tenant_id=opening.tenant_id, agent_id=opening.agent_id, run_id=opening.run_id
-            )
-    except llm.BudgetExceeded as exc:
+        async with leases.kept(runtime, opening.run_id, planner, on_lost=lambda run: None):
+            try:
+                async with runtime.sessionmaker() as session, session.begin():
+                    await llm.hold(
+                        session,
+                        call,
+                        tenant_id=opening.tenant_id,
+                        agent_id=opening.agent_id,
+                        run_id=opening.run_id,
+                    )
+            except llm.BudgetExceeded as exc:
+                async with runtime.sessionmaker() as session, session.begin():
+                    run = await runs.get(session, opening.run_id, for_update=True)
+                    await planning.refuse(session, run, opening, exc)
+                    run.lease_owner, run.lease_until = None, None
+                raise
+            completion, error, latency = await llm.complete(runtime.providers, call)
         async with runtime.sessionmaker() as session, session.begin():
             run = await runs.get(session, opening.run_id, for_update=True)
-            await planning.refuse(session, run, opening, exc)
-        raise
-    try:
-        completion, error, latency = await llm.complete(runtime.providers, call)
-        async with runtime.sessionmaker() as session, session.begin():
-            run = await runs.get(session, opening.run_id, for_update=True)
+            if run.lease_owner != planner:
+                leases.refuse("plan", run.id, planner, leases.holding(run))
+                return planning.Planned(has_steps=False)
             agent = await agents.get_agent(
                 session=session, tenant_id=opening.tenant_id, agent_id=opening.agent_id
             )
@@ -131,9 +144,13 @@ async def _hold_call_and_plan(
             workflow = await workflows.lock_agent_workflow(
                 session, tenant_id=agent.tenant_id, agent_id=agent.id
             )
-            return await _record_and_plan(
+            planned = await _record_and_plan(
                 runtime, session, agent, run, opening, workflow, call, completion, error, latency
             )
+            run.lease_owner, run.lease_until = None, None  # planned: the worker may claim it
+            return planned
+    except llm.BudgetExceeded:
+        raise  # nothing was held
     except BaseException as exc:
         # Shielded: a cancelled request must not leave the hold counting against the caps.
         await asyncio.shield(_release(runtime, opening.run_id, f"run not recorded: {type(exc).__name__}"))
@@ -272,7 +289,7 @@ async def run_heartbeat(runtime: Runtime, *, tenant_id: str, agent_id: str) -> s
         await runs.add_steps(session, run, trust.stamp(steps, skill_set))
         run.result = {"summary": "Heartbeat.", "heartbeat": True}
         agent.last_heartbeat_at = utcnow()
-        agent.next_heartbeat_at = agents.schedule_next_heartbeat(agent)
+        agent.next_heartbeat_at = agents.schedule_next_heartbeat(agent, await db_now(session))
         runs.start(run)
         if not steps:
             notes = "".join(f" Not run: {trust.explain(name, state)}." for name, state, _ in refused)

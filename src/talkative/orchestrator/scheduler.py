@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from talkative.agents.models import Agent, AgentStatus
-from talkative.db import utcnow
+from talkative.db import db_now
 from talkative.events import service as events
 from talkative.orchestrator import flows
 from talkative.runtime import Runtime
@@ -22,9 +22,9 @@ AgentKey = tuple[str, str]  # (tenant_id, agent id): an agent's identity
 
 async def claim_due_heartbeats(runtime: Runtime) -> list[AgentKey]:
     """Agents whose heartbeat is due, each claimed once (safe with several server processes)."""
-    now = utcnow()
     claimed: list[AgentKey] = []
     async with runtime.sessionmaker() as session, session.begin():
+        now = await db_now(session)  # the due times were set by the database's clock too
         due = (
             await session.execute(
                 select(Agent.tenant_id, Agent.id, Agent.heartbeat_minutes)

@@ -93,7 +93,8 @@ async def transition(
         run.last_error = reason
     if is_terminal(state.status):
         run.finished_at = run.updated_at
-        run.lease_owner, run.lease_until = None, None
+        if planned(run):  # a run still being planned keeps its planner's lease: see `planned`
+            run.lease_owner, run.lease_until = None, None
         AGENT_RUNS.labels(run.kind, run.status).inc()
         RUN_DURATION_S.labels(run.kind, run.status).observe(
             (run.finished_at - run.created_at).total_seconds()
@@ -114,6 +115,15 @@ async def transition(
     )
     (stored,) = await events.append(session, [change])
     return stored
+
+
+def planned(run: Run) -> bool:
+    """Whether the run's plan is recorded (planning always stores the interpretation in `result`).
+
+    Until then a run opened before a remote model call is held by its planner's lease, even once it
+    ended (cancelled meanwhile): the planner still records the call, and a lease that expires on a
+    run never planned is how a planner that stopped during the call is found."""
+    return run.result is not None
 
 
 async def finish(session: AsyncSession, run: Run, steps: list[RunStep]) -> None:

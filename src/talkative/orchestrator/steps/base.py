@@ -4,7 +4,7 @@ A step runs in up to two phases. `begin` runs in the transaction that marks the 
 step that needs nothing outside the database (a task, an approval request) ends there with its
 outcome. Otherwise it returns a `StepJob`, which `work` carries out outside any transaction while
 the worker holds the run's lease; the worker then stores the outcome in a transaction of its own,
-only if it still holds the lease.
+only if the step is still at the job's attempt and no other worker holds the run (see `Worker._record`).
 """
 
 from __future__ import annotations
@@ -30,13 +30,15 @@ class StepJob:
     tenant_id: str
     agent_id: str
     idx: int
+    # The step's attempt this job is (1 the first time; a takeover begins it again, one more): its
+    # outcome is written only if still current.
+    attempt: int
     spec: StepSpec
     workspace: str = ""  # the agent's workspace, relative to the data dir (tool steps)
-    attempt: int = 1  # 1 the first time the step begins; a takeover begins it again, one more
 
     @classmethod
     def of(cls, run: Run, step: RunStep, workspace: str = "") -> StepJob:
-        return cls(run.id, run.tenant_id, run.agent_id, step.idx, step.details, workspace, step.attempts)
+        return cls(run.id, run.tenant_id, run.agent_id, step.idx, step.attempts, step.details, workspace)
 
     @property
     def idempotency_key(self) -> str:

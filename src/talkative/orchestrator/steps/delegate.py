@@ -60,10 +60,14 @@ class DelegateExecutor:
         return await self._wait(job, spec, child_id)
 
     async def _record_child(self, job: StepJob, spec: DelegateSpec, child_id: str) -> None:
-        """Kept before waiting, so that a worker taking the run over waits for this child."""
+        """Kept before waiting, so that a worker taking the run over waits for this child (unless
+        it already began the step again: then the step is its own, and this worker's outcome will
+        not be written either)."""
         async with self.runtime.sessionmaker() as session, session.begin():
-            step = await session.get(RunStep, (job.run_id, job.idx))
+            step = await session.get(RunStep, (job.run_id, job.idx), with_for_update=True)
             assert step is not None
+            if step.status != StepStatus.RUNNING or step.attempts != job.attempt:
+                return
             step.spec = spec.model_copy(update={"child_run_id": child_id}).dump()
             target = spec.target_agent_id
             payload = {"child_run_id": child_id, "target_agent_id": target}
