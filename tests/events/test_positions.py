@@ -14,6 +14,7 @@ from talkative.events import positions
 from talkative.events import service as events
 from talkative.events.positions import MAX_PART, START, Position
 from talkative.events.schemas import Event, EventType, NewEvent
+from tests.events.served import caught_up
 
 postgresql_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 Maker = async_sessionmaker[AsyncSession]
@@ -64,6 +65,7 @@ async def test_an_event_committed_first_waits_for_an_earlier_one_still_in_flight
         # Served now, "late" would move a reader past "early" for good: it is held back instead.
         assert await _served(maker, start) == []
         await early.commit()
+    await caught_up(maker, late)
     assert await _served(maker, start) == ["early", "late"]
     assert await _served(maker, positions.at(first.position)) == ["late"]
 
@@ -85,9 +87,11 @@ async def test_a_transaction_that_began_writing_first_and_committed_first_is_ser
         [old] = await events.append(older, [_new("older")])
         assert young.id < old.id
         await older.commit()
+        await caught_up(maker, old)
         assert await _served(maker, start) == ["older"]  # nothing the open one stores can precede it
         resume_at = positions.at(old.position)
         await younger.commit()
+    await caught_up(maker, young)
     assert await _served(maker, resume_at) == ["younger"]  # not skipped although its id is smaller
     assert await _served(maker, start) == ["older", "younger"]
 
@@ -102,6 +106,7 @@ async def test_a_plain_event_id_resumes_after_that_event(app: FastAPI) -> None:
         nothing = await events.resume_from(session, "not a position")
     assert by_id == by_position == positions.at(first.position)
     assert nothing is None
+    await caught_up(maker, second)
     assert await _served(maker, positions.at(second.position)) == []
 
 
@@ -111,6 +116,7 @@ async def test_a_pruned_event_id_resumes_before_every_later_event(app: FastAPI) 
     gone, kept = await _committed(maker, "gone"), await _committed(maker, "kept")
     async with maker() as session, session.begin():
         await session.execute(text("DELETE FROM events WHERE id = :id"), {"id": gone.id})
+    await caught_up(maker, kept)
     async with maker() as session:
         resumed = await events.resume_from(session, str(gone.id))
         past_everything = await events.resume_from(session, str(kept.id + 1000))
@@ -125,5 +131,6 @@ async def test_the_head_is_the_newest_served_position(app: FastAPI) -> None:
         assert await events.head(session) == START
     await _committed(maker, "one")
     newest = await _committed(maker, "two")
+    await caught_up(maker, newest)
     async with maker() as session:
         assert str(await events.head(session)) == newest.position

@@ -14,6 +14,7 @@ from talkative.events import service as events
 from talkative.events.bus import Subscription
 from talkative.events.positions import START, at
 from talkative.events.schemas import Event, EventType, NewEvent
+from tests.events.served import caught_up
 from tests.waiting import eventually
 
 Maker = async_sessionmaker[AsyncSession]
@@ -91,6 +92,7 @@ async def test_after_orders_filters_and_limits(app: FastAPI) -> None:
     maker = app.state.sessionmaker
     a = await _fill(maker, "alpha", 4)
     b = await _fill(maker, "bravo", 2, tenant="tenant-b")
+    await caught_up(maker, b[-1])
     async with maker() as session:
         all_after = await events.after(session, position=at(a[0].position), tenant_id=None, limit=100)
         tenant_a = await events.after(session, position=START, tenant_id="tenant-a", limit=100)

@@ -13,6 +13,7 @@ from talkative.events import service as events
 from talkative.events.bus import Delivery, LocalEventBus
 from talkative.events.positions import START, Position
 from talkative.events.schemas import Event, EventType, NewEvent
+from tests.events.served import caught_up
 
 
 async def _head(app: FastAPI) -> Position:
@@ -27,6 +28,7 @@ async def test_on_an_empty_store_a_subscriber_starts_before_the_first_event(app:
             session, [NewEvent(type=EventType.METRIC_RECORDED, tenant_id="tenant-a", agent_id="a")]
         )
     # Everything after the start position is streamed: the very first event too.
+    await caught_up(app.state.sessionmaker, first)
     async with app.state.sessionmaker() as session:
         replayed = await events.after(session, position=START, tenant_id="tenant-a", limit=10)
     assert [e.id for e in replayed] == [first.id]

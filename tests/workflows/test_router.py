@@ -11,7 +11,9 @@ from fastapi import FastAPI
 
 from talkative.events import service as events
 from talkative.events.positions import START
+from talkative.events.schemas import Event
 from tests.factories.agents import running_agent
+from tests.waiting import eventually
 
 Auth = Callable[..., dict[str, str]]
 Json = dict[str, Any]
@@ -231,9 +233,14 @@ async def test_each_version_is_recorded_as_an_event(
     )
     await client.patch("/node/n3", json={"workflowId": "books", "updates": {"name": "M"}}, headers=auth())
     await _save(client, auth, {"id": "elsewhere", "name": "B"}, tenant="tenant-b")
-    async with app.state.sessionmaker() as session:
-        stored = await events.after(session, position=START, tenant_id="tenant-a", limit=100)
-    created = [e for e in stored if e.type == "WORKFLOW_VERSION_CREATED"]
+
+    async def versions_served() -> list[Event] | None:  # on PostgreSQL, once no commit can precede
+        async with app.state.sessionmaker() as session:
+            stored = await events.after(session, position=START, tenant_id="tenant-a", limit=100)
+        created = [e for e in stored if e.type == "WORKFLOW_VERSION_CREATED"]
+        return created if len(created) >= 3 else None
+
+    created = await eventually(versions_served)
     assert [(e.payload["workflowId"], e.payload["version"]) for e in created] == [
         ("books", 1),
         ("books", 2),
