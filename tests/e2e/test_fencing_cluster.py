@@ -208,7 +208,7 @@ def test_a_run_whose_process_died_during_the_model_call_fails_and_releases_its_h
         eventually_sync(lambda: the_run(second)["status"] == "failed", what="the run was never given up")
         run = the_run(second)
         assert metric(second, "talkative_lease_takeovers_total") == 1
-        assert [r["status"] for r in usage(second)] == ["error"]
+        assert [r["status"] for r in usage(second)] == ["released"]
         assert spent_today(second) == 0.0
         with pytest.raises(httpx.HTTPError):
             sent.result()
@@ -228,7 +228,7 @@ def test_a_process_frozen_during_the_model_call_writes_nothing_when_it_wakes(
         assert reply.status_code == 200, reply.text
         assert metric(first, "talkative_fenced_writes_total", {"phase": "plan"}) == 1
         run = the_run(second)
-        assert [r["status"] for r in usage(second)] == ["error"]
+        assert [r["status"] for r in usage(second)] == ["released"]
         assert spent_today(second) == 0.0
     assert (reply.json()["run_status"], run["status"], run["last_error"]) == (
         "failed",
