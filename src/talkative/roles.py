@@ -4,9 +4,10 @@
 - the worker: the run worker, and the singleton loops (heartbeat scheduler, event retention) when
   this process is the elected leader (cluster/leadership.py).
 
-`serve` is both, `serve --no-worker` the API alone (its flows commit runs, which the workers'
-polls pick up), `worker` the worker alone. On PostgreSQL every process is admitted to the cluster
-before it serves (cluster/registry.py: one signing secret, one shared workspaces root).
+`serve` is both, `serve --no-worker` the API alone (its flows commit runs; the shared bus wakes
+the workers, whose polls are the safety net), `worker` the worker alone. On PostgreSQL every
+process is admitted to the cluster before it serves (cluster/registry.py: one signing secret, one
+shared workspaces root).
 """
 
 from __future__ import annotations
