@@ -48,6 +48,7 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[st
         env = {
             "AUTH_JWT_SECRET": TEST_SECRET,
             "TALKATIVE_DATABASE_URL": url,
+            "TALKATIVE_WORKSPACES_DIR": str(tmp_path / "workspaces"),  # shared by the processes
             "TALKATIVE_SSE_KEEPALIVE_S": "0.1",
         }
         servers: list[ServerProcess] = []
