@@ -162,4 +162,4 @@ def test_a_reconnecting_subscriber_misses_no_event(cluster: tuple[str, list[Serv
     assert not missed, f"{len(missed)} of {len(stored)} events skipped"
     assert len(reader.ids) == len(set(reader.ids)), "an event was delivered twice"
     assert [at(p) for p in reader.positions] == sorted(at(p) for p in reader.positions)
-    assert reader.connections > 4  # it did reconnect, many times
+    assert reader.connections > 1  # it did reconnect (every quarter of a second)
