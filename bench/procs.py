@@ -132,6 +132,44 @@ def mint_admin_token(secret: str) -> str:
     return mint_token(secret=secret, sub="bench", role=Role.ADMIN, tenant_id=None, ttl=timedelta(hours=6))
 
 
+# --- CPU -------------------------------------------------------------------------------------
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_ticks(pid: int, *, reaped: bool = False) -> int:
+    """utime + stime of `pid` (and with `reaped`, of its children that have exited), in ticks."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            raw = handle.read()
+    except OSError:
+        return 0
+    fields = raw[raw.rfind(b")") + 2 :].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return ticks + (int(fields[13]) + int(fields[14]) if reaped else 0)
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds used so far by a process and its descendants, the exited ones included."""
+    return (_cpu_ticks(pid, reaped=True) + sum(_cpu_ticks(p) for p in descendants(pid))) / _TICKS
+
+
+def postgres_cpu_s() -> float | None:
+    """CPU seconds used so far by the local PostgreSQL server (all its processes), or None when no
+    local `postgres` process is found (a remote server: its CPU is not on this machine)."""
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/cmdline", "rb") as handle:
+                argv = handle.read().split(b"\0")
+        except OSError:
+            continue
+        if argv[0].endswith(b"/postgres") and b"-D" in argv:  # the postmaster
+            return tree_cpu_s(int(name))
+    return None
+
+
 # --- memory -----------------------------------------------------------------------------------
 
 
