@@ -154,20 +154,23 @@ def tree_cpu_s(pid: int) -> float:
     return (_cpu_ticks(pid, reaped=True) + sum(_cpu_ticks(p) for p in descendants(pid))) / _TICKS
 
 
-def postgres_cpu_s() -> float | None:
-    """CPU seconds used so far by the local PostgreSQL server (all its processes), or None when no
-    local `postgres` process is found (a remote server: its CPU is not on this machine)."""
+def postgres_cpu_s(database: str) -> float:
+    """CPU seconds used so far by the local PostgreSQL backends connected to `database` (what the
+    server spends on other databases, other sessions' tests say, is left out; so is a backend
+    that has already exited, and the server's shared writers)."""
+    marker = f" {database} ".encode()
+    total = 0
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
             with open(f"/proc/{name}/cmdline", "rb") as handle:
-                argv = handle.read().split(b"\0")
+                title = handle.read()
         except OSError:
             continue
-        if argv[0].endswith(b"/postgres") and b"-D" in argv:  # the postmaster
-            return tree_cpu_s(int(name))
-    return None
+        if title.startswith(b"postgres: ") and marker in title:  # "postgres: 15/main: USER DB HOST ..."
+            total += _cpu_ticks(int(name))
+    return total / _TICKS
 
 
 # --- memory -----------------------------------------------------------------------------------

@@ -59,7 +59,8 @@ async def run_cluster(bench: BenchClient) -> None:
         "(as concurrent), each setup on fresh processes and a fresh database, 1 warm-up message per "
         "agent through each process in turn; requests go to the processes round-robin; the "
         "concurrent workload's audit through the first process; cpu_s: CPU seconds the driver, the "
-        "servers and the local PostgreSQL used during the messages, all on the same cores"
+        "servers and the local PostgreSQL backends of the setup's database used during the messages, "
+        "all on the same cores"
     ]
     bench.workloads["cluster"] = workload_entry(
         None,
@@ -84,7 +85,7 @@ async def _setup_run(bench: BenchClient, backend: str, count: int) -> dict[str, 
     servers: list[Process] = []
     failed = False
     try:
-        async with _database(bench, backend, workdir) as url:
+        async with _database(bench, backend, workdir) as (url, database):
             env = {"TALKATIVE_DATABASE_URL": url}
             servers = [
                 talkative_server(workdir / f"p{i}" / "data", secret=secret, env=env) for i in range(count)
@@ -97,9 +98,9 @@ async def _setup_run(bench: BenchClient, backend: str, count: int) -> dict[str, 
                 agents = [await run.new_agent(f"k{i}") for i in range(plan.agents)]
                 for i, agent in enumerate(agents):
                     await _warm(run, urls[i % count], agent)
-                load_before, cpu_before = _load(), _cpu(servers)
+                load_before, cpu_before = _load(), _cpu(servers, database)
                 sampler, acked, stopped = await send_concurrently(run, agents, urls)
-                cpu, load_after = _cpu(servers, since=cpu_before), _load()
+                cpu, load_after = _cpu(servers, database, since=cpu_before), _load()
                 audit = await audit_runs(run, agents, acked)
             exited = [s.port for s in servers if s.process is not None and s.process.poll() is not None]
     except BaseException:
@@ -148,17 +149,18 @@ async def _warm(run: BenchClient, url: str, agent: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _database(bench: BenchClient, backend: str, workdir: Path) -> AsyncIterator[str]:
-    """The setup's database URL: a SQLite file, or a PostgreSQL database created now, dropped after."""
+async def _database(bench: BenchClient, backend: str, workdir: Path) -> AsyncIterator[tuple[str, str | None]]:
+    """The setup's database URL and PostgreSQL name: a SQLite file, or a PostgreSQL database
+    created now, dropped after."""
     if backend == SQLITE:
-        yield f"sqlite+aiosqlite:///{workdir / 'talkative.db'}"
+        yield f"sqlite+aiosqlite:///{workdir / 'talkative.db'}", None
         return
     dsn = bench.pg_dsn
     name = f"talkative_bench_{secrets.token_hex(4)}"
     await _admin(dsn, f'CREATE DATABASE "{name}"')
     try:
         base = dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-        yield f"{base}/{name}"
+        yield f"{base}/{name}", name
     finally:
         await _admin(dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -171,13 +173,16 @@ async def _admin(dsn: str, sql: str) -> None:
         await conn.close()
 
 
-def _cpu(servers: list[Process], since: dict[str, float] | None = None) -> dict[str, float]:
+def _cpu(
+    servers: list[Process], database: str | None, since: dict[str, float] | None = None
+) -> dict[str, float]:
     """CPU seconds of the driver, the servers (with their children) and the local PostgreSQL
-    server, all on the same cores: where a setup's time went, whatever the neighbours did."""
+    backends of the setup's database, all on the same cores: where a setup's time went, whatever
+    the neighbours did."""
     now = {
         "driver": time.process_time(),
         "servers": sum(tree_cpu_s(s.pid) for s in servers),
-        "postgresql": postgres_cpu_s() or 0.0,
+        "postgresql": postgres_cpu_s(database) if database else 0.0,
     }
     return {k: round(v - (since or {}).get(k, 0.0), 2) for k, v in now.items()}
 
