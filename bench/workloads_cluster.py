@@ -4,8 +4,8 @@ processes sharing one PostgreSQL database, and against one process on SQLite for
 Every setup gets fresh processes and a fresh database (PostgreSQL: created for it, dropped after),
 so each starts from the same empty state. The processes have their own data dirs and one
 AUTH_JWT_SECRET; the clients spread their requests over them in turn, as a load balancer without
-sticky sessions would. The messages and the audit are the concurrent workload's
-(bench/workloads_concurrent.py).
+sticky sessions would; they share one workspaces folder. The messages and the audit are the
+concurrent workload's (bench/workloads_concurrent.py).
 """
 
 from __future__ import annotations
@@ -86,10 +86,16 @@ async def _setup_run(bench: BenchClient, backend: str, count: int) -> dict[str, 
     failed = False
     try:
         async with _database(bench, backend, workdir) as (url, database):
-            env = {"TALKATIVE_DATABASE_URL": url}
+            # One workspaces folder for all, as a cluster on shared storage has (TALKATIVE_WORKSPACES_DIR;
+            # where that setting is not known yet, each data dir's workspaces/ links to the folder).
+            shared = workdir / "workspaces"
+            shared.mkdir()
+            env = {"TALKATIVE_DATABASE_URL": url, "TALKATIVE_WORKSPACES_DIR": str(shared)}
             servers = [
                 talkative_server(workdir / f"p{i}" / "data", secret=secret, env=env) for i in range(count)
             ]
+            for i in range(count):
+                (workdir / f"p{i}" / "data" / "workspaces").symlink_to(shared, target_is_directory=True)
             # Started together, as a rollout would: migrations take turns under their advisory lock.
             await asyncio.gather(*(asyncio.to_thread(s.start, plan.cluster_start_s) for s in servers))
             urls = [s.url for s in servers]
