@@ -16,7 +16,9 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from talkative.db import create_engine
-from talkative.observability.health import FRESH_S, DatabaseCheck
+from talkative.main import create_app
+from talkative.observability.health import FRESH_S, DatabaseCheck, HealthFastPath
+from talkative.settings import Settings
 from tests.conftest import BACKENDS, _pg_admin, _pg_url
 
 
@@ -138,3 +140,41 @@ async def test_health_answers_503_when_the_database_goes_away_despite_the_cache(
         assert (await client.get("/health")).status_code == 200
     finally:
         app.state.engine, app.state.database_check = own_engine, own_check
+
+
+async def test_the_fast_path_and_the_route_give_the_same_answer(
+    app: FastAPI, settings: Settings, database: VanishingDatabase
+) -> None:
+    """GET /health is answered before routing; an app without the fast path reaches the route."""
+    assert any(m.cls is HealthFastPath for m in app.user_middleware)
+    routed = create_app(settings)  # never started: /health needs only what is set below
+    routed.user_middleware = [m for m in routed.user_middleware if m.cls is not HealthFastPath]
+    own = app.state.engine, app.state.database_check, app.state.schema_revision, app.state.revision
+    answers = []
+    try:
+        for each in (app, routed):
+            each.state.engine, each.state.schema_revision, each.state.revision = (
+                database.engine,
+                "0001",
+                "abc",
+            )
+            each.state.database_check = DatabaseCheck(clock=Clock())
+            transport = httpx.ASGITransport(app=each)
+            async with httpx.AsyncClient(transport=transport, base_url="http://talkative.test") as http:
+                ok = await http.get("/health")
+                each.state.database_check = DatabaseCheck(clock=Clock())
+                await database.go_away()
+                down = await http.get("/health")
+                await database.come_back()
+            answers.append([(r.status_code, r.headers["content-type"], r.json()) for r in (ok, down)])
+    finally:
+        app.state.engine, app.state.database_check, app.state.schema_revision, app.state.revision = own
+    assert answers[0] == answers[1]
+    assert [status for status, _, _ in answers[0]] == [200, 503]
+
+
+async def test_health_checks_keep_their_request_id_and_metrics_label(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health", headers={"X-Request-ID": "probe-1"})
+    assert response.status_code == 200 and response.headers["x-request-id"] == "probe-1"
+    text = (await client.get("/metrics")).text
+    assert 'talkative_http_requests_total{endpoint="/health",method="GET"}' in text

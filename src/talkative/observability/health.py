@@ -1,4 +1,5 @@
-"""Whether the database answers, as `/health` reports it: asked once for many requests.
+"""`/health`: this process's report, answered before routing, with a database check shared by many
+requests.
 
 A load balancer or a monitor may poll `/health` far more often than the database state changes.
 Asking the database on every request made a health check cost a pooled connection, a transaction
@@ -17,11 +18,19 @@ import time
 from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.datastructures import State
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from talkative import __version__
 from talkative.db import ping
+from talkative.observability.schemas import Health, SandboxHealth
+from talkative.settings import Settings
+from talkative.tools import isolation
 
 log = logging.getLogger("talkative.health")
 FRESH_S = 1.0
+PATH = "/health"
+SERVICE_NAME = "talkative"
 
 
 class DatabaseCheck:
@@ -60,3 +69,57 @@ class DatabaseCheck:
     def _forget(self, done: asyncio.Future[str | None]) -> None:
         if self._pending is done:
             self._pending = self._pending_engine = None
+
+
+async def report(state: State) -> Health:
+    """The process's health as `GET /health` answers it (200 when `ok`, else 503)."""
+    check: DatabaseCheck = state.database_check
+    problem = await check.problem(state.engine, timeout_s=state.settings.db_timeout_s)
+    return Health(
+        ok=problem is None,
+        service=SERVICE_NAME,
+        version=__version__,
+        revision=state.revision,
+        database=problem or "ok",
+        schema_revision=state.schema_revision,
+        sandbox=await _sandbox(state.settings),
+    )
+
+
+async def _sandbox(settings: Settings) -> SandboxHealth:
+    """Probed once per process (at startup, see main.py), then read from the cache without the
+    thread hop a first probe needs (a third of a health check's CPU, mostly the thread pool's)."""
+    policy = isolation.policy_for(settings)
+    found = isolation.known_status(policy)
+    if found is None:
+        found = await asyncio.to_thread(isolation.status, policy)
+    return SandboxHealth(
+        mode=policy.mode.value,
+        available=not found.missing,
+        layers=list(found.layers),
+        missing=sorted(found.missing),
+    )
+
+
+class HealthFastPath:
+    """Answers `GET /health` before routing, with the report the route gives (router.py declares
+    it for the API description and answers it where this is not installed).
+
+    Once the database ping was shared, most of a health check's CPU was the way to the route:
+    routing, FastAPI's request handling and the response model's validation. Skipping them gives
+    about 1.6 times the checks a second (README, "Performance"). Installed inside the observability
+    middleware and the input guard: request ids, the access log and the metrics stay as they were.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        found = await report(scope["app"].state)
+        body = found.model_dump_json().encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": 200 if found.ok else 503, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
