@@ -16,6 +16,8 @@ from bench.plan import Plan
 from bench.procs import RssSampler
 from bench.stats import Sampler
 
+DEFAULT_PG_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
 
 @dataclass
 class BenchClient:
@@ -26,6 +28,7 @@ class BenchClient:
     plan: Plan
     db_path: Path | None = None
     limit_url: str | None = None
+    pg_dsn: str = DEFAULT_PG_DSN  # where the cluster workload creates (and drops) its databases
     prefix: str = field(default_factory=lambda: f"bench-{secrets.token_hex(3)}")
     workloads: dict[str, dict[str, Any]] = field(default_factory=dict)
     limit: dict[str, Any] = field(default_factory=dict)

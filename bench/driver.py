@@ -29,11 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from bench import report
-from bench.client import BenchClient
+from bench.client import DEFAULT_PG_DSN, BenchClient
 from bench.plan import QUICK, Plan
 from bench.procs import ROOT, RssSampler, raise_fd_limit
 from bench.stats import workload_entry
+from bench.workloads_cluster import run_cluster
 from bench.workloads_concurrent import run_concurrent
+from bench.workloads_health import run_health
 from bench.workloads_loop import run_limit, run_loop, run_loop_notool
 from bench.workloads_scale import run_history, run_metrics
 from bench.workloads_sse import run_sse
@@ -41,9 +43,11 @@ from bench.workloads_sse import run_sse
 # In the order they run: limit first, so the loops can be judged against it.
 STEPS: dict[str, Callable[[BenchClient], Awaitable[None]]] = {
     "limit": run_limit,
+    "health": run_health,
     "loop": run_loop,
     "loop_notool": run_loop_notool,
     "concurrent": run_concurrent,
+    "cluster": run_cluster,
     "sse": run_sse,
     "history": run_history,
     "metrics": run_metrics,
@@ -125,12 +129,15 @@ async def drive(
     db_path: Path | None,
     limit_url: str | None,
     server_pid: int | None,
+    pg_dsn: str = DEFAULT_PG_DSN,
 ) -> dict[str, Any]:
     plan = QUICK if quick else Plan()
     started_at = datetime.now(UTC)
     sampler = RssSampler(server_pid).start() if server_pid else None
     rss_at_start = sampler.current_mb() if sampler else None
-    bench = BenchClient(base_url.rstrip("/"), token, plan, db_path=db_path, limit_url=limit_url, rss=sampler)
+    bench = BenchClient(
+        base_url.rstrip("/"), token, plan, db_path=db_path, limit_url=limit_url, pg_dsn=pg_dsn, rss=sampler
+    )
     try:
         await run_workloads(bench, only)
     finally:
@@ -171,6 +178,11 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         "--out-dir", type=Path, default=ROOT / "bench" / "results", help="where <date>.json and .md go"
     )
     parser.add_argument("--limit-url", default=None, help="a running bench/limit_app.py (default: start one)")
+    parser.add_argument(
+        "--pg-dsn",
+        default=os.environ.get("TALKATIVE_BENCH_PG_DSN", DEFAULT_PG_DSN),
+        help="a PostgreSQL role allowed to create databases: the cluster workload's (created, dropped)",
+    )
 
 
 def write_and_print(results: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
@@ -208,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             db_path=args.db_path,
             limit_url=args.limit_url,
             server_pid=args.server_pid,
+            pg_dsn=args.pg_dsn,
         )
     )
     write_and_print(results, args.out_dir)

@@ -37,6 +37,10 @@ class Plan:
     limit_tails: int = 100
     spawns: int = 50
     limit_s: float = 120
+    health_requests: int = 20_000
+    health_s: float = 30
+    cluster_processes: tuple[int, ...] = (1, 2, 3)
+    cluster_start_s: float = 60
 
 
 QUICK = Plan(
@@ -63,4 +67,7 @@ QUICK = Plan(
     limit_tails=10,
     spawns=5,
     limit_s=30,
+    health_requests=300,
+    health_s=10,
+    cluster_processes=(1, 2),
 )

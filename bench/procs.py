@@ -132,6 +132,47 @@ def mint_admin_token(secret: str) -> str:
     return mint_token(secret=secret, sub="bench", role=Role.ADMIN, tenant_id=None, ttl=timedelta(hours=6))
 
 
+# --- CPU -------------------------------------------------------------------------------------
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_ticks(pid: int, *, reaped: bool = False) -> int:
+    """utime + stime of `pid` (and with `reaped`, of its children that have exited), in ticks."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            raw = handle.read()
+    except OSError:
+        return 0
+    fields = raw[raw.rfind(b")") + 2 :].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return ticks + (int(fields[13]) + int(fields[14]) if reaped else 0)
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds used so far by a process and its descendants, the exited ones included."""
+    return (_cpu_ticks(pid, reaped=True) + sum(_cpu_ticks(p) for p in descendants(pid))) / _TICKS
+
+
+def postgres_cpu_s(database: str) -> float:
+    """CPU seconds used so far by the local PostgreSQL backends connected to `database` (what the
+    server spends on other databases, other sessions' tests say, is left out; so is a backend
+    that has already exited, and the server's shared writers)."""
+    marker = f" {database} ".encode()
+    total = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/cmdline", "rb") as handle:
+                title = handle.read()
+        except OSError:
+            continue
+        if title.startswith(b"postgres: ") and marker in title:  # "postgres: 15/main: USER DB HOST ..."
+            total += _cpu_ticks(int(name))
+    return total / _TICKS
+
+
 # --- memory -----------------------------------------------------------------------------------
 
 

@@ -61,6 +61,14 @@ def markdown(results: dict[str, Any]) -> str:
             lines.append(_row(name, entry, entry.get("target", ""), result + extra))
         for point in entry.get("points", []):
             verdict = _verdict(point["passed"]) if "passed" in point else ""
+            if "processes" in point:
+                verdict += f" (lost {point['lost']}, dup {point['duplicated']}"
+                if point.get("speedup_vs_one_process") is not None:
+                    verdict += f", {point['speedup_vs_one_process']}x one process"
+                if point.get("sqlite_over_postgresql") is not None:
+                    verdict += f", SQLite {point['sqlite_over_postgresql']}x this"
+                per_message = ", ".join(f"{k} {v}" for k, v in point["cpu_ms_per_message"].items())
+                verdict += f"; CPU ms a message: {per_message})"
             if "first_subscriber_p50_ms" in point:
                 verdict += (
                     f" (reply p50 {_ms(point['post_reply_p50_ms'])}, "

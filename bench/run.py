@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
                 db_path=workdir / "data" / "talkative.db",
                 limit_url=args.limit_url,
                 server_pid=server.pid,
+                pg_dsn=args.pg_dsn,
             )
         )
         results["server"] = {

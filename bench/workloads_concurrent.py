@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import time
 from collections import Counter
 from typing import Any
@@ -28,39 +30,10 @@ async def run_concurrent(bench: BenchClient) -> None:
         await bench.sequential(base, base_agent, NO_TOOL_MESSAGE, 50, 30, lambda _: None)
         baseline = rounded(base.throughput, 1)
         notes.append(f"loop_notool not run: sequential baseline measured here ({baseline}/s)")
-    per_client = [
-        plan.concurrent // plan.clients + (i < plan.concurrent % plan.clients) for i in range(plan.clients)
-    ]
-    acked: list[Ack] = []
-    sampler = Sampler("concurrent")
-    deadline = time.monotonic() + plan.concurrent_s
-    stopped = 0
-
-    async def client(index: int) -> None:
-        nonlocal stopped
-        async with bench.client() as http:
-            for j in range(per_client[index]):
-                if time.monotonic() > deadline:
-                    stopped += per_client[index] - j
-                    return
-                agent = agents[(index + j) % len(agents)]
-                reply = await bench.timed(
-                    sampler,
-                    "POST",
-                    f"/agents/{agent}/message",
-                    json_body={"message": NO_TOOL_MESSAGE},
-                    http=http,
-                )
-                if reply is not None:
-                    ids = [e["id"] for e in reply.get("events") or []]
-                    acked.append((agent, reply["run_id"], ids, reply.get("run_status", "")))
-
-    sampler.restart()
-    await asyncio.gather(*(client(i) for i in range(plan.clients)))
-    sampler.stop()
+    sampler, acked, stopped = await send_concurrently(bench, agents, [bench.base_url])
     if stopped:
         notes.append(f"{stopped} messages not sent: the {plan.concurrent_s:g} s budget ran out")
-    audit = await _audit(bench, agents, acked)
+    audit = await audit_runs(bench, agents, acked)
     for problem in audit["problems"][:5]:
         sampler.error(problem, answered=True)
     throughput = sampler.throughput
@@ -95,7 +68,50 @@ async def run_concurrent(bench: BenchClient) -> None:
     )
 
 
-async def _audit(bench: BenchClient, agents: list[str], acked: list[Ack]) -> dict[str, Any]:
+async def send_concurrently(
+    bench: BenchClient, agents: list[str], urls: list[str]
+) -> tuple[Sampler, list[Ack], int]:
+    """`plan.concurrent` no-tool messages from `plan.clients` clients, each with a keep-alive
+    connection to every URL: client i sends its j-th message to agent (i+j) mod len(agents), and
+    each request goes to the next URL in turn, shared by all clients (a load balancer's round robin,
+    no sticky sessions). Returns the sampler, the acknowledged messages and how many were not sent."""
+    plan = bench.plan
+    per_client = [
+        plan.concurrent // plan.clients + (i < plan.concurrent % plan.clients) for i in range(plan.clients)
+    ]
+    acked: list[Ack] = []
+    sampler = Sampler("concurrent")
+    deadline = time.monotonic() + plan.concurrent_s
+    turn = itertools.count()
+    stopped = 0
+
+    async def client(index: int) -> None:
+        nonlocal stopped
+        async with contextlib.AsyncExitStack() as stack:
+            https = [await stack.enter_async_context(bench.client(url)) for url in urls]
+            for j in range(per_client[index]):
+                if time.monotonic() > deadline:
+                    stopped += per_client[index] - j
+                    return
+                agent = agents[(index + j) % len(agents)]
+                reply = await bench.timed(
+                    sampler,
+                    "POST",
+                    f"/agents/{agent}/message",
+                    json_body={"message": NO_TOOL_MESSAGE},
+                    http=https[next(turn) % len(https)],
+                )
+                if reply is not None:
+                    ids = [e["id"] for e in reply.get("events") or []]
+                    acked.append((agent, reply["run_id"], ids, reply.get("run_status", "")))
+
+    sampler.restart()
+    await asyncio.gather(*(client(i) for i in range(plan.clients)))
+    sampler.stop()
+    return sampler, acked, stopped
+
+
+async def audit_runs(bench: BenchClient, agents: list[str], acked: list[Ack]) -> dict[str, Any]:
     """Every acknowledged message has exactly one run, all its events and one usage row."""
     problems: list[str] = []
     lost = duplicated = 0

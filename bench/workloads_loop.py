@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.client import BenchClient
+from bench.hammer import hammer
 from bench.plan import APPROVAL_ACTION, NO_TOOL_MESSAGE, TOOL_MESSAGE
 from bench.procs import limit_server
 from bench.stats import Sampler, percentile, ratio, rounded, workload_entry
@@ -59,6 +60,16 @@ async def run_limit(bench: BenchClient) -> None:
             for _ in range(plan.limit_tails):
                 await bench.timed(tail, "GET", f"/agents/{agent}/events", params={"tail": 50}, http=http)
             tail.stop()
+        health = Sampler(f"GET /health, {plan.clients} keep-alive clients")
+        await hammer(Sampler("warm-up"), url, "/health", clients=plan.clients, requests=400, budget_s=10)
+        await hammer(
+            health,
+            url,
+            "/health",
+            clients=plan.clients,
+            requests=plan.health_requests,
+            budget_s=plan.health_s,
+        )
     finally:
         if started_here is not None:
             await asyncio.to_thread(started_here.stop)
@@ -81,11 +92,12 @@ async def run_limit(bench: BenchClient) -> None:
             None if message.p50 is None or spawn.p50 is None else message.p50 + spawn.p50
         ),
         "message_throughput_per_s": rounded(message.throughput, 1),
+        "health_throughput_per_s": rounded(health.throughput, 1),
         # Information, not part of the target's limit: the loop's skill run by hand, no sandbox.
         "bare_skill_p50_ms": rounded(skill.p50),
         "ratios": {},
     }
-    points = [message.summary(), tail.summary(), spawn.summary(), skill.summary()]
+    points = [message.summary(), tail.summary(), health.summary(), spawn.summary(), skill.summary()]
     bench.workloads["limit"] = workload_entry(
         None, target="reference only", passed=None, notes=notes, points=points
     )

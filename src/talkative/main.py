@@ -20,6 +20,7 @@ from talkative.events.router import router as events_router
 from talkative.fleet.router import router as fleet_router
 from talkative.input.middleware import InputGuardMiddleware
 from talkative.llm_router.router import router as llm_router_router
+from talkative.observability.health import DatabaseCheck, HealthFastPath
 from talkative.observability.metrics import SSE_SUBSCRIBERS
 from talkative.observability.middleware import ObservabilityMiddleware
 from talkative.observability.revision import detect_revision
@@ -75,8 +76,11 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
     app.state.roles = roles.Roles(api=True, worker=worker)
     app.state.revision = detect_revision(settings.revision)
     app.state.schema_revision = None
+    app.state.database_check = DatabaseCheck()
     install_error_handlers(app)
-    # Added first, so it runs inside the observability middleware: its 413s and 422s are logged too.
+    # Added first, so it runs inside the observability middleware and the input guard.
+    app.add_middleware(HealthFastPath)
+    # Inside the observability middleware: its 413s and 422s are logged too.
     app.add_middleware(InputGuardMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ObservabilityMiddleware)
     for router in (

@@ -82,7 +82,7 @@ class Runtime:
 
     def hear(self, events: Sequence[Event]) -> None:
         """The bus's listener (cheap: it runs as the bus hands events out)."""
-        wake = False
+        runnable: dict[str, bool] = {}  # run: whether its last word in this batch leaves it runnable
         for event in events:
             if event.run_id is None:
                 continue
@@ -90,9 +90,13 @@ class Runtime:
                 if event.type == EventType.RUN_CANCELLED:
                     self.watch.cancel(event.run_id)
                 self.watch.notify(event.run_id)
+                runnable[event.run_id] = False
             elif event.type in RUNNABLE:
-                wake = True
-        if wake:
+                runnable[event.run_id] = True
+        # A run that settled in the batch that opened it (a message answered where it was planned)
+        # gives no worker anything to do: waking them for it cost every process a claim query per
+        # message, anywhere in the cluster.
+        if any(runnable.values()):
             self.worker.wake()
 
     def workspace(self, stored: str) -> Path:

@@ -15,7 +15,7 @@ from bench.driver import WORKLOADS
 from bench import report
 from talkative.auth.principal import Role
 from talkative.auth.tokens import mint_token
-from tests.conftest import TEST_SECRET
+from tests.conftest import PG_ADMIN_DSN, TEST_SECRET
 from tests.e2e.server import ServerProcess
 
 pytestmark = pytest.mark.e2e
@@ -60,11 +60,13 @@ def test_quick_run_reports_every_workload(server: ServerProcess, tmp_path: Path)
             str(server.process.pid),
             "--out-dir",
             str(out),
+            "--pg-dsn",
+            PG_ADMIN_DSN,
         ],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=50,
+        timeout=150,  # the cluster workload starts four server processes of its own
     )
     assert done.returncode == 0, done.stderr[-3000:]
     [json_path] = out.glob("*-quick.json")
@@ -99,6 +101,17 @@ def test_quick_run_reports_every_workload(server: ServerProcess, tmp_path: Path)
     concurrent = results["workloads"]["concurrent"]
     assert concurrent["lost"] == 0 and concurrent["duplicated"] == 0, concurrent["audit"]
     assert concurrent["acknowledged"] == concurrent["count"]
+    cluster = results["workloads"]["cluster"]["points"]
+    assert [(p["backend"], p["processes"]) for p in cluster] == [
+        ("sqlite", 1),
+        ("postgresql", 1),
+        ("postgresql", 2),
+    ]
+    for point in cluster:
+        assert point["lost"] == 0 and point["duplicated"] == 0, point["audit"]
+        assert point["acknowledged"] == point["count"] and not point["servers_exited"], point
+    assert cluster[2]["speedup_vs_one_process"] > 0 and cluster[1]["sqlite_over_postgresql"] > 0
+    assert results["limit"]["health_throughput_per_s"] > 0
     history = results["workloads"]["history"]["points"]
     assert history[-1]["events"] >= 1_000
     metrics = results["workloads"]["metrics"]["points"]

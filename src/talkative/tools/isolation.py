@@ -217,6 +217,11 @@ def status(policy: SandboxPolicy) -> SandboxStatus:
         return found
 
 
+def known_status(policy: SandboxPolicy) -> SandboxStatus | None:
+    """`status(policy)` if it has been probed already (a dict read: no lock, no probe), else None."""
+    return _statuses.get(policy)
+
+
 def refusal(found: SandboxStatus, mode: SandboxMode) -> str | None:
     """Why no skill may run on a host with `found`, or None: `required` refuses while any layer is
     missing, `best-effort` runs with the layers there are."""
