@@ -86,16 +86,13 @@ async def _setup_run(bench: BenchClient, backend: str, count: int) -> dict[str, 
     failed = False
     try:
         async with _database(bench, backend, workdir) as (url, database):
-            # One workspaces folder for all, as a cluster on shared storage has (TALKATIVE_WORKSPACES_DIR;
-            # where that setting is not known yet, each data dir's workspaces/ links to the folder).
+            # One workspaces folder for all, as a cluster on shared storage has.
             shared = workdir / "workspaces"
             shared.mkdir()
             env = {"TALKATIVE_DATABASE_URL": url, "TALKATIVE_WORKSPACES_DIR": str(shared)}
             servers = [
                 talkative_server(workdir / f"p{i}" / "data", secret=secret, env=env) for i in range(count)
             ]
-            for i in range(count):
-                (workdir / f"p{i}" / "data" / "workspaces").symlink_to(shared, target_is_directory=True)
             # Started together, as a rollout would: migrations take turns under their advisory lock.
             await asyncio.gather(*(asyncio.to_thread(s.start, plan.cluster_start_s) for s in servers))
             urls = [s.url for s in servers]
