@@ -19,6 +19,7 @@ from talkative.auth.principal import Role
 from talkative.auth.tokens import mint_token
 from tests.conftest import PG_ADMIN_DSN, TEST_SECRET
 from tests.e2e.server import ServerProcess
+from tests.waiting import eventually_sync
 
 pytestmark = pytest.mark.e2e
 
@@ -82,6 +83,11 @@ def test_smoke_fails_against_a_broken_database(tmp_path: Path) -> None:
     ).start()
     try:
         asyncio.run(_pg(f'DROP DATABASE "{name}" WITH (FORCE)'))  # the database vanishes under the server
+        # /health trusts a success for a second: smoke once the server has noticed.
+        eventually_sync(
+            lambda: httpx.get(f"{broken.url}/health", timeout=10).status_code == 503,
+            what="the server never noticed its database was gone",
+        )
         token = mint_token(
             secret=TEST_SECRET, sub="ops", role=Role.ADMIN, tenant_id=None, ttl=timedelta(hours=1)
         )
