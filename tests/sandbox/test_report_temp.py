@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from talkative.skills import report
+from talkative.skills import once
 
 
 def test_a_write_does_not_use_or_remove_another_run_s_temp_file(tmp_path: Path) -> None:
@@ -15,7 +15,7 @@ def test_a_write_does_not_use_or_remove_another_run_s_temp_file(tmp_path: Path) 
     in_flight = target.with_name(f"report.json.{os.getpid()}.tmp")
     in_flight.write_text("the other run's half-written report")
 
-    report._write_atomic(str(target), '{"ok": true}')
+    once.write_atomic(str(target), '{"ok": true}')
 
     assert target.read_text() == '{"ok": true}'
     assert in_flight.read_text() == "the other run's half-written report"

@@ -174,11 +174,21 @@ def _record(path: str, key: str) -> None:
         "attempt": attempt(),
         "doneAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    # Unique per write, not per pid: every sandboxed run is PID 1 of its own namespace.
+    write_atomic(path, json.dumps(record) + "\n", durable=True)
+
+
+def write_atomic(path: str, text: str, *, durable: bool = False) -> None:
+    """Writes `text` to `path` so that a reader sees the old file or the new one, never half of
+    one (write a temporary file, sync it, rename it over). `durable`: the rename itself survives
+    a crash of the machine (the folder is synced too). The one atomic write of the skill helpers
+    (report.py's envelopes use it as well)."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    # Unique per write, not per pid: every sandboxed run is PID 1 of its own namespace, and
+    # concurrent runs of one skill share the workspace.
     temp = f"{path}.{os.urandom(8).hex()}.tmp"
     try:
         with open(temp, "x", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, path)
@@ -186,11 +196,12 @@ def _record(path: str, key: str) -> None:
         if os.path.exists(temp):
             os.unlink(temp)
         raise
-    folder = os.open(os.path.dirname(path), os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(folder)  # the rename itself survives a crash of the machine
-    finally:
-        os.close(folder)
+    if durable:
+        folder = os.open(os.path.dirname(path) or ".", os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
 
 
 def _prune(folder: str, now: float) -> None:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from talkative.skills.once import attempt as attempt
 from talkative.skills.once import idempotency_key as idempotency_key
 from talkative.skills.once import once as once
+from talkative.skills.once import write_atomic
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -83,24 +84,6 @@ def resolve_in_workspace(path: str) -> str:
     if os.path.commonpath([root, full]) != root:
         raise SkillError(f"path {path!r} is outside the workspace")
     return full
-
-
-def _write_atomic(path: str, text: str) -> None:
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    # Unique per write, not per pid: every sandboxed run is PID 1 of its own namespace, and
-    # concurrent runs of one skill share the workspace.
-    temp = f"{path}.{os.urandom(8).hex()}.tmp"
-    # Write-then-rename: a reader never sees a half-written report.
-    try:
-        with open(temp, "x", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
 
 
 def append_record(path: str, record: Mapping[str, Any]) -> None:
@@ -163,7 +146,7 @@ def emit_report(
         text = _dumps(envelope, pretty=True)
     if out is not None:
         try:
-            _write_atomic(resolve_in_workspace(out), text)
+            write_atomic(resolve_in_workspace(out), text)  # a reader never sees half a report
         except (OSError, SkillError) as exc:
             problems = [envelope.get("error"), f"cannot write report to {out!r}: {exc}"]
             envelope["ok"] = False
