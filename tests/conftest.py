@@ -14,7 +14,6 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
 
 from talkative import models_registry
 from talkative.auth.principal import Role
@@ -97,22 +96,36 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) 
     )
 
 
-async def _truncate_all(app: FastAPI) -> None:
+async def truncate_all(url: str) -> None:
+    """Empties the shared test database (every table of the models) for the next test."""
     models_registry.import_all()
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    async with app.state.engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1), timeout=10)
+    try:
+        await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[FastAPI]:
+    """Runs the app's lifespan. On PostgreSQL the test database is shared by the session, so it is
+    emptied afterwards: once the app has stopped (no loop of its own is then in a transaction that
+    a TRUNCATE could deadlock with), and also when the app failed to start, so that one test's
+    leftovers can never fail the tests after it."""
+    url = app.state.settings.resolved_database_url
+    try:
+        async with app.router.lifespan_context(app):
+            yield app
+    finally:
+        if url.startswith("postgresql"):
+            await truncate_all(url)
 
 
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
-    async with application.router.lifespan_context(application):
-        try:
-            yield application
-        finally:
-            if application.state.engine.dialect.name == "postgresql":
-                await _truncate_all(application)
+    async with serving(create_app(settings)) as application:
+        yield application
 
 
 @pytest.fixture

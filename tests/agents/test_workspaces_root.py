@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from talkative.agents.models import Agent
 from talkative.main import create_app
 from talkative.settings import Settings
-from tests.conftest import _truncate_all
+from tests.conftest import serving
 from tests.factories.agents import create_agent, running_agent
 from tests.factories.runs import send_message
 
@@ -32,12 +32,8 @@ def test_the_root_defaults_to_the_data_dirs_workspaces_folder(tmp_path: Path) ->
 @pytest.fixture
 async def shared_app(settings: Settings, tmp_path: Path) -> AsyncIterator[FastAPI]:
     app = create_app(settings.model_copy(update={"workspaces_root": tmp_path / "shared"}))
-    async with app.router.lifespan_context(app):
-        try:
-            yield app
-        finally:
-            if app.state.engine.dialect.name == "postgresql":
-                await _truncate_all(app)
+    async with serving(app):
+        yield app
 
 
 @pytest.fixture

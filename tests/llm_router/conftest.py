@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from talkative.main import create_app
 from talkative.settings import Settings
+from tests.conftest import serving
 from tests.llm_router.fake_openai import FakeOpenAI, fake_openai, fake_openai_factory
 
 __all__ = ["KEY", "fake_openai", "fake_openai_factory", "routed"]
@@ -25,13 +26,7 @@ async def routed(
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
     app = create_app(settings.model_copy(update={"llm_timeout_s": 1.0}))
-    async with app.router.lifespan_context(app):
+    async with serving(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://talkative.test") as client:
-            try:
-                yield app, client
-            finally:
-                if app.state.engine.dialect.name == "postgresql":
-                    from tests.conftest import _truncate_all
-
-                    await _truncate_all(app)
+            yield app, client

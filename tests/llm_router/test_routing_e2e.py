@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from talkative.main import create_app
 from talkative.settings import Settings
+from tests.conftest import serving
 from tests.factories import Auth
 from tests.factories.agents import running_agent
 from tests.llm_router.conftest import KEY
@@ -140,7 +141,7 @@ async def test_unconfigured_provider_is_an_error_row(
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     app = create_app(settings)
     async with (
-        app.router.lifespan_context(app),
+        serving(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
     ):
         await running_agent(client, auth(), "offline")
@@ -149,10 +150,6 @@ async def test_unconfigured_provider_is_an_error_row(
             await client.post("/agents/offline/message", json={"message": "a then b"}, headers=auth())
         ).json()
         rows = [r for r in await _usage(client, auth) if r["run_id"] == body["run_id"]]
-        if app.state.engine.dialect.name == "postgresql":
-            from tests.conftest import _truncate_all
-
-            await _truncate_all(app)
     assert body["run_status"] == "completed"
     assert [(r["model"], r["status"]) for r in rows] == [(MODEL, "error"), ("local", "ok")]
     assert "not configured" in rows[0]["error"]

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from talkative.main import create_app
 from talkative.settings import Settings
-from tests.conftest import _truncate_all
+from tests.conftest import serving
 from tests.factories import Auth
 from tests.llm_router.fake_openai import FakeOpenAI, fake_openai, fake_openai_factory
 
@@ -34,14 +34,10 @@ async def remote(
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-0123456789abcdef")
     monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
     app = create_app(settings.model_copy(update={"llm_timeout_s": 120.0}))
-    async with app.router.lifespan_context(app):
+    async with serving(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://talkative.test") as client:
-            try:
-                yield app, client
-            finally:
-                if app.state.engine.dialect.name == "postgresql":
-                    await _truncate_all(app)
+            yield app, client
 
 
 async def route_to_remote(client: httpx.AsyncClient, auth: Auth) -> None:
