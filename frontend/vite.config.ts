@@ -34,5 +34,6 @@ export default defineConfig({
     globals: false,
     setupFiles: ["./src/test/setup.ts"],
     include: ["src/**/*.test.{ts,tsx}"],
+    testTimeout: 20000, // above the 5 s a findBy may wait (src/test/setup.ts)
   },
 });
