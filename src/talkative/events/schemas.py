@@ -72,4 +72,17 @@ class Event(BaseModel):
 
 
 class EventPage(BaseModel):
+    """A page of the event history, oldest first."""
+
     events: list[Event]
+    has_more: bool = Field(
+        default=False, description="Whether older events exist: ask again with `before=next_before`"
+    )
+    next_before: str | None = Field(
+        default=None, description="The position to pass as `before` for the page before this one"
+    )
+    live_after: str | None = Field(
+        default=None,
+        description="On the newest page: open the SSE stream with `?after=` this position to go on "
+        "live with nothing missed or repeated",
+    )

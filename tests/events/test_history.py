@@ -1,0 +1,123 @@
+"""Event history from the store, paged backwards, and continued live from where it ends."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+
+from talkative.events import service as events
+from talkative.events.positions import at
+from talkative.events.schemas import EventType, NewEvent
+from tests.factories import Auth, Json
+from tests.factories.agents import create_agent
+
+
+async def _fill(app: FastAPI, agent: str | None, count: int, tenant: str = "tenant-a", **kw: str) -> None:
+    async with app.state.sessionmaker() as session, session.begin():
+        batch = [
+            NewEvent(
+                type=kw.get("type", EventType.METRIC_RECORDED),
+                tenant_id=tenant,
+                agent_id=agent,
+                message=f"{agent}-{i}",
+            )
+            for i in range(count)
+        ]
+        await events.append(session, batch)
+
+
+async def _pages(client: httpx.AsyncClient, url: str, headers: dict[str, str], **params: str) -> list[Json]:
+    """Every page from the newest backwards, following `next_before`."""
+    pages: list[Json] = []
+    query = dict(params)
+    while True:
+        response = await client.get(url, params=query, headers=headers)
+        assert response.status_code == 200, response.text
+        pages.append(response.json())
+        if not pages[-1]["has_more"]:
+            return pages
+        query["before"] = pages[-1]["next_before"]
+
+
+async def test_agent_history_pages_backwards_oldest_first(
+    app: FastAPI, client: httpx.AsyncClient, auth: Auth
+) -> None:
+    await create_agent(client, auth(), "alpha")
+    await _fill(app, "alpha", 7)
+    await _fill(app, "beta", 3)  # another agent's events are not alpha's
+    pages = await _pages(client, "/agents/alpha/events", auth("viewer"), tail="3")
+    assert [len(p["events"]) for p in pages] == [3, 3, 2]  # 7 metrics and AGENT_CREATED
+    # The stream's head, past beta's events too: what the stream brings after it is new.
+    assert at(pages[0]["live_after"]) > at(pages[0]["events"][-1]["position"])
+    assert all(p["live_after"] is None for p in pages[1:])
+    served = [e["message"] for p in reversed(pages) for e in p["events"]]
+    assert served[1:] == [f"alpha-{i}" for i in range(7)] and "created" in served[0].lower()
+    ids = [e["id"] for p in reversed(pages) for e in p["events"]]
+    assert ids == sorted(ids) and len(set(ids)) == 8
+    assert pages[-1]["next_before"] is None
+
+
+async def test_tenant_history_then_the_stream_from_live_after(
+    app: FastAPI, client: httpx.AsyncClient, auth: Auth
+) -> None:
+    await _fill(app, "alpha", 4)
+    await _fill(app, "beta", 2, type="CUSTOM")
+    await _fill(app, "gamma", 5, tenant="tenant-b")
+    newest = (await client.get("/events/history", params={"limit": 4}, headers=auth("viewer"))).json()
+    assert [e["message"] for e in newest["events"]] == ["alpha-2", "alpha-3", "beta-0", "beta-1"]
+    assert newest["has_more"] and at(newest["live_after"]) > at(newest["events"][-1]["position"])
+    older = await client.get(
+        "/events/history", params={"limit": 4, "before": newest["next_before"]}, headers=auth()
+    )
+    assert [e["message"] for e in older.json()["events"]] == ["alpha-0", "alpha-1"]
+    assert not older.json()["has_more"] and older.json()["next_before"] is None
+
+    # What is committed after the history is read is what the store replays after `live_after`.
+    await _fill(app, "alpha", 1)
+    async with app.state.sessionmaker() as session:
+        start = await events.resume_from(session, newest["live_after"])
+        assert start is not None
+        after = await events.after(session, position=start, tenant_id="tenant-a", limit=10)
+    assert [e.message for e in after] == ["alpha-0"] and after[0].agent_id == "alpha"
+
+    by_type = await client.get("/events/history", params={"type": "CUSTOM"}, headers=auth())
+    assert [e["message"] for e in by_type.json()["events"]] == ["beta-0", "beta-1"]
+    by_agent = await client.get("/events/history", params={"agent_id": "beta", "limit": 1}, headers=auth())
+    assert [e["message"] for e in by_agent.json()["events"]] == ["beta-1"] and by_agent.json()["has_more"]
+
+
+async def test_history_is_the_callers_tenant_only(
+    app: FastAPI, client: httpx.AsyncClient, auth: Auth
+) -> None:
+    await create_agent(client, auth(), "alpha")
+    await _fill(app, "alpha", 3)
+    other = await client.get("/events/history", headers=auth("operator", "tenant-b"))
+    assert other.status_code == 200 and other.json()["events"] == []
+    named = await client.get(
+        "/events/history", params={"tenant_id": "tenant-a"}, headers=auth(tenant="tenant-b")
+    )
+    assert named.status_code == 403
+    assert (await client.get("/agents/alpha/events", headers=auth(tenant="tenant-b"))).status_code == 404
+    admin = await client.get("/events/history", params={"tenant_id": "tenant-a"}, headers=auth("admin", None))
+    assert [e["message"] for e in admin.json()["events"]][-3:] == ["alpha-0", "alpha-1", "alpha-2"]
+    everyone = await client.get("/events/history", headers=auth("admin", None))
+    assert {e["tenant_id"] for e in everyone.json()["events"]} == {"tenant-a"}
+    assert (await client.get("/events/history")).status_code == 401
+
+
+async def test_bad_history_parameters_are_422(client: httpx.AsyncClient, auth: Auth) -> None:
+    await create_agent(client, auth(), "alpha")
+    for params in (
+        {"before": "x"},
+        {"before": "1.2.3"},
+        {"before": "9" * 20},
+        {"limit": "0"},
+        {"limit": "1001"},
+        {"type": ""},
+        {"agent_id": "a" * 65},
+    ):
+        response = await client.get("/events/history", params=params, headers=auth())
+        assert response.status_code == 422, (params, response.text)
+    for params in ({"before": "-1"}, {"tail": "0"}, {"before": "1."}):
+        response = await client.get("/agents/alpha/events", params=params, headers=auth())
+        assert response.status_code == 422, (params, response.text)
