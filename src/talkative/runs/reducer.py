@@ -44,6 +44,18 @@ class StepKind(StrEnum):
     DELEGATE = "delegate"
 
 
+class RunKind(StrEnum):
+    """What opened a run."""
+
+    MESSAGE = "message"  # a message to the agent (API or UI)
+    CHANNEL = "channel"  # a message through a channel
+    HEARTBEAT = "heartbeat"
+    TASK = "task"  # a start_task command
+    DELEGATE = "delegate"  # a delegate command
+    DELEGATED = "delegated"  # a child run, opened by another run's delegate step
+    LEGACY = "legacy"  # imported from before runs were recorded
+
+
 class SubagentState(StrEnum):
     IDLE = "idle"
     RUNNING = "running"

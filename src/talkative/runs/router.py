@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from pydantic import AwareDatetime
 
+from talkative import paging
 from talkative.auth.dependencies import Reader
 from talkative.db import Session
 from talkative.deps import Limit
-from talkative.errors import ERROR_RESPONSES
+from talkative.errors import ERROR_RESPONSES, InvalidInput
+from talkative.paging import CursorQuery
 from talkative.runs import reads
 from talkative.runs import service as runs
+from talkative.runs.reducer import RunKind, RunStatus
 from talkative.runs.schemas import RunPage, RunRead
 
 router = APIRouter(prefix="/orchestrator", tags=["orchestrator"], responses=ERROR_RESPONSES)
@@ -22,16 +26,37 @@ RunId = Annotated[str, Path(min_length=1, max_length=64)]
 async def list_runs(
     session: Session,
     principal: Reader,
-    tenant_id: Annotated[str | None, Query(max_length=64)] = None,
-    agent_id: Annotated[str | None, Query(max_length=64)] = None,
-    status: Annotated[str | None, Query(max_length=32)] = None,
+    tenant_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    agent_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    status: RunStatus | None = None,
+    kind: RunKind | None = None,
+    since: Annotated[AwareDatetime | None, Query(description="Created at or after (with a zone)")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="Created before (with a zone)")] = None,
+    before: CursorQuery = None,
     limit: Limit = 50,
 ) -> RunPage:
-    """The newest runs, newest last; `tenant_id` narrows a platform admin's view (others: their own)."""
+    """The newest runs that match, newest last; `tenant_id` narrows a platform admin's view (others:
+    their own). Page backwards with `before=next_before` while `has_more`."""
+    if since is not None and until is not None and since >= until:
+        raise InvalidInput("'since' must be before 'until'")
     rows = await runs.list_runs(
-        session, tenant_id=principal.scope_for(tenant_id), agent_id=agent_id, status=status, limit=limit
+        session,
+        tenant_id=principal.scope_for(tenant_id),
+        agent_id=agent_id,
+        status=status,
+        kind=kind,
+        since=since,
+        until=until,
+        before=None if before is None else paging.decode(before),
+        limit=limit + 1,
     )
-    return RunPage(runs=[reads.run_read(r) for r in rows])
+    more = len(rows) > limit
+    rows = rows[1:] if more else rows  # the one more is the oldest: it only says there are more
+    return RunPage(
+        runs=[reads.run_read(r) for r in rows],
+        has_more=more,
+        next_before=paging.encode(runs.cursor_of(rows[0])) if more else None,
+    )
 
 
 @router.get("/runs/{run_id}", operation_id="getRun")

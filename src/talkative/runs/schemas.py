@@ -88,7 +88,13 @@ class RunRead(BaseModel):
 
 
 class RunPage(BaseModel):
+    """Runs, newest last."""
+
     runs: list[RunRead]
+    has_more: bool = Field(default=False, description="Whether older runs match: ask with `before`")
+    next_before: str | None = Field(
+        default=None, description="The cursor to pass as `before` for the page of older runs"
+    )
 
 
 class Contracts(BaseModel):

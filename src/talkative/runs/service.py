@@ -5,9 +5,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.db import newest_last, utcnow
@@ -15,6 +16,7 @@ from talkative.errors import NotFound
 from talkative.events import service as events
 from talkative.events.schemas import Event, NewEvent
 from talkative.observability.metrics import AGENT_RUNS, RUN_DURATION_S
+from talkative.paging import Cursor
 from talkative.runs.models import Run, RunCommand, RunStep
 from talkative.runs.planner import PlannedStep
 from talkative.runs.reducer import (
@@ -145,8 +147,19 @@ async def get(
 
 
 async def list_runs(
-    session: AsyncSession, *, tenant_id: str | None, agent_id: str | None, status: str | None, limit: int
+    session: AsyncSession,
+    *,
+    tenant_id: str | None,
+    agent_id: str | None,
+    status: str | None,
+    limit: int,
+    kind: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before: Cursor | None = None,
 ) -> list[Run]:
+    """The newest `limit` runs that match (created in [since, until), older than `before`),
+    newest last."""
     query = select(Run).order_by(Run.created_at.desc(), Run.id.desc()).limit(limit)
     if tenant_id is not None:
         query = query.where(Run.tenant_id == tenant_id)
@@ -154,7 +167,21 @@ async def list_runs(
         query = query.where(Run.agent_id == agent_id)
     if status is not None:
         query = query.where(Run.status == status)
+    if kind is not None:
+        query = query.where(Run.kind == kind)
+    if since is not None:
+        query = query.where(Run.created_at >= since)
+    if until is not None:
+        query = query.where(Run.created_at < until)
+    if before is not None:
+        query = query.where(
+            or_(Run.created_at < before.at, and_(Run.created_at == before.at, Run.id < before.id))
+        )
     return await newest_last(session, query)
+
+
+def cursor_of(run: Run) -> Cursor:
+    return Cursor(0, run.created_at, run.id)
 
 
 async def add_steps(session: AsyncSession, run: Run, steps: Sequence[PlannedStep]) -> list[RunStep]:

@@ -1,0 +1,53 @@
+"""Keyset cursors: where a page of a list ended, as an opaque string the client hands back.
+
+A cursor is (rank, time, id) of the last row served: `rank` orders groups (pending approvals
+before decided ones), time and id order rows within one. Opaque, so its form may change; a cursor
+that does not decode is the caller's error (422), never a 500.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+from typing import Annotated, NamedTuple
+
+from fastapi import Query
+
+from talkative.errors import InvalidInput
+
+MAX_CURSOR = 200
+
+
+class Cursor(NamedTuple):
+    rank: int
+    at: datetime
+    id: str
+
+
+def encode(cursor: Cursor) -> str:
+    text = f"{cursor.rank}|{cursor.at.astimezone(UTC).isoformat()}|{cursor.id}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode(text: str) -> Cursor:
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+        rank, at, key = raw.split("|", 2)
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is None or not key or len(key) > 64 or not 0 <= int(rank) < 10:
+            raise ValueError(raw)
+        return Cursor(int(rank), moment.astimezone(UTC), key)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput(f"not a cursor from this API: {text!r}", code="INVALID_CURSOR") from None
+
+
+CursorQuery = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=MAX_CURSOR,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="A page's `next_before`: the page of older entries before it",
+    ),
+]
