@@ -7,7 +7,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from talkative.approvals.models import Approval, ApprovalStatus
+from talkative.approvals.models import SYSTEM, Approval, ApprovalStatus
 from talkative.db import newest_last, utcnow
 from talkative.errors import Conflict, NotFound
 from talkative.events import service as events
@@ -69,7 +69,7 @@ async def decide(
     """Records the decision; a request is decided once (409 after)."""
     if approval.status != ApprovalStatus.PENDING:
         raise Conflict(
-            f"approval '{approval.id}' was already {approval.status} by {approval.decided_by}",
+            f"approval '{approval.id}' was already {approval.status} by {approval.decided_by or SYSTEM}",
             code="ALREADY_DECIDED",
         )
     approval.status, approval.decided_by, approval.note, approval.decided_at = (

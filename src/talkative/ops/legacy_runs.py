@@ -47,6 +47,7 @@ _SUBAGENT_FOR = {
     RunStatus.CANCELLED: SubagentState.STOPPED,
     RunStatus.FAILED: SubagentState.ERROR,
     RunStatus.COMPLETED: SubagentState.IDLE,
+    RunStatus.REJECTED: SubagentState.IDLE,
 }
 _STATUSES = {str(s) for s in RunStatus}
 _SUBAGENT_STATES = {str(s) for s in SubagentState}

@@ -29,7 +29,7 @@ from talkative.orchestrator.steps.delegate import ChildRequest
 from talkative.runs import planner, reads
 from talkative.runs import service as runs
 from talkative.runs.models import Run
-from talkative.runs.reducer import RunAction, RunKind, RunStatus
+from talkative.runs.reducer import TERMINAL, RunAction, RunKind, RunStatus
 from talkative.runs.schemas import MessageReply
 from talkative.runtime import Runtime
 from talkative.skills import install
@@ -37,9 +37,7 @@ from talkative.workflows import service as workflows
 from talkative.workflows.models import Workflow
 
 # Where a caller stops waiting: the run ended, or waits for a human or a resume.
-SETTLED = frozenset(
-    {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.WAITING_APPROVAL, RunStatus.PAUSED}
-)
+SETTLED = frozenset({*TERMINAL, RunStatus.WAITING_APPROVAL, RunStatus.PAUSED})
 _log = logging.getLogger(__name__)
 
 

@@ -14,7 +14,7 @@ from talkative.events.schemas import EventType
 from talkative.orchestrator import commands, control
 from talkative.orchestrator.schemas import COMMAND_TYPES, CommandAccepted, CommandIn
 from talkative.runs import reads
-from talkative.runs.reducer import RunStatus, StepKind, SubagentState
+from talkative.runs.reducer import RunKind, RunStatus, StepKind, SubagentState
 from talkative.runs.schemas import Contracts, ExternalEventIn, ExternalEventType, RunRead
 
 router = APIRouter(prefix="/orchestrator", tags=["orchestrator"], responses=ERROR_RESPONSES)
@@ -28,6 +28,7 @@ async def contracts(_: Reader) -> Contracts:
         commands=list(COMMAND_TYPES),
         events=list(ExternalEventType.__args__),  # type: ignore[attr-defined]
         run_statuses=[str(s) for s in RunStatus],
+        run_kinds=[str(k) for k in RunKind],
         subagent_states=[str(s) for s in SubagentState],
         step_kinds=[str(k) for k in StepKind],
         event_types=[str(t) for t in EventType],

@@ -101,6 +101,7 @@ class Contracts(BaseModel):
     commands: list[str]
     events: list[str]
     run_statuses: list[str]
+    run_kinds: list[str]
     subagent_states: list[str]
     step_kinds: list[str]
     event_types: list[str]

@@ -129,11 +129,19 @@ def planned(run: Run) -> bool:
 
 
 async def finish(session: AsyncSession, run: Run, steps: list[RunStep]) -> None:
-    """Ends a run whose steps all ended: failed if any failed (with their errors), else completed."""
+    """Ends a run whose steps all ended: failed if any failed (with their errors), rejected if a
+    human rejected any (so it never reads as completed), else completed."""
     failed = [s for s in steps if s.status == StepStatus.FAILED]
-    reason = "; ".join(str((s.result or {}).get("error") or s.name) for s in failed) or None
+    rejected = [s for s in steps if s.status == StepStatus.REJECTED]
     run.reply = summarize_outcome(run, steps)
-    await transition(session, run, RunAction.FAIL if failed else RunAction.COMPLETE, reason=reason)
+    if failed:
+        reason = "; ".join(str((s.result or {}).get("error") or s.name) for s in failed)
+        await transition(session, run, RunAction.FAIL, reason=reason)
+    elif rejected:
+        reason = "rejected by a human: " + ", ".join(s.name for s in rejected)
+        await transition(session, run, RunAction.REJECT, reason=reason)
+    else:
+        await transition(session, run, RunAction.COMPLETE)
 
 
 async def get(
