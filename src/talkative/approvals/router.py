@@ -1,51 +1,55 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from talkative import paging
 from talkative.agents import service as agents
 from talkative.agents.dependencies import TenantQuery
 from talkative.approvals import service
-from talkative.approvals.models import Approval
+from talkative.approvals.models import ApprovalStatus
 from talkative.approvals.schemas import ApprovalCreate, ApprovalPage, ApprovalRead
 from talkative.auth.dependencies import Operator, Reader
 from talkative.db import Session
 from talkative.errors import ERROR_RESPONSES
+from talkative.paging import CursorQuery
+from talkative.runs import reads
 from talkative.runs import service as runs
 
 router = APIRouter(prefix="/approvals", tags=["approvals"], responses=ERROR_RESPONSES)
-
-
-def approval_read(a: Approval) -> ApprovalRead:
-    return ApprovalRead(
-        id=a.id,
-        tenant_id=a.tenant_id,
-        agent_id=a.agent_id,
-        run_id=a.run_id,
-        step=a.step_idx,
-        reason=a.reason,
-        status=a.status,
-        requested_at=a.requested_at,
-        decided_at=a.decided_at,
-        decided_by=a.decided_by,
-        note=a.note,
-    )
 
 
 @router.get("", operation_id="listApprovals")
 async def list_approvals(
     session: Session,
     principal: Reader,
-    agent_id: Annotated[str | None, Query(max_length=64)] = None,
-    status: Literal["pending", "approved", "rejected", "cancelled"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    agent_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    run_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    status: ApprovalStatus | None = None,
+    before: CursorQuery = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many")] = 100,
     tenant_id: TenantQuery = None,
 ) -> ApprovalPage:
+    """Pending requests first, then approved, rejected and cancelled ones, newest first in each
+    group; each with who ended it, its run and the steps it guards. Page on with
+    `before=next_before` while `has_more`."""
     rows = await service.list_approvals(
-        session, tenant_id=principal.scope_for(tenant_id), agent_id=agent_id, status=status, limit=limit
+        session,
+        tenant_id=principal.scope_for(tenant_id),
+        agent_id=agent_id,
+        run_id=run_id,
+        status=status,
+        before=None if before is None else paging.decode(before),
+        limit=limit + 1,
     )
-    return ApprovalPage(approvals=[approval_read(a) for a in rows])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return ApprovalPage(
+        approvals=await reads.approval_reads(session, rows),
+        has_more=more,
+        next_before=paging.encode(service.cursor_of(rows[-1])) if more else None,
+    )
 
 
 @router.post("", status_code=201, operation_id="requestApproval")
@@ -58,4 +62,4 @@ async def request_approval(body: ApprovalCreate, session: Session, principal: Op
     approval = await service.request(
         session, tenant_id=agent.tenant_id, agent_id=agent.id, run_id=body.run_id, reason=body.reason
     )
-    return approval_read(approval)
+    return (await reads.approval_reads(session, [approval]))[0]

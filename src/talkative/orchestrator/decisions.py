@@ -10,12 +10,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from talkative.approvals.router import approval_read
 from talkative.approvals.schemas import ApprovalRead, DecisionIn
 from talkative.auth.dependencies import Approver
+from talkative.db import Session
 from talkative.deps import RuntimeDep
 from talkative.errors import ERROR_RESPONSES
 from talkative.orchestrator import control
+from talkative.runs import reads
 
 router = APIRouter(prefix="/approvals", tags=["approvals"], responses=ERROR_RESPONSES)
 
@@ -26,6 +27,7 @@ async def decide(
     body: DecisionIn,
     principal: Approver,
     runtime: RuntimeDep,
+    session: Session,
 ) -> ApprovalRead:
     """The decider is the token's subject; a request is decided once (409 after)."""
     approval = await control.decide(
@@ -36,4 +38,4 @@ async def decide(
         decider=principal.sub,
         note=body.note,
     )
-    return approval_read(approval)
+    return (await reads.approval_reads(session, [approval]))[0]

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from talkative.approvals.models import SYSTEM, Approval, ApprovalStatus
+from talkative.approvals.schemas import ApprovalGate, ApprovalRead, ApprovalRun, GuardedStep
 from talkative.events import service as events
 from talkative.input.strict import renderable
 from talkative.runs import service as runs
-from talkative.runs.models import Run
+from talkative.runs.models import Run, RunStep
 from talkative.runs.reducer import RunStatus, allowed_actions
 from talkative.runs.replies import reply_from
 from talkative.runs.schemas import MessageReply, RunRead, RunRecord, StepRead
+from talkative.runs.specs import ApprovalSpec, DelegateSpec, InvalidSpec, TaskSpec, ToolSpec
 
 log = logging.getLogger("talkative.runs")
 
@@ -67,6 +71,80 @@ async def run_detail(session: AsyncSession, run: Run) -> RunRead:
     read.steps = sorted(history, key=lambda r: r.at)
     read.children = list((await session.scalars(select(Run.id).where(Run.parent_run_id == run.id))).all())
     return read
+
+
+def approval_read(
+    approval: Approval, run: Run | None = None, steps: Mapping[int, RunStep] | None = None
+) -> ApprovalRead:
+    """An approval with its run and gate when given (`steps`: the run's steps by index)."""
+    ended = approval.status != ApprovalStatus.PENDING
+    return ApprovalRead(
+        id=approval.id,
+        tenant_id=approval.tenant_id,
+        agent_id=approval.agent_id,
+        run_id=approval.run_id,
+        step=approval.step_idx,
+        reason=approval.reason,
+        status=approval.status,
+        requested_at=approval.requested_at,
+        decided_at=approval.decided_at,
+        # Rows cancelled before the actor was recorded name nobody: the system ended them.
+        decided_by=approval.decided_by or (SYSTEM if ended else None),
+        note=approval.note,
+        run=None
+        if run is None
+        else ApprovalRun(
+            run_id=run.id, agent_id=run.agent_id, kind=run.kind, status=run.status, input=run.input
+        ),
+        gate=_gate(approval, steps or {}),
+    )
+
+
+def _gate(approval: Approval, steps: Mapping[int, RunStep]) -> ApprovalGate | None:
+    gate = None if approval.step_idx is None else steps.get(approval.step_idx)
+    try:
+        spec = None if gate is None else gate.details
+    except InvalidSpec:
+        log.warning("approval %s: its step's spec cannot be read", approval.id)
+        return None
+    if gate is None or not isinstance(spec, ApprovalSpec):
+        return None
+    guarded = [steps[i] for i in spec.guards if i in steps]
+    return ApprovalGate(
+        idx=gate.idx,
+        name=gate.name,
+        task=spec.task,
+        status=gate.status,
+        guards=[_guarded(s) for s in guarded],
+    )
+
+
+def _guarded(step: RunStep) -> GuardedStep:
+    read = GuardedStep(idx=step.idx, kind=step.kind, name=step.name, status=step.status)
+    try:
+        spec = step.details
+    except InvalidSpec:
+        return read
+    match spec:
+        case ToolSpec(skill=skill, command=command):
+            read.skill, read.command = skill, command
+        case TaskSpec(task=task):
+            read.task = task
+        case DelegateSpec(target_agent_id=target):
+            read.target_agent_id = target
+    return read
+
+
+async def approval_reads(session: AsyncSession, approvals: Sequence[Approval]) -> list[ApprovalRead]:
+    """Approvals with their runs and gates, read in two statements for the whole page."""
+    run_ids = {a.run_id for a in approvals if a.run_id is not None}
+    found: dict[str, Run] = {}
+    steps: dict[str, dict[int, RunStep]] = {}
+    if run_ids:
+        found = {r.id: r for r in await session.scalars(select(Run).where(Run.id.in_(run_ids)))}
+        for step in await session.scalars(select(RunStep).where(RunStep.run_id.in_(run_ids))):
+            steps.setdefault(step.run_id, {})[step.idx] = step
+    return [approval_read(a, found.get(a.run_id or ""), steps.get(a.run_id or "")) for a in approvals]
 
 
 def _renders(run: Run, what: str, key: object, *documents: object) -> bool:
