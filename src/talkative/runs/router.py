@@ -12,6 +12,10 @@ from talkative.auth.dependencies import Reader
 from talkative.db import Session
 from talkative.deps import Limit
 from talkative.errors import ERROR_RESPONSES, InvalidInput
+from talkative.events import positions
+from talkative.events import service as events
+from talkative.events.positions import MAX_TEXT
+from talkative.events.schemas import EventPage
 from talkative.paging import CursorQuery
 from talkative.runs import reads
 from talkative.runs import service as runs
@@ -61,5 +65,29 @@ async def list_runs(
 
 @router.get("/runs/{run_id}", operation_id="getRun")
 async def get_run(run_id: RunId, session: Session, principal: Reader) -> RunRead:
+    """A run with its plan (steps with status, timings, attempts, outputs, errors), history,
+    approvals and their decisions, parent and child runs."""
     run = await runs.get(session, run_id, tenant_id=principal.tenant_filter)
     return await reads.run_detail(session, run)
+
+
+@router.get("/runs/{run_id}/events", operation_id="getRunEvents")
+async def get_run_events(
+    run_id: RunId,
+    session: Session,
+    principal: Reader,
+    before: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_TEXT,
+            pattern=positions.PATTERN,
+            description="Only events before this position (a page's `next_before`); none: the newest",
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many events")] = 100,
+) -> EventPage:
+    """The run's events, newest page first, each page oldest first, in stream order."""
+    run = await runs.get(session, run_id, tenant_id=principal.tenant_filter)
+    start = None if before is None else await events.position_before(session, before)
+    found = await events.history(session, tenant_id=run.tenant_id, run_id=run.id, before=start, limit=limit)
+    return events.page(found)
