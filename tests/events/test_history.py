@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import event as sqlalchemy_event
 
 from talkative.events import service as events
-from talkative.events.positions import at
+from talkative.events.positions import Position, at
 from talkative.events.schemas import EventType, NewEvent
 from tests.factories import Auth, Json
 from tests.factories.agents import create_agent
@@ -121,3 +122,42 @@ async def test_bad_history_parameters_are_422(client: httpx.AsyncClient, auth: A
     for params in ({"before": "-1"}, {"tail": "0"}, {"before": "1."}):
         response = await client.get("/agents/alpha/events", params=params, headers=auth())
         assert response.status_code == 422, (params, response.text)
+
+
+async def _plan(app: FastAPI, **filters: str | None) -> str:
+    """The query plan of the history statement for these filters."""
+    seen: list[tuple[str, object]] = []
+
+    def record(_c: object, _cur: object, statement: str, parameters: object, *_: object) -> None:
+        if "FROM events" in statement and "ORDER BY events.xact DESC, events.id DESC" in statement:
+            seen.append((statement, parameters))
+
+    engine = app.state.engine
+    sqlalchemy_event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with app.state.sessionmaker() as session:
+            await events.history(session, limit=50, before=Position(1, 10**6), **filters)  # type: ignore[arg-type]
+    finally:
+        sqlalchemy_event.remove(engine.sync_engine, "before_cursor_execute", record)
+    statement, parameters = seen[-1]
+    async with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            rows = (await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)).all()
+            return "\n".join(str(row[-1]) for row in rows)
+        # A tiny table is cheaper to sort: ask whether an index can serve the order at all.
+        for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+            await conn.exec_driver_sql(f"SET LOCAL {setting} = off")
+        rows = (await conn.exec_driver_sql(f"EXPLAIN {statement}", parameters)).all()
+        await conn.rollback()
+        return "\n".join(str(row[0]) for row in rows)
+
+
+async def test_history_walks_an_index_backwards_without_sorting(app: FastAPI) -> None:
+    await _fill(app, "alpha", 3)
+    for filters, index in (
+        ({"tenant_id": "tenant-a"}, "ix_events_tenant_position"),
+        ({"tenant_id": "tenant-a", "agent_id": "alpha"}, "ix_events_tenant_agent_position"),
+        ({"tenant_id": None}, "ix_events_position"),
+    ):
+        plan = await _plan(app, **filters)
+        assert index in plan and "TEMP B-TREE" not in plan and "Sort" not in plan, (filters, plan)
