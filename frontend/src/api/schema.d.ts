@@ -143,7 +143,8 @@ export interface paths {
          * @description The agent's newest `tail` events (before `before`), oldest first, in stream order.
          *
          *     Page backwards with `before=next_before` while `has_more`; the newest page's `live_after` is
-         *     where the SSE stream (`GET /events?agent_id=...&after=`) goes on without a gap.
+         *     where the SSE stream (`GET /events?agent_id=...&after=`) goes on without a gap (drop by id the
+         *     few events it may repeat).
          */
         get: operations["getAgentEvents"];
         put?: never;
@@ -400,7 +401,8 @@ export interface paths {
          * @description The event log of the caller's tenant, newest page first, each page oldest first.
          *
          *     In the SSE stream's order: load the newest page, open `GET /events?after=<live_after>` to go on
-         *     live with nothing missed, and page backwards with `before=next_before` while `has_more`.
+         *     live with nothing missed (drop by id the few events it may repeat), and page backwards with
+         *     `before=next_before` while `has_more`.
          */
         get: operations["getEventHistory"];
         put?: never;
@@ -1435,7 +1437,7 @@ export interface components {
             next_before?: string | null;
             /**
              * Live After
-             * @description On the newest page: open the SSE stream with `?after=` this position to go on live with nothing missed or repeated
+             * @description On the newest page: open the SSE stream with `?after=` this position to go on live with nothing missed (it may repeat a few of this page's newest events: drop them by id)
              */
             live_after?: string | null;
         };

@@ -83,7 +83,8 @@ async def agent_events(
     """The agent's newest `tail` events (before `before`), oldest first, in stream order.
 
     Page backwards with `before=next_before` while `has_more`; the newest page's `live_after` is
-    where the SSE stream (`GET /events?agent_id=...&after=`) goes on without a gap."""
+    where the SSE stream (`GET /events?agent_id=...&after=`) goes on without a gap (drop by id the
+    few events it may repeat)."""
     start = None if before is None else await events.position_before(session, before)
     found = await events.history(
         session, tenant_id=agent.tenant_id, agent_id=agent.id, before=start, limit=tail

@@ -157,7 +157,8 @@ async def event_history(
     """The event log of the caller's tenant, newest page first, each page oldest first.
 
     In the SSE stream's order: load the newest page, open `GET /events?after=<live_after>` to go on
-    live with nothing missed, and page backwards with `before=next_before` while `has_more`."""
+    live with nothing missed (drop by id the few events it may repeat), and page backwards with
+    `before=next_before` while `has_more`."""
     start = None if before is None else await service.position_before(session, before)
     found = await service.history(
         session,

@@ -85,5 +85,5 @@ class EventPage(BaseModel):
     live_after: str | None = Field(
         default=None,
         description="On the newest page: open the SSE stream with `?after=` this position to go on "
-        "live with nothing missed or repeated",
+        "live with nothing missed (it may repeat a few of this page's newest events: drop them by id)",
     )

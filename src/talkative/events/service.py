@@ -171,21 +171,17 @@ async def history(
 ) -> History:
     """The newest `limit` events before `before` in stream order (tenant None: every tenant).
 
-    Without `before` the page ends at the stream's head, read first: the stream opened with
-    `?after=<live_after>` then brings exactly what follows, with no gap and nothing twice. Every
-    event before a served position is committed already (see positions.py), so older pages need
-    no horizon. Walks ix_events_tenant_agent_position, ix_events_tenant_position or
-    ix_events_position backwards; a run's events come from ix_events_run_id_id."""
-    live_after = None
-    if before is None:
-        live_after = await head(session)
-        before = Position(live_after.xact, live_after.id + 1)
-    query = (
-        select(EventRow)
-        .where(tuple_(EventRow.xact, EventRow.id) < tuple_(before.xact, before.id))
-        .order_by(EventRow.xact.desc(), EventRow.id.desc())
-        .limit(limit + 1)
-    )
+    Without `before`, every committed event is a candidate (a caller reads its own writes), and
+    `live_after` is the stream's head read first: the stream opened with `?after=<live_after>`
+    brings everything committed after this page, and may repeat the few events of the page that
+    are past it (on PostgreSQL, those committed while an older transaction was still open): a
+    client drops events by id it already has. Walks ix_events_tenant_agent_position,
+    ix_events_tenant_position or ix_events_position backwards; a run's events come from
+    ix_events_run_id_id."""
+    live_after = await head(session) if before is None else None
+    query = select(EventRow).order_by(EventRow.xact.desc(), EventRow.id.desc()).limit(limit + 1)
+    if before is not None:
+        query = query.where(tuple_(EventRow.xact, EventRow.id) < tuple_(before.xact, before.id))
     if tenant_id is not None:
         query = query.where(EventRow.tenant_id == tenant_id)
     if agent_id is not None:
