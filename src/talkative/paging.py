@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Annotated, NamedTuple
 
 from fastapi import Query
+from pydantic import AfterValidator, AwareDatetime
 
 from talkative.errors import InvalidInput
 
@@ -38,9 +39,19 @@ def decode(text: str) -> Cursor:
         if moment.tzinfo is None or not key or len(key) > 64 or not 0 <= int(rank) < 10:
             raise ValueError(raw)
         return Cursor(int(rank), moment.astimezone(UTC), key)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise InvalidInput(f"not a cursor from this API: {text!r}", code="INVALID_CURSOR") from None
 
+
+def _in_utc(moment: datetime) -> datetime:
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # before year 1 or after 9999 once in UTC; a ValueError is a 422
+        raise ValueError("out of range in UTC") from None
+
+
+# A time in a query: with its zone (a naive one is ambiguous), read as UTC.
+Moment = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 
 CursorQuery = Annotated[
     str | None,

@@ -85,7 +85,10 @@ async def test_bad_list_parameters_are_422(client: httpx.AsyncClient, auth: Auth
         {"since": "yesterday"},
         {"since": "2026-12-01T12:00:00"},  # no zone: ambiguous
         {"since": "2026-12-02T00:00:00Z", "until": "2026-12-01T00:00:00Z"},
+        {"since": "0001-01-01T00:00:00+01:00"},  # before year 1 in UTC
+        {"until": "9999-12-31T23:00:00-05:00"},  # after year 9999 in UTC
         {"before": "not a cursor"},
+        {"before": "MHwwMDAxLTAxLTAxVDAwOjAwOjAwKzAxOjAwfGlk"},  # a time before year 1 in UTC
         {"before": "bm9wZQ"},  # base64 of "nope"
         {"before": "x" * 201},
         {"limit": 0},

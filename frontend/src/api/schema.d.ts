@@ -4922,9 +4922,9 @@ export interface operations {
                 agent_id?: string | null;
                 status?: components["schemas"]["RunStatus"] | null;
                 kind?: components["schemas"]["RunKind"] | null;
-                /** @description Created at or after (with a zone) */
+                /** @description Created at or after (ISO 8601 with a zone) */
                 since?: string | null;
-                /** @description Created before (with a zone) */
+                /** @description Created before (ISO 8601 with a zone) */
                 until?: string | null;
                 /** @description A page's `next_before`: the page of older entries before it */
                 before?: string | null;

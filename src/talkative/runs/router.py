@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime
 
 from talkative import paging
 from talkative.auth.dependencies import Reader
@@ -16,7 +15,7 @@ from talkative.events import positions
 from talkative.events import service as events
 from talkative.events.positions import MAX_TEXT
 from talkative.events.schemas import EventPage
-from talkative.paging import CursorQuery
+from talkative.paging import CursorQuery, Moment
 from talkative.runs import reads
 from talkative.runs import service as runs
 from talkative.runs.reducer import RunKind, RunStatus
@@ -34,8 +33,8 @@ async def list_runs(
     agent_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     status: RunStatus | None = None,
     kind: RunKind | None = None,
-    since: Annotated[AwareDatetime | None, Query(description="Created at or after (with a zone)")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="Created before (with a zone)")] = None,
+    since: Annotated[Moment | None, Query(description="Created at or after (ISO 8601 with a zone)")] = None,
+    until: Annotated[Moment | None, Query(description="Created before (ISO 8601 with a zone)")] = None,
     before: CursorQuery = None,
     limit: Limit = 50,
 ) -> RunPage:
