@@ -138,3 +138,7 @@ async def test_run_events_paged(app: FastAPI, client: httpx.AsyncClient, auth: A
     for params in ({"before": "abc"}, {"limit": 0}, {"limit": 1001}):
         assert (await client.get(url, params=params, headers=auth())).status_code == 422, params
     assert (await client.get("/orchestrator/runs/nope/events", headers=auth())).status_code == 404
+    # Not a control action (pause, resume, cancel): the path serves GET only.
+    posted = await client.post(url, headers=auth())
+    assert posted.status_code == 405 and posted.headers["Allow"] == "GET", posted.text
+    assert (await client.post(f"/orchestrator/runs/{run.id}/stop", headers=auth())).status_code == 422
