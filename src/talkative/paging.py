@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, NamedTuple
+from typing import Annotated, NamedTuple, TypeVar
 
 from fastapi import Query
 from pydantic import AfterValidator, AwareDatetime
@@ -24,6 +25,22 @@ class Cursor(NamedTuple):
     rank: int
     at: datetime
     id: str
+
+
+T = TypeVar("T")
+
+
+def page_of(
+    rows: list[T], limit: int, cursor_of: Callable[[T], Cursor], *, newest_last: bool
+) -> tuple[list[T], str | None]:
+    """The page in rows fetched with `limit + 1`, and the cursor of the next one (None: no more).
+
+    The one row beyond the limit only says there are more: it is the first of a newest-last list,
+    the last of a top-down one; the next page starts after the page's far end."""
+    if len(rows) <= limit:
+        return rows, None
+    page = rows[1:] if newest_last else rows[:limit]
+    return page, encode(cursor_of(page[0] if newest_last else page[-1]))
 
 
 def encode(cursor: Cursor) -> str:

@@ -7,6 +7,7 @@ import secrets
 from sqlalchemy import ColumnElement, and_, case, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from talkative import paging
 from talkative.approvals.models import SYSTEM, Approval, ApprovalStatus
 from talkative.db import utcnow
 from talkative.errors import Conflict, NotFound
@@ -137,6 +138,29 @@ async def list_approvals(
 def cursor_of(approval: Approval) -> Cursor:
     rank = 0 if approval.status == ApprovalStatus.PENDING else 1
     return Cursor(rank, approval.requested_at, approval.id)
+
+
+async def approvals_page(
+    session: AsyncSession,
+    *,
+    tenant_id: str | None,
+    agent_id: str | None,
+    run_id: str | None,
+    status: str | None,
+    before: str | None,
+    limit: int,
+) -> tuple[list[Approval], str | None]:
+    """A page of `list_approvals` and the cursor of the next one, None when none is."""
+    rows = await list_approvals(
+        session,
+        tenant_id=tenant_id,
+        agent_id=agent_id,
+        run_id=run_id,
+        status=status,
+        before=None if before is None else paging.decode(before),
+        limit=limit + 1,
+    )
+    return paging.page_of(rows, limit, cursor_of, newest_last=False)
 
 
 async def for_run(session: AsyncSession, run_id: str) -> list[Approval]:

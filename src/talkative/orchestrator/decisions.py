@@ -11,7 +11,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from talkative import paging
 from talkative.agents import service as agents
 from talkative.agents.dependencies import TenantQuery
 from talkative.approvals import service
@@ -43,21 +42,19 @@ async def list_approvals(
     """Pending requests first, then approved, rejected and cancelled ones, newest first in each
     group; each with who ended it, its run and the steps it guards. Page on with
     `before=next_before` while `has_more`."""
-    rows = await service.list_approvals(
+    rows, next_before = await service.approvals_page(
         session,
         tenant_id=principal.scope_for(tenant_id),
         agent_id=agent_id,
         run_id=run_id,
         status=status,
-        before=None if before is None else paging.decode(before),
-        limit=limit + 1,
+        before=before,
+        limit=limit,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
     return ApprovalPage(
         approvals=await reads.approval_reads(session, rows),
-        has_more=more,
-        next_before=paging.encode(service.cursor_of(rows[-1])) if more else None,
+        has_more=next_before is not None,
+        next_before=next_before,
     )
 
 

@@ -6,11 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from talkative import paging
 from talkative.auth.dependencies import Reader
 from talkative.db import Session
 from talkative.deps import Limit
-from talkative.errors import ERROR_RESPONSES, InvalidInput
+from talkative.errors import ERROR_RESPONSES
 from talkative.events import positions
 from talkative.events import service as events
 from talkative.events.positions import MAX_TEXT
@@ -40,9 +39,7 @@ async def list_runs(
 ) -> RunPage:
     """The newest runs that match, newest last; `tenant_id` narrows a platform admin's view (others:
     their own). Page backwards with `before=next_before` while `has_more`."""
-    if since is not None and until is not None and since >= until:
-        raise InvalidInput("'since' must be before 'until'")
-    rows = await runs.list_runs(
+    rows, next_before = await runs.runs_page(
         session,
         tenant_id=principal.scope_for(tenant_id),
         agent_id=agent_id,
@@ -50,15 +47,11 @@ async def list_runs(
         kind=kind,
         since=since,
         until=until,
-        before=None if before is None else paging.decode(before),
-        limit=limit + 1,
+        before=before,
+        limit=limit,
     )
-    more = len(rows) > limit
-    rows = rows[1:] if more else rows  # the one more is the oldest: it only says there are more
     return RunPage(
-        runs=[reads.run_read(r) for r in rows],
-        has_more=more,
-        next_before=paging.encode(runs.cursor_of(rows[0])) if more else None,
+        runs=[reads.run_read(r) for r in rows], has_more=next_before is not None, next_before=next_before
     )
 
 

@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from talkative import paging
 from talkative.db import newest_last, utcnow
-from talkative.errors import NotFound
+from talkative.errors import InvalidInput, NotFound
 from talkative.events import service as events
 from talkative.events.schemas import Event, NewEvent
 from talkative.observability.metrics import AGENT_RUNS, RUN_DURATION_S
@@ -190,6 +191,35 @@ async def list_runs(
 
 def cursor_of(run: Run) -> Cursor:
     return Cursor(0, run.created_at, run.id)
+
+
+async def runs_page(
+    session: AsyncSession,
+    *,
+    tenant_id: str | None,
+    agent_id: str | None,
+    status: str | None,
+    kind: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    before: str | None,
+    limit: int,
+) -> tuple[list[Run], str | None]:
+    """A page of `list_runs` (newest last) and the cursor of the older page, None when none is."""
+    if since is not None and until is not None and since >= until:
+        raise InvalidInput("'since' must be before 'until'")
+    rows = await list_runs(
+        session,
+        tenant_id=tenant_id,
+        agent_id=agent_id,
+        status=status,
+        kind=kind,
+        since=since,
+        until=until,
+        before=None if before is None else paging.decode(before),
+        limit=limit + 1,
+    )
+    return paging.page_of(rows, limit, cursor_of, newest_last=True)
 
 
 async def add_steps(session: AsyncSession, run: Run, steps: Sequence[PlannedStep]) -> list[RunStep]:
