@@ -361,3 +361,54 @@ def test_tenant_identity_up_and_down_on_sqlite(sqlite_url: str) -> None:
 def test_tenant_identity_up_and_down_on_postgresql() -> None:
     with fresh_pg_database("talkative_migrate") as url:
         _tenant_identity_up_and_down(url)
+
+
+_RUN = (
+    "INSERT INTO runs (id, tenant_id, agent_id, kind, input, status, subagent_state, created_at, updated_at) "
+    "VALUES ('{id}', 't1', 'a', 'message', '', '{status}', 'idle', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+)
+_STEP = (
+    "INSERT INTO run_steps (run_id, idx, kind, name, spec, status, attempts) "
+    "VALUES ('{run}', {idx}, 'task', 'x', '{{}}', '{status}', 0)"
+)
+_APPROVAL = (
+    "INSERT INTO approvals (id, tenant_id, agent_id, run_id, reason, status, requested_at, decided_by) "
+    "VALUES ('{id}', 't1', 'a', NULL, 'r', '{status}', '2026-01-01 00:00:00', {by})"
+)
+
+
+def _rejected_runs_up_and_down(url: str) -> None:
+    """0014 marks completed runs with a rejected step `rejected`, names `system` on cancelled
+    approvals nobody was recorded ending, and its downgrade makes those runs completed again."""
+    migrations.upgrade(url, "0013_event_history")
+    _execute(
+        url,
+        [
+            _RUN.format(id="run_rej", status="completed"),
+            _STEP.format(run="run_rej", idx=0, status="done"),
+            _STEP.format(run="run_rej", idx=1, status="rejected"),
+            _RUN.format(id="run_ok", status="completed"),
+            _STEP.format(run="run_ok", idx=0, status="done"),
+            _RUN.format(id="run_failed", status="failed"),
+            _STEP.format(run="run_failed", idx=0, status="rejected"),
+            _APPROVAL.format(id="apr_c", status="cancelled", by="NULL"),
+            _APPROVAL.format(id="apr_a", status="approved", by="'ana'"),
+            _APPROVAL.format(id="apr_p", status="pending", by="NULL"),
+        ],
+    )
+    migrations.upgrade(url, "0014_rejected_runs")
+    statuses = dict(_rows(url, "SELECT id, status FROM runs"))
+    assert statuses == {"run_rej": "rejected", "run_ok": "completed", "run_failed": "failed"}
+    deciders = dict(_rows(url, "SELECT id, decided_by FROM approvals"))
+    assert deciders == {"apr_c": "system", "apr_a": "ana", "apr_p": None}
+    migrations.downgrade(url, "0013_event_history")
+    assert dict(_rows(url, "SELECT id, status FROM runs"))["run_rej"] == "completed"
+
+
+def test_rejected_runs_up_and_down_on_sqlite(sqlite_url: str) -> None:
+    _rejected_runs_up_and_down(sqlite_url)
+
+
+def test_rejected_runs_up_and_down_on_postgresql() -> None:
+    with fresh_pg_database("talkative_migrate") as url:
+        _rejected_runs_up_and_down(url)

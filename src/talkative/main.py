@@ -10,7 +10,6 @@ from fastapi import FastAPI
 
 from talkative import __version__, roles
 from talkative.agents.router import router as agents_router
-from talkative.approvals.router import router as approvals_router
 from talkative.auth.router import router as auth_router
 from talkative.auth.secrets import resolve_auth
 from talkative.channels.router import router as channels_router
@@ -94,7 +93,6 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
         events_router,
         orchestrator_router,
         runs_router,
-        approvals_router,
         decisions_router,
         prompts_router,
         channels_router,

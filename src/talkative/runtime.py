@@ -30,6 +30,7 @@ from talkative.watch import RunWatch
 SETTLING = frozenset(
     {
         EventType.RUN_COMPLETED,
+        EventType.RUN_REJECTED,
         EventType.RUN_FAILED,
         EventType.RUN_CANCELLED,
         EventType.RUN_WAITING_APPROVAL,

@@ -14,7 +14,7 @@ Auth = Callable[..., dict[str, str]]
 Json = dict[str, Any]
 MESSAGES = "/channels/client/messages"
 ACTIONS = "/channels/internal/actions"
-TERMINAL = {"completed", "failed", "cancelled"}
+TERMINAL = {"completed", "rejected", "failed", "cancelled"}
 
 
 async def _send(

@@ -39,7 +39,7 @@ from tests.waiting import eventually_sync, released
 __all__ = ["fake_openai", "fake_openai_factory"]
 
 Json = dict[str, Any]
-SETTLED = {"completed", "failed", "cancelled"}
+SETTLED = {"completed", "rejected", "failed", "cancelled"}
 LEADER = re.compile(r"^talkative_leader (\S+)$", re.MULTILINE)
 
 

@@ -72,7 +72,7 @@ def test_sigkill_mid_run_then_restart_completes_each_step_once(tmp_path: Path) -
 
         def finished() -> bool:
             run = httpx.get(f"{second.url}/orchestrator/runs/{run_id}", headers=headers).json()
-            return run["status"] in ("completed", "failed", "cancelled")
+            return run["status"] in ("completed", "rejected", "failed", "cancelled")
 
         eventually_sync(finished, what="the run never finished after the restart", timeout=60)
         run = httpx.get(f"{second.url}/orchestrator/runs/{run_id}", headers=headers).json()

@@ -9,7 +9,7 @@ import httpx
 from tests.factories import Headers, Json
 from tests.waiting import DEADLINE_S, eventually
 
-TERMINAL = frozenset({"completed", "failed", "cancelled"})
+TERMINAL = frozenset({"completed", "rejected", "failed", "cancelled"})
 SENSITIVE = "transfer funds to supplier"  # planned with a human approval before it runs
 
 

@@ -54,14 +54,35 @@ async def test_reject_records_the_step_and_executes_nothing(client: httpx.AsyncC
         f"/approvals/{approval_id}/decision", json={"decision": "rejected"}, headers=auth()
     )
     assert rejected.status_code == 200
-    done = await wait_run(client, auth(), run_id, lambda r: r["status"] == "completed")
+    # Rejected, not completed: the run says a human stopped part of it.
+    done = await wait_run(client, auth(), run_id, lambda r: r["status"] == "rejected")
+    assert done["allowed_actions"] == [] and done["finished_at"] is not None
+    assert done["last_error"] is None  # nothing failed
     assert [(s["kind"], s["status"]) for s in done["plan"]] == [
         ("tool", "done"),
         ("approval", "rejected"),
         ("task", "rejected"),
     ]
     assert "TASK_EXECUTED" not in event_names(done) and "STEP_REJECTED" in event_names(done)
+    assert event_names(done)[-1] == "RUN_REJECTED" and "RUN_COMPLETED" not in event_names(done)
+    assert "rejected by a human" in done["steps"][-1]["payload"]["reason"]
     assert "rejected" in done["reply"]
+    listed = await client.get("/orchestrator/runs", params={"status": "rejected"}, headers=auth())
+    assert [r["run_id"] for r in listed.json()["runs"]] == [run_id]
+
+
+async def test_a_cancelled_runs_approval_names_who_cancelled(client: httpx.AsyncClient, auth: Auth) -> None:
+    await running_agent(client, auth(), "mailer", template="mail-triage")
+    run_id, approval_id = await _gated(client, auth)
+    cancelled = await client.post(f"/orchestrator/runs/{run_id}/cancel", headers=auth(sub="bea"))
+    assert cancelled.status_code == 200, cancelled.text
+    late = await client.post(
+        f"/approvals/{approval_id}/decision", json={"decision": "approved"}, headers=auth(sub="ana")
+    )
+    assert late.status_code == 409 and late.json()["code"] == "ALREADY_DECIDED"
+    assert late.json()["error"].endswith("already cancelled by bea"), late.text
+    (listed,) = (await client.get("/approvals", headers=auth("viewer"))).json()["approvals"]
+    assert (listed["status"], listed["decided_by"], listed["note"]) == ("cancelled", "bea", "run cancelled")
 
 
 async def test_who_may_decide(client: httpx.AsyncClient, auth: Auth) -> None:

@@ -39,8 +39,9 @@ async def test_contracts_list_every_set(client: httpx.AsyncClient, auth: Auth) -
         ["state_changed", "tool_started", "tool_finished", "metric_recorded", "error_compacted"]
     )
     assert sorted(body["run_statuses"]) == sorted(
-        ["pending", "running", "paused", "waiting_approval", "cancelled", "failed", "completed"]
+        ["pending", "running", "paused", "waiting_approval", "cancelled", "failed", "completed", "rejected"]
     )
+    assert "heartbeat" in body["run_kinds"] and "delegated" in body["run_kinds"]
     assert sorted(body["subagent_states"]) == sorted(["idle", "running", "paused", "stopped", "error"])
     assert (await client.get("/orchestrator/contracts")).status_code == 401
 

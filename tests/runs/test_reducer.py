@@ -35,6 +35,7 @@ EXPECTED: dict[tuple[RunStatus, RunAction], tuple[RunStatus, SubagentState]] = {
     (S.RUNNING, A.CANCEL): (S.CANCELLED, G.STOPPED),
     (S.RUNNING, A.WAIT_APPROVAL): (S.WAITING_APPROVAL, G.PAUSED),
     (S.RUNNING, A.COMPLETE): (S.COMPLETED, G.IDLE),
+    (S.RUNNING, A.REJECT): (S.REJECTED, G.IDLE),
     (S.RUNNING, A.FAIL): (S.FAILED, G.ERROR),
     (S.RUNNING, A.ERROR_COMPACTED): (S.FAILED, G.ERROR),
     (S.RUNNING, A.REQUEUE): (S.PENDING, G.IDLE),
@@ -57,6 +58,7 @@ SUBAGENT_FOR = {
     S.CANCELLED: G.STOPPED,
     S.FAILED: G.ERROR,
     S.COMPLETED: G.IDLE,
+    S.REJECTED: G.IDLE,
 }
 
 
@@ -69,9 +71,10 @@ def test_enums_hold_exactly_the_documented_values() -> None:
         "cancelled",
         "failed",
         "completed",
+        "rejected",
     ]
     assert [g.value for g in G] == ["idle", "running", "paused", "stopped", "error"]
-    assert set(TERMINAL) == {S.CANCELLED, S.FAILED, S.COMPLETED}
+    assert set(TERMINAL) == {S.CANCELLED, S.FAILED, S.COMPLETED, S.REJECTED}
 
 
 @pytest.mark.parametrize(("status", "action"), list(product(S, A)), ids=str)
@@ -91,7 +94,7 @@ def test_every_status_and_action(status: RunStatus, action: RunAction) -> None:
 @pytest.mark.parametrize("status", list(S), ids=str)
 def test_allowed_actions_match_the_table(status: RunStatus) -> None:
     assert allowed_actions(status) == {a for (s, a) in EXPECTED if s is status}
-    assert is_terminal(status) is (status in {S.CANCELLED, S.FAILED, S.COMPLETED})
+    assert is_terminal(status) is (status in {S.CANCELLED, S.FAILED, S.COMPLETED, S.REJECTED})
     # A terminal status allows nothing; every live status can at least be cancelled.
     assert (allowed_actions(status) == frozenset()) is is_terminal(status)
 
@@ -115,6 +118,7 @@ def test_invalid_transition_is_a_409_conflict_with_its_own_code() -> None:
         (A.WAIT_APPROVAL, "RUN_WAITING_APPROVAL"),
         (A.APPROVAL_DECIDED, "RUN_APPROVAL_DECIDED"),
         (A.COMPLETE, "RUN_COMPLETED"),
+        (A.REJECT, "RUN_REJECTED"),
         (A.FAIL, "RUN_FAILED"),
         (A.ERROR_COMPACTED, "RUN_FAILED"),
         (A.REQUEUE, "RUN_REQUEUED"),

@@ -140,7 +140,11 @@ export interface paths {
         };
         /**
          * Agent Events
-         * @description The agent's newest `tail` events, oldest first.
+         * @description The agent's newest `tail` events (before `before`), oldest first, in stream order.
+         *
+         *     Page backwards with `before=next_before` while `has_more`; the newest page's `live_after` is
+         *     where the SSE stream (`GET /events?agent_id=...&after=`) goes on without a gap (drop by id the
+         *     few events it may repeat).
          */
         get: operations["getAgentEvents"];
         put?: never;
@@ -385,6 +389,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/events/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Event History
+         * @description The event log of the caller's tenant, newest page first, each page oldest first.
+         *
+         *     In the SSE stream's order: load the newest page, open `GET /events?after=<live_after>` to go on
+         *     live with nothing missed (drop by id the few events it may repeat), and page backwards with
+         *     `before=next_before` while `has_more`.
+         */
+        get: operations["getEventHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/events": {
         parameters: {
             query?: never;
@@ -491,7 +519,8 @@ export interface paths {
         };
         /**
          * List Runs
-         * @description The newest runs, newest last; `tenant_id` narrows a platform admin's view (others: their own).
+         * @description The newest runs that match, newest last; `tenant_id` narrows a platform admin's view (others:
+         *     their own). Page backwards with `before=next_before` while `has_more`.
          */
         get: operations["listRuns"];
         put?: never;
@@ -509,8 +538,32 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Run */
+        /**
+         * Get Run
+         * @description A run with its plan (steps with status, timings, attempts, outputs, errors), history,
+         *     approvals and their decisions, parent and child runs.
+         */
         get: operations["getRun"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orchestrator/runs/{run_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Run Events
+         * @description The run's events, newest page first, each page oldest first, in stream order.
+         */
+        get: operations["getRunEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -526,7 +579,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Approvals */
+        /**
+         * List Approvals
+         * @description Pending requests first, then approved, rejected and cancelled ones, newest first in each
+         *     group; each with who ended it, its run and the steps it guards. Page on with
+         *     `before=next_before` while `has_more`.
+         */
         get: operations["listApprovals"];
         put?: never;
         /**
@@ -1002,10 +1060,40 @@ export interface components {
             /** Reason */
             reason: string;
         };
-        /** ApprovalPage */
+        /**
+         * ApprovalGate
+         * @description The approval step of the run and the steps it guards.
+         */
+        ApprovalGate: {
+            /** Idx */
+            idx: number;
+            /** Name */
+            name: string;
+            /** Task */
+            task: string;
+            /** Status */
+            status: string;
+            /** Guards */
+            guards: components["schemas"]["GuardedStep"][];
+        };
+        /**
+         * ApprovalPage
+         * @description Pending approvals first, then ended ones; each group newest first.
+         */
         ApprovalPage: {
             /** Approvals */
             approvals: components["schemas"]["ApprovalRead"][];
+            /**
+             * Has More
+             * @description Whether more match: ask with `before`
+             * @default false
+             */
+            has_more?: boolean;
+            /**
+             * Next Before
+             * @description The cursor to pass as `before` for the next page
+             */
+            next_before?: string | null;
         };
         /** ApprovalRead */
         ApprovalRead: {
@@ -1017,24 +1105,61 @@ export interface components {
             agent_id: string;
             /** Run Id */
             run_id: string | null;
-            /** Step */
+            /**
+             * Step
+             * @description The index of the run's approval step
+             */
             step: number | null;
             /** Reason */
             reason: string;
-            /** Status */
+            /**
+             * Status
+             * @description pending, approved, rejected or cancelled
+             */
             status: string;
             /**
              * Requested At
              * Format: date-time
              */
             requested_at: string;
-            /** Decided At */
+            /**
+             * Decided At
+             * @description When it was decided or cancelled
+             */
             decided_at: string | null;
-            /** Decided By */
+            /**
+             * Decided By
+             * @description Who decided (the token's subject) or cancelled its run; `system` when no person ended it; null only while pending
+             */
             decided_by: string | null;
             /** Note */
             note: string | null;
+            /** @description The gated run (null: a manual request) */
+            run?: components["schemas"]["ApprovalRun"] | null;
+            /** @description The approval step and what it guards */
+            gate?: components["schemas"]["ApprovalGate"] | null;
         };
+        /**
+         * ApprovalRun
+         * @description The run an approval gates, as it stands now.
+         */
+        ApprovalRun: {
+            /** Run Id */
+            run_id: string;
+            /** Agent Id */
+            agent_id: string;
+            /** Kind */
+            kind: string;
+            /** Status */
+            status: string;
+            /** Input */
+            input: string;
+        };
+        /**
+         * ApprovalStatus
+         * @enum {string}
+         */
+        ApprovalStatus: "pending" | "approved" | "rejected" | "cancelled";
         /** BudgetsRead */
         BudgetsRead: {
             /** Global Daily Cost Cap Usd */
@@ -1175,6 +1300,8 @@ export interface components {
             events: string[];
             /** Run Statuses */
             run_statuses: string[];
+            /** Run Kinds */
+            run_kinds: string[];
             /** Subagent States */
             subagent_states: string[];
             /** Step Kinds */
@@ -1290,10 +1417,29 @@ export interface components {
              */
             timestamp: string;
         };
-        /** EventPage */
+        /**
+         * EventPage
+         * @description A page of the event history, oldest first.
+         */
         EventPage: {
             /** Events */
             events: components["schemas"]["Event"][];
+            /**
+             * Has More
+             * @description Whether older events exist: ask again with `before=next_before`
+             * @default false
+             */
+            has_more?: boolean;
+            /**
+             * Next Before
+             * @description The position to pass as `before` for the page before this one
+             */
+            next_before?: string | null;
+            /**
+             * Live After
+             * @description On the newest page: open the SSE stream with `?after=` this position to go on live with nothing missed (it may repeat a few of this page's newest events: drop them by id)
+             */
+            live_after?: string | null;
         };
         /** ExternalEventIn */
         ExternalEventIn: {
@@ -1438,6 +1584,43 @@ export interface components {
             error_rate?: number;
             /** Key */
             key: string;
+        };
+        /**
+         * GuardedStep
+         * @description A step an approval guards: what would be done once approved.
+         */
+        GuardedStep: {
+            /** Idx */
+            idx: number;
+            /**
+             * Kind
+             * @description tool, task or delegate
+             */
+            kind: string;
+            /** Name */
+            name: string;
+            /** Status */
+            status: string;
+            /**
+             * Skill
+             * @description The skill a tool step runs
+             */
+            skill?: string | null;
+            /**
+             * Command
+             * @description The command a tool step runs
+             */
+            command?: string | null;
+            /**
+             * Task
+             * @description The task a task step records
+             */
+            task?: string | null;
+            /**
+             * Target Agent Id
+             * @description The agent a delegate step asks
+             */
+            target_agent_id?: string | null;
         };
         /** Health */
         Health: {
@@ -1850,10 +2033,51 @@ export interface components {
                 [key: string]: boolean;
             };
         };
-        /** RunPage */
+        /**
+         * RunKind
+         * @description What opened a run.
+         * @enum {string}
+         */
+        RunKind: "message" | "channel" | "heartbeat" | "task" | "delegate" | "delegated" | "legacy";
+        /**
+         * RunLink
+         * @description Another run, as a link: its parent or one of its children.
+         */
+        RunLink: {
+            /** Run Id */
+            run_id: string;
+            /** Agent Id */
+            agent_id: string;
+            /** Kind */
+            kind: string;
+            /** Status */
+            status: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finished At */
+            finished_at: string | null;
+        };
+        /**
+         * RunPage
+         * @description Runs, newest last.
+         */
         RunPage: {
             /** Runs */
             runs: components["schemas"]["RunRead"][];
+            /**
+             * Has More
+             * @description Whether older runs match: ask with `before`
+             * @default false
+             */
+            has_more?: boolean;
+            /**
+             * Next Before
+             * @description The cursor to pass as `before` for the page of older runs
+             */
+            next_before?: string | null;
         };
         /** RunRead */
         RunRead: {
@@ -1891,12 +2115,43 @@ export interface components {
             finished_at: string | null;
             /** Allowed Actions */
             allowed_actions: string[];
-            /** Plan */
+            /**
+             * Plan
+             * @description Every step, in order, with its status
+             */
             plan?: components["schemas"]["StepRead"][] | null;
-            /** Steps */
+            /**
+             * Steps
+             * @description Its history: commands and events in time order (the newest 1000 events)
+             */
             steps?: components["schemas"]["RunRecord"][] | null;
-            /** Children */
+            /**
+             * Children
+             * @description The ids of its child runs
+             */
             children?: string[] | null;
+            /**
+             * Started At
+             * @description When its first step started
+             */
+            started_at?: string | null;
+            /**
+             * Duration S
+             * @description From creation to its end, once ended
+             */
+            duration_s?: number | null;
+            /**
+             * Approvals
+             * @description Its approval requests and their decisions, oldest first
+             */
+            approvals?: components["schemas"]["ApprovalRead"][] | null;
+            /** @description The run that delegated to it */
+            parent?: components["schemas"]["RunLink"] | null;
+            /**
+             * Child Runs
+             * @description The runs it delegated, oldest first
+             */
+            child_runs?: components["schemas"]["RunLink"][] | null;
         };
         /**
          * RunRecord
@@ -1922,6 +2177,11 @@ export interface components {
             /** Id */
             id: string;
         };
+        /**
+         * RunStatus
+         * @enum {string}
+         */
+        RunStatus: "pending" | "running" | "paused" | "waiting_approval" | "cancelled" | "failed" | "completed" | "rejected";
         /**
          * SandboxHealth
          * @description The skill sandbox in force: its mode, and whether skills can run under it here.
@@ -1999,20 +2259,39 @@ export interface components {
             name: string;
             /** Status */
             status: string;
-            /** Spec */
+            /**
+             * Spec
+             * @description What the step does: skill and command, task, target agent
+             */
             spec: {
                 [key: string]: unknown;
             };
-            /** Result */
+            /**
+             * Result
+             * @description Its outputs once ended (a tool's exit code, output)
+             */
             result: {
                 [key: string]: unknown;
             } | null;
-            /** Attempts */
+            /**
+             * Attempts
+             * @description How many times it was started (a worker that died starts it again)
+             */
             attempts: number;
             /** Started At */
             started_at: string | null;
             /** Finished At */
             finished_at: string | null;
+            /**
+             * Duration S
+             * @description From its last start to its end
+             */
+            duration_s?: number | null;
+            /**
+             * Error
+             * @description Why it failed, when it did
+             */
+            error?: string | null;
         };
         /** SuggestedEdge */
         SuggestedEdge: {
@@ -2926,7 +3205,10 @@ export interface operations {
     getAgentEvents: {
         parameters: {
             query?: {
+                /** @description At most this many events */
                 tail?: number;
+                /** @description Only events before this position (a page's `next_before`); none: the newest */
+                before?: string | null;
                 /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
                 tenant_id?: string | null;
             };
@@ -4104,6 +4386,99 @@ export interface operations {
             };
         };
     };
+    getEventHistory: {
+        parameters: {
+            query?: {
+                /** @description Only events before this position (a page's `next_before`); none: the newest */
+                before?: string | null;
+                /** @description At most this many events */
+                limit?: number;
+                agent_id?: string | null;
+                /** @description One event type */
+                type?: string | null;
+                /** @description A platform admin's choice of one tenant */
+                tenant_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Role or tenant not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     streamEvents: {
         parameters: {
             query?: {
@@ -4545,7 +4920,14 @@ export interface operations {
             query?: {
                 tenant_id?: string | null;
                 agent_id?: string | null;
-                status?: string | null;
+                status?: components["schemas"]["RunStatus"] | null;
+                kind?: components["schemas"]["RunKind"] | null;
+                /** @description Created at or after (ISO 8601 with a zone) */
+                since?: string | null;
+                /** @description Created before (ISO 8601 with a zone) */
+                until?: string | null;
+                /** @description A page's `next_before`: the page of older entries before it */
+                before?: string | null;
                 /** @description At most this many, newest last */
                 limit?: number;
             };
@@ -4714,11 +5096,105 @@ export interface operations {
             };
         };
     };
+    getRunEvents: {
+        parameters: {
+            query?: {
+                /** @description Only events before this position (a page's `next_before`); none: the newest */
+                before?: string | null;
+                /** @description At most this many events */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Role or tenant not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     listApprovals: {
         parameters: {
             query?: {
                 agent_id?: string | null;
-                status?: ("pending" | "approved" | "rejected" | "cancelled") | null;
+                run_id?: string | null;
+                status?: components["schemas"]["ApprovalStatus"] | null;
+                /** @description A page's `next_before`: the page of older entries before it */
+                before?: string | null;
+                /** @description At most this many */
                 limit?: number;
                 /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
                 tenant_id?: string | null;

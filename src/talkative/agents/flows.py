@@ -19,6 +19,7 @@ from talkative.errors import Conflict
 from talkative.prompts import service as prompts
 from talkative.prompts.models import Prompt
 from talkative.runs.models import Run
+from talkative.runs.reducer import TERMINAL
 from talkative.workflows import service as workflows
 from talkative.workflows.models import Workflow
 
@@ -48,7 +49,7 @@ async def delete_agent(*, session: AsyncSession, agent: Agent, workspaces_dir: P
         .where(
             Run.tenant_id == agent.tenant_id,
             Run.agent_id == agent.id,
-            Run.status.not_in(("completed", "failed", "cancelled")),
+            Run.status.not_in(TERMINAL),
         )
         .limit(1)
     )

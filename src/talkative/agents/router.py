@@ -13,7 +13,9 @@ from talkative.auth.policy import Permission, allows
 from talkative.db import Session
 from talkative.deps import Limit, RuntimeDep
 from talkative.errors import ERROR_RESPONSES, Forbidden
+from talkative.events import positions
 from talkative.events import service as events
+from talkative.events.positions import MAX_TEXT
 from talkative.events.schemas import EventPage
 from talkative.skills.schemas import SkillPage
 from talkative.workflows import service as workflows
@@ -66,12 +68,28 @@ async def stop_agent(agent: ValidAgent, session: Session, _: Operator) -> AgentR
 
 @router.get("/{agent_id}/events", operation_id="getAgentEvents")
 async def agent_events(
-    agent: ValidAgent, session: Session, tail: Annotated[int, Query(ge=1, le=1000)] = 50
+    agent: ValidAgent,
+    session: Session,
+    tail: Annotated[int, Query(ge=1, le=1000, description="At most this many events")] = 50,
+    before: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_TEXT,
+            pattern=positions.PATTERN,
+            description="Only events before this position (a page's `next_before`); none: the newest",
+        ),
+    ] = None,
 ) -> EventPage:
-    """The agent's newest `tail` events, oldest first."""
-    return EventPage(
-        events=await events.tail(session, tenant_id=agent.tenant_id, agent_id=agent.id, limit=tail)
+    """The agent's newest `tail` events (before `before`), oldest first, in stream order.
+
+    Page backwards with `before=next_before` while `has_more`; the newest page's `live_after` is
+    where the SSE stream (`GET /events?agent_id=...&after=`) goes on without a gap (drop by id the
+    few events it may repeat)."""
+    start = None if before is None else await events.position_before(session, before)
+    found = await events.history(
+        session, tenant_id=agent.tenant_id, agent_id=agent.id, before=start, limit=tail
     )
+    return events.page(found)
 
 
 @router.get("/{agent_id}/skills", operation_id="getAgentSkills")

@@ -16,6 +16,10 @@ class ApprovalStatus(StrEnum):
     CANCELLED = "cancelled"  # its run ended before anyone decided
 
 
+# Who ended an approval nobody decided, when no person did (its run failed, say).
+SYSTEM = "system"
+
+
 class Approval(Base):
     __tablename__ = "approvals"
 

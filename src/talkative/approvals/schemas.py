@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 Slug = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
@@ -24,19 +24,63 @@ class DecisionIn(BaseModel):
     note: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
+class ApprovalRun(BaseModel):
+    """The run an approval gates, as it stands now."""
+
+    run_id: str
+    agent_id: str
+    kind: str
+    status: str
+    input: str
+
+
+class GuardedStep(BaseModel):
+    """A step an approval guards: what would be done once approved."""
+
+    idx: int
+    kind: str = Field(description="tool, task or delegate")
+    name: str
+    status: str
+    skill: str | None = Field(default=None, description="The skill a tool step runs")
+    command: str | None = Field(default=None, description="The command a tool step runs")
+    task: str | None = Field(default=None, description="The task a task step records")
+    target_agent_id: str | None = Field(default=None, description="The agent a delegate step asks")
+
+
+class ApprovalGate(BaseModel):
+    """The approval step of the run and the steps it guards."""
+
+    idx: int
+    name: str
+    task: str
+    status: str
+    guards: list[GuardedStep]
+
+
 class ApprovalRead(BaseModel):
     id: str
     tenant_id: str
     agent_id: str
     run_id: str | None
-    step: int | None
+    step: int | None = Field(description="The index of the run's approval step")
     reason: str
-    status: str
+    status: str = Field(description="pending, approved, rejected or cancelled")
     requested_at: datetime
-    decided_at: datetime | None
-    decided_by: str | None
+    decided_at: datetime | None = Field(description="When it was decided or cancelled")
+    decided_by: str | None = Field(
+        description="Who decided (the token's subject) or cancelled its run; `system` when no person "
+        "ended it; null only while pending"
+    )
     note: str | None
+    run: ApprovalRun | None = Field(default=None, description="The gated run (null: a manual request)")
+    gate: ApprovalGate | None = Field(default=None, description="The approval step and what it guards")
 
 
 class ApprovalPage(BaseModel):
+    """Pending approvals first, then ended ones; each group newest first."""
+
     approvals: list[ApprovalRead]
+    has_more: bool = Field(default=False, description="Whether more match: ask with `before`")
+    next_before: str | None = Field(
+        default=None, description="The cursor to pass as `before` for the next page"
+    )

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, case, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from talkative.approvals.models import Approval, ApprovalStatus
-from talkative.db import newest_last, utcnow
+from talkative import paging
+from talkative.approvals.models import SYSTEM, Approval, ApprovalStatus
+from talkative.db import utcnow
 from talkative.errors import Conflict, NotFound
 from talkative.events import service as events
 from talkative.events.schemas import EventType, NewEvent
+from talkative.paging import Cursor
 
 
 async def request(
@@ -69,7 +71,7 @@ async def decide(
     """Records the decision; a request is decided once (409 after)."""
     if approval.status != ApprovalStatus.PENDING:
         raise Conflict(
-            f"approval '{approval.id}' was already {approval.status} by {approval.decided_by}",
+            f"approval '{approval.id}' was already {approval.status} by {approval.decided_by or SYSTEM}",
             code="ALREADY_DECIDED",
         )
     approval.status, approval.decided_by, approval.note, approval.decided_at = (
@@ -99,17 +101,71 @@ async def decide(
     return approval
 
 
+# Pending requests come first (what waits for someone), then the ended ones.
+_RANK: ColumnElement[int] = case((Approval.status == ApprovalStatus.PENDING, 0), else_=1)
+
+
 async def list_approvals(
-    session: AsyncSession, *, tenant_id: str | None, agent_id: str | None, status: str | None, limit: int
+    session: AsyncSession,
+    *,
+    tenant_id: str | None,
+    agent_id: str | None,
+    status: str | None,
+    limit: int,
+    run_id: str | None = None,
+    before: Cursor | None = None,
 ) -> list[Approval]:
-    query = select(Approval).order_by(Approval.requested_at.desc(), Approval.id.desc()).limit(limit)
+    """Up to `limit` requests after `before`: pending ones first, then the rest, newest first in each."""
+    query = select(Approval).order_by(_RANK, Approval.requested_at.desc(), Approval.id.desc()).limit(limit)
     if tenant_id is not None:
         query = query.where(Approval.tenant_id == tenant_id)
     if agent_id is not None:
         query = query.where(Approval.agent_id == agent_id)
+    if run_id is not None:
+        query = query.where(Approval.run_id == run_id)
     if status is not None:
         query = query.where(Approval.status == status)
-    return await newest_last(session, query)
+    if before is not None:
+        older = or_(
+            Approval.requested_at < before.at,
+            and_(Approval.requested_at == before.at, Approval.id < before.id),
+        )
+        rank = literal(before.rank)
+        query = query.where(or_(rank < _RANK, and_(rank == _RANK, older)))
+    return list((await session.scalars(query)).all())
+
+
+def cursor_of(approval: Approval) -> Cursor:
+    rank = 0 if approval.status == ApprovalStatus.PENDING else 1
+    return Cursor(rank, approval.requested_at, approval.id)
+
+
+async def approvals_page(
+    session: AsyncSession,
+    *,
+    tenant_id: str | None,
+    agent_id: str | None,
+    run_id: str | None,
+    status: str | None,
+    before: str | None,
+    limit: int,
+) -> tuple[list[Approval], str | None]:
+    """A page of `list_approvals` and the cursor of the next one, None when none is."""
+    rows = await list_approvals(
+        session,
+        tenant_id=tenant_id,
+        agent_id=agent_id,
+        run_id=run_id,
+        status=status,
+        before=None if before is None else paging.decode(before),
+        limit=limit + 1,
+    )
+    return paging.page_of(rows, limit, cursor_of, newest_last=False)
+
+
+async def for_run(session: AsyncSession, run_id: str) -> list[Approval]:
+    query = select(Approval).where(Approval.run_id == run_id).order_by(Approval.requested_at, Approval.id)
+    return list((await session.scalars(query)).all())
 
 
 async def pending_for_run(session: AsyncSession, run_id: str) -> list[Approval]:

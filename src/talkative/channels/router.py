@@ -22,7 +22,7 @@ from talkative.deps import Limit, RuntimeDep
 from talkative.errors import ERROR_RESPONSES, InvalidInput
 from talkative.input.strict import renderable
 from talkative.orchestrator import flows
-from talkative.runs.reducer import RunStatus
+from talkative.runs.reducer import RunKind, RunStatus
 
 router = APIRouter(prefix="/channels", tags=["channels"], responses=ERROR_RESPONSES)
 AgentFilter = Annotated[str | None, Query(max_length=64)]
@@ -39,7 +39,7 @@ async def client_message(
             session=session, tenant_id=principal.scope_for(body.tenant_id), agent_id=body.agent_id
         )
     started = await flows.start_run(
-        runtime, tenant_scope=agent.tenant_id, agent_id=agent.id, text=body.text, kind="channel"
+        runtime, tenant_scope=agent.tenant_id, agent_id=agent.id, text=body.text, kind=RunKind.CHANNEL
     )
     async with runtime.sessionmaker() as session, session.begin():
         message = await service.record_message(

@@ -32,6 +32,8 @@ class EventRow(Base):
 
     __table_args__ = (
         Index("ix_events_tenant_agent_id", "tenant_id", "agent_id", "id"),
+        # An agent's history in stream order (its page of the event log, paged backwards).
+        Index("ix_events_tenant_agent_position", "tenant_id", "agent_id", "xact", "id"),
         Index("ix_events_tenant_position", "tenant_id", "xact", "id"),
         Index("ix_events_position", "xact", "id"),
         Index("ix_events_run_id_id", "run_id", "id"),

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 MAX_PART = 2**63 - 1  # both parts are 64-bit in the store
 MAX_TEXT = 40  # "xact.id": two 19-digit numbers and a dot
+PATTERN = r"^(\d{1,19}\.)?\d{1,19}$"  # for query parameters; `parse` is the check that counts
 _FORM = re.compile(r"^(?:(\d{1,19})\.)?(\d{1,19})$")
 
 

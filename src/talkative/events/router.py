@@ -12,14 +12,15 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import Receive, Scope, Send
 
-from talkative.auth.dependencies import require
+from talkative.auth.dependencies import Reader, require
 from talkative.auth.policy import Permission
 from talkative.auth.principal import Principal
+from talkative.db import Session
 from talkative.errors import ERROR_RESPONSES, InvalidInput
 from talkative.events import positions, service
 from talkative.events.bus import Delivery, SubscriberLagged, Subscription
 from talkative.events.positions import MAX_TEXT, Position
-from talkative.events.schemas import Event
+from talkative.events.schemas import Event, EventPage
 
 router = APIRouter(tags=["events"], responses=ERROR_RESPONSES)
 StreamReader = Annotated[Principal, Depends(require(Permission.READ, allow_query_token=True))]
@@ -133,6 +134,43 @@ class EventStreamResponse(StreamingResponse):
             self._on_disconnect()  # wakes the stream, which then ends
 
 
+@router.get("/events/history", operation_id="getEventHistory")
+async def event_history(
+    session: Session,
+    principal: Reader,
+    before: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_TEXT,
+            pattern=positions.PATTERN,
+            description="Only events before this position (a page's `next_before`); none: the newest",
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many events")] = 100,
+    agent_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    type: Annotated[str | None, Query(min_length=1, max_length=64, description="One event type")] = None,
+    tenant_id: Annotated[
+        str | None,
+        Query(min_length=1, max_length=64, description="A platform admin's choice of one tenant"),
+    ] = None,
+) -> EventPage:
+    """The event log of the caller's tenant, newest page first, each page oldest first.
+
+    In the SSE stream's order: load the newest page, open `GET /events?after=<live_after>` to go on
+    live with nothing missed (drop by id the few events it may repeat), and page backwards with
+    `before=next_before` while `has_more`."""
+    start = None if before is None else await service.position_before(session, before)
+    found = await service.history(
+        session,
+        tenant_id=principal.scope_for(tenant_id),
+        agent_id=agent_id,
+        type_=type,
+        before=start,
+        limit=limit,
+    )
+    return service.page(found)
+
+
 @router.get(
     "/events",
     operation_id="streamEvents",
@@ -147,7 +185,7 @@ async def events(
         str | None,
         Query(
             max_length=MAX_TEXT,
-            pattern=r"^(\d{1,19}\.)?\d{1,19}$",
+            pattern=positions.PATTERN,
             description="Replay events after this position (an event's `position`, or its id)",
         ),
     ] = None,

@@ -42,6 +42,7 @@ class EventType(StrEnum):
     RUN_WAITING_APPROVAL = "RUN_WAITING_APPROVAL"
     RUN_APPROVAL_DECIDED = "RUN_APPROVAL_DECIDED"
     RUN_COMPLETED = "RUN_COMPLETED"
+    RUN_REJECTED = "RUN_REJECTED"
     RUN_FAILED = "RUN_FAILED"
     RUN_REQUEUED = "RUN_REQUEUED"
 
@@ -72,4 +73,17 @@ class Event(BaseModel):
 
 
 class EventPage(BaseModel):
+    """A page of the event history, oldest first."""
+
     events: list[Event]
+    has_more: bool = Field(
+        default=False, description="Whether older events exist: ask again with `before=next_before`"
+    )
+    next_before: str | None = Field(
+        default=None, description="The position to pass as `before` for the page before this one"
+    )
+    live_after: str | None = Field(
+        default=None,
+        description="On the newest page: open the SSE stream with `?after=` this position to go on "
+        "live with nothing missed (it may repeat a few of this page's newest events: drop them by id)",
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import (
     BigInteger,
@@ -20,10 +21,11 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.db import core_execute, utcnow
+from talkative.errors import InvalidInput
 from talkative.events import outbox, positions
 from talkative.events.models import EventRow
 from talkative.events.positions import START, Position
-from talkative.events.schemas import Event, NewEvent
+from talkative.events.schemas import Event, EventPage, NewEvent
 from talkative.input.strict import renderable
 
 PRUNE_BATCH = 1000
@@ -148,6 +150,53 @@ async def tail(session: AsyncSession, *, tenant_id: str, agent_id: str, limit: i
     return to_events(reversed(rows))
 
 
+@dataclass(frozen=True)
+class History:
+    """A page of history: `events` oldest first, all before `before` (None: nothing older)."""
+
+    events: list[Event]
+    before: Position | None
+    live_after: Position | None
+
+
+async def history(
+    session: AsyncSession,
+    *,
+    tenant_id: str | None,
+    limit: int,
+    before: Position | None = None,
+    agent_id: str | None = None,
+    run_id: str | None = None,
+    type_: str | None = None,
+) -> History:
+    """The newest `limit` events before `before` in stream order (tenant None: every tenant).
+
+    Without `before`, every committed event is a candidate (a caller reads its own writes), and
+    `live_after` is the stream's head read first: the stream opened with `?after=<live_after>`
+    brings everything committed after this page, and may repeat the few events of the page that
+    are past it (on PostgreSQL, those committed while an older transaction was still open): a
+    client drops events by id it already has. Walks ix_events_tenant_agent_position,
+    ix_events_tenant_position or ix_events_position backwards; a run's events come from
+    ix_events_run_id_id."""
+    live_after = await head(session) if before is None else None
+    query = select(EventRow).order_by(EventRow.xact.desc(), EventRow.id.desc()).limit(limit + 1)
+    if before is not None:
+        query = query.where(tuple_(EventRow.xact, EventRow.id) < tuple_(before.xact, before.id))
+    if tenant_id is not None:
+        query = query.where(EventRow.tenant_id == tenant_id)
+    if agent_id is not None:
+        query = query.where(EventRow.agent_id == agent_id)
+    if run_id is not None:
+        query = query.where(EventRow.run_id == run_id)
+    if type_ is not None:
+        query = query.where(EventRow.type == type_)
+    rows = list((await session.scalars(query)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    oldest = Position(rows[-1].xact, rows[-1].id) if more else None
+    return History(events=to_events(reversed(rows)), before=oldest, live_after=live_after)
+
+
 async def for_run(session: AsyncSession, *, run_id: str, limit: int = 1000) -> list[Event]:
     rows = (await session.scalars(_FOR_RUN, {"run_id": run_id, "limit": limit})).all()
     return to_events(rows)
@@ -190,6 +239,23 @@ async def resume_from(session: AsyncSession, text: str) -> Position | None:
         xact = await session.scalar(select(func.min(EventRow.xact)).where(EventRow.id > position.id))
         return Position(xact, 0) if xact is not None else await head(session)
     return Position(xact, position.id)
+
+
+async def position_before(session: AsyncSession, text: str) -> Position:
+    """The position a `before` parameter names (422 if none): an event's position, or its id."""
+    position = await resume_from(session, text)
+    if position is None:
+        raise InvalidInput(f"'before' is not a stream position: {text}")
+    return position
+
+
+def page(found: History) -> EventPage:
+    return EventPage(
+        events=found.events,
+        has_more=found.before is not None,
+        next_before=None if found.before is None else str(found.before),
+        live_after=None if found.live_after is None else str(found.live_after),
+    )
 
 
 async def prune_agent(session: AsyncSession, *, tenant_id: str, agent_id: str, keep: int) -> int:

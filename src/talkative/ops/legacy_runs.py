@@ -29,7 +29,7 @@ from talkative.ops.legacy_read import (
     read_jsonl,
 )
 from talkative.runs.models import Run, RunCommand
-from talkative.runs.reducer import TERMINAL, RunStatus, SubagentState
+from talkative.runs.reducer import TERMINAL, RunKind, RunStatus, SubagentState
 
 
 class _HasId(Protocol):
@@ -47,6 +47,7 @@ _SUBAGENT_FOR = {
     RunStatus.CANCELLED: SubagentState.STOPPED,
     RunStatus.FAILED: SubagentState.ERROR,
     RunStatus.COMPLETED: SubagentState.IDLE,
+    RunStatus.REJECTED: SubagentState.IDLE,
 }
 _STATUSES = {str(s) for s in RunStatus}
 _SUBAGENT_STATES = {str(s) for s in SubagentState}
@@ -121,7 +122,7 @@ def _run(rec: LegacyRun) -> Run:
         tenant_id=rec.tenant,
         agent_id=rec.agent_id,
         parent_run_id=None,
-        kind="legacy",
+        kind=RunKind.LEGACY,
         input="",
         status=str(status),
         subagent_state=subagent or str(_SUBAGENT_FOR[status]),

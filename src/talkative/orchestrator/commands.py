@@ -11,7 +11,7 @@ from talkative.orchestrator import control, flows
 from talkative.orchestrator.schemas import CommandAccepted, CommandIn
 from talkative.runs import service as runs
 from talkative.runs.planner import PlannedStep
-from talkative.runs.reducer import RunStatus, is_terminal
+from talkative.runs.reducer import RunKind, RunStatus, is_terminal
 from talkative.runs.specs import DelegateSpec
 from talkative.runtime import Runtime
 
@@ -45,7 +45,7 @@ async def submit(runtime: Runtime, *, principal: Principal, command: CommandIn) 
         text = _text(command.payload, "text")
         record = runs.CommandRecord(type=command.type, payload=command.payload, actor=principal.sub)
         started = await flows.start_run(
-            runtime, tenant_scope=tenant, agent_id=agent.id, text=text, kind="task", command=record
+            runtime, tenant_scope=tenant, agent_id=agent.id, text=text, kind=RunKind.TASK, command=record
         )
         async with runtime.sessionmaker() as session:
             status = (await runs.get(session, started.run_id)).status
@@ -91,7 +91,7 @@ async def _delegate(
                 )
         else:
             parent = await runs.open_run(
-                session, tenant_id=tenant, agent_id=command.agent_id, kind="delegate", text=text
+                session, tenant_id=tenant, agent_id=command.agent_id, kind=RunKind.DELEGATE, text=text
             )
             runs.start(parent)
             parent.result = {"summary": f"Delegating to {target}."}

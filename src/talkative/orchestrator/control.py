@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.approvals import service as approvals
-from talkative.approvals.models import Approval, ApprovalStatus
+from talkative.approvals.models import SYSTEM, Approval, ApprovalStatus
 from talkative.db import utcnow
 from talkative.errors import Conflict, NotFound
 from talkative.events import service as events
@@ -36,7 +36,7 @@ async def control(runtime: Runtime, *, run_id: str, tenant_scope: str | None, ac
         )
         await runs.transition(session, run, CONTROL_ACTIONS[action], payload={"by": actor})
         if action == "cancel":
-            await _close_open_work(session, run, "run cancelled")
+            await _close_open_work(session, run, "run cancelled", by=actor)
     if action == "cancel":
         runtime.watch.cancel(run_id)
     runtime.watch.notify(run_id)
@@ -44,13 +44,15 @@ async def control(runtime: Runtime, *, run_id: str, tenant_scope: str | None, ac
     return run
 
 
-async def _close_open_work(session: AsyncSession, run: Run, why: str) -> None:
-    """A run that ended early leaves no step pending and no approval waiting for a decision."""
+async def _close_open_work(session: AsyncSession, run: Run, why: str, *, by: str = SYSTEM) -> None:
+    """A run that ended early leaves no step pending and no approval waiting for a decision; the
+    approvals are recorded as ended by `by`, who ended the run (the system when nobody did)."""
     for step in await runs.steps_of(session, run.id):
         if step.status in (StepStatus.PENDING, StepStatus.WAITING):
             step.status, step.finished_at = StepStatus.CANCELLED, utcnow()
     for approval in await approvals.pending_for_run(session, run.id):
         approval.status, approval.decided_at, approval.note = ApprovalStatus.CANCELLED, utcnow(), why
+        approval.decided_by = by
 
 
 async def decide(

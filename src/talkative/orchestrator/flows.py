@@ -29,7 +29,7 @@ from talkative.orchestrator.steps.delegate import ChildRequest
 from talkative.runs import planner, reads
 from talkative.runs import service as runs
 from talkative.runs.models import Run
-from talkative.runs.reducer import RunAction, RunStatus
+from talkative.runs.reducer import TERMINAL, RunAction, RunKind, RunStatus
 from talkative.runs.schemas import MessageReply
 from talkative.runtime import Runtime
 from talkative.skills import install
@@ -37,9 +37,7 @@ from talkative.workflows import service as workflows
 from talkative.workflows.models import Workflow
 
 # Where a caller stops waiting: the run ended, or waits for a human or a resume.
-SETTLED = frozenset(
-    {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.WAITING_APPROVAL, RunStatus.PAUSED}
-)
+SETTLED = frozenset({*TERMINAL, RunStatus.WAITING_APPROVAL, RunStatus.PAUSED})
 _log = logging.getLogger(__name__)
 
 
@@ -57,7 +55,7 @@ async def start_run(
     tenant_scope: str | None,
     agent_id: str,
     text: str,
-    kind: str = "message",
+    kind: RunKind = RunKind.MESSAGE,
     parent_run_id: str | None = None,
     command: runs.CommandRecord | None = None,
 ) -> Started:
@@ -202,14 +200,14 @@ async def start_child(runtime: Runtime, request: ChildRequest) -> str:
         tenant_scope=request.tenant_id,
         agent_id=request.agent_id,
         text=request.text,
-        kind="delegated",
+        kind=RunKind.DELEGATED,
         parent_run_id=request.parent_run_id,
     )
     return started.run_id
 
 
 async def handle_message(
-    runtime: Runtime, *, tenant_scope: str | None, agent_id: str, text: str, kind: str = "message"
+    runtime: Runtime, *, tenant_scope: str | None, agent_id: str, text: str, kind: RunKind = RunKind.MESSAGE
 ) -> MessageReply:
     """The critical loop: the run's reply once it settles (or as it is after `message_wait_s`)."""
     started = await start_run(runtime, tenant_scope=tenant_scope, agent_id=agent_id, text=text, kind=kind)
@@ -271,7 +269,7 @@ async def run_heartbeat(runtime: Runtime, *, tenant_id: str, agent_id: str) -> s
         commands = install.read_heartbeat_commands(runtime.workspace(agent.workspace))
         skill_set = await planning.skills_of(runtime, session, agent)
         run = await runs.open_run(
-            session, tenant_id=agent.tenant_id, agent_id=agent.id, kind="heartbeat", text=""
+            session, tenant_id=agent.tenant_id, agent_id=agent.id, kind=RunKind.HEARTBEAT, text=""
         )
         allowed, untrusted = trust.split_commands(commands, skill_set)
         refused = trust.refusals(skill_set, tasks=(), chosen=(), commands=untrusted)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path
+from starlette.convertors import Convertor, register_url_convertor
 
 from talkative.auth.dependencies import Operator, Reader
 from talkative.deps import RuntimeDep
@@ -14,11 +15,27 @@ from talkative.events.schemas import EventType
 from talkative.orchestrator import commands, control
 from talkative.orchestrator.schemas import COMMAND_TYPES, CommandAccepted, CommandIn
 from talkative.runs import reads
-from talkative.runs.reducer import RunStatus, StepKind, SubagentState
+from talkative.runs.reducer import RunKind, RunStatus, StepKind, SubagentState
 from talkative.runs.schemas import Contracts, ExternalEventIn, ExternalEventType, RunRead
 
 router = APIRouter(prefix="/orchestrator", tags=["orchestrator"], responses=ERROR_RESPONSES)
 RunId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+class _ControlAction(Convertor[str]):
+    """`/runs/{id}/{action}` is not `/runs/{id}/events`: a POST there is a 405 (that path serves
+    GET), not a 422 naming the actions; any other word still is (the Literal checks it)."""
+
+    regex = "(?!events$)[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("run_action", _ControlAction())
 
 
 @router.get("/contracts", operation_id="getContracts")
@@ -28,6 +45,7 @@ async def contracts(_: Reader) -> Contracts:
         commands=list(COMMAND_TYPES),
         events=list(ExternalEventType.__args__),  # type: ignore[attr-defined]
         run_statuses=[str(s) for s in RunStatus],
+        run_kinds=[str(k) for k in RunKind],
         subagent_states=[str(s) for s in SubagentState],
         step_kinds=[str(k) for k in StepKind],
         event_types=[str(t) for t in EventType],
@@ -55,7 +73,7 @@ async def report_event(body: ExternalEventIn, principal: Operator, runtime: Runt
     return reads.run_read(run)
 
 
-@router.post("/runs/{run_id}/{action}", operation_id="controlRun")
+@router.post("/runs/{run_id}/{action:run_action}", operation_id="controlRun")
 async def control_run(
     run_id: RunId, action: Literal["pause", "resume", "cancel"], principal: Operator, runtime: RuntimeDep
 ) -> RunRead:

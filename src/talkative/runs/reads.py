@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from talkative.approvals import service as approvals
+from talkative.approvals.models import SYSTEM, Approval, ApprovalStatus
+from talkative.approvals.schemas import ApprovalGate, ApprovalRead, ApprovalRun, GuardedStep
 from talkative.events import service as events
 from talkative.input.strict import renderable
 from talkative.runs import service as runs
-from talkative.runs.models import Run
-from talkative.runs.reducer import RunStatus, allowed_actions
+from talkative.runs.models import Run, RunStep
+from talkative.runs.reducer import RunStatus, StepStatus, allowed_actions
 from talkative.runs.replies import reply_from
-from talkative.runs.schemas import MessageReply, RunRead, RunRecord, StepRead
+from talkative.runs.schemas import MessageReply, RunLink, RunRead, RunRecord, StepRead
+from talkative.runs.specs import ApprovalSpec, DelegateSpec, InvalidSpec, TaskSpec, ToolSpec
 
 log = logging.getLogger("talkative.runs")
 
@@ -37,23 +43,49 @@ def run_read(run: Run) -> RunRead:
     )
 
 
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    return None if start is None or end is None else (end - start).total_seconds()
+
+
+def _link(run: Run) -> RunLink:
+    return RunLink(
+        run_id=run.id,
+        agent_id=run.agent_id,
+        kind=run.kind,
+        status=run.status,
+        created_at=run.created_at,
+        finished_at=run.finished_at,
+    )
+
+
+def _step_read(step: RunStep) -> StepRead:
+    error = (step.result or {}).get("error") if step.status == StepStatus.FAILED else None
+    return StepRead(
+        idx=step.idx,
+        kind=step.kind,
+        name=step.name,
+        status=step.status,
+        spec=step.spec,
+        result=step.result,
+        attempts=step.attempts,
+        started_at=step.started_at,
+        finished_at=step.finished_at,
+        duration_s=_seconds(step.started_at, step.finished_at),
+        error=None if error is None else str(error),
+    )
+
+
 async def run_detail(session: AsyncSession, run: Run) -> RunRead:
+    """Everything a run's page shows: plan, timings, history, approvals, parent and children."""
     read = run_read(run)
-    read.plan = [
-        StepRead(
-            idx=s.idx,
-            kind=s.kind,
-            name=s.name,
-            status=s.status,
-            spec=s.spec,
-            result=s.result,
-            attempts=s.attempts,
-            started_at=s.started_at,
-            finished_at=s.finished_at,
-        )
-        for s in await runs.steps_of(session, run.id)
-        if _renders(run, "step", s.idx, s.spec, s.result)
+    steps = [
+        s for s in await runs.steps_of(session, run.id) if _renders(run, "step", s.idx, s.spec, s.result)
     ]
+    read.plan = [_step_read(s) for s in steps]
+    read.started_at = min((s.started_at for s in steps if s.started_at is not None), default=None)
+    read.duration_s = _seconds(run.created_at, run.finished_at)
+    by_idx = {s.idx: s for s in steps}
+    read.approvals = [approval_read(a, run, by_idx) for a in await approvals.for_run(session, run.id)]
     history = [
         RunRecord(
             type="command", name=c.type, at=c.created_at, payload={**c.payload, "actor": c.actor}, id=c.id
@@ -65,8 +97,90 @@ async def run_detail(session: AsyncSession, run: Run) -> RunRead:
         for e in await events.for_run(session, run_id=run.id)
     ]
     read.steps = sorted(history, key=lambda r: r.at)
-    read.children = list((await session.scalars(select(Run.id).where(Run.parent_run_id == run.id))).all())
+    mine = (Run.tenant_id == run.tenant_id,)
+    children = await session.scalars(
+        select(Run).where(Run.parent_run_id == run.id, *mine).order_by(Run.created_at, Run.id)
+    )
+    read.child_runs = [_link(c) for c in children]
+    read.children = [c.run_id for c in read.child_runs]
+    if run.parent_run_id is not None:
+        parent = await session.scalar(select(Run).where(Run.id == run.parent_run_id, *mine))
+        read.parent = None if parent is None else _link(parent)
     return read
+
+
+def approval_read(
+    approval: Approval, run: Run | None = None, steps: Mapping[int, RunStep] | None = None
+) -> ApprovalRead:
+    """An approval with its run and gate when given (`steps`: the run's steps by index)."""
+    ended = approval.status != ApprovalStatus.PENDING
+    return ApprovalRead(
+        id=approval.id,
+        tenant_id=approval.tenant_id,
+        agent_id=approval.agent_id,
+        run_id=approval.run_id,
+        step=approval.step_idx,
+        reason=approval.reason,
+        status=approval.status,
+        requested_at=approval.requested_at,
+        decided_at=approval.decided_at,
+        # Rows cancelled before the actor was recorded name nobody: the system ended them.
+        decided_by=approval.decided_by or (SYSTEM if ended else None),
+        note=approval.note,
+        run=None
+        if run is None
+        else ApprovalRun(
+            run_id=run.id, agent_id=run.agent_id, kind=run.kind, status=run.status, input=run.input
+        ),
+        gate=_gate(approval, steps or {}),
+    )
+
+
+def _gate(approval: Approval, steps: Mapping[int, RunStep]) -> ApprovalGate | None:
+    gate = None if approval.step_idx is None else steps.get(approval.step_idx)
+    try:
+        spec = None if gate is None else gate.details
+    except InvalidSpec:
+        log.warning("approval %s: its step's spec cannot be read", approval.id)
+        return None
+    if gate is None or not isinstance(spec, ApprovalSpec):
+        return None
+    guarded = [steps[i] for i in spec.guards if i in steps]
+    return ApprovalGate(
+        idx=gate.idx,
+        name=gate.name,
+        task=spec.task,
+        status=gate.status,
+        guards=[_guarded(s) for s in guarded],
+    )
+
+
+def _guarded(step: RunStep) -> GuardedStep:
+    read = GuardedStep(idx=step.idx, kind=step.kind, name=step.name, status=step.status)
+    try:
+        spec = step.details
+    except InvalidSpec:
+        return read
+    match spec:
+        case ToolSpec(skill=skill, command=command):
+            read.skill, read.command = skill, command
+        case TaskSpec(task=task):
+            read.task = task
+        case DelegateSpec(target_agent_id=target):
+            read.target_agent_id = target
+    return read
+
+
+async def approval_reads(session: AsyncSession, approvals: Sequence[Approval]) -> list[ApprovalRead]:
+    """Approvals with their runs and gates, read in two statements for the whole page."""
+    run_ids = {a.run_id for a in approvals if a.run_id is not None}
+    found: dict[str, Run] = {}
+    steps: dict[str, dict[int, RunStep]] = {}
+    if run_ids:
+        found = {r.id: r for r in await session.scalars(select(Run).where(Run.id.in_(run_ids)))}
+        for step in await session.scalars(select(RunStep).where(RunStep.run_id.in_(run_ids))):
+            steps.setdefault(step.run_id, {})[step.idx] = step
+    return [approval_read(a, found.get(a.run_id or ""), steps.get(a.run_id or "")) for a in approvals]
 
 
 def _renders(run: Run, what: str, key: object, *documents: object) -> bool:

@@ -22,6 +22,7 @@ class RunStatus(StrEnum):
     CANCELLED = "cancelled"
     FAILED = "failed"
     COMPLETED = "completed"
+    REJECTED = "rejected"  # ended with a step a human rejected (and none failed): not completed
 
 
 class StepStatus(StrEnum):
@@ -44,6 +45,18 @@ class StepKind(StrEnum):
     DELEGATE = "delegate"
 
 
+class RunKind(StrEnum):
+    """What opened a run."""
+
+    MESSAGE = "message"  # a message to the agent (API or UI)
+    CHANNEL = "channel"  # a message through a channel
+    HEARTBEAT = "heartbeat"
+    TASK = "task"  # a start_task command
+    DELEGATE = "delegate"  # a delegate command
+    DELEGATED = "delegated"  # a child run, opened by another run's delegate step
+    LEGACY = "legacy"  # imported from before runs were recorded
+
+
 class SubagentState(StrEnum):
     IDLE = "idle"
     RUNNING = "running"
@@ -60,12 +73,15 @@ class RunAction(StrEnum):
     WAIT_APPROVAL = "wait_approval"
     APPROVAL_DECIDED = "approval_decided"
     COMPLETE = "complete"
+    REJECT = "reject"
     FAIL = "fail"
     ERROR_COMPACTED = "error_compacted"
     REQUEUE = "requeue"
 
 
-TERMINAL: frozenset[RunStatus] = frozenset({RunStatus.CANCELLED, RunStatus.FAILED, RunStatus.COMPLETED})
+TERMINAL: frozenset[RunStatus] = frozenset(
+    {RunStatus.CANCELLED, RunStatus.FAILED, RunStatus.COMPLETED, RunStatus.REJECTED}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +116,7 @@ _TABLE: dict[RunStatus, dict[RunAction, RunState]] = {
         _A.PAUSE: _PAUSED,
         _A.WAIT_APPROVAL: RunState(_S.WAITING_APPROVAL, _G.PAUSED),
         _A.COMPLETE: RunState(_S.COMPLETED, _G.IDLE),
+        _A.REJECT: RunState(_S.REJECTED, _G.IDLE),
         # A server restarting mid-run hands the run back to the queue.
         _A.REQUEUE: RunState(_S.PENDING, _G.IDLE),
         **_ENDINGS,
@@ -109,6 +126,7 @@ _TABLE: dict[RunStatus, dict[RunAction, RunState]] = {
     _S.CANCELLED: {},
     _S.FAILED: {},
     _S.COMPLETED: {},
+    _S.REJECTED: {},
 }
 
 _E = EventType
@@ -120,6 +138,7 @@ _EVENT_TYPES: dict[RunAction, EventType] = {
     _A.WAIT_APPROVAL: _E.RUN_WAITING_APPROVAL,
     _A.APPROVAL_DECIDED: _E.RUN_APPROVAL_DECIDED,
     _A.COMPLETE: _E.RUN_COMPLETED,
+    _A.REJECT: _E.RUN_REJECTED,
     _A.FAIL: _E.RUN_FAILED,
     # The compacted error itself is its own event; the status change it causes is a failure.
     _A.ERROR_COMPACTED: _E.RUN_FAILED,

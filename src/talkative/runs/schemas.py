@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from talkative.approvals.schemas import ApprovalRead
 from talkative.events.schemas import Event
 from talkative.input.types import JsonPayload
 
@@ -50,11 +51,13 @@ class StepRead(BaseModel):
     kind: str
     name: str
     status: str
-    spec: dict[str, Any]
-    result: dict[str, Any] | None
-    attempts: int
+    spec: dict[str, Any] = Field(description="What the step does: skill and command, task, target agent")
+    result: dict[str, Any] | None = Field(description="Its outputs once ended (a tool's exit code, output)")
+    attempts: int = Field(description="How many times it was started (a worker that died starts it again)")
     started_at: datetime | None
     finished_at: datetime | None
+    duration_s: float | None = Field(default=None, description="From its last start to its end")
+    error: str | None = Field(default=None, description="Why it failed, when it did")
 
 
 class RunRecord(BaseModel):
@@ -65,6 +68,17 @@ class RunRecord(BaseModel):
     at: datetime
     payload: dict[str, Any] | None = None
     id: str
+
+
+class RunLink(BaseModel):
+    """Another run, as a link: its parent or one of its children."""
+
+    run_id: str
+    agent_id: str
+    kind: str
+    status: str
+    created_at: datetime
+    finished_at: datetime | None
 
 
 class RunRead(BaseModel):
@@ -82,19 +96,36 @@ class RunRead(BaseModel):
     updated_at: datetime
     finished_at: datetime | None
     allowed_actions: list[str]
-    plan: list[StepRead] | None = None
-    steps: list[RunRecord] | None = None
-    children: list[str] | None = None
+    # The detail (GET /orchestrator/runs/{id}) only:
+    plan: list[StepRead] | None = Field(default=None, description="Every step, in order, with its status")
+    steps: list[RunRecord] | None = Field(
+        default=None, description="Its history: commands and events in time order (the newest 1000 events)"
+    )
+    children: list[str] | None = Field(default=None, description="The ids of its child runs")
+    started_at: datetime | None = Field(default=None, description="When its first step started")
+    duration_s: float | None = Field(default=None, description="From creation to its end, once ended")
+    approvals: list[ApprovalRead] | None = Field(
+        default=None, description="Its approval requests and their decisions, oldest first"
+    )
+    parent: RunLink | None = Field(default=None, description="The run that delegated to it")
+    child_runs: list[RunLink] | None = Field(default=None, description="The runs it delegated, oldest first")
 
 
 class RunPage(BaseModel):
+    """Runs, newest last."""
+
     runs: list[RunRead]
+    has_more: bool = Field(default=False, description="Whether older runs match: ask with `before`")
+    next_before: str | None = Field(
+        default=None, description="The cursor to pass as `before` for the page of older runs"
+    )
 
 
 class Contracts(BaseModel):
     commands: list[str]
     events: list[str]
     run_statuses: list[str]
+    run_kinds: list[str]
     subagent_states: list[str]
     step_kinds: list[str]
     event_types: list[str]

@@ -5,16 +5,19 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from talkative import paging
 from talkative.db import newest_last, utcnow
-from talkative.errors import NotFound
+from talkative.errors import InvalidInput, NotFound
 from talkative.events import service as events
 from talkative.events.schemas import Event, NewEvent
 from talkative.observability.metrics import AGENT_RUNS, RUN_DURATION_S
+from talkative.paging import Cursor
 from talkative.runs.models import Run, RunCommand, RunStep
 from talkative.runs.planner import PlannedStep
 from talkative.runs.reducer import (
@@ -127,11 +130,19 @@ def planned(run: Run) -> bool:
 
 
 async def finish(session: AsyncSession, run: Run, steps: list[RunStep]) -> None:
-    """Ends a run whose steps all ended: failed if any failed (with their errors), else completed."""
+    """Ends a run whose steps all ended: failed if any failed (with their errors), rejected if a
+    human rejected any (so it never reads as completed), else completed."""
     failed = [s for s in steps if s.status == StepStatus.FAILED]
-    reason = "; ".join(str((s.result or {}).get("error") or s.name) for s in failed) or None
+    rejected = [s for s in steps if s.status == StepStatus.REJECTED]
     run.reply = summarize_outcome(run, steps)
-    await transition(session, run, RunAction.FAIL if failed else RunAction.COMPLETE, reason=reason)
+    if failed:
+        reason = "; ".join(str((s.result or {}).get("error") or s.name) for s in failed)
+        await transition(session, run, RunAction.FAIL, reason=reason)
+    elif rejected:
+        reason = "rejected by a human: " + ", ".join(s.name for s in rejected)
+        await transition(session, run, RunAction.REJECT, reason=reason)
+    else:
+        await transition(session, run, RunAction.COMPLETE)
 
 
 async def get(
@@ -145,8 +156,19 @@ async def get(
 
 
 async def list_runs(
-    session: AsyncSession, *, tenant_id: str | None, agent_id: str | None, status: str | None, limit: int
+    session: AsyncSession,
+    *,
+    tenant_id: str | None,
+    agent_id: str | None,
+    status: str | None,
+    limit: int,
+    kind: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before: Cursor | None = None,
 ) -> list[Run]:
+    """The newest `limit` runs that match (created in [since, until), older than `before`),
+    newest last."""
     query = select(Run).order_by(Run.created_at.desc(), Run.id.desc()).limit(limit)
     if tenant_id is not None:
         query = query.where(Run.tenant_id == tenant_id)
@@ -154,7 +176,50 @@ async def list_runs(
         query = query.where(Run.agent_id == agent_id)
     if status is not None:
         query = query.where(Run.status == status)
+    if kind is not None:
+        query = query.where(Run.kind == kind)
+    if since is not None:
+        query = query.where(Run.created_at >= since)
+    if until is not None:
+        query = query.where(Run.created_at < until)
+    if before is not None:
+        query = query.where(
+            or_(Run.created_at < before.at, and_(Run.created_at == before.at, Run.id < before.id))
+        )
     return await newest_last(session, query)
+
+
+def cursor_of(run: Run) -> Cursor:
+    return Cursor(0, run.created_at, run.id)
+
+
+async def runs_page(
+    session: AsyncSession,
+    *,
+    tenant_id: str | None,
+    agent_id: str | None,
+    status: str | None,
+    kind: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    before: str | None,
+    limit: int,
+) -> tuple[list[Run], str | None]:
+    """A page of `list_runs` (newest last) and the cursor of the older page, None when none is."""
+    if since is not None and until is not None and since >= until:
+        raise InvalidInput("'since' must be before 'until'")
+    rows = await list_runs(
+        session,
+        tenant_id=tenant_id,
+        agent_id=agent_id,
+        status=status,
+        kind=kind,
+        since=since,
+        until=until,
+        before=None if before is None else paging.decode(before),
+        limit=limit + 1,
+    )
+    return paging.page_of(rows, limit, cursor_of, newest_last=True)
 
 
 async def add_steps(session: AsyncSession, run: Run, steps: Sequence[PlannedStep]) -> list[RunStep]:

@@ -22,6 +22,9 @@ from talkative.runs.specs import DelegateSpec
 from talkative.runtime import Runtime
 
 CHILD_POLL_S = 0.5
+# The delegating step ends as its child did; a child a human rejected rejects the step (and so the
+# parent run), anything else that did not complete fails it.
+_CHILD_OUTCOME = {RunStatus.COMPLETED: StepStatus.DONE, RunStatus.REJECTED: StepStatus.REJECTED}
 
 
 @dataclass(frozen=True)
@@ -89,8 +92,9 @@ class DelegateExecutor:
                 }
                 message = f"{spec.target_agent_id} finished: {child.status}"
                 finished = job.event(EventType.DELEGATION_FINISHED, message, result)
-                ok = child.status == RunStatus.COMPLETED
-                return StepOutcome(StepStatus.DONE if ok else StepStatus.FAILED, result, [finished])
+                return StepOutcome(
+                    _CHILD_OUTCOME.get(RunStatus(child.status), StepStatus.FAILED), result, [finished]
+                )
             if parent_status != RunStatus.RUNNING:
                 return None  # paused or cancelled: resumed later, the child keeps its own course
             await self.runtime.watch.changed(child_id, CHILD_POLL_S)
