@@ -27,6 +27,7 @@ from talkative.prompts.context import Context
 from talkative.runs import planner
 from talkative.runs import service as runs
 from talkative.runs.models import Run
+from talkative.runs.notices import notices_for, sentences
 from talkative.runs.reducer import RunAction, RunStatus
 from talkative.runs.replies import reply_from
 from talkative.runs.schemas import MessageReply
@@ -157,6 +158,27 @@ async def plan(
 ) -> Planned:
     """Interpretation, workflow patch and plan, in the transaction that holds `workflow` locked."""
     interpretation, ctx, trail = completion.interpretation, opening.ctx, opening.trail
+    tasks = [t.name for t in interpretation.tasks]
+    heartbeat_asked = any(planner.asks_for_heartbeat(t) for t in tasks)
+    heartbeat = install.read_heartbeat_commands(runtime.workspace(agent.workspace)) if heartbeat_asked else []
+    with session.no_autoflush:  # the run being opened is written once, in its final state (~4%)
+        graph = await workflows.current_graph(session, workflow)
+    patch = build_patch(graph, interpretation, base_version=workflow.version)
+    summary = summarize_patch(patch)
+    # A patch that changes nothing writes no version: repeating a message leaves the workflow as is.
+    changed = await workflows.apply_locked(session, workflow, graph, patch, note=summary, run_id=run.id)
+    unmatched = planner.unmatched_tasks(tasks, [s.manifest for s in opening.skills])
+    notices = notices_for(
+        unmatched=unmatched,
+        dropped=interpretation.dropped_tasks,
+        dropped_count=interpretation.dropped_count,
+        kept=len(tasks),
+        heartbeat_asked=heartbeat_asked,
+        heartbeat_lines=len(heartbeat),
+        workflow_changed=changed,
+        version=workflow.version,
+    )
+    told = [n.model_dump(mode="json") for n in notices]
     context = {"tokens": ctx.tokens, "truncated": ctx.truncated, "sections": ctx.sections}
     usage = [{"model": r.model, "status": r.status, "tokens": r.tokens, "cost": r.cost} for r in ledger_rows]
     understood = {
@@ -164,24 +186,17 @@ async def plan(
         "context": context,
         "usage": usage,
         "selected_skills": completion.selected_skills,
+        "unmatched_tasks": unmatched,
+        "notices": told,
     }
     trail.append(event(agent, run.id, EventType.INTERPRETATION_RESULT, interpretation.summary, understood))
-    with session.no_autoflush:  # the run being opened is written once, in its final state (~4%)
-        graph = await workflows.current_graph(session, workflow)
-    patch = build_patch(graph, interpretation, base_version=workflow.version)
-    summary = summarize_patch(patch)
-    proposed = patch.model_dump(mode="json")
+    proposed = {**patch.model_dump(mode="json"), "unchanged": not changed}
     trail.append(event(agent, run.id, EventType.WORKFLOW_PATCH_PROPOSED, summary, proposed))
-    await workflows.apply_locked(session, workflow, graph, patch, note=summary, run_id=run.id)
     applied = {"workflowId": workflow.id, "version": workflow.version, "summary": summary}
-    message = f"workflow v{workflow.version}: {summary}"
-    trail.append(event(agent, run.id, EventType.WORKFLOW_PATCH_APPLIED, message, applied))
-    tasks = [t.name for t in interpretation.tasks]
-    heartbeat = (
-        install.read_heartbeat_commands(runtime.workspace(agent.workspace))
-        if any(planner.asks_for_heartbeat(t) for t in tasks)
-        else []
-    )
+    applied["unchanged"] = not changed
+    if changed:
+        message = f"workflow v{workflow.version}: {summary}"
+        trail.append(event(agent, run.id, EventType.WORKFLOW_PATCH_APPLIED, message, applied))
     heartbeat, untrusted_commands = trust.split_commands(heartbeat, opening.skill_set)
     steps = planner.plan(
         tasks,
@@ -204,6 +219,8 @@ async def plan(
         "interpretation": interpretation.model_dump(mode="json"),
         "workflowPatch": {**patch.model_dump(mode="json"), **applied},
         "heartbeat": bool(heartbeat),
+        "unmatched_tasks": unmatched,
+        "notices": told,
     }
     agent.last_message, agent.last_message_at = run.input[:2000], utcnow()
     stored = await events.append(session, trail)
@@ -214,8 +231,9 @@ async def plan(
     await runs.add_steps(session, run, steps)
     if steps or run.status != RunStatus.RUNNING:
         return Planned(has_steps=bool(steps))
-    notes = "".join(f" Not run: {trust.explain(name, state)}." for name, state, _ in refused)
-    run.reply = f"{interpretation.summary} Workflow v{workflow.version}: {summary}.{notes}"
+    said = [interpretation.summary, f"Workflow v{workflow.version}: {summary}." if changed else ""]
+    said += [sentences(notices), *(f"Not run: {trust.explain(name, state)}." for name, state, _ in refused)]
+    run.reply = " ".join(part for part in said if part)
     stored.append(await runs.transition(session, run, RunAction.COMPLETE))
     # It ended here: its reply is made from what this transaction wrote (reading it back after the
     # commit cost ~1.5 ms, a third of a message with the local model; bench.writes, make bench).

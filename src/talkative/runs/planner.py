@@ -10,11 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from talkative.conversation.meta import HEARTBEAT_WORDS as HEARTBEAT_WORDS
+from talkative.conversation.meta import asks_for_heartbeat as asks_for_heartbeat
+from talkative.conversation.meta import is_meta_request
 from talkative.runs.reducer import StepKind
 from talkative.runs.specs import ApprovalSpec, StepSpec, TaskSpec, ToolSpec
-from talkative.skills.matching import Triggered, match_skills
+from talkative.skills.matching import Triggered, match_skills, trigger_in
 
-HEARTBEAT_WORDS = ("heartbeat", "latido")
 _SKILL_IN_COMMAND = re.compile(r"skills/([a-z0-9][a-z0-9-]*)/")
 
 
@@ -50,8 +52,14 @@ def sensitive_word(task: str, keywords: Sequence[str]) -> str | None:
     return None
 
 
-def asks_for_heartbeat(task: str) -> bool:
-    return any(word in task.lower() for word in HEARTBEAT_WORDS)
+def unmatched_tasks(tasks: Sequence[str], skills: Sequence[Triggered]) -> list[str]:
+    """The business tasks no skill's trigger matches (meta-requests are the agent's own business)."""
+    return [
+        task
+        for task in tasks
+        if not is_meta_request(task)
+        and not any(trigger_in(trigger, task) for skill in skills for trigger in skill.triggers)
+    ]
 
 
 def plan(

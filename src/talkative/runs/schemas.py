@@ -23,6 +23,18 @@ class Action(BaseModel):
     detail: dict[str, Any] | None = None
 
 
+NoticeCode = Literal["TASKS_UNMATCHED", "TASKS_DROPPED", "HEARTBEAT_EMPTY", "WORKFLOW_UNCHANGED"]
+
+
+class Notice(BaseModel):
+    """Something the operator should know about how the message was handled, said in words too."""
+
+    code: NoticeCode
+    message: str
+    items: list[str] = Field(default_factory=list)  # the tasks concerned, when there are some
+    count: int | None = None  # how many in all (`items` may hold only the first ones)
+
+
 class MessageReply(BaseModel):
     agentId: str
     reply: str
@@ -32,6 +44,11 @@ class MessageReply(BaseModel):
     workflowPatch: dict[str, Any]
     actions: list[Action]
     events: list[Event]
+    unmatched_tasks: list[str] = Field(default_factory=list, description="Tasks no skill matched")
+    dropped_tasks: list[str] = Field(
+        default_factory=list, description="Tasks dropped over the per-message limit (the first ones)"
+    )
+    notices: list[Notice] = Field(default_factory=list)
 
 
 class ExternalEventIn(BaseModel):

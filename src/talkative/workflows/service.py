@@ -138,8 +138,11 @@ async def apply(
     run_id: str | None = None,
 ) -> tuple[Workflow, WorkflowGraph]:
     workflow = await lock(session, workflow_id, tenant_id)
-    graph = await apply_locked(session, workflow, await current_graph(session, workflow), patch, note, run_id)
-    return workflow, graph
+    graph = await current_graph(session, workflow)
+    patched = apply_patch(graph, patch)
+    if patched != graph:  # a change that changes nothing writes no version
+        await _write_version(session, workflow, patched, note=note, run_id=run_id)
+    return workflow, patched
 
 
 async def apply_locked(
@@ -149,11 +152,15 @@ async def apply_locked(
     patch: WorkflowPatch,
     note: str | None,
     run_id: str | None = None,
-) -> WorkflowGraph:
-    """`apply` for a caller that already holds the lock and read the current graph."""
+) -> bool:
+    """`apply` for a caller that already holds the lock and read the current graph; True when it
+    wrote a version. A patch that leaves the graph as it was writes none: a repeated message
+    used to leave "v3: no changes" behind, a version that told nobody anything."""
     patched = apply_patch(graph, patch)
+    if patched == graph:
+        return False
     await _write_version(session, workflow, patched, note=note, run_id=run_id)
-    return patched
+    return True
 
 
 async def add_node(session: AsyncSession, *, workflow_id: str, tenant_id: str | None, node: Node) -> Workflow:
