@@ -8,13 +8,14 @@ until it is planned (so no worker takes it while a remote model thinks), then `r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.agents import service as agents
 from talkative.agents.exceptions import AgentNotRunning
 from talkative.agents.models import Agent, AgentStatus
+from talkative.conversation.schemas import task_key
 from talkative.db import utcnow
 from talkative.events import service as events
 from talkative.events.schemas import EventType, NewEvent
@@ -36,7 +37,7 @@ from talkative.skills import catalogue, install
 from talkative.skills.manifest import Skill
 from talkative.workflows import service as workflows
 from talkative.workflows.models import Workflow
-from talkative.workflows.patch import build_patch, summarize_patch
+from talkative.workflows.patch import build_patch, nodes_by_task, summarize_patch
 
 
 @dataclass
@@ -205,7 +206,11 @@ async def plan(
         sensitive_keywords=runtime.settings.approval_keywords,
         chosen=completion.selected_skills,
     )
-    steps = trust.stamp(steps, opening.skill_set)
+    nodes = nodes_by_task(graph, patch)
+    steps = [
+        replace(step, node_id=nodes.get(task_key(step.task))) if step.task else step
+        for step in trust.stamp(steps, opening.skill_set)
+    ]
     refused = trust.refusals(
         opening.skill_set, tasks=tasks, chosen=completion.selected_skills, commands=untrusted_commands
     )

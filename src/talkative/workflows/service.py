@@ -11,11 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.db import newest_last, utcnow
 from talkative.errors import Conflict
+from talkative.runs.models import Run, RunStep
+from talkative.workflows import status
 from talkative.workflows.exceptions import NodeNotFound, WorkflowNotFound
 from talkative.workflows.graph import Edge, Node, NodeUpdate, WorkflowGraph, validate_graph
 from talkative.workflows.models import Workflow, WorkflowVersion
 from talkative.workflows.patch import AddNode, UpdateNode, WorkflowPatch, apply_patch
-from talkative.workflows.schemas import VersionRead, WorkflowRead
+from talkative.workflows.schemas import NodeRead, VersionRead, WorkflowRead
+from talkative.workflows.status import NodeRuns, StepFact
 
 AGENT_WORKFLOW_PREFIX = "agent-wf-"
 
@@ -252,10 +255,43 @@ def version_read(row: WorkflowVersion) -> VersionRead:
     )
 
 
+# How many of an agent's node-linked steps a read looks at: its latest runs, plenty for a status.
+_NODE_STEPS = 2000
+
+
+async def node_runs(session: AsyncSession, workflow: Workflow) -> dict[str, NodeRuns]:
+    """The status and latest runs of each node of an agent's workflow, from its runs' steps."""
+    if workflow.agent_id is None:
+        return {}
+    query = (
+        select(RunStep.node_id, RunStep.run_id, RunStep.status, Run.status)
+        .join(Run, Run.id == RunStep.run_id)
+        .where(
+            Run.tenant_id == workflow.tenant_id,
+            Run.agent_id == workflow.agent_id,
+            RunStep.node_id.is_not(None),
+        )
+        .order_by(Run.created_at.desc(), Run.id.desc(), RunStep.idx)
+        .limit(_NODE_STEPS)
+    )
+    rows = (await session.execute(query)).all()
+    return status.node_runs(
+        StepFact(str(node), run, step, run_status) for node, run, step, run_status in rows
+    )
+
+
+def _node_read(node: Node, runs: NodeRuns | None) -> NodeRead:
+    read = NodeRead(**node.model_dump())
+    if runs is not None:
+        read.status, read.runIds = runs.status, runs.run_ids
+    return read
+
+
 async def read(
     session: AsyncSession, workflow: Workflow, *, with_versions: int | None = None
 ) -> WorkflowRead:
     graph = await current_graph(session, workflow)
+    ran = await node_runs(session, workflow)
     history = None
     if with_versions:
         history = [
@@ -269,7 +305,7 @@ async def read(
         version=workflow.version,
         createdAt=workflow.created_at,
         updatedAt=workflow.updated_at,
-        nodes=graph.nodes,
+        nodes=[_node_read(node, ran.get(node.id)) for node in graph.nodes],
         edges=graph.edges,
         versions=history,
     )
