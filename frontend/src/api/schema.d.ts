@@ -1516,6 +1516,13 @@ export interface components {
              * @default
              */
             summary?: string;
+            /** Dropped Tasks */
+            dropped_tasks?: string[];
+            /**
+             * Dropped Count
+             * @default 0
+             */
+            dropped_count?: number;
         };
         /** MessageIn */
         MessageIn: {
@@ -1544,6 +1551,18 @@ export interface components {
             actions: components["schemas"]["Action"][];
             /** Events */
             events: components["schemas"]["Event"][];
+            /**
+             * Unmatched Tasks
+             * @description Tasks no skill matched
+             */
+            unmatched_tasks?: string[];
+            /**
+             * Dropped Tasks
+             * @description Tasks dropped over the per-message limit (the first ones)
+             */
+            dropped_tasks?: string[];
+            /** Notices */
+            notices?: components["schemas"]["Notice"][];
         };
         /** ModelTotals */
         ModelTotals: {
@@ -1605,7 +1624,7 @@ export interface components {
              * @default pending
              * @enum {string}
              */
-            status?: "pending" | "active" | "done";
+            status?: "pending" | "active" | "done" | "failed" | "rejected" | "cancelled";
             position?: components["schemas"]["Position"] | null;
             /** Assignedperson */
             assignedPerson?: string | null;
@@ -1697,11 +1716,28 @@ export interface components {
             /** Outputs */
             outputs?: string[] | null;
             /** Status */
-            status?: ("pending" | "active" | "done") | null;
+            status?: ("pending" | "active" | "done" | "failed" | "rejected" | "cancelled") | null;
             position?: components["schemas"]["Position"] | null;
             /** Assignedperson */
             assignedPerson?: string | null;
             metrics?: components["schemas"]["NodeMetrics"] | null;
+        };
+        /**
+         * Notice
+         * @description Something the operator should know about how the message was handled, said in words too.
+         */
+        Notice: {
+            /**
+             * Code
+             * @enum {string}
+             */
+            code: "TASKS_UNMATCHED" | "TASKS_DROPPED" | "HEARTBEAT_EMPTY" | "WORKFLOW_UNCHANGED";
+            /** Message */
+            message: string;
+            /** Items */
+            items?: string[];
+            /** Count */
+            count?: number | null;
         };
         /** PlacementRead */
         PlacementRead: {
@@ -2057,6 +2093,11 @@ export interface components {
             id: string;
             /** Name */
             name: string;
+            /**
+             * Meta
+             * @default false
+             */
+            meta?: boolean;
         };
         /**
          * TaskLink
@@ -2203,6 +2244,38 @@ export interface components {
             /** Edges */
             edges: components["schemas"]["Edge"][];
         };
+        /**
+         * WorkflowNodeRead
+         * @description A node as the API shows it: `status` follows the run steps that executed it (its stored
+         *     status when none did) and `runIds` are its latest runs, newest first.
+         */
+        WorkflowNodeRead: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Description
+             * @default
+             */
+            description?: string;
+            /** Inputs */
+            inputs?: string[];
+            /** Outputs */
+            outputs?: string[];
+            /**
+             * Status
+             * @default pending
+             * @enum {string}
+             */
+            status?: "pending" | "active" | "done" | "failed" | "rejected" | "cancelled";
+            position?: components["schemas"]["Position"] | null;
+            /** Assignedperson */
+            assignedPerson?: string | null;
+            metrics?: components["schemas"]["NodeMetrics"] | null;
+            /** Runids */
+            runIds?: string[];
+        };
         /** WorkflowPage */
         WorkflowPage: {
             /** Workflows */
@@ -2231,7 +2304,7 @@ export interface components {
              */
             updatedAt: string;
             /** Nodes */
-            nodes: components["schemas"]["Node"][];
+            nodes: components["schemas"]["WorkflowNodeRead"][];
             /** Edges */
             edges: components["schemas"]["Edge"][];
             /** Versions */

@@ -47,7 +47,7 @@ class VersionRead(BaseModel):
     edges: list[Edge]
 
 
-class NodeRead(Node):
+class WorkflowNodeRead(Node):
     """A node as the API shows it: `status` follows the run steps that executed it (its stored
     status when none did) and `runIds` are its latest runs, newest first."""
 
@@ -62,7 +62,7 @@ class WorkflowRead(BaseModel):
     version: int
     createdAt: datetime
     updatedAt: datetime
-    nodes: list[NodeRead]
+    nodes: list[WorkflowNodeRead]
     edges: list[Edge]
     versions: list[VersionRead] | None = None
 

@@ -17,7 +17,7 @@ from talkative.workflows.exceptions import NodeNotFound, WorkflowNotFound
 from talkative.workflows.graph import Edge, Node, NodeUpdate, WorkflowGraph, validate_graph
 from talkative.workflows.models import Workflow, WorkflowVersion
 from talkative.workflows.patch import AddNode, UpdateNode, WorkflowPatch, apply_patch
-from talkative.workflows.schemas import NodeRead, VersionRead, WorkflowRead
+from talkative.workflows.schemas import VersionRead, WorkflowNodeRead, WorkflowRead
 from talkative.workflows.status import NodeRuns, StepFact
 
 AGENT_WORKFLOW_PREFIX = "agent-wf-"
@@ -280,8 +280,8 @@ async def node_runs(session: AsyncSession, workflow: Workflow) -> dict[str, Node
     )
 
 
-def _node_read(node: Node, runs: NodeRuns | None) -> NodeRead:
-    read = NodeRead(**node.model_dump())
+def _node_read(node: Node, runs: NodeRuns | None) -> WorkflowNodeRead:
+    read = WorkflowNodeRead(**node.model_dump())
     if runs is not None:
         read.status, read.runIds = runs.status, runs.run_ids
     return read
