@@ -139,13 +139,11 @@ async def apply(
     patch: WorkflowPatch,
     note: str | None,
     run_id: str | None = None,
-) -> tuple[Workflow, WorkflowGraph]:
+) -> tuple[Workflow, bool]:
+    """The patch applied to the workflow's current version; True when it wrote a new one."""
     workflow = await lock(session, workflow_id, tenant_id)
     graph = await current_graph(session, workflow)
-    patched = apply_patch(graph, patch)
-    if patched != graph:  # a change that changes nothing writes no version
-        await _write_version(session, workflow, patched, note=note, run_id=run_id)
-    return workflow, patched
+    return workflow, await apply_locked(session, workflow, graph, patch, note, run_id)
 
 
 async def apply_locked(
@@ -176,16 +174,16 @@ async def add_node(session: AsyncSession, *, workflow_id: str, tenant_id: str | 
 
 async def update_node(
     session: AsyncSession, *, workflow_id: str, tenant_id: str | None, node_id: str, updates: NodeUpdate
-) -> Workflow:
+) -> tuple[Workflow, bool]:
+    """The node updated; False when the updates change nothing (no version is written)."""
     workflow = await lock(session, workflow_id, tenant_id)
     graph = await current_graph(session, workflow)
     if all(n.id != node_id for n in graph.nodes):
         raise NodeNotFound(workflow_id, node_id)
     patch = WorkflowPatch(operations=[UpdateNode(id=node_id, updates=updates)])
-    workflow, _ = await apply(
+    return await apply(
         session, workflow_id=workflow_id, tenant_id=tenant_id, patch=patch, note=f"update node {node_id}"
     )
-    return workflow
 
 
 async def ensure_agent_workflow(
