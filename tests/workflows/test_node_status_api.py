@@ -35,6 +35,12 @@ async def test_node_status_follows_its_steps(client: httpx.AsyncClient, auth: Au
         "triage-my-inbox": ("done", [run]),
         "transfer-funds-to-supplier": ("active", [run]),  # waiting for a human
     }
+    plan = (await client.get(f"/orchestrator/runs/{run}", headers=auth("viewer"))).json()["plan"]
+    assert [(s["kind"], s["node_id"]) for s in plan] == [
+        ("tool", "triage-my-inbox"),
+        ("approval", "transfer-funds-to-supplier"),
+        ("task", "transfer-funds-to-supplier"),
+    ]
     gate = next(a for a in first["actions"] if a["type"] == "human_approval_required")
     decided = await client.post(
         f"/approvals/{gate['detail']['approval_id']}/decision", json={"decision": "rejected"}, headers=auth()

@@ -2043,6 +2043,8 @@ export interface components {
             result: {
                 [key: string]: unknown;
             } | null;
+            /** Node Id */
+            node_id?: string | null;
             /** Attempts */
             attempts: number;
             /** Started At */

@@ -47,6 +47,7 @@ async def run_detail(session: AsyncSession, run: Run) -> RunRead:
             status=s.status,
             spec=s.spec,
             result=s.result,
+            node_id=s.node_id,
             attempts=s.attempts,
             started_at=s.started_at,
             finished_at=s.finished_at,

@@ -69,6 +69,7 @@ class StepRead(BaseModel):
     status: str
     spec: dict[str, Any]
     result: dict[str, Any] | None
+    node_id: str | None = None  # the node of the agent's workflow this step executes, if any
     attempts: int
     started_at: datetime | None
     finished_at: datetime | None
