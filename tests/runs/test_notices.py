@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
+from talkative.runs.models import Run
 from talkative.runs.notices import notices_for, sentences
 from talkative.runs.planner import unmatched_tasks
+from talkative.runs.replies import reply_from
 
 
 @dataclass(frozen=True)
@@ -78,3 +80,25 @@ def test_notices_come_in_the_order_the_reply_says_them() -> None:
 def test_unmatched_tasks(tasks: list[str], unmatched: list[str]) -> None:
     skills = [_Skill("mail-triage", ("triage", "mail"))]
     assert unmatched_tasks(tasks, skills) == unmatched
+
+
+def test_the_reply_carries_stored_notices_and_skips_one_that_no_longer_fits() -> None:
+    good = notices_for(unmatched=["Pay bob"])[0].model_dump(mode="json")
+    run = Run(
+        id="r1",
+        agent_id="a1",
+        status="waiting_approval",
+        reply=None,
+        result={
+            "summary": "Detected 1 task: Pay bob.",
+            "unmatched_tasks": ["Pay bob"],
+            "interpretation": {"dropped_tasks": ["Later"]},
+            "notices": [good, {"code": "NO_SUCH_CODE", "message": "?"}, "junk"],
+        },
+    )
+    reply = reply_from(run, [], [])
+    assert [n.code for n in reply.notices] == ["TASKS_UNMATCHED"]
+    assert (reply.unmatched_tasks, reply.dropped_tasks) == (["Pay bob"], ["Later"])
+    assert reply.reply == (
+        "Detected 1 task: Pay bob. No skill matched 1 task: 'Pay bob'. Waiting for a human to approve the next step."
+    )

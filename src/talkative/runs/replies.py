@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 from talkative.events.schemas import Event
 from talkative.runs.models import Run, RunStep
 from talkative.runs.reducer import OPEN_STEPS, RunStatus, StepStatus
@@ -72,8 +74,16 @@ def actions_of(steps: list[RunStep], *, heartbeat: bool) -> list[Action]:
 
 
 def _notices(result: dict[str, Any]) -> list[Notice]:
+    """The run's stored notices; one that no longer fits (edited, or from another version) is left
+    out, so it never makes the reply unreadable."""
     stored = result.get("notices")
-    return [Notice.model_validate(n) for n in stored] if isinstance(stored, list) else []
+    found: list[Notice] = []
+    for raw in stored if isinstance(stored, list) else []:
+        try:
+            found.append(Notice.model_validate(raw))
+        except ValidationError:
+            continue
+    return found
 
 
 def summarize_outcome(run: Run, steps: list[RunStep]) -> str:
