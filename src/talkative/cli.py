@@ -79,8 +79,7 @@ def serve(
     ] = True,
 ) -> None:
     """Run the HTTP server, and the run worker unless --no-worker (migrations are applied at start)."""
-    import uvicorn
-
+    from talkative import server
     from talkative.main import create_app
     from talkative.ops.pidfile import remove_pid_file, write_pid_file
 
@@ -108,15 +107,7 @@ def serve(
     # would die before `finally` or atexit run, so remove the pid file first, then die of it.
     signal.signal(signal.SIGTERM, _remove_pid_file_then_die(pid_path, remove_pid_file))
     try:
-        uvicorn.run(
-            application,
-            host=settings.host,
-            port=settings.port,
-            log_config=None,
-            access_log=False,
-            proxy_headers=False,
-            timeout_graceful_shutdown=10,
-        )
+        server.serve(application, host=settings.host, port=settings.port, timeout_graceful_shutdown=10)
     finally:
         remove_pid_file(pid_path)
 

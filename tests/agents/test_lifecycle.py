@@ -161,11 +161,13 @@ async def test_message_builds_the_workflow_without_duplicates(client: httpx.Asyn
     assert types[:2] == ["MESSAGE_RECEIVED", "INTERPRETATION_RESULT"]
     assert "WORKFLOW_PATCH_APPLIED" in types and "TOOL_RUN_STARTED" not in types
     again = await send_message(client, auth(), "payer", "collect invoices then pay supplier")
-    assert again["workflowPatch"]["operations"] == [] and again["workflowPatch"]["version"] == 2
+    # Nothing new: no empty version, and the reply says the workflow is unchanged.
+    assert again["workflowPatch"]["operations"] == [] and again["workflowPatch"]["version"] == 1
+    assert again["workflowPatch"]["unchanged"] is True
     workflow = (await client.get("/agents/payer/workflow", headers=auth("viewer"))).json()
     assert [n["name"] for n in workflow["nodes"]] == ["Collect invoices", "Pay supplier"]
-    assert len(workflow["edges"]) == 1 and workflow["version"] == 2
-    assert [v["version"] for v in workflow["versions"]] == [1, 2]
+    assert len(workflow["edges"]) == 1 and workflow["version"] == 1
+    assert [v["version"] for v in workflow["versions"]] == [1]
 
 
 async def test_triage_message_runs_the_skill(

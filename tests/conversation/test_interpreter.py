@@ -17,7 +17,13 @@ from talkative.conversation.interpreter import (
     slugify,
     split_tasks,
 )
-from talkative.conversation.schemas import MAX_TASK_CHARS, MAX_TASKS, Interpretation, task_key
+from talkative.conversation.schemas import (
+    MAX_DROPPED_NAMES,
+    MAX_TASK_CHARS,
+    MAX_TASKS,
+    Interpretation,
+    task_key,
+)
 
 
 def names(text: str) -> list[str]:
@@ -158,8 +164,8 @@ def test_slug_is_bounded() -> None:
 def test_full_shape_of_an_interpretation() -> None:
     assert interpret("collect invoices then pay supplier").model_dump() == {
         "tasks": [
-            {"id": "collect-invoices", "name": "Collect invoices"},
-            {"id": "pay-supplier", "name": "Pay supplier"},
+            {"id": "collect-invoices", "name": "Collect invoices", "meta": False},
+            {"id": "pay-supplier", "name": "Pay supplier", "meta": False},
         ],
         "links": [{"source": "collect-invoices", "target": "pay-supplier"}],
         "suggestions": {
@@ -182,6 +188,8 @@ def test_full_shape_of_an_interpretation() -> None:
         },
         "language": "en",
         "summary": "Detected 2 tasks: Collect invoices → Pay supplier.",
+        "dropped_tasks": [],
+        "dropped_count": 0,
     }
 
 
@@ -275,3 +283,39 @@ def test_joined_phrases_come_back_in_order(phrases: list[str], joiner: str) -> N
         if name not in expected:
             expected.append(name)
     assert split_tasks(joiner.join(phrases)) == expected
+
+
+def test_tasks_over_the_limit_are_dropped_and_named() -> None:
+    result = interpret(", ".join(f"task {i}" for i in range(1, 41)))
+    assert len(result.tasks) == MAX_TASKS
+    assert result.dropped_count == 40 - MAX_TASKS
+    assert result.dropped_tasks == [f"Task {i}" for i in range(MAX_TASKS + 1, 41)]
+    assert result.summary.startswith(f"Detected {MAX_TASKS} tasks (20 more dropped over the limit of 20)")
+
+
+def test_dropped_names_are_bounded_but_counted_whole() -> None:
+    result = interpret(", ".join(f"task {i}" for i in range(1, 201)))
+    assert result.dropped_count == 200 - MAX_TASKS
+    assert len(result.dropped_tasks) == MAX_DROPPED_NAMES
+
+
+def test_a_repeated_task_is_not_counted_as_dropped() -> None:
+    text = ", ".join([*(f"task {i}" for i in range(1, MAX_TASKS + 1)), "task 1", "task 2"])
+    assert interpret(text).dropped_count == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "nodes", "edges"),
+    [
+        ("run heartbeat now", [], []),
+        ("check mail, run heartbeat now, pay bob", ["check-mail", "pay-bob"], [("check-mail", "pay-bob")]),
+        ("ejecutar latido y revisar correo", ["revisar-correo"], []),
+    ],
+)
+def test_meta_requests_are_tasks_but_never_suggested_nodes(
+    text: str, nodes: list[str], edges: list[tuple[str, str]]
+) -> None:
+    result = interpret(text)
+    assert any(t.meta for t in result.tasks)
+    assert [n.id for n in result.suggestions.nodes] == nodes
+    assert [(e.source, e.target) for e in result.suggestions.edges] == edges

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -54,3 +55,17 @@ async def test_closed_subscription_stops_receiving() -> None:
     bus.publish([event(1)])
     assert bus.subscriber_count == 0
     assert await within(sub.next(0.01)) is None
+
+
+async def test_end_streams_wakes_every_waiter_and_closes_later_subscriptions() -> None:
+    bus = LocalEventBus()
+    waiting = bus.subscribe(None)
+    wait = asyncio.ensure_future(waiting.batch(60))
+    await asyncio.sleep(0)
+    bus.end_streams()
+    assert await within(wait, timeout=5, what="not woken by end_streams") is None  # not after 60 s
+    assert waiting.closed and bus.subscriber_count == 0
+    late = bus.subscribe(None)  # a stream opened as the server stops ends after its replay
+    assert late.closed and bus.subscriber_count == 0
+    bus.publish([event(1)])
+    assert await late.batch(60) is None

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -21,6 +22,7 @@ from talkative.cluster.marker import MARKER_NAME
 from talkative.db import Base
 from talkative.llm_router.models import UsageDaily
 from talkative.ops.legacy import NotADirectory, import_legacy, render_table
+from talkative.ops.legacy_config import qualify_bare_models
 from talkative.ops.legacy_read import ImportReport, LegacyAgentEvent, read_jsonl
 from talkative.prompts.models import Prompt
 from talkative.settings import Settings
@@ -323,3 +325,55 @@ def test_cli_exits_1_when_the_folder_is_missing(tmp_path: Path) -> None:
 
     assert result.returncode == 1
     assert "is not a directory" in result.stderr and "Traceback" not in result.stderr
+
+
+async def test_the_pocs_bare_model_names_are_imported_as_openais(
+    settings: Settings, app: FastAPI, client: httpx.AsyncClient, auth: Auth, tmp_path: Path
+) -> None:
+    """The reference POC's own rules name models bare ("gpt-4o-mini"): kept, as openai/<name>."""
+    source = tmp_path / "legacy"
+    shutil.copytree(LEGACY, source)
+    rules = {
+        "default_model": "gpt-4o-mini",
+        "routes": [
+            {"match": "invoice", "model": "gpt-4o", "max_tokens": 512},
+            {"match": "hello", "model": "local", "max_tokens": 64},
+            {"match": "mail", "model": "openai/gpt-4.1-mini", "max_tokens": 128},
+        ],
+        "prices": {"gpt-4o-mini": {"input_per_mtok": 0.15, "output_per_mtok": 0.6}},
+        "updated_at": "2025-02-01T08:00:00Z",
+    }
+    (source / "llm-router" / "rules.json").write_text(json.dumps(rules))
+
+    report = await import_legacy(settings, source)
+
+    assert counts(report)["router_rules"] == (1, 0, 0)
+    assert not any("rules.json" in p for p in report.problems)
+    assert report.changes == [
+        "llm-router/rules.json: bare model name taken as OpenAI's: default_model 'gpt-4o-mini' -> 'openai/gpt-4o-mini'",
+        "llm-router/rules.json: bare model name taken as OpenAI's: routes[0].model 'gpt-4o' -> 'openai/gpt-4o'",
+        "llm-router/rules.json: bare model name taken as OpenAI's: prices 'gpt-4o-mini' -> 'openai/gpt-4o-mini'",
+    ]
+    assert "Imported with changes (3):" in render_table(report)
+    got = (await client.get("/router/admin/rules", headers=auth("admin", None))).json()
+    assert got["default_model"] == "openai/gpt-4o-mini"
+    assert [r["model"] for r in got["routes"]] == ["openai/gpt-4o", "local", "openai/gpt-4.1-mini"]
+    assert set(got["prices"]) == {"openai/gpt-4o-mini"}
+
+
+@pytest.mark.parametrize(
+    ("rules", "expected", "changes"),
+    [
+        ({"default_model": "local"}, {"default_model": "local"}, 0),
+        ({"default_model": "gpt-4o"}, {"default_model": "openai/gpt-4o"}, 1),
+        (
+            {"routes": [{"model": "x/y"}, {"model": 7}, "junk"]},
+            {"routes": [{"model": "x/y"}, {"model": 7}, "junk"]},
+            0,
+        ),
+        ({"default_model": ""}, {"default_model": ""}, 0),  # left for the validator to refuse
+    ],
+)
+def test_qualify_bare_models(rules: dict[str, Any], expected: dict[str, Any], changes: int) -> None:
+    doc, changed = qualify_bare_models(rules)
+    assert doc == expected and len(changed) == changes

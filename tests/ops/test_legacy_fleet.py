@@ -101,8 +101,8 @@ async def test_fleet_files_are_imported_once_and_bad_entries_named(
     first = await import_legacy(settings, source)
     second = await import_legacy(settings, source)
 
-    assert fleet_counts(first) == {"tenants": (2, 1, 2), "clouds": (2, 1, 2), "nodes": (3, 0, 9)}
-    assert fleet_counts(second) == {"tenants": (0, 3, 2), "clouds": (0, 3, 2), "nodes": (0, 3, 9)}
+    assert fleet_counts(first) == {"tenants": (2, 1, 2), "clouds": (2, 1, 2), "nodes": (4, 0, 8)}
+    assert fleet_counts(second) == {"tenants": (0, 3, 2), "clouds": (0, 3, 2), "nodes": (0, 4, 8)}
     problems = "\n".join(first.problems)
     for expected in [
         "tenants.json tenants[3]: name: Field required",
@@ -114,14 +114,21 @@ async def test_fleet_files_are_imported_once_and_bad_entries_named(
         "nodes.json nodes[5]: base_path:",
         "nodes.json nodes[6]: mode 'ssh' requires base_path",
         "nodes.json nodes[7]: mode:",
-        "nodes.json nodes[8]: references missing cloud 'c2' of tenant-a",
-        "nodes.json nodes[9]: references missing cloud 'ghost' of tenant-a",
+        "nodes.json nodes[8]: references cloud 'c2' of another tenant, not of tenant-a",
         "nodes.json nodes[10]: tenant tenant-a already has 'nd1' (nd1)",
         "nodes.json nodes[11]: ssh_host:",
         "nodes.json nodes[2]: base_path /home/poc/workspace is outside the tenant's folder of TALKATIVE_FLEET_LOCAL_ROOT",
     ]:
         assert expected in problems, expected
     assert "not yet supported" not in render_table(first)
+    # A node whose cloud clouds.json lacks is imported, its cloud created, and the report says so.
+    assert "cloud 'ghost'" not in problems
+    assert first.changes == [
+        "nodes.json nodes[9]: cloud 'ghost' is missing from clouds.json: created for tenant-a "
+        "(name 'ghost', provider 'unknown')"
+    ]
+    assert second.changes == []
+    assert "Imported with changes (1):" in render_table(first)
 
 
 async def test_imported_fleet_is_served_by_the_api(
@@ -136,11 +143,13 @@ async def test_imported_fleet_is_served_by_the_api(
         ("t2", "tenant-default", "Default"),
     }
     clouds = (await client.get("/fleet/clouds", headers=admin_a)).json()["clouds"]
-    assert [(c["id"], c["provider"], c["region"], c["created_at"][:10]) for c in clouds] == [
-        ("c1", "local", "eu", "2025-01-01")
+    assert sorted((c["id"], c["name"], c["provider"], c["region"]) for c in clouds) == [
+        ("c1", "home", "local", "eu"),
+        ("ghost", "ghost", "unknown", None),  # created for the node that named it
     ]
     nodes = {n["id"]: n for n in (await client.get("/fleet/nodes", headers=admin_a)).json()["nodes"]}
-    assert set(nodes) == {"nd1", "nd2", "nd3"}
+    assert set(nodes) == {"nd1", "nd2", "nd3", "nd10"}
+    assert nodes["nd10"]["cloud_id"] == "ghost"
     ssh_node = nodes["nd1"]
     assert (ssh_node["mode"], ssh_node["ssh_host"], ssh_node["ssh_user"], ssh_node["ssh_port"]) == (
         "ssh",

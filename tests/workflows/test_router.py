@@ -168,6 +168,27 @@ async def test_patch_node_creates_a_version(client: httpx.AsyncClient, auth: Aut
     assert [n["name"] for n in first["nodes"]] == ["Collect invoices", "Pay supplier"]
 
 
+async def test_patch_node_that_changes_nothing_writes_no_version(
+    app: FastAPI, client: httpx.AsyncClient, auth: Auth
+) -> None:
+    await _seed(client, auth)
+    same = {"workflowId": "books", "updates": {"name": "Pay supplier"}}
+    response = await client.patch("/node/pay", json=same, headers=auth())
+    assert response.status_code == 200, response.text
+    assert response.json()["version"] == 1
+    assert [v["version"] for v in await _versions(client, auth, "books")] == [1]
+    await client.patch("/node/pay", json={**same, "updates": {"name": "Pay"}}, headers=auth())
+
+    async def announced() -> list[object] | None:  # on PostgreSQL, once no commit can precede
+        async with app.state.sessionmaker() as session:
+            stored = await events.after(session, position=START, tenant_id=None, limit=100)
+        versions = [e.payload.get("version") for e in stored if e.type == "WORKFLOW_VERSION_CREATED"]
+        return versions if len(versions) >= 2 else None
+
+    # The save's and the real update's, none for the update that changed nothing.
+    assert await eventually(announced) == [1, 2]
+
+
 @pytest.mark.parametrize(
     ("path", "body", "status", "code"),
     [

@@ -13,7 +13,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from talkative.conversation.meta import is_meta_request
 from talkative.conversation.schemas import (
+    MAX_DROPPED_NAMES,
     MAX_TASK_CHARS,
     MAX_TASKS,
     Interpretation,
@@ -133,46 +135,64 @@ def interpret(
     text: str, *, max_tasks: int = MAX_TASKS, max_task_chars: int = MAX_TASK_CHARS
 ) -> Interpretation:
     """Split `text` into ordered, de-duplicated tasks and suggest one chained node per task."""
-    names = split_tasks(text, max_tasks=max_tasks, max_task_chars=max_task_chars)
-    return assemble(names, list(itertools.pairwise(range(len(names)))), text=text)
+    names, dropped = split_with_dropped(text, max_tasks=max_tasks, max_task_chars=max_task_chars)
+    return assemble(names, list(itertools.pairwise(range(len(names)))), text=text, dropped=dropped)
 
 
-def assemble(names: list[str], links: Sequence[tuple[int, int]], *, text: str) -> Interpretation:
-    """The interpretation of unique task `names` linked by index pairs (every interpreter's shape)."""
+def assemble(
+    names: list[str], links: Sequence[tuple[int, int]], *, text: str, dropped: Sequence[str] = ()
+) -> Interpretation:
+    """The interpretation of unique task `names` linked by index pairs (every interpreter's shape).
+
+    Meta-requests stay tasks (the planner acts on them) but are left out of the suggested graph;
+    an edge through one is bridged, so "a, run heartbeat, b" still suggests a -> b.
+    """
     ids = _unique_slugs(names)
     pairs: list[tuple[str, str]] = []
     for i, j in links:
         pair = (ids[i], ids[j])
         if pair[0] != pair[1] and pair not in pairs:
             pairs.append(pair)
-    tasks = [Task(id=task_id, name=name) for task_id, name in zip(ids, names, strict=True)]
+    tasks = [
+        Task(id=task_id, name=name, meta=is_meta_request(name))
+        for task_id, name in zip(ids, names, strict=True)
+    ]
+    meta = {t.id for t in tasks if t.meta}
     return Interpretation(
         tasks=tasks,
         links=[TaskLink(source=a, target=b) for a, b in pairs],
         suggestions=Suggestions(
-            nodes=[SuggestedNode(id=t.id, name=t.name) for t in tasks],
-            edges=[SuggestedEdge(id=f"{a}--{b}", source=a, target=b) for a, b in pairs],
+            nodes=[SuggestedNode(id=t.id, name=t.name) for t in tasks if not t.meta],
+            edges=[SuggestedEdge(id=f"{a}--{b}", source=a, target=b) for a, b in _bridged(pairs, meta)],
         ),
         language=guess_language(text) if tasks else None,
-        summary=_summary(names),
+        summary=_summary(names, len(dropped)),
+        dropped_tasks=list(dropped[:MAX_DROPPED_NAMES]),
+        dropped_count=len(dropped),
     )
 
 
 def split_tasks(text: str, *, max_tasks: int = MAX_TASKS, max_task_chars: int = MAX_TASK_CHARS) -> list[str]:
     """Task names in order of first appearance, unique by `task_key`."""
+    return split_with_dropped(text, max_tasks=max_tasks, max_task_chars=max_task_chars)[0]
+
+
+def split_with_dropped(
+    text: str, *, max_tasks: int = MAX_TASKS, max_task_chars: int = MAX_TASK_CHARS
+) -> tuple[list[str], list[str]]:
+    """`split_tasks`, and the unique tasks past `max_tasks` that were dropped (so a reply can say so)."""
     # Limits only tighten: the schema bounds hold for every provider.
     max_tasks, max_task_chars = min(max_tasks, MAX_TASKS), min(max_task_chars, MAX_TASK_CHARS)
     names: list[str] = []
+    dropped: list[str] = []
     seen: set[str] = set()
     for piece in _pieces(text):
-        if len(names) >= max_tasks:
-            break
         name = _clean(piece, max_task_chars)
         key = task_key(name)
         if name and key not in seen:
             seen.add(key)
-            names.append(name)
-    return names
+            (names if len(names) < max_tasks else dropped).append(name)
+    return names, dropped
 
 
 def guess_language(text: str) -> Language:
@@ -224,8 +244,19 @@ def _unique_slugs(names: list[str]) -> list[str]:
     return ids
 
 
-def _summary(names: list[str]) -> str:
+def _bridged(pairs: list[tuple[str, str]], left_out: set[str]) -> list[tuple[str, str]]:
+    """`pairs` without the nodes `left_out`, each one's predecessors linked to its successors."""
+    edges = list(pairs)
+    for node in left_out:
+        before = [a for a, b in edges if b == node]
+        after = [b for a, b in edges if a == node]
+        edges = [e for e in edges if node not in e] + [(a, b) for a in before for b in after if a != b]
+    return list(dict.fromkeys(edges))
+
+
+def _summary(names: list[str], dropped: int = 0) -> str:
     if not names:
         return "No tasks detected."
     noun = "task" if len(names) == 1 else "tasks"
-    return f"Detected {len(names)} {noun}: " + " → ".join(names) + "."
+    over = f" ({dropped} more dropped over the limit of {len(names)})" if dropped else ""
+    return f"Detected {len(names)} {noun}{over}: " + " → ".join(names) + "."

@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field, StringConstraints
 MAX_TASKS = 20
 MAX_TASK_CHARS = 200
 MAX_ID_CHARS = 128
+# What an interpretation keeps of the tasks dropped over MAX_TASKS (their count is kept whole).
+MAX_DROPPED_NAMES = 50
 
 TaskName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TASK_CHARS)]
 TaskId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_CHARS)]
@@ -28,6 +30,7 @@ def task_key(name: str) -> str:
 class Task(BaseModel):
     id: TaskId
     name: TaskName
+    meta: bool = False  # a command to the agent ("run heartbeat now"): planned, never a workflow node
 
 
 class TaskLink(BaseModel):
@@ -63,3 +66,6 @@ class Interpretation(BaseModel):
     suggestions: Suggestions = Field(default_factory=Suggestions)
     language: Language | None = None
     summary: str = ""
+    # Tasks past the limit, not planned: the first names, and how many there were in all.
+    dropped_tasks: list[TaskName] = Field(default_factory=list, max_length=MAX_DROPPED_NAMES)
+    dropped_count: int = Field(default=0, ge=0)

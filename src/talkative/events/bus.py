@@ -121,6 +121,9 @@ class EventBus(Protocol):
 
     def unsubscribe(self, subscription: Subscription) -> None: ...
 
+    def end_streams(self) -> None:
+        """Closes every subscription, and every later one at once: the server is shutting down."""
+
     def listen(self, listener: Listener) -> None:
         """`listener` hears every batch of committed events this process learns of."""
 
@@ -137,6 +140,7 @@ class LocalEventBus:
     def __init__(self) -> None:
         self._subscribers: set[Subscription] = set()
         self._listeners: list[Listener] = []
+        self._ended = False
 
     def publish(self, events: Iterable[Event]) -> None:
         self.fan_out(list(events))
@@ -166,11 +170,21 @@ class LocalEventBus:
 
     def subscribe(self, tenant_id: str | None, buffer: int = DEFAULT_BUFFER) -> Subscription:
         subscription = Subscription(self, tenant_id, buffer)
-        self._subscribers.add(subscription)
+        if self._ended:  # a stream opened as the server stops ends after its replay
+            subscription.closed = True
+        else:
+            self._subscribers.add(subscription)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscribers.discard(subscription)
+
+    def end_streams(self) -> None:
+        """Every stream ends now, cleanly: an open SSE response would otherwise hold the server's
+        graceful shutdown until its timeout, then be cancelled mid-wait (with a traceback)."""
+        self._ended = True
+        for subscription in list(self._subscribers):
+            subscription.close()
 
     @property
     def subscriber_count(self) -> int:

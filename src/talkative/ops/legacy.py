@@ -146,6 +146,9 @@ def render_table(report: ImportReport) -> str:
     ]
     out += [line(header), line(tuple("-" * w for w in widths))]
     out += [line(r) for r in rows]
+    if report.changes:
+        out += ["", f"Imported with changes ({len(report.changes)}):"]
+        out += [f"  {c}" for c in report.changes]
     if report.problems:
         out += ["", f"Problems ({len(report.problems)}):"]
         out += [f"  {p}" for p in report.problems]

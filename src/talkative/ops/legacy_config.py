@@ -15,7 +15,7 @@ from talkative.llm_router import ledger
 from talkative.llm_router.budgets import validate_budgets
 from talkative.llm_router.models import RouterConfig, UsageRow
 from talkative.llm_router.providers.base import build_providers, close_providers
-from talkative.llm_router.rules import validate_rules
+from talkative.llm_router.rules import LOCAL, validate_rules
 from talkative.ops.legacy_agents import Job, agent_tenants, existing
 from talkative.ops.legacy_read import (
     DEFAULT_TENANT,
@@ -175,11 +175,51 @@ async def _save_config(job: Job, session: AsyncSession, kind: str, doc: dict[str
     counts.imported += 1
 
 
+# The POC's router sent a bare model name ("gpt-4o-mini") to OpenAI, its only remote provider.
+BARE_MODEL_PROVIDER = "openai"
+
+
+def _qualified(name: object) -> object:
+    if isinstance(name, str) and name and name != LOCAL and "/" not in name:
+        return f"{BARE_MODEL_PROVIDER}/{name}"
+    return name
+
+
+def qualify_bare_models(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The rules with every bare model name as `openai/<name>`, and what was changed (pure).
+
+    The POC's own rules name models bare; refusing them lost the rules on import."""
+    doc, changed = dict(data), []
+    model = doc.get("default_model")
+    if _qualified(model) != model:
+        doc["default_model"] = _qualified(model)
+        changed.append(f"default_model '{model}' -> '{doc['default_model']}'")
+    if isinstance(doc.get("routes"), list):
+        routes = []
+        for i, route in enumerate(doc["routes"]):
+            if isinstance(route, Mapping) and _qualified(route.get("model")) != route.get("model"):
+                route = {**route, "model": _qualified(route["model"])}
+                changed.append(f"routes[{i}].model '{data['routes'][i]['model']}' -> '{route['model']}'")
+            routes.append(route)
+        doc["routes"] = routes
+    if isinstance(doc.get("prices"), Mapping):
+        prices = {}
+        for name, price in doc["prices"].items():
+            prices[str(_qualified(name))] = price
+            if _qualified(name) != name:
+                changed.append(f"prices '{name}' -> '{_qualified(name)}'")
+        doc["prices"] = prices
+    return doc, changed
+
+
 async def import_rules(job: Job, session: AsyncSession) -> None:
     path = job.source / "llm-router" / "rules.json"
     data = read_json(path, "router_rules", job.report)
     if data is None:
         return
+    changed: list[str] = []
+    if isinstance(data, Mapping):
+        data, changed = qualify_bare_models(data)
     providers = build_providers({})
     try:
         known = set(providers)
@@ -192,6 +232,8 @@ async def import_rules(job: Job, session: AsyncSession) -> None:
     except InvalidInput as exc:
         job.report.malformed("router_rules", label(job.report, path), f"invalid rules: {exc}")
         return
+    where = label(job.report, path)
+    job.report.changes += [f"{where}: bare model name taken as OpenAI's: {c}" for c in changed]
     await _save_config(job, session, "rules", rules.model_dump(mode="json"))
 
 

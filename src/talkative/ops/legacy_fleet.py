@@ -125,8 +125,25 @@ async def _import_clouds(job: Job, session: AsyncSession) -> None:
     await _import_named(job, session, "clouds", Cloud, records, build)
 
 
+# A cloud a node names but clouds.json lacks is created with what is known of it: its id.
+MISSING_CLOUD_PROVIDER = "unknown"
+
+
 async def _import_nodes(job: Job, session: AsyncSession) -> None:
-    clouds = {r.id: r.tenant_id for r in (await session.execute(select(Cloud.id, Cloud.tenant_id))).all()}
+    rows = (await session.execute(select(Cloud.id, Cloud.tenant_id, Cloud.name))).all()
+    clouds = {r.id: r.tenant_id for r in rows}
+    cloud_names = {(r.tenant_id, r.name) for r in rows}
+
+    def create_cloud(where: str, cloud_id: str, tenant: str) -> None:
+        """The node's cloud, missing from clouds.json: created rather than losing the node."""
+        name = cloud_id if (tenant, cloud_id) not in cloud_names else f"{cloud_id} (imported)"
+        session.add(Cloud(id=cloud_id, tenant_id=tenant, name=name, provider=MISSING_CLOUD_PROVIDER))
+        clouds[cloud_id] = tenant
+        cloud_names.add((tenant, name))
+        job.report.changes.append(
+            f"{where}: cloud '{cloud_id}' is missing from clouds.json: created for {tenant} "
+            f"(name '{name}', provider '{MISSING_CLOUD_PROVIDER}')"
+        )
 
     def build(where: str, rec: LegacyNamed) -> Node | None:
         raw = rec.fields("name", "mode", "cloud_id", "base_path")
@@ -135,9 +152,11 @@ async def _import_nodes(job: Job, session: AsyncSession) -> None:
         data = _as_api(FleetNodeCreate, raw, where, "nodes", job)
         if data is None:
             return None
+        if data.cloud_id is not None and data.cloud_id not in clouds:
+            create_cloud(where, data.cloud_id, rec.tenant)
         if data.cloud_id is not None and clouds.get(data.cloud_id) != rec.tenant:
-            job.report.malformed(
-                "nodes", where, f"references missing cloud '{data.cloud_id}' of {rec.tenant}"
+            job.report.malformed(  # another tenant's: cloud ids are global, it cannot be made ours
+                "nodes", where, f"references cloud '{data.cloud_id}' of another tenant, not of {rec.tenant}"
             )
             return None
         if data.mode == "local" and not _inside_local_root(job, rec.tenant, data.base_path):

@@ -45,6 +45,8 @@ class ImportReport:
     dry_run: bool = False
     kinds: dict[str, Counts] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    # What was imported other than as written (a model name qualified, a cloud created): not a loss.
+    changes: list[str] = field(default_factory=list)
 
     def kind(self, name: str) -> Counts:
         return self.kinds.setdefault(name, Counts())

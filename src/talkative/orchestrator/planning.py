@@ -8,13 +8,14 @@ until it is planned (so no worker takes it while a remote model thinks), then `r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.agents import service as agents
 from talkative.agents.exceptions import AgentNotRunning
 from talkative.agents.models import Agent, AgentStatus
+from talkative.conversation.schemas import task_key
 from talkative.db import utcnow
 from talkative.events import service as events
 from talkative.events.schemas import EventType, NewEvent
@@ -27,6 +28,7 @@ from talkative.prompts.context import Context
 from talkative.runs import planner
 from talkative.runs import service as runs
 from talkative.runs.models import Run
+from talkative.runs.notices import notices_for, sentences
 from talkative.runs.reducer import RunAction, RunStatus
 from talkative.runs.replies import reply_from
 from talkative.runs.schemas import MessageReply
@@ -35,7 +37,7 @@ from talkative.skills import catalogue, install
 from talkative.skills.manifest import Skill
 from talkative.workflows import service as workflows
 from talkative.workflows.models import Workflow
-from talkative.workflows.patch import build_patch, summarize_patch
+from talkative.workflows.patch import build_patch, nodes_by_task, summarize_patch
 
 
 @dataclass
@@ -157,6 +159,27 @@ async def plan(
 ) -> Planned:
     """Interpretation, workflow patch and plan, in the transaction that holds `workflow` locked."""
     interpretation, ctx, trail = completion.interpretation, opening.ctx, opening.trail
+    tasks = [t.name for t in interpretation.tasks]
+    heartbeat_asked = any(planner.asks_for_heartbeat(t) for t in tasks)
+    heartbeat = install.read_heartbeat_commands(runtime.workspace(agent.workspace)) if heartbeat_asked else []
+    with session.no_autoflush:  # the run being opened is written once, in its final state (~4%)
+        graph = await workflows.current_graph(session, workflow)
+    patch = build_patch(graph, interpretation, base_version=workflow.version)
+    summary = summarize_patch(patch)
+    # A patch that changes nothing writes no version: repeating a message leaves the workflow as is.
+    changed = await workflows.apply_locked(session, workflow, graph, patch, note=summary, run_id=run.id)
+    unmatched = planner.unmatched_tasks(tasks, [s.manifest for s in opening.skills])
+    notices = notices_for(
+        unmatched=unmatched,
+        dropped=interpretation.dropped_tasks,
+        dropped_count=interpretation.dropped_count,
+        kept=len(tasks),
+        heartbeat_asked=heartbeat_asked,
+        heartbeat_lines=len(heartbeat),
+        workflow_changed=changed,
+        version=workflow.version,
+    )
+    told = [n.model_dump(mode="json") for n in notices]
     context = {"tokens": ctx.tokens, "truncated": ctx.truncated, "sections": ctx.sections}
     usage = [{"model": r.model, "status": r.status, "tokens": r.tokens, "cost": r.cost} for r in ledger_rows]
     understood = {
@@ -164,24 +187,17 @@ async def plan(
         "context": context,
         "usage": usage,
         "selected_skills": completion.selected_skills,
+        "unmatched_tasks": unmatched,
+        "notices": told,
     }
     trail.append(event(agent, run.id, EventType.INTERPRETATION_RESULT, interpretation.summary, understood))
-    with session.no_autoflush:  # the run being opened is written once, in its final state (~4%)
-        graph = await workflows.current_graph(session, workflow)
-    patch = build_patch(graph, interpretation, base_version=workflow.version)
-    summary = summarize_patch(patch)
-    proposed = patch.model_dump(mode="json")
+    proposed = {**patch.model_dump(mode="json"), "unchanged": not changed}
     trail.append(event(agent, run.id, EventType.WORKFLOW_PATCH_PROPOSED, summary, proposed))
-    await workflows.apply_locked(session, workflow, graph, patch, note=summary, run_id=run.id)
     applied = {"workflowId": workflow.id, "version": workflow.version, "summary": summary}
-    message = f"workflow v{workflow.version}: {summary}"
-    trail.append(event(agent, run.id, EventType.WORKFLOW_PATCH_APPLIED, message, applied))
-    tasks = [t.name for t in interpretation.tasks]
-    heartbeat = (
-        install.read_heartbeat_commands(runtime.workspace(agent.workspace))
-        if any(planner.asks_for_heartbeat(t) for t in tasks)
-        else []
-    )
+    applied["unchanged"] = not changed
+    if changed:
+        message = f"workflow v{workflow.version}: {summary}"
+        trail.append(event(agent, run.id, EventType.WORKFLOW_PATCH_APPLIED, message, applied))
     heartbeat, untrusted_commands = trust.split_commands(heartbeat, opening.skill_set)
     steps = planner.plan(
         tasks,
@@ -190,7 +206,11 @@ async def plan(
         sensitive_keywords=runtime.settings.approval_keywords,
         chosen=completion.selected_skills,
     )
-    steps = trust.stamp(steps, opening.skill_set)
+    nodes = nodes_by_task(graph, patch)
+    steps = [
+        replace(step, node_id=nodes.get(task_key(step.task))) if step.task else step
+        for step in trust.stamp(steps, opening.skill_set)
+    ]
     refused = trust.refusals(
         opening.skill_set, tasks=tasks, chosen=completion.selected_skills, commands=untrusted_commands
     )
@@ -204,6 +224,8 @@ async def plan(
         "interpretation": interpretation.model_dump(mode="json"),
         "workflowPatch": {**patch.model_dump(mode="json"), **applied},
         "heartbeat": bool(heartbeat),
+        "unmatched_tasks": unmatched,
+        "notices": told,
     }
     agent.last_message, agent.last_message_at = run.input[:2000], utcnow()
     stored = await events.append(session, trail)
@@ -214,8 +236,9 @@ async def plan(
     await runs.add_steps(session, run, steps)
     if steps or run.status != RunStatus.RUNNING:
         return Planned(has_steps=bool(steps))
-    notes = "".join(f" Not run: {trust.explain(name, state)}." for name, state, _ in refused)
-    run.reply = f"{interpretation.summary} Workflow v{workflow.version}: {summary}.{notes}"
+    said = [interpretation.summary, f"Workflow v{workflow.version}: {summary}." if changed else ""]
+    said += [sentences(notices), *(f"Not run: {trust.explain(name, state)}." for name, state, _ in refused)]
+    run.reply = " ".join(part for part in said if part)
     stored.append(await runs.transition(session, run, RunAction.COMPLETE))
     # It ended here: its reply is made from what this transaction wrote (reading it back after the
     # commit cost ~1.5 ms, a third of a message with the local model; bench.writes, make bench).

@@ -13,7 +13,7 @@ from __future__ import annotations
 import posixpath
 import shlex
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from talkative.events.schemas import EventType, NewEvent
@@ -134,7 +134,7 @@ def stamp(steps: Sequence[PlannedStep], skills: SkillSet) -> list[PlannedStep]:
         if isinstance(step.spec, ToolSpec):
             skill = step.spec.skill
             pinned = {"skill_digest": skills.digests.get(skill), "egress": skills.egress.get(skill, ())}
-            step = PlannedStep(step.name, step.spec.model_copy(update=pinned))
+            step = replace(step, spec=step.spec.model_copy(update=pinned))
         stamped.append(step)
     return stamped
 

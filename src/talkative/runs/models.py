@@ -56,6 +56,8 @@ class RunStep(Base):
     kind: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(Text)
     spec: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+    # The node of the agent's workflow whose task this step executes: its status follows the step.
+    node_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     result: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

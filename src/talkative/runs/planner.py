@@ -10,11 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from talkative.conversation.meta import HEARTBEAT_WORDS as HEARTBEAT_WORDS
+from talkative.conversation.meta import asks_for_heartbeat as asks_for_heartbeat
+from talkative.conversation.meta import is_meta_request
 from talkative.runs.reducer import StepKind
 from talkative.runs.specs import ApprovalSpec, StepSpec, TaskSpec, ToolSpec
-from talkative.skills.matching import Triggered, match_skills
+from talkative.skills.matching import Triggered, match_skills, trigger_in
 
-HEARTBEAT_WORDS = ("heartbeat", "latido")
 _SKILL_IN_COMMAND = re.compile(r"skills/([a-z0-9][a-z0-9-]*)/")
 
 
@@ -30,6 +32,8 @@ class SkillLike(Triggered, Protocol):
 class PlannedStep:
     name: str
     spec: StepSpec
+    task: str | None = None  # the business task it executes (so its workflow node), if any
+    node_id: str | None = None  # that task's node, once the workflow is patched
 
     @property
     def kind(self) -> StepKind:
@@ -50,8 +54,14 @@ def sensitive_word(task: str, keywords: Sequence[str]) -> str | None:
     return None
 
 
-def asks_for_heartbeat(task: str) -> bool:
-    return any(word in task.lower() for word in HEARTBEAT_WORDS)
+def unmatched_tasks(tasks: Sequence[str], skills: Sequence[Triggered]) -> list[str]:
+    """The business tasks no skill's trigger matches (meta-requests are the agent's own business)."""
+    return [
+        task
+        for task in tasks
+        if not is_meta_request(task)
+        and not any(trigger_in(trigger, task) for skill in skills for trigger in skill.triggers)
+    ]
 
 
 def plan(
@@ -71,24 +81,28 @@ def plan(
     steps: list[PlannedStep] = []
     planned_commands: set[str] = set()
 
-    def gate(reason: str, task: str, guarded: list[PlannedStep]) -> None:
+    def gate(reason: str, task: str, guarded: list[PlannedStep], of_task: str | None = None) -> None:
         first = len(steps) + 1
         guards = tuple(range(first, first + len(guarded)))
-        steps.append(PlannedStep(f"Approve: {task}", ApprovalSpec(reason=reason, task=task, guards=guards)))
+        approve = ApprovalSpec(reason=reason, task=task, guards=guards)
+        steps.append(PlannedStep(f"Approve: {task}", approve, task=of_task))
         steps.extend(guarded)
 
     for index, task in enumerate(tasks):
         work: list[PlannedStep] = []
+        node_task = None if is_meta_request(task) else task  # a meta-request has no node
         for match in (m for m in matches if m.task_index == index):
             skill = by_name[match.skill_name]
             if skill.command in planned_commands:
                 continue
             planned_commands.add(skill.command)
             tool = PlannedStep(
-                f"Run {skill.name}", ToolSpec(skill=skill.name, command=skill.command, reason=task)
+                f"Run {skill.name}",
+                ToolSpec(skill=skill.name, command=skill.command, reason=task),
+                task=node_task,
             )
             if skill.requires_approval:
-                gate(f"skill {skill.name} requires approval", task, [tool])
+                gate(f"skill {skill.name} requires approval", task, [tool], node_task)
             else:
                 work.append(tool)
         if asks_for_heartbeat(task):
@@ -97,11 +111,13 @@ def plan(
                     planned_commands.add(command)
                     name = skill_of(command)
                     beat = PlannedStep(
-                        f"Heartbeat: {name}", ToolSpec(skill=name, command=command, reason="heartbeat")
+                        f"Heartbeat: {name}",
+                        ToolSpec(skill=name, command=command, reason="heartbeat"),
+                        task=node_task,
                     )
                     owner = by_name.get(name)
                     if owner is not None and owner.requires_approval:  # a heartbeat is no way around it
-                        gate(f"skill {name} requires approval", task, [beat])
+                        gate(f"skill {name} requires approval", task, [beat], node_task)
                     else:
                         work.append(beat)
         word = sensitive_word(task, sensitive_keywords)
@@ -109,7 +125,8 @@ def plan(
             gate(
                 f"'{task}' is sensitive (policy keyword '{word}')",
                 task,
-                work or [PlannedStep(task, TaskSpec(task=task))],
+                work or [PlannedStep(task, TaskSpec(task=task), task=node_task)],
+                node_task,
             )
         else:
             steps.extend(work)

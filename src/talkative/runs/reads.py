@@ -67,6 +67,7 @@ def _step_read(step: RunStep) -> StepRead:
         status=step.status,
         spec=step.spec,
         result=step.result,
+        node_id=step.node_id,
         attempts=step.attempts,
         started_at=step.started_at,
         finished_at=step.finished_at,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import ValidationError
+
 from talkative.events.schemas import Event
 from talkative.runs.models import Run, RunStep
 from talkative.runs.reducer import OPEN_STEPS, RunStatus, StepStatus
-from talkative.runs.schemas import Action, MessageReply
+from talkative.runs.schemas import Action, MessageReply, Notice
 from talkative.runs.specs import ApprovalSpec, DelegateSpec, InvalidSpec, StepSpec, TaskSpec, ToolSpec
 
 _S = StepStatus
@@ -69,17 +73,35 @@ def actions_of(steps: list[RunStep], *, heartbeat: bool) -> list[Action]:
     return actions
 
 
+def _notices(result: dict[str, Any]) -> list[Notice]:
+    """The run's stored notices; one that no longer fits (edited, or from another version) is left
+    out, so it never makes the reply unreadable."""
+    stored = result.get("notices")
+    found: list[Notice] = []
+    for raw in stored if isinstance(stored, list) else []:
+        try:
+            found.append(Notice.model_validate(raw))
+        except ValidationError:
+            continue
+    return found
+
+
 def summarize_outcome(run: Run, steps: list[RunStep]) -> str:
-    """The reply of a run whose steps all ended: what was understood, the patch, what each step did."""
-    understood = str((run.result or {}).get("summary") or "")
+    """The reply of a run whose steps all ended: what was understood, the patch, what each step did,
+    then what the operator should know (tasks no skill matched, tasks dropped, ...)."""
+    result = run.result or {}
+    understood = str(result.get("summary") or "")
     parts = [understood] if understood else []
-    patch = (run.result or {}).get("workflowPatch")
-    if patch:
+    patch = result.get("workflowPatch")
+    if patch and not patch.get("unchanged"):
         parts.append(f"Workflow v{patch.get('version')}: {patch.get('summary')}.")
     for step in steps:
         match _spec(step):
+            case ToolSpec(skill=skill) if step.status == _S.DONE:
+                said = (step.result or {}).get("summary")
+                parts.append(f"{said}." if isinstance(said, str) and said else f"{skill} finished.")
             case ToolSpec(skill=skill):
-                parts.append(f"{skill} {'finished' if step.status == _S.DONE else step.status}.")
+                parts.append(f"{skill} {step.status}.")
             case TaskSpec():
                 parts.append(f"{step.name}: {'done' if step.status == _S.DONE else step.status}.")
             case ApprovalSpec(task=task) if step.status == _S.REJECTED:
@@ -87,6 +109,7 @@ def summarize_outcome(run: Run, steps: list[RunStep]) -> str:
             case DelegateSpec(target_agent_id=target):
                 outcome = (step.result or {}).get("status", step.status)
                 parts.append(f"Delegated to {target}: {outcome}.")
+    parts += [notice.message for notice in _notices(result)]
     return " ".join(parts)
 
 
@@ -96,9 +119,9 @@ def reply_from(run: Run, steps: list[RunStep], trail: list[Event]) -> MessageRep
     reply = run.reply
     if reply is None:
         waiting = run.status == RunStatus.WAITING_APPROVAL
-        reply = f"{result.get('summary', '')} " + (
-            "Waiting for a human to approve the next step." if waiting else f"Run is {run.status}."
-        )
+        said = [str(result.get("summary") or ""), *(notice.message for notice in _notices(result))]
+        said.append("Waiting for a human to approve the next step." if waiting else f"Run is {run.status}.")
+        reply = " ".join(part for part in said if part)
     return MessageReply(
         agentId=run.agent_id,
         reply=reply.strip(),
@@ -108,4 +131,7 @@ def reply_from(run: Run, steps: list[RunStep], trail: list[Event]) -> MessageRep
         workflowPatch=result.get("workflowPatch", {}),
         actions=actions_of(steps, heartbeat=bool(result.get("heartbeat"))),
         events=trail,
+        unmatched_tasks=list(result.get("unmatched_tasks") or []),
+        dropped_tasks=list((result.get("interpretation") or {}).get("dropped_tasks") or []),
+        notices=_notices(result),
     )

@@ -24,6 +24,18 @@ class Action(BaseModel):
     detail: dict[str, Any] | None = None
 
 
+NoticeCode = Literal["TASKS_UNMATCHED", "TASKS_DROPPED", "HEARTBEAT_EMPTY", "WORKFLOW_UNCHANGED"]
+
+
+class Notice(BaseModel):
+    """Something the operator should know about how the message was handled, said in words too."""
+
+    code: NoticeCode
+    message: str
+    items: list[str] = Field(default_factory=list)  # the tasks concerned, when there are some
+    count: int | None = None  # how many in all (`items` may hold only the first ones)
+
+
 class MessageReply(BaseModel):
     agentId: str
     reply: str
@@ -33,6 +45,11 @@ class MessageReply(BaseModel):
     workflowPatch: dict[str, Any]
     actions: list[Action]
     events: list[Event]
+    unmatched_tasks: list[str] = Field(default_factory=list, description="Tasks no skill matched")
+    dropped_tasks: list[str] = Field(
+        default_factory=list, description="Tasks dropped over the per-message limit (the first ones)"
+    )
+    notices: list[Notice] = Field(default_factory=list)
 
 
 class ExternalEventIn(BaseModel):
@@ -54,6 +71,7 @@ class StepRead(BaseModel):
     spec: dict[str, Any] = Field(description="What the step does: skill and command, task, target agent")
     result: dict[str, Any] | None = Field(description="Its outputs once ended (a tool's exit code, output)")
     attempts: int = Field(description="How many times it was started (a worker that died starts it again)")
+    node_id: str | None = Field(default=None, description="The node of the agent's workflow this step executes, if any")
     started_at: datetime | None
     finished_at: datetime | None
     duration_s: float | None = Field(default=None, description="From its last start to its end")

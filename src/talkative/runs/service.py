@@ -235,6 +235,7 @@ async def add_steps(session: AsyncSession, run: Run, steps: Sequence[PlannedStep
             kind=step.kind,
             name=step.name,
             spec=step.spec.dump(),
+            node_id=step.node_id,
             status=StepStatus.PENDING,
             attempts=0,
         )

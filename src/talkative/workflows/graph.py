@@ -32,7 +32,8 @@ ElementId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_CHA
 NodeName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME_CHARS)]
 ShortText = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS)]
 Amount = Annotated[FiniteFloat, Field(ge=0)]
-NodeStatus = Literal["pending", "active", "done"]
+# The last three are what a node's run did with it (workflows/status.py); a stored graph may hold them too.
+NodeStatus = Literal["pending", "active", "done", "failed", "rejected", "cancelled"]
 
 
 class GraphError(InvalidInput):

@@ -140,6 +140,16 @@ def build_patch(
     return WorkflowPatch(baseVersion=base_version, operations=operations)
 
 
+def nodes_by_task(graph: WorkflowGraph, patch: WorkflowPatch) -> dict[str, str]:
+    """`task_key` of a task name -> the id of its node once `patch` is applied to `graph` (the
+    same node `build_patch` reuses for that name), so a run's steps can name the node they execute."""
+    found: dict[str, str] = {}
+    added = [op.node for op in patch.operations if isinstance(op, AddNode)]
+    for node in [*graph.nodes, *added]:
+        found.setdefault(task_key(node.name), node.id)
+    return found
+
+
 def apply_patch(graph: WorkflowGraph, patch: WorkflowPatch) -> WorkflowGraph:
     """A new graph with the operations applied in order; raises `PatchError` on the first bad one."""
     # Work on dumps: the input shares nothing with the result and cannot be mutated.

@@ -79,12 +79,13 @@ async def add_node(body: NodeCreate, session: Session, principal: Operator) -> W
 async def update_node(
     node_id: NodeIdPath, body: NodePatch, session: Session, principal: Operator
 ) -> WorkflowRead:
-    workflow = await service.update_node(
+    workflow, changed = await service.update_node(
         session,
         workflow_id=body.workflowId,
         tenant_id=principal.tenant_filter,
         node_id=node_id,
         updates=body.updates,
     )
-    await _announce(session, workflow, f"update node {node_id}")
+    if changed:  # updates that change nothing write no version, so there is none to announce
+        await _announce(session, workflow, f"update node {node_id}")
     return await service.read(session, workflow)

@@ -47,6 +47,13 @@ class VersionRead(BaseModel):
     edges: list[Edge]
 
 
+class WorkflowNodeRead(Node):
+    """A node as the API shows it: `status` follows the run steps that executed it (its stored
+    status when none did) and `runIds` are its latest runs, newest first."""
+
+    runIds: list[str] = Field(default_factory=list)
+
+
 class WorkflowRead(BaseModel):
     id: str
     tenant_id: str
@@ -55,7 +62,7 @@ class WorkflowRead(BaseModel):
     version: int
     createdAt: datetime
     updatedAt: datetime
-    nodes: list[Node]
+    nodes: list[WorkflowNodeRead]
     edges: list[Edge]
     versions: list[VersionRead] | None = None
 

@@ -11,11 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.db import newest_last, utcnow
 from talkative.errors import Conflict
+from talkative.runs.models import Run, RunStep
+from talkative.workflows import status
 from talkative.workflows.exceptions import NodeNotFound, WorkflowNotFound
 from talkative.workflows.graph import Edge, Node, NodeUpdate, WorkflowGraph, validate_graph
 from talkative.workflows.models import Workflow, WorkflowVersion
 from talkative.workflows.patch import AddNode, UpdateNode, WorkflowPatch, apply_patch
-from talkative.workflows.schemas import VersionRead, WorkflowRead
+from talkative.workflows.schemas import VersionRead, WorkflowNodeRead, WorkflowRead
+from talkative.workflows.status import NodeRuns, StepFact
 
 AGENT_WORKFLOW_PREFIX = "agent-wf-"
 
@@ -136,10 +139,11 @@ async def apply(
     patch: WorkflowPatch,
     note: str | None,
     run_id: str | None = None,
-) -> tuple[Workflow, WorkflowGraph]:
+) -> tuple[Workflow, bool]:
+    """The patch applied to the workflow's current version; True when it wrote a new one."""
     workflow = await lock(session, workflow_id, tenant_id)
-    graph = await apply_locked(session, workflow, await current_graph(session, workflow), patch, note, run_id)
-    return workflow, graph
+    graph = await current_graph(session, workflow)
+    return workflow, await apply_locked(session, workflow, graph, patch, note, run_id)
 
 
 async def apply_locked(
@@ -149,11 +153,15 @@ async def apply_locked(
     patch: WorkflowPatch,
     note: str | None,
     run_id: str | None = None,
-) -> WorkflowGraph:
-    """`apply` for a caller that already holds the lock and read the current graph."""
+) -> bool:
+    """`apply` for a caller that already holds the lock and read the current graph; True when it
+    wrote a version. A patch that leaves the graph as it was writes none: a repeated message
+    used to leave "v3: no changes" behind, a version that told nobody anything."""
     patched = apply_patch(graph, patch)
+    if patched == graph:
+        return False
     await _write_version(session, workflow, patched, note=note, run_id=run_id)
-    return patched
+    return True
 
 
 async def add_node(session: AsyncSession, *, workflow_id: str, tenant_id: str | None, node: Node) -> Workflow:
@@ -166,16 +174,16 @@ async def add_node(session: AsyncSession, *, workflow_id: str, tenant_id: str | 
 
 async def update_node(
     session: AsyncSession, *, workflow_id: str, tenant_id: str | None, node_id: str, updates: NodeUpdate
-) -> Workflow:
+) -> tuple[Workflow, bool]:
+    """The node updated; False when the updates change nothing (no version is written)."""
     workflow = await lock(session, workflow_id, tenant_id)
     graph = await current_graph(session, workflow)
     if all(n.id != node_id for n in graph.nodes):
         raise NodeNotFound(workflow_id, node_id)
     patch = WorkflowPatch(operations=[UpdateNode(id=node_id, updates=updates)])
-    workflow, _ = await apply(
+    return await apply(
         session, workflow_id=workflow_id, tenant_id=tenant_id, patch=patch, note=f"update node {node_id}"
     )
-    return workflow
 
 
 async def ensure_agent_workflow(
@@ -245,10 +253,43 @@ def version_read(row: WorkflowVersion) -> VersionRead:
     )
 
 
+# How many of an agent's node-linked steps a read looks at: its latest runs, plenty for a status.
+_NODE_STEPS = 2000
+
+
+async def node_runs(session: AsyncSession, workflow: Workflow) -> dict[str, NodeRuns]:
+    """The status and latest runs of each node of an agent's workflow, from its runs' steps."""
+    if workflow.agent_id is None:
+        return {}
+    query = (
+        select(RunStep.node_id, RunStep.run_id, RunStep.status, Run.status)
+        .join(Run, Run.id == RunStep.run_id)
+        .where(
+            Run.tenant_id == workflow.tenant_id,
+            Run.agent_id == workflow.agent_id,
+            RunStep.node_id.is_not(None),
+        )
+        .order_by(Run.created_at.desc(), Run.id.desc(), RunStep.idx)
+        .limit(_NODE_STEPS)
+    )
+    rows = (await session.execute(query)).all()
+    return status.node_runs(
+        StepFact(str(node), run, step, run_status) for node, run, step, run_status in rows
+    )
+
+
+def _node_read(node: Node, runs: NodeRuns | None) -> WorkflowNodeRead:
+    read = WorkflowNodeRead(**node.model_dump())
+    if runs is not None:
+        read.status, read.runIds = runs.status, runs.run_ids
+    return read
+
+
 async def read(
     session: AsyncSession, workflow: Workflow, *, with_versions: int | None = None
 ) -> WorkflowRead:
     graph = await current_graph(session, workflow)
+    ran = await node_runs(session, workflow)
     history = None
     if with_versions:
         history = [
@@ -262,7 +303,7 @@ async def read(
         version=workflow.version,
         createdAt=workflow.created_at,
         updatedAt=workflow.updated_at,
-        nodes=graph.nodes,
+        nodes=[_node_read(node, ran.get(node.id)) for node in graph.nodes],
         edges=graph.edges,
         versions=history,
     )

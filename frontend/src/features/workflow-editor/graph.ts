@@ -13,8 +13,9 @@ export type SaveBody = Schemas["WorkflowWrite"];
 export type NodeStatus = NonNullable<WorkflowNode["status"]>;
 export type Point = { x: number; y: number };
 
-/** The backend's node statuses (talkative/workflows/graph.py `NodeStatus`), in lifecycle order. */
-export const NODE_STATUSES: readonly NodeStatus[] = ["pending", "active", "done"];
+/** The backend's node statuses (talkative/workflows/graph.py `NodeStatus`), in lifecycle order:
+ * the last three are what a run did with the node (the read API derives them from its steps). */
+export const NODE_STATUSES: readonly NodeStatus[] = ["pending", "active", "done", "failed", "rejected", "cancelled"];
 
 /** One graph: the nodes and edges of a workflow or of one of its versions. */
 export interface Graph {

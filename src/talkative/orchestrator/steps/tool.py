@@ -19,6 +19,7 @@ from talkative.runs.reducer import StepStatus
 from talkative.runs.specs import ToolSpec
 from talkative.runtime import Runtime
 from talkative.settings import Settings
+from talkative.skills.summaries import summarize_report
 from talkative.tools import isolation
 from talkative.tools import service as tools
 from talkative.tools.egress import EgressPolicy
@@ -58,6 +59,8 @@ class ToolExecutor:
                 "error": result.error.message if result.error else None,
                 "error_code": str(result.error.code) if result.error else None,
                 "duration_ms": result.metrics.duration_ms,
+                # The report in words, kept for the reply (the report itself is in the events).
+                "summary": summarize_report(spec.skill, result.skillReport),
             },
             _finished_events(job, spec, result),
         )
