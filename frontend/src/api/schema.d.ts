@@ -1849,6 +1849,8 @@ export interface components {
             providers: {
                 [key: string]: boolean;
             };
+            /** Falls Back */
+            falls_back: string[];
         };
         /** RunPage */
         RunPage: {

@@ -64,7 +64,7 @@ async def decide(
     input bound, see `Provider.input_bound`) plus `max_tokens` of output. A remote call is then
     held with `hold`, in a transaction of its own.
     """
-    rules = await config.rules(session, known_providers=set(providers))
+    rules = await config.rules(session)
     selection = select_route(rules, message)
     provider, model = split_model(selection.model)
     request = CompletionRequest(
