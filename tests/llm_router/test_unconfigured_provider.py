@@ -32,7 +32,8 @@ SAVED_RULES = {
 }
 SAVED_BUDGETS: dict[str, Any] = {
     "global_daily_cost_cap_usd": 5,
-    "tenants": {"tenant-a": {"daily_cost_cap_usd": 1}},
+    # 0: only free calls. A call its provider cannot take is never sent, so it is free.
+    "tenants": {"tenant-a": {"daily_cost_cap_usd": 0}},
     "agents": {"tenant-a": {"mailer": {"daily_cost_cap_usd": 0.5}}},
 }
 
@@ -56,7 +57,7 @@ async def _reads_work(client: httpx.AsyncClient, auth: Auth) -> None:
         rules = await _ok(await client.get(RULES, headers=headers))
         assert rules["routes"] == SAVED_RULES["routes"] and rules["falls_back"] == [MINI], rules
         budgets = await _ok(await client.get(BUDGETS, headers=headers))
-        assert budgets["tenants"]["tenant-a"]["daily_cost_cap_usd"] == 1, budgets
+        assert budgets["tenants"]["tenant-a"]["daily_cost_cap_usd"] == 0, budgets
         assert budgets["spend"]["tenants"]["tenant-a"]["day"] == 0, budgets
         await _ok(await client.get(METRICS, headers=headers))
 
