@@ -1,18 +1,23 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { RouterProvider } from "react-router-dom";
+import { ConnectionBanner } from "./app/ConnectionBanner";
 import { Providers } from "./app/providers";
 import { router } from "./app/router";
 import { SessionGate } from "./features/auth/session";
 import { consumeLoginLink } from "./lib/session";
+import { applyTheme, resolveTheme, systemPrefersDark, themeStore } from "./lib/theme";
 import "./styles.css";
 
 // The login link (`/#token=<jwt>`) signs in: keep the token, strip it from the address bar.
 consumeLoginLink();
+// Before the first paint, so a dark system never flashes a light page (the header's toggle then keeps it).
+applyTheme(resolveTheme(themeStore.get(), systemPrefersDark()));
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
     <Providers>
+      <ConnectionBanner />
       <SessionGate>
         <RouterProvider router={router} />
       </SessionGate>

@@ -31,6 +31,7 @@ from talkative.prompts.router import router as prompts_router
 from talkative.runs.router import router as runs_router
 from talkative.settings import Settings, get_settings
 from talkative.skills.router import router as skills_router
+from talkative.ui.docs import router as docs_router
 from talkative.ui.router import router as ui_router
 from talkative.workflows.router import router as workflows_router
 
@@ -69,6 +70,9 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
         version=__version__,
         description="Self-hosted control plane for small business-workflow AI agents.",
         lifespan=lifespan,
+        # Served by talkative.ui.docs from packaged files: FastAPI's own pages need a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.auth = resolve_auth(settings)
@@ -99,6 +103,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
         llm_router_router,
         fleet_router,
         ui_router,
+        docs_router,
     ):
         app.include_router(router)
     return app

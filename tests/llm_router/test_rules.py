@@ -15,6 +15,7 @@ from talkative.llm_router.rules import (
     RulesInvalid,
     Selection,
     estimate_cost,
+    falls_back,
     max_cost,
     select_route,
     validate_rules,
@@ -147,6 +148,31 @@ def test_providers_are_checked_against_the_known_ones() -> None:
     assert validate_rules(data, known_providers=KNOWN).default_model == MINI
     with pytest.raises(RulesInvalid, match=r"default_model: unknown provider 'openai' \(known: local\)"):
         validate_rules(data, known_providers={"local"})
+
+
+def test_stored_rules_are_read_without_checking_providers() -> None:
+    data = {"default_model": "acme/big", "routes": [_route()]}
+    rules = validate_rules(data, known_providers=None)
+    assert (rules.default_model, rules.routes[0].model) == ("acme/big", MINI)
+    with pytest.raises(RulesInvalid, match=r"default_model: unknown provider 'acme'"):
+        validate_rules(data, known_providers=KNOWN)
+
+
+@pytest.mark.parametrize(
+    ("default", "models", "available", "expected"),
+    [
+        ("local", [], set(), []),
+        ("local", [MINI, "local"], {"local", "openai"}, []),
+        ("local", [MINI, MINI], {"local"}, [MINI]),
+        ("acme/big", [MINI], {"local"}, ["acme/big", MINI]),
+        ("acme/big", [MINI], {"local", "openai"}, ["acme/big"]),
+    ],
+)
+def test_models_whose_provider_is_missing_fall_back(
+    default: str, models: list[str], available: set[str], expected: list[str]
+) -> None:
+    rules = Rules(default_model=default, routes=[Route(match="x", model=m) for m in models])
+    assert falls_back(rules, available) == expected
 
 
 def test_valid_rules_round_trip() -> None:

@@ -2032,6 +2032,8 @@ export interface components {
             providers: {
                 [key: string]: boolean;
             };
+            /** Falls Back */
+            falls_back: string[];
         };
         /**
          * RunKind

@@ -1,6 +1,8 @@
-import { NavLink, Outlet } from "react-router-dom";
+import { useEffect, useState } from "react";
+import { NavLink, Outlet, useLocation } from "react-router-dom";
 import { useSession } from "../features/auth/session";
 import { EventStreamProvider } from "../features/events/hooks/useEventStream";
+import { ThemeToggle } from "./ThemeToggle";
 
 export function Layout() {
   return (
@@ -15,25 +17,43 @@ export function Layout() {
   );
 }
 
+/** On a phone the pages and the account sit behind a Menu button, so the header is one short row. */
 function AppHeader() {
   const { principal, signOut } = useSession();
+  const [open, setOpen] = useState(false);
+  const { pathname } = useLocation();
+  useEffect(() => setOpen(false), [pathname]);
   return (
-    <header className="app-header">
+    <header className={`app-header${open ? " menu-open" : ""}`}>
       <span className="brand">Talkative</span>
-      <nav aria-label="Main">
-        <NavLink to="/" end>
-          Mission Control
-        </NavLink>
-        <NavLink to="/workflow">Workflow Editor</NavLink>
-        <NavLink to="/router-admin">Router Admin</NavLink>
-      </nav>
-      <div className="who" aria-label="Signed in as">
-        <span>{principal.sub}</span>
-        <span className={`badge badge-role-${principal.role}`}>{principal.role}</span>
-        <span className="muted">{principal.tenant_id ?? (principal.platform_admin ? "all tenants" : "no tenant")}</span>
-        <button type="button" className="secondary small-btn" onClick={() => signOut()}>
-          Sign out
-        </button>
+      <button
+        type="button"
+        className="secondary small-btn menu-button"
+        aria-expanded={open}
+        aria-controls="app-menu"
+        onClick={() => setOpen((o) => !o)}
+      >
+        {open ? "Close" : "Menu"}
+      </button>
+      <div className="app-menu" id="app-menu">
+        <nav aria-label="Main">
+          <NavLink to="/" end>
+            Mission Control
+          </NavLink>
+          <NavLink to="/workflow">Workflow Editor</NavLink>
+          <NavLink to="/router-admin">Router Admin</NavLink>
+        </nav>
+        <div className="who" aria-label="Signed in as">
+          <span>{principal.sub}</span>
+          <span className={`badge badge-role-${principal.role}`}>{principal.role}</span>
+          <span className="muted">
+            {principal.tenant_id ?? (principal.platform_admin ? "all tenants" : "no tenant")}
+          </span>
+          <ThemeToggle />
+          <button type="button" className="secondary small-btn" onClick={() => signOut()}>
+            Sign out
+          </button>
+        </div>
       </div>
     </header>
   );

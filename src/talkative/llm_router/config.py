@@ -27,15 +27,18 @@ _LATEST_BUDGETS = (
 )
 # A saved version never changes, so one parsed once stays valid. The key includes the save time:
 # ids alone repeat across databases (tests, a restored backup).
-_parsed: dict[tuple[int, datetime, frozenset[str]], Rules | Budgets] = {}
+_parsed: dict[tuple[int, datetime], Rules | Budgets] = {}
 _PARSED_KEEP = 64
 
 
-async def current(session: AsyncSession, *, known_providers: set[str]) -> tuple[Rules, Budgets]:
-    """The rules and budgets in force, validated once per saved version."""
+async def current(session: AsyncSession) -> tuple[Rules, Budgets]:
+    """The rules and budgets in force, validated once per saved version.
+
+    Provider names were checked when the rules were saved and are not checked again: a route to a
+    provider this server does not have (any more) falls back to local rather than breaking reads."""
     found: dict[str, Rules | Budgets] = {}
     for config_id, kind, created_at, doc in (await core_execute(session, _LATEST)).all():
-        found[kind] = _parsed_doc(config_id, kind, created_at, doc, frozenset(known_providers))
+        found[kind] = _parsed_doc(config_id, kind, created_at, doc)
     rules, budgets = found.get("rules"), found.get("budgets")
     return (
         rules if isinstance(rules, Rules) else Rules(),
@@ -43,24 +46,21 @@ async def current(session: AsyncSession, *, known_providers: set[str]) -> tuple[
     )
 
 
-def _parsed_doc(
-    config_id: int, kind: str, created_at: datetime, doc: dict[str, Any], known_providers: frozenset[str]
-) -> Rules | Budgets:
-    providers = known_providers if kind == "rules" else frozenset()
-    key = (config_id, created_at, providers)
+def _parsed_doc(config_id: int, kind: str, created_at: datetime, doc: dict[str, Any]) -> Rules | Budgets:
+    key = (config_id, created_at)
     if key not in _parsed:
         if len(_parsed) >= _PARSED_KEEP:
             _parsed.clear()
         _parsed[key] = (
-            validate_rules(doc, known_providers=set(providers))
+            validate_rules(doc, known_providers=None)
             if kind == "rules"
             else validate_budgets(doc, stored=True)
         )
     return _parsed[key]
 
 
-async def rules(session: AsyncSession, *, known_providers: set[str]) -> Rules:
-    return (await current(session, known_providers=known_providers))[0]
+async def rules(session: AsyncSession) -> Rules:
+    return (await current(session))[0]
 
 
 async def budgets(session: AsyncSession) -> Budgets:
@@ -68,7 +68,7 @@ async def budgets(session: AsyncSession) -> Budgets:
     row = (await core_execute(session, _LATEST_BUDGETS)).first()
     if row is None:
         return Budgets()
-    parsed = _parsed_doc(row.id, row.kind, row.created_at, row.doc, frozenset())
+    parsed = _parsed_doc(row.id, row.kind, row.created_at, row.doc)
     return parsed if isinstance(parsed, Budgets) else Budgets()
 
 

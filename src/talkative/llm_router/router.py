@@ -14,7 +14,7 @@ from talkative.llm_router.budgets import Budgets, scoped
 from talkative.llm_router.dependencies import Providers
 from talkative.llm_router.metrics import router_metrics
 from talkative.llm_router.providers.base import Provider
-from talkative.llm_router.rules import Rules
+from talkative.llm_router.rules import Rules, falls_back
 from talkative.llm_router.schemas import BudgetsRead, RouterMetrics, RulesRead, UsagePage, UsageRead
 
 router = APIRouter(
@@ -27,13 +27,17 @@ def _rules_read(rules: Rules, providers: Mapping[str, Provider]) -> RulesRead:
     doc = rules.model_dump(mode="json")
     configured = {name: provider.configured() for name, provider in providers.items()}
     return RulesRead(
-        default_model=doc["default_model"], routes=doc["routes"], prices=doc["prices"], providers=configured
+        default_model=doc["default_model"],
+        routes=doc["routes"],
+        prices=doc["prices"],
+        providers=configured,
+        falls_back=falls_back(rules, {name for name, ok in configured.items() if ok}),
     )
 
 
 @router.get("/admin/rules", operation_id="getRouterRules")
 async def get_rules(session: Session, _: Reader, providers: Providers) -> RulesRead:
-    return _rules_read(await config.rules(session, known_providers=set(providers)), providers)
+    return _rules_read(await config.rules(session), providers)
 
 
 @router.put("/admin/rules", operation_id="putRouterRules")

@@ -89,7 +89,9 @@ class Price(BaseModel):
 
 
 class Rules(BaseModel):
-    """Provider names are checked only when validated with `known_providers` (see `validate_rules`)."""
+    """Provider names are checked only when validated with `known_providers` (see `validate_rules`):
+    rules are checked against the providers when saved, not when read back, so a provider that is
+    gone since (or not configured) makes its routes fall back to local instead of breaking reads."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -117,19 +119,30 @@ class Selection:
     route_index: int | None  # None: no route matched, the default model answers
 
 
-def validate_rules(data: Mapping[str, Any], *, known_providers: set[str]) -> Rules:
-    """`data` as `Rules`, or `RulesInvalid` naming every failing field (the first few in the message)."""
+def validate_rules(data: Mapping[str, Any], *, known_providers: set[str] | None) -> Rules:
+    """`data` as `Rules`, or `RulesInvalid` naming every failing field (the first few in the message).
+
+    `known_providers=None` leaves provider names unchecked (rules read back from storage)."""
     if not isinstance(data, Mapping):
         raise RulesInvalid([("rules", "must be an object")])
     # `updated_at` is bookkeeping written next to the rules (legacy files, GET answers), not a rule.
     doc = {k: v for k, v in data.items() if k != "updated_at"}
     try:
-        rules = Rules.model_validate(doc, context={"known_providers": frozenset(known_providers)})
+        known = None if known_providers is None else frozenset(known_providers)
+        rules = Rules.model_validate(doc, context={"known_providers": known})
     except ValidationError as exc:
         raise RulesInvalid([(_where(e["loc"]), _what(e)) for e in exc.errors()]) from None
     if LOCAL in rules.prices:
         raise RulesInvalid([(f"prices['{LOCAL}']", "local calls cost nothing; remove this price")])
     return rules
+
+
+def falls_back(rules: Rules, available: set[str]) -> list[str]:
+    """The models the rules route to whose provider is not in `available`: local answers for them."""
+    named = [rules.default_model, *(route.model for route in rules.routes)]
+    return sorted(
+        {m for m in named if m != LOCAL and m.partition("/")[0] not in available},
+    )
 
 
 def select_route(rules: Rules, message: str) -> Selection:

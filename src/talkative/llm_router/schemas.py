@@ -11,6 +11,8 @@ class RulesRead(BaseModel):
     routes: list[dict[str, Any]]
     prices: dict[str, dict[str, float]]
     providers: dict[str, bool]  # provider name -> configured on this server
+    # The models routed to whose provider is not configured here: local answers their calls.
+    falls_back: list[str]
 
 
 class CapSpend(BaseModel):

@@ -64,15 +64,18 @@ async def decide(
     input bound, see `Provider.input_bound`) plus `max_tokens` of output. A remote call is then
     held with `hold`, in a transaction of its own.
     """
-    rules = await config.rules(session, known_providers=set(providers))
+    rules = await config.rules(session)
     selection = select_route(rules, message)
     provider, model = split_model(selection.model)
     request = CompletionRequest(
         model=model, prompt=prompt, message=message, skills=skills, max_tokens=selection.max_tokens
     )
     chosen = providers.get(provider)
-    input_bound = chosen.input_bound(request) if chosen is not None else 0
-    worst = max_cost(rules.prices, selection.model, input_bound, selection.max_tokens)
+    if chosen is None or not chosen.configured():
+        # Never sent (`complete` falls back to local at once): nothing to hold, no cap to refuse it.
+        worst = 0.0
+    else:
+        worst = max_cost(rules.prices, selection.model, chosen.input_bound(request), selection.max_tokens)
     return Call(selection, provider, model, request, rules, worst_case=worst)
 
 

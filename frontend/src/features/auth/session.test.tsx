@@ -46,6 +46,27 @@ describe("session gate", () => {
     expect(screen.getByRole("heading", { name: "Sign in to Talkative" })).toBeInTheDocument();
   });
 
+  it("signs in when a login link is pasted into a tab showing sign-in (hashchange)", async () => {
+    const fetchMock = respond({
+      "/auth/me": [200, { sub: "v", role: "viewer", tenant_id: "t1", platform_admin: false }],
+      "/agents": [200, { agents: [agent] }],
+      "/skills": [200, { skills: [] }],
+    });
+    vi.stubGlobal("fetch", fetchMock);
+    renderApp();
+    expect(screen.getByRole("heading", { name: "Sign in to Talkative" })).toBeInTheDocument();
+    window.history.replaceState(null, "", "/#token=linked-token");
+    window.dispatchEvent(new HashChangeEvent("hashchange"));
+    expect(await screen.findByText("Mail bot")).toBeInTheDocument();
+    expect(tokenStore.get()).toBe("linked-token");
+    expect(window.location.hash).toBe("");
+    const [, init] = fetchMock.mock.calls.find(([url]) => String(url) === "/auth/me") as unknown as [
+      string,
+      RequestInit,
+    ];
+    expect((init.headers as Record<string, string>).Authorization).toBe("Bearer linked-token");
+  });
+
   it("hides write buttons from a viewer", async () => {
     tokenStore.set("viewer-token");
     vi.stubGlobal(

@@ -2,7 +2,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, setUnauthorizedHandler } from "../../api";
 import { errorMessage, type Schemas } from "../../api/client";
-import { tokenStore } from "../../lib/session";
+import { consumeLoginLink, tokenStore } from "../../lib/session";
 import { allows, type Permission } from "../../lib/permissions";
 import { StatusScreen } from "../../components/ui/StatusScreen";
 import { SignInPage } from "./SignInPage";
@@ -54,6 +54,17 @@ export function SessionGate({ children }: { children: ReactNode }) {
     },
     [queryClient],
   );
+
+  // A login link pasted into a tab that is already open (on the sign-in page or not) changes only
+  // the fragment: no page load reads it, so listen for it.
+  useEffect(() => {
+    const onHashChange = () => {
+      const linked = consumeLoginLink();
+      if (linked) signIn(linked);
+    };
+    window.addEventListener("hashchange", onHashChange);
+    return () => window.removeEventListener("hashchange", onHashChange);
+  }, [signIn]);
 
   useEffect(() => {
     setUnauthorizedHandler((message) => signOut(message));

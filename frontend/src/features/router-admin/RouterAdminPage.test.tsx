@@ -45,6 +45,7 @@ const rules = {
   routes: [{ match: "invoice", model: "openai/gpt-4o-mini", max_tokens: 200 }],
   prices: { "openai/gpt-4o-mini": { input_per_mtok: 0.15, output_per_mtok: 0.6 } },
   providers: { local: true, openai: true },
+  falls_back: [],
 };
 const budgets = {
   global_daily_cost_cap_usd: 5,

@@ -29,6 +29,7 @@ const served: RulesRead = {
   routes: [{ match: "invoice", model: "openai/gpt-4o-mini", max_tokens: 200 }],
   prices: { "openai/gpt-4o-mini": { input_per_mtok: 0.15, output_per_mtok: 0.6 } },
   providers: { local: true, openai: false },
+  falls_back: ["openai/gpt-4o-mini"],
 };
 
 function form(over: Partial<RulesForm> = {}): RulesForm {

@@ -17,6 +17,7 @@ export const routerKeys = {
   usage: (query: UsageQuery) => ["router", "usage", query] as const,
   rules: ["router", "rules"] as const,
   budgets: ["router", "budgets"] as const,
+  tenants: ["fleet", "tenants"] as const,
 };
 
 export function useRouterMetrics() {
@@ -67,5 +68,16 @@ export function useSaveBudgets() {
     mutationFn: (body: BudgetsDoc) =>
       api.call("putRouterBudgets", { body: body as unknown as Record<string, unknown> }),
     onSuccess: (saved) => qc.setQueryData(routerKeys.budgets, saved),
+  });
+}
+
+/** The registered tenants: the budgets editor's tenant picker (a platform admin's only). */
+export function useTenants(enabled: boolean) {
+  return useQuery({
+    queryKey: routerKeys.tenants,
+    queryFn: ({ signal }) => api.call("listTenants", { signal }),
+    select: (page) => page.tenants.map((t) => t.tenant_id),
+    enabled,
+    staleTime: 60_000,
   });
 }

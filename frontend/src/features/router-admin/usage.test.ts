@@ -4,6 +4,7 @@ import {
   dateRangeError,
   dayRange,
   defaultFilters,
+  rangeLabel,
   emptyFilters,
   filterUsage,
   formatCompact,
@@ -218,5 +219,26 @@ describe("formatting", () => {
     expect(formatLatency(12.4)).toBe("12 ms");
     expect(formatLatency(1530)).toBe("1.5 s");
     expect(formatDay("2026-01-02")).toBe("Jan 2");
+  });
+});
+
+describe("rangeLabel", () => {
+  const now = new Date("2026-12-02T21:00:00Z");
+  it.each([
+    ["2026-11-03", "", "Last 30 days (UTC)"],
+    ["2026-11-03", "2026-12-02", "Last 30 days (UTC)"],
+    ["2026-12-02", "", "Today (UTC)"],
+    ["", "", "All time (UTC)"],
+    ["", "2026-12-02", "Until today (UTC)"],
+    ["", "2026-11-30", "Until 2026-11-30 (UTC)"],
+    ["2026-11-01", "2026-11-30", "2026-11-01 to 2026-11-30 (UTC)"],
+    ["2026-11-30", "2026-11-30", "2026-11-30 (UTC)"],
+    ["2026-12-05", "", "Since 2026-12-05 (UTC)"],
+  ])("from %s to %s reads %s", (from, to, expected) => {
+    expect(rangeLabel(from, to, now)).toBe(expected);
+  });
+  it("names the default filters' range as the last 30 days", () => {
+    const filters = defaultFilters(now);
+    expect(rangeLabel(filters.from, filters.to, now)).toBe("Last 30 days (UTC)");
   });
 });

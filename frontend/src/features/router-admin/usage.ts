@@ -44,6 +44,20 @@ export function defaultFilters(now: Date = new Date()): UsageFilters {
   return { ...emptyFilters, from: addDays(utcToday(now), -29) };
 }
 
+/** What the usage filters' dates show, in words: "Last 30 days", "Since 2026-11-01", "All time"… (UTC). */
+export function rangeLabel(from: string, to: string, now: Date = new Date()): string {
+  const today = utcToday(now);
+  if (from === "" && to === "") return "All time (UTC)";
+  if (to === "" || to === today) {
+    if (from === "") return `Until today (UTC)`;
+    const days = Math.round((Date.parse(`${today}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1;
+    if (days === 1) return "Today (UTC)";
+    return days > 1 ? `Last ${days} days (UTC)` : `Since ${from} (UTC)`;
+  }
+  if (from === "") return `Until ${to} (UTC)`;
+  return from === to ? `${from} (UTC)` : `${from} to ${to} (UTC)`;
+}
+
 export function isDay(text: string): boolean {
   if (!DAY.test(text)) return false;
   const d = new Date(`${text}T00:00:00Z`);

@@ -90,3 +90,9 @@ export function useConfigEditor<Form, Doc>({ scope, base, validate, toDoc, serve
     discard,
   };
 }
+
+/** What a part of an editor's form needs to edit its fields. */
+export type ConfigEditor<Form> = Pick<
+  ReturnType<typeof useConfigEditor<Form, unknown>>,
+  "form" | "errorFor" | "id" | "edit" | "restructure"
+>;

@@ -8,6 +8,10 @@ import { EventStreamProvider } from "../events/hooks/useEventStream";
 import { WorkflowEditorPage } from "./WorkflowEditorPage";
 import { calls, respond, type Handler } from "../../test/fakeApi";
 
+// The graph is a lazy chunk (React Flow): its first import in a test run is transformed on demand,
+// which takes over findBy's default second on a busy machine.
+const LAZY_LOAD_MS = 10_000;
+
 /** The one EventSource the app opens; tests push events through it. */
 class FakeEventSource {
   static CLOSED = 2;
@@ -136,7 +140,7 @@ afterEach(() => vi.unstubAllGlobals());
 describe("Workflow Editor page", () => {
   it("shows the agent's workflow read-only to a viewer", async () => {
     renderPage("viewer", { "GET /agents/mail-bot/workflow": [200, workflowAt([v1])] });
-    const graph = await screen.findByTestId("workflow-graph");
+    const graph = await screen.findByTestId("workflow-graph", {}, { timeout: LAZY_LOAD_MS });
     expect(await within(graph).findByText("Triage inbox")).toBeInTheDocument();
     expect(within(graph).getByText("Reply to mail")).toBeInTheDocument();
     expect(screen.getByTestId("workflow-name")).toHaveTextContent("Mail bot workflow");
@@ -165,7 +169,7 @@ describe("Workflow Editor page", () => {
       "GET /agents/mail-bot/workflow": [200, workflowAt([v1])],
       "POST /workflow": [201, { ...saved, versions: null }],
     });
-    await screen.findByText("Triage inbox");
+    await screen.findByText("Triage inbox", {}, { timeout: LAZY_LOAD_MS });
     expect(screen.getByTestId("workflow-dirty")).toHaveTextContent("No unsaved changes");
     expect(screen.getByRole("button", { name: "Save version" })).toBeDisabled();
 

@@ -1,9 +1,11 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { Panel } from "../../../components/ui/Panel";
-import { errorMessage } from "../../../api/client";
+import { useAgents } from "../../agents/queries";
 import { useCan } from "../../auth/session";
+import { chatAvailability, sendErrorText } from "../errors";
 import { useSendMessage, type MessageReply } from "../queries";
 import { ReplyView } from "./ReplyView";
+import { StoppedNotice } from "./StoppedNotice";
 
 interface Turn {
   id: number;
@@ -26,6 +28,8 @@ export function ChatPanel({ agentId }: { agentId: string | null }) {
 
 function Conversation({ agentId }: { agentId: string }) {
   const canOperate = useCan("operate");
+  const agents = useAgents();
+  const availability = chatAvailability(agents.data?.find((a) => a.id === agentId)?.status, canOperate);
   const send = useSendMessage(agentId);
   const [turns, setTurns] = useState<Turn[]>([]);
   const [text, setText] = useState("");
@@ -41,13 +45,13 @@ function Conversation({ agentId }: { agentId: string }) {
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const message = text.trim();
-    if (!message) return;
+    if (!message || availability !== "ready") return;
     const id = nextId.current++;
     setTurns((t) => [...t, { id, message }]);
     setText("");
     send.mutate(message, {
       onSuccess: (reply) => setTurns((t) => t.map((x) => (x.id === id ? { ...x, reply } : x))),
-      onError: (err) => setTurns((t) => t.map((x) => (x.id === id ? { ...x, error: errorMessage(err) } : x))),
+      onError: (err) => setTurns((t) => t.map((x) => (x.id === id ? { ...x, error: sendErrorText(err) } : x))),
     });
   };
 
@@ -69,16 +73,22 @@ function Conversation({ agentId }: { agentId: string }) {
         ))}
         <div ref={bottom} />
       </div>
-      {canOperate ? (
+      {availability === "stopped" && <StoppedNotice agentId={agentId} />}
+      {availability !== "read-only" ? (
         <form className="row" onSubmit={submit}>
           <input
             aria-label="Message"
-            placeholder="Tell the agent what to do, e.g. “triage inbox now”"
+            placeholder={
+              availability === "stopped"
+                ? "Start the agent to send it messages"
+                : "Tell the agent what to do, e.g. “triage inbox now”"
+            }
             value={text}
             onChange={(e) => setText(e.target.value)}
             maxLength={4000}
+            disabled={availability !== "ready"}
           />
-          <button type="submit" disabled={send.isPending || !text.trim()}>
+          <button type="submit" disabled={availability !== "ready" || send.isPending || !text.trim()}>
             {send.isPending ? "Sending…" : "Send"}
           </button>
         </form>

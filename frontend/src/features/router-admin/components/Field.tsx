@@ -56,6 +56,54 @@ export function TextField({
   );
 }
 
+/** A labelled select with its error in words right under it; `empty` is the label of "none chosen". */
+export function SelectField({
+  id,
+  label,
+  value,
+  onChange,
+  options,
+  empty,
+  error,
+  disabled,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  options: readonly { value: string; label: string }[];
+  empty: string;
+  error?: string;
+  disabled?: boolean;
+}) {
+  const errorId = `${id}-error`;
+  return (
+    <div className={`ra-field${error ? " ra-invalid" : ""}`}>
+      <label htmlFor={id}>{label}</label>
+      <select
+        id={id}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        disabled={disabled}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? errorId : undefined}
+      >
+        <option value="">{empty}</option>
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+      {error && (
+        <span id={errorId} className="error small" role="alert">
+          {error}
+        </span>
+      )}
+    </div>
+  );
+}
+
 /** Errors that name no field: shown above the form. */
 export function FormErrors({ messages }: { messages: string[] }) {
   if (messages.length === 0) return null;

@@ -26,7 +26,10 @@ function MetricCard({
   );
 }
 
-/** Requests, tokens, cost and error rate over the backend's metrics window (90 days), and per model. */
+/** The window of GET /router/metrics (`WINDOW_DAYS` in talkative/llm_router/metrics.py). */
+const METRICS_WINDOW_DAYS = 90;
+
+/** Requests, tokens, cost and error rate over the backend's metrics window, and per model. */
 export function MetricCards() {
   const metrics = useRouterMetrics();
   const totals = metrics.data?.totals;
@@ -37,7 +40,7 @@ export function MetricCards() {
       title="Router metrics"
       id="router-metrics"
       className="ra-area-metrics"
-      actions={<span className="muted small">Last 90 days</span>}
+      actions={<span className="muted small">Totals of the last {METRICS_WINDOW_DAYS} days (UTC)</span>}
     >
       <QueryState
         isPending={metrics.isPending}
@@ -67,7 +70,7 @@ export function MetricCards() {
           />
         </div>
         {perModel.length === 0 ? (
-          <p className="muted">No model calls in the last 90 days.</p>
+          <p className="muted">No model calls in the last {METRICS_WINDOW_DAYS} days.</p>
         ) : (
           <div className="ra-table-scroll">
             <table className="ra-table ra-model-table" data-testid="model-metrics" aria-label="Metrics per model">

@@ -1,6 +1,6 @@
 import { Panel } from "../../../components/ui/Panel";
 import { QueryState } from "../../../components/ui/QueryState";
-import { useRouterBudgets } from "../queries";
+import { useRouterBudgets, useRouterRules } from "../queries";
 import { barWidth, levelLabel, spendBars, uncappedSpend, type CapBar, type CapScope } from "../spend";
 import { formatUsd } from "../usage";
 
@@ -39,14 +39,33 @@ export function SpendBar({ bar }: { bar: CapBar }) {
   );
 }
 
+/** The routes whose provider is not configured: their calls are answered locally and cost nothing. */
+function FallbackNotice({ models }: { models: string[] }) {
+  if (models.length === 0) return null;
+  return (
+    <p className="notice small" data-testid="spend-falls-back">
+      {models.map((m, i) => (
+        <span key={m}>
+          {i > 0 && ", "}
+          <code>{m}</code>
+        </span>
+      ))}{" "}
+      {models.length === 1 ? "falls" : "fall"} back to local: its provider is not configured on this server, so those
+      calls cost nothing.
+    </p>
+  );
+}
+
 /** Today's and this month's spend (UTC) against every cap, from GET /router/admin/budgets. */
 export function SpendPanel() {
   const budgets = useRouterBudgets();
+  const rules = useRouterRules();
   const bars = budgets.data ? spendBars(budgets.data) : [];
   const uncapped = budgets.data ? uncappedSpend(budgets.data) : [];
 
   return (
     <Panel title="Spend against caps" id="router-spend" className="ra-area-spend">
+      <FallbackNotice models={rules.data?.falls_back ?? []} />
       <QueryState
         isPending={budgets.isPending}
         error={budgets.error}

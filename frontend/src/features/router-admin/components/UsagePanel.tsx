@@ -9,6 +9,7 @@ import {
   distinct,
   filterUsage,
   options,
+  rangeLabel,
   USAGE_LIMIT,
   usageQuery,
   utcToday,
@@ -72,11 +73,9 @@ export function UsagePanel() {
       id="router-usage"
       className="ra-area-usage"
       actions={
-        updating ? (
-          <span className="muted small" role="status">
-            Updating…
-          </span>
-        ) : undefined
+        <span className="muted small" role="status" data-testid="usage-range">
+          {updating ? "Updating…" : rangeLabel(filters.from, filters.to)}
+        </span>
       }
     >
       <UsageFilterBar
