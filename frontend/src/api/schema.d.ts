@@ -94,7 +94,11 @@ export interface paths {
         delete: operations["deleteAgent"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Update Agent
+         * @description Renames the agent or changes its heartbeat interval (fields left out stay as they are).
+         */
+        patch: operations["updateAgent"];
         trace?: never;
     };
     "/agents/{agent_id}/start": {
@@ -203,6 +207,64 @@ export interface paths {
         /** Agent Workflow */
         get: operations["getAgentWorkflow"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/agents/{agent_id}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Agent Files
+         * @description The regular files in the workspace's `inputs/` and `outputs/`, and its quota.
+         */
+        get: operations["listAgentFiles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/agents/{agent_id}/files/{folder}/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download Agent File */
+        get: operations["downloadAgentFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/agents/{agent_id}/files/inputs/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Upload Agent Input
+         * @description Writes the request body to `inputs/<name>` (replacing a file of that name) if the
+         *     workspace's quota has room; 413 when it has not, or the body is over the size limit.
+         */
+        put: operations["uploadAgentInput"];
         post?: never;
         delete?: never;
         options?: never;
@@ -991,6 +1053,16 @@ export interface components {
          * @enum {string}
          */
         AgentStatus: "stopped" | "running";
+        /**
+         * AgentUpdate
+         * @description The settings an operator may change; a field left out stays as it is.
+         */
+        AgentUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Heartbeatminutes */
+            heartbeatMinutes?: number | null;
+        };
         /** ApprovalCreate */
         ApprovalCreate: {
             /** Tenant Id */
@@ -2255,6 +2327,56 @@ export interface components {
             /** Tenant Id */
             tenant_id?: string | null;
         };
+        /** WorkspaceFile */
+        WorkspaceFile: {
+            /**
+             * Folder
+             * @enum {string}
+             */
+            folder: "inputs" | "outputs";
+            /**
+             * Path
+             * @description Relative to the folder, `/`-separated
+             */
+            path: string;
+            /** Size */
+            size: number;
+            /**
+             * Modifiedat
+             * Format: date-time
+             */
+            modifiedAt: string;
+        };
+        /** WorkspaceFiles */
+        WorkspaceFiles: {
+            /** Files */
+            files: components["schemas"]["WorkspaceFile"][];
+            /**
+             * Truncated
+             * @description A folder held more files than are listed
+             */
+            truncated: boolean;
+            quota: components["schemas"]["WorkspaceQuota"];
+        };
+        /**
+         * WorkspaceQuota
+         * @description What the workspace holds against its quota (the one the sandbox enforces on runs' writes).
+         */
+        WorkspaceQuota: {
+            /** Usedbytes */
+            usedBytes: number;
+            /** Usedfiles */
+            usedFiles: number;
+            /** Quotabytes */
+            quotaBytes: number;
+            /** Quotafiles */
+            quotaFiles: number;
+            /**
+             * Maxuploadbytes
+             * @description The largest file one upload may carry
+             */
+            maxUploadBytes: number;
+        };
     };
     responses: never;
     parameters: never;
@@ -2679,6 +2801,99 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Role or tenant not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    updateAgent: {
+        parameters: {
+            query?: {
+                /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
+                tenant_id?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Agent id (slug) */
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgentUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentRead"];
+                };
             };
             /** @description Bad request */
             400: {
@@ -3218,6 +3433,282 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WorkflowRead"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Role or tenant not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listAgentFiles: {
+        parameters: {
+            query?: {
+                /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
+                tenant_id?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Agent id (slug) */
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkspaceFiles"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Role or tenant not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    downloadAgentFile: {
+        parameters: {
+            query?: {
+                /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
+                tenant_id?: string | null;
+            };
+            header?: never;
+            path: {
+                folder: "inputs" | "outputs";
+                /** @description Relative to the folder, `/`-separated; links are not followed */
+                path: string;
+                /** @description Agent id (slug) */
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file's bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Role or tenant not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    uploadAgentInput: {
+        parameters: {
+            query?: {
+                /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
+                tenant_id?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Relative to the folder, `/`-separated; links are not followed */
+                path: string;
+                /** @description Agent id (slug) */
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkspaceFile"];
                 };
             };
             /** @description Bad request */
