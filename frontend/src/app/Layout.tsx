@@ -16,7 +16,7 @@ export function Layout() {
 }
 
 function AppHeader() {
-  const { principal, signOut } = useSession();
+  const { principal, signOut, can } = useSession();
   return (
     <header className="app-header">
       <span className="brand">Talkative</span>
@@ -26,6 +26,7 @@ function AppHeader() {
         </NavLink>
         <NavLink to="/workflow">Workflow Editor</NavLink>
         <NavLink to="/router-admin">Router Admin</NavLink>
+        {can("fleet") && <NavLink to="/fleet">Fleet</NavLink>}
       </nav>
       <div className="who" aria-label="Signed in as">
         <span>{principal.sub}</span>
