@@ -38,7 +38,7 @@ export const router = createBrowserRouter([
       { path: "/", element: <MissionControlPage /> },
       { path: "/workflow", element: <WorkflowEditorPage /> },
       { path: "/router-admin", element: <RouterAdminPage /> },
-      { path: "/agents/:agentId", element: <AgentPage /> },
+      { path: "/agent/:agentId", element: <AgentPage /> },
       { path: "/fleet", element: <FleetPage /> },
       { path: "*", element: <NotFound /> },
     ],

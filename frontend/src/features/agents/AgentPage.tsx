@@ -11,7 +11,7 @@ import { DeleteAgent } from "./components/DeleteAgent";
 import { WorkspaceFilesPanel } from "./components/WorkspaceFilesPanel";
 import { useAgent } from "./queries";
 
-/** `/agents/:agentId`: one agent's settings, skills and workspace files; operators change them. */
+/** `/agent/:agentId`: one agent's settings, skills and workspace files; operators change them. */
 export function AgentPage() {
   const { agentId = "" } = useParams();
   const agent = useAgent(agentId);

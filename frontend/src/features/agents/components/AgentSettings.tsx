@@ -31,7 +31,7 @@ export function AgentSettings({ agent, canOperate }: { agent: Agent; canOperate:
   };
 
   return (
-    <form className="stack compact" onSubmit={submit} aria-label="Agent settings">
+    <form className="stack compact" onSubmit={submit} aria-label="Agent settings" noValidate>
       <label className="row">
         Heartbeat interval (minutes)
         <input

@@ -36,7 +36,7 @@ export function AgentsPanel({ selectedId, onSelect }: Props) {
       </QueryState>
       {selected && (
         <p className="small">
-          <Link to={`/agents/${encodeURIComponent(selected.id)}`}>
+          <Link to={`/agent/${encodeURIComponent(selected.id)}`}>
             Open {selected.name}: settings, skills, files{canOperate ? ", delete" : ""}
           </Link>
         </p>
