@@ -41,7 +41,7 @@ export function AgentPage() {
               <Panel title="Settings" id="agent-settings">
                 <AgentSettings agent={agent.data} canOperate={canOperate} />
               </Panel>
-              <Panel title="Skills" id="agent-skills">
+              <Panel title="Status and skills" id="agent-skills">
                 {canOperate ? <AgentControls agent={agent.data} /> : <AgentSkillList agentId={agent.data.id} />}
               </Panel>
               <WorkspaceFilesPanel agentId={agent.data.id} canOperate={canOperate} />
