@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from tests.ui.conftest import UiServer, screenshot
 
@@ -62,13 +62,13 @@ def test_operator_manages_an_agent(page: Page, server: UiServer) -> None:
 
     upload = page.get_by_role("form", name="Upload an input file")
     upload.get_by_label("Input file").set_input_files(
-        files=[{"name": "big.bin", "mimeType": "application/octet-stream", "buffer": b"x" * (MAX_UPLOAD + 1)}]
+        files=FilePayload(name="big.bin", mimeType="application/octet-stream", buffer=b"x" * (MAX_UPLOAD + 1))
     )
     expect(upload.get_by_role("alert")).to_contain_text("one upload may be at most 4.0 KiB")
     expect(upload.get_by_role("button", name="Upload to inputs/")).to_be_disabled()
     content = "first line\nsecond line\n"
     upload.get_by_label("Input file").set_input_files(
-        files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": content.encode()}]
+        files=FilePayload(name="notes.txt", mimeType="text/plain", buffer=content.encode())
     )
     upload.get_by_role("button", name="Upload to inputs/").click()
     expect(upload.get_by_role("status")).to_have_text("Uploaded inputs/notes.txt.", timeout=TIMEOUT_MS)
@@ -117,7 +117,7 @@ def test_viewer_sees_no_controls(page: Page, server: UiServer) -> None:
     expect(page.get_by_role("heading", name="Fleet is for admins")).to_be_visible(timeout=TIMEOUT_MS)
 
 
-def test_admin_provisions_from_the_fleet_page(page: Page, server: UiServer) -> None:
+def test_admin_provisions_from_the_fleet_page(page: Page, server: UiServer, tmp_path: Path) -> None:
     admin = server.token("admin", TENANT)
     node = _api(server, "POST", "/fleet/nodes", admin, json={"name": "Local box"})
     assert node.status_code == 201, node.text
@@ -137,5 +137,20 @@ def test_admin_provisions_from_the_fleet_page(page: Page, server: UiServer) -> N
     placement = page.get_by_label("Fleet agent scout").locator("ul.small li")
     expect(placement).to_contain_text("provisioned at")
     screenshot(page, "11-fleet-provisioned")
+
     listed = _api(server, "GET", "/fleet/agents/scout", admin).json()
     assert [p["status"] for p in listed["placements"]] == ["provisioned"]
+
+    # A failure is shown as the server words it, and the node's status follows. (A 422: the page
+    # fixture counts any 5xx as a server error, so the 502 of a failed write is not used here.)
+    tenant_root = server.data_dir / "fleet" / TENANT
+    link = tenant_root / "link"
+    broken = _api(server, "POST", "/fleet/nodes", admin, json={"name": "Broken", "base_path": str(link)})
+    assert broken.status_code == 201, broken.text
+    link.symlink_to(tmp_path, target_is_directory=True)  # the node's folder now leads outside the root
+    page.reload()
+    form.get_by_label("Node").select_option(broken.json()["id"])
+    form.get_by_role("button", name="Provision").click()
+    expect(form.get_by_role("alert")).to_contain_text("outside the tenant's folder", timeout=TIMEOUT_MS)
+    expect(nodes.get_by_role("row").filter(has_text="Broken")).to_contain_text("error", timeout=TIMEOUT_MS)
+    assert list(tmp_path.iterdir()) == []
