@@ -216,3 +216,10 @@ async def test_upload_onto_a_folder_is_409(client: httpx.AsyncClient, auth: Auth
     )
     assert response.status_code == 409 and response.json()["code"] == "FILE_IS_FOLDER"
     assert [p.name for p in (_workspace(app) / "inputs").iterdir()] == ["taken"]
+
+
+async def test_uploads_go_to_inputs_only(client: httpx.AsyncClient, auth: Auth, app: FastAPI) -> None:
+    await _agent(client, auth)
+    response = await client.put("/agents/filer/files/outputs/x.txt", content=b"x", headers={**auth(), **OCTETS})
+    assert response.status_code == 422, response.text
+    assert list((_workspace(app) / "outputs").iterdir()) == []

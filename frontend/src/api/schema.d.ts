@@ -243,22 +243,6 @@ export interface paths {
         };
         /** Download Agent File */
         get: operations["downloadAgentFile"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/agents/{agent_id}/files/inputs/{path}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
         /**
          * Upload Agent Input
          * @description Writes the request body to `inputs/<name>` (replacing a file of that name) if the
@@ -3744,6 +3728,8 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description Uploads go to `inputs/` only */
+                folder: "inputs";
                 /** @description Relative to the folder, `/`-separated; links are not followed */
                 path: string;
                 /** @description Agent id (slug) */

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -173,13 +173,18 @@ async def download_agent_file(
 
 
 @router.put(
-    "/{agent_id}/files/inputs/{path:path}",
+    "/{agent_id}/files/{folder}/{path:path}",
     status_code=201,
     operation_id="uploadAgentInput",
     openapi_extra=UPLOAD_BODY,
 )
 async def upload_agent_input(
-    agent: ValidAgent, path: FilePath, request: Request, _: Operator, runtime: RuntimeDep
+    agent: ValidAgent,
+    folder: Annotated[Literal["inputs"], Path(description="Uploads go to `inputs/` only")],
+    path: FilePath,
+    request: Request,
+    _: Operator,
+    runtime: RuntimeDep,
 ) -> WorkspaceFile:
     """Writes the request body to `inputs/<name>` (replacing a file of that name) if the
     workspace's quota has room; 413 when it has not, or the body is over the size limit."""
