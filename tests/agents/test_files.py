@@ -220,6 +220,26 @@ async def test_upload_onto_a_folder_is_409(client: httpx.AsyncClient, auth: Auth
 
 async def test_uploads_go_to_inputs_only(client: httpx.AsyncClient, auth: Auth, app: FastAPI) -> None:
     await _agent(client, auth)
-    response = await client.put("/agents/filer/files/outputs/x.txt", content=b"x", headers={**auth(), **OCTETS})
+    response = await client.put(
+        "/agents/filer/files/outputs/x.txt", content=b"x", headers={**auth(), **OCTETS}
+    )
     assert response.status_code == 422, response.text
     assert list((_workspace(app) / "outputs").iterdir()) == []
+
+
+async def test_a_linked_folder_is_not_listed(
+    client: httpx.AsyncClient, auth: Auth, app: FastAPI, tmp_path: Path
+) -> None:
+    await _agent(client, auth)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "private.txt").write_text("not the agent's")
+    outputs = _workspace(app) / "outputs"
+    outputs.rmdir()
+    outputs.symlink_to(outside, target_is_directory=True)
+    (_workspace(app) / "inputs" / "kept.txt").write_text("kept")
+    listing = await client.get("/agents/filer/files", headers=auth())
+    assert listing.status_code == 200, listing.text
+    assert [(f["folder"], f["path"]) for f in listing.json()["files"]] == [("inputs", "kept.txt")]
+    read = await client.get("/agents/filer/files/outputs/private.txt", headers=auth())
+    assert read.status_code == 404 and read.json()["code"] == "FILE_NOT_FOUND"

@@ -104,7 +104,10 @@ def _open_folder(workspace: Path, folder: Folder) -> int | None:
 
 def list_folder(workspace: Path, folder: Folder) -> Listing:
     """The regular files under the folder (links and special files left out), by path."""
-    top = _open_folder(workspace, folder)
+    try:
+        top = _open_folder(workspace, folder)
+    except FileNotInWorkspace:  # a link in the folder's place: nothing to list through it
+        top = None
     if top is None:
         return Listing([], truncated=False)
     found: list[FileInfo] = []
