@@ -2412,7 +2412,7 @@ export interface components {
             quotaFiles: number;
             /**
              * Maxuploadbytes
-             * @description The largest file one upload may carry
+             * @description The largest file one upload may carry: the quota of one run's writes, or the request body limit if that is less
              */
             maxUploadBytes: number;
         };

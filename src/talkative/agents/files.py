@@ -254,12 +254,16 @@ def _replace(folder: int, name: str, content: bytes) -> FileInfo:
 # ---- what the routes call -------------------------------------------------------------------
 
 
-async def list_files(*, agent: Agent, workspaces_dir: Path, limits: ToolLimits) -> WorkspaceFiles:
+async def list_files(
+    *, agent: Agent, workspaces_dir: Path, limits: ToolLimits, max_body_bytes: int
+) -> WorkspaceFiles:
+    """The folders' files and the quota; `max_body_bytes` (the request body limit, checked before
+    any route) bounds an upload as well as the quota of one run's writes does."""
     workspace = resolve(workspaces_dir, agent.workspace)
-    return await asyncio.to_thread(_list_files, workspace, limits)
+    return await asyncio.to_thread(_list_files, workspace, limits, max_body_bytes)
 
 
-def _list_files(workspace: Path, limits: ToolLimits) -> WorkspaceFiles:
+def _list_files(workspace: Path, limits: ToolLimits, max_body_bytes: int) -> WorkspaceFiles:
     listed: list[WorkspaceFile] = []
     truncated = False
     for folder in FOLDERS:
@@ -275,7 +279,7 @@ def _list_files(workspace: Path, limits: ToolLimits) -> WorkspaceFiles:
         usedFiles=used.used_files,
         quotaBytes=limits.workspace_quota_bytes,
         quotaFiles=limits.workspace_quota_files,
-        maxUploadBytes=limits.write_quota_bytes,
+        maxUploadBytes=min(limits.write_quota_bytes, max_body_bytes),
     )
     return WorkspaceFiles(files=listed, truncated=truncated, quota=room)
 

@@ -145,7 +145,10 @@ async def agent_workflow(
 async def list_agent_files(agent: ValidAgent, runtime: RuntimeDep) -> WorkspaceFiles:
     """The regular files in the workspace's `inputs/` and `outputs/`, and its quota."""
     return await files.list_files(
-        agent=agent, workspaces_dir=runtime.settings.workspaces_dir, limits=runtime.tool_limits
+        agent=agent,
+        workspaces_dir=runtime.settings.workspaces_dir,
+        limits=runtime.tool_limits,
+        max_body_bytes=runtime.settings.max_body_bytes,
     )
 
 

@@ -88,7 +88,10 @@ class WorkspaceQuota(BaseModel):
     usedFiles: int
     quotaBytes: int
     quotaFiles: int
-    maxUploadBytes: int = Field(description="The largest file one upload may carry")
+    maxUploadBytes: int = Field(
+        description="The largest file one upload may carry: the quota of one run's writes, or the "
+        "request body limit if that is less"
+    )
 
 
 class WorkspaceFiles(BaseModel):
