@@ -243,3 +243,19 @@ async def test_a_linked_folder_is_not_listed(
     assert [(f["folder"], f["path"]) for f in listing.json()["files"]] == [("inputs", "kept.txt")]
     read = await client.get("/agents/filer/files/outputs/private.txt", headers=auth())
     assert read.status_code == 404 and read.json()["code"] == "FILE_NOT_FOUND"
+
+
+async def test_deep_folders_are_listed_to_a_bound(
+    client: httpx.AsyncClient, auth: Auth, app: FastAPI
+) -> None:
+    await _agent(client, auth)
+    folder = _workspace(app) / "outputs"
+    for level in range(200):  # deeper than the listing goes
+        folder = folder / f"d{level % 10}"
+        folder.mkdir()
+        if level in (3, 150):
+            (folder / "f.txt").write_text(str(level))
+    listing = await client.get("/agents/filer/files", headers=auth())
+    assert listing.status_code == 200, listing.text
+    paths = [f["path"] for f in listing.json()["files"]]
+    assert paths == ["d0/d1/d2/d3/f.txt"]

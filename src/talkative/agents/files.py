@@ -33,6 +33,7 @@ FOLDERS: tuple[Folder, ...] = ("inputs", "outputs")
 MAX_SEGMENT_BYTES = 255  # what Linux file systems allow in one name
 MAX_PATH_CHARS = 1024
 MAX_LISTED = 1000  # per folder; the listing says when it stopped early
+MAX_DEPTH = 32  # folders below this are not listed (one descriptor is open per level)
 CHUNK = 64 * 1024
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # a FIFO must not block
@@ -122,7 +123,7 @@ def list_folder(workspace: Path, folder: Folder) -> Listing:
     return Listing(sorted(found, key=lambda f: f.path), truncated=False)
 
 
-def _walk(folder: int, prefix: str) -> Iterator[tuple[str, str, os.stat_result]]:
+def _walk(folder: int, prefix: str, depth: int = 0) -> Iterator[tuple[str, str, os.stat_result]]:
     with os.scandir(folder) as entries:
         items = list(entries)
     for item in items:
@@ -132,13 +133,13 @@ def _walk(folder: int, prefix: str) -> Iterator[tuple[str, str, os.stat_result]]
             continue
         if stat.S_ISREG(info.st_mode):
             yield prefix, item.name, info
-        elif stat.S_ISDIR(info.st_mode):
+        elif stat.S_ISDIR(info.st_mode) and depth < MAX_DEPTH:
             try:
                 child = os.open(item.name, _DIR_FLAGS, dir_fd=folder)
             except OSError:
                 continue
             try:
-                yield from _walk(child, f"{prefix}{item.name}/")
+                yield from _walk(child, f"{prefix}{item.name}/", depth + 1)
             finally:
                 os.close(child)
 
