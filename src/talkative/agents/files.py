@@ -4,7 +4,9 @@ Every path is opened one segment at a time below the workspace with O_NOFOLLOW, 
 skill run left there is never followed out of it (a run may write links into both folders).
 Names are checked before anything is opened: no empty, `.` or `..` segment, no leading `/`, no
 backslash or control character, bounded lengths. An upload is charged against the workspace's
-quota exactly as a run's writes are (tools/quota.py), and refused beforehand when it would not fit.
+quota as a run's writes are (tools/quota.py), and refused beforehand when it would not fit. Two
+uploads at once may each find room for itself; the check before every run (quota.measure) still
+stops a workspace that is over from growing further.
 """
 
 from __future__ import annotations
