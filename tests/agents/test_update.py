@@ -85,3 +85,14 @@ async def test_bad_changes_are_422(client: httpx.AsyncClient, auth: Auth, payloa
     assert response.status_code == 422, response.text
     after = (await client.get("/agents/beat", headers=auth())).json()
     assert (after["heartbeatMinutes"], after["name"], after["tenant_id"]) == (30, "Beat", "tenant-a")
+
+
+async def test_a_change_is_recorded_once(client: httpx.AsyncClient, auth: Auth) -> None:
+    await _agent(client, auth)
+    await client.patch("/agents/beat", json={"heartbeatMinutes": 12}, headers=auth())
+    same = await client.patch("/agents/beat", json={"heartbeatMinutes": 12, "name": "Beat"}, headers=auth())
+    assert same.status_code == 200
+    trail = (await client.get("/agents/beat/events", headers=auth("viewer"))).json()["events"]
+    updates = [e for e in trail if e["type"] == "AGENT_UPDATED"]
+    assert len(updates) == 1
+    assert updates[0]["payload"] == {"heartbeatMinutes": {"from": 30, "to": 12}}

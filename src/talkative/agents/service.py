@@ -182,19 +182,25 @@ async def set_running(*, session: AsyncSession, agent: Agent, running: bool) -> 
 async def update_agent(
     *, session: AsyncSession, agent: Agent, data: AgentUpdate, workspaces_dir: Path
 ) -> Agent:
-    """Renames the agent or changes its heartbeat interval; a running agent's next heartbeat is
-    rescheduled from now, and the workspace's config.json follows the interval."""
-    if data.name is not None:
+    """Renames the agent or changes its heartbeat interval, and records what changed; a running
+    agent's next heartbeat is rescheduled from now, and the workspace's config.json follows."""
+    changes: dict[str, object] = {}
+    if data.name is not None and data.name != agent.name:
+        changes["name"] = {"from": agent.name, "to": data.name}
         agent.name = data.name
     minutes = data.heartbeatMinutes
     if minutes is not None and minutes != agent.heartbeat_minutes:
+        changes["heartbeatMinutes"] = {"from": agent.heartbeat_minutes, "to": minutes}
         agent.heartbeat_minutes = minutes
         if agent.status == AgentStatus.RUNNING:
             agent.next_heartbeat_at = schedule_next_heartbeat(agent, await db_now(session))
         workspace = resolve(workspaces_dir, agent.workspace)
         if workspace.is_dir():
             await asyncio.to_thread(write_config, workspace, heartbeat_minutes=minutes)
-    agent.updated_at = utcnow()
+    if changes:
+        agent.updated_at = utcnow()
+        message = f"agent {agent.name} updated: {', '.join(changes)}"
+        await events.append(session, [_event(agent, EventType.AGENT_UPDATED, message, changes)])
     await session.flush()
     return agent
 
