@@ -83,8 +83,10 @@ async def test_metrics_and_health_are_public(client: httpx.AsyncClient) -> None:
 
 
 async def test_root_serves_the_sign_in_page_publicly(client: httpx.AsyncClient) -> None:
-    for path in ("/", "/workflow", "/router-admin"):
+    for path in ("/", "/workflow", "/router-admin", "/fleet", "/agent/some-agent"):
         response = await client.get(path)
-        assert response.status_code == 200
+        assert response.status_code == 200, path
         assert "text/html" in response.headers["content-type"]
         assert "<title>Talkative</title>" in response.text
+    # The agent page is `/agent/{id}`: `/agents/{id}` stays the API, which needs a token.
+    assert (await client.get("/agents/some-agent")).status_code == 401

@@ -102,23 +102,24 @@ export function createApiClient(config: ClientConfig) {
   const baseUrl = config.baseUrl ?? "";
   let signedOut = false;
 
-  async function request<T>(
+  async function send(
     method: string,
     path: string,
-    init: { body?: unknown; signal?: AbortSignal } = {},
-  ): Promise<T> {
+    init: { body?: unknown; raw?: Blob; signal?: AbortSignal },
+  ): Promise<globalThis.Response> {
     const token = config.getToken();
     if (token) signedOut = false; // a new session after a sign-out
     const headers: Record<string, string> = { Accept: "application/json" };
     if (token) headers.Authorization = `Bearer ${token}`;
     if (init.body !== undefined) headers["Content-Type"] = "application/json";
+    if (init.raw !== undefined) headers["Content-Type"] = "application/octet-stream";
 
     let response: globalThis.Response;
     try {
       response = await doFetch(baseUrl + path, {
         method,
         headers,
-        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+        body: init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
         signal: init.signal,
       });
     } catch (err) {
@@ -136,6 +137,15 @@ export function createApiClient(config: ClientConfig) {
       throw new ApiError(SESSION_EXPIRED, 401, error.code);
     }
     if (!response.ok) throw await toApiError(response);
+    return response;
+  }
+
+  async function request<T>(
+    method: string,
+    path: string,
+    init: { body?: unknown; raw?: Blob; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const response = await send(method, path, init);
     if (response.status === 204) return undefined as T;
     try {
       return (await response.json()) as T;
@@ -153,7 +163,13 @@ export function createApiClient(config: ClientConfig) {
     return request<Response<Id>>(method, url, { body: options.body, signal: options.signal });
   }
 
-  return { call, request };
+  /** A file's bytes (a download), with the same token and error handling as every call. */
+  async function blob(path: string, signal?: AbortSignal): Promise<Blob> {
+    const response = await send("GET", path, { signal });
+    return response.blob();
+  }
+
+  return { call, request, blob };
 }
 
 export type ApiClient = ReturnType<typeof createApiClient>;

@@ -94,7 +94,11 @@ export interface paths {
         delete: operations["deleteAgent"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Update Agent
+         * @description Renames the agent or changes its heartbeat interval (fields left out stay as they are).
+         */
+        patch: operations["updateAgent"];
         trace?: never;
     };
     "/agents/{agent_id}/start": {
@@ -207,6 +211,48 @@ export interface paths {
         /** Agent Workflow */
         get: operations["getAgentWorkflow"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/agents/{agent_id}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Agent Files
+         * @description The regular files in the workspace's `inputs/` and `outputs/`, and its quota.
+         */
+        get: operations["listAgentFiles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/agents/{agent_id}/files/{folder}/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download Agent File */
+        get: operations["downloadAgentFile"];
+        /**
+         * Upload Agent Input
+         * @description Writes the request body to `inputs/<name>` (replacing a file of that name) if the
+         *     workspace's quota has room; 413 when it has not, or the body is over the size limit.
+         */
+        put: operations["uploadAgentInput"];
         post?: never;
         delete?: never;
         options?: never;
@@ -960,6 +1006,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/fleet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Index */
+        get: operations["uiFleet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/agent/{agent_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Agent Page
+         * @description The page of one agent; the app itself loads the agent (with the token) once it runs.
+         */
+        get: operations["uiAgent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1049,6 +1132,16 @@ export interface components {
          * @enum {string}
          */
         AgentStatus: "stopped" | "running";
+        /**
+         * AgentUpdate
+         * @description The settings an operator may change; a field left out stays as it is.
+         */
+        AgentUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Heartbeatminutes */
+            heartbeatMinutes?: number | null;
+        };
         /** ApprovalCreate */
         ApprovalCreate: {
             /** Tenant Id */
@@ -1622,6 +1715,11 @@ export interface components {
              */
             target_agent_id?: string | null;
         };
+        /** HTTPValidationError */
+        HTTPValidationError: {
+            /** Detail */
+            detail?: components["schemas"]["ValidationError"][];
+        };
         /** Health */
         Health: {
             /** Ok */
@@ -1699,6 +1797,13 @@ export interface components {
              * @default
              */
             summary?: string;
+            /** Dropped Tasks */
+            dropped_tasks?: string[];
+            /**
+             * Dropped Count
+             * @default 0
+             */
+            dropped_count?: number;
         };
         /** MessageIn */
         MessageIn: {
@@ -1727,6 +1832,18 @@ export interface components {
             actions: components["schemas"]["Action"][];
             /** Events */
             events: components["schemas"]["Event"][];
+            /**
+             * Unmatched Tasks
+             * @description Tasks no skill matched
+             */
+            unmatched_tasks?: string[];
+            /**
+             * Dropped Tasks
+             * @description Tasks dropped over the per-message limit (the first ones)
+             */
+            dropped_tasks?: string[];
+            /** Notices */
+            notices?: components["schemas"]["Notice"][];
         };
         /** ModelTotals */
         ModelTotals: {
@@ -1788,7 +1905,7 @@ export interface components {
              * @default pending
              * @enum {string}
              */
-            status?: "pending" | "active" | "done";
+            status?: "pending" | "active" | "done" | "failed" | "rejected" | "cancelled";
             position?: components["schemas"]["Position"] | null;
             /** Assignedperson */
             assignedPerson?: string | null;
@@ -1880,11 +1997,28 @@ export interface components {
             /** Outputs */
             outputs?: string[] | null;
             /** Status */
-            status?: ("pending" | "active" | "done") | null;
+            status?: ("pending" | "active" | "done" | "failed" | "rejected" | "cancelled") | null;
             position?: components["schemas"]["Position"] | null;
             /** Assignedperson */
             assignedPerson?: string | null;
             metrics?: components["schemas"]["NodeMetrics"] | null;
+        };
+        /**
+         * Notice
+         * @description Something the operator should know about how the message was handled, said in words too.
+         */
+        Notice: {
+            /**
+             * Code
+             * @enum {string}
+             */
+            code: "TASKS_UNMATCHED" | "TASKS_DROPPED" | "HEARTBEAT_EMPTY" | "WORKFLOW_UNCHANGED";
+            /** Message */
+            message: string;
+            /** Items */
+            items?: string[];
+            /** Count */
+            count?: number | null;
         };
         /** PlacementRead */
         PlacementRead: {
@@ -2280,6 +2414,11 @@ export interface components {
              * @description How many times it was started (a worker that died starts it again)
              */
             attempts: number;
+            /**
+             * Node Id
+             * @description The node of the agent's workflow this step executes, if any
+             */
+            node_id?: string | null;
             /** Started At */
             started_at: string | null;
             /** Finished At */
@@ -2338,6 +2477,11 @@ export interface components {
             id: string;
             /** Name */
             name: string;
+            /**
+             * Meta
+             * @default false
+             */
+            meta?: boolean;
         };
         /**
          * TaskLink
@@ -2466,6 +2610,19 @@ export interface components {
              */
             created_at: string;
         };
+        /** ValidationError */
+        ValidationError: {
+            /** Location */
+            loc: (string | number)[];
+            /** Message */
+            msg: string;
+            /** Error Type */
+            type: string;
+            /** Input */
+            input?: unknown;
+            /** Context */
+            ctx?: Record<string, never>;
+        };
         /** VersionRead */
         VersionRead: {
             /** Version */
@@ -2483,6 +2640,38 @@ export interface components {
             nodes: components["schemas"]["Node"][];
             /** Edges */
             edges: components["schemas"]["Edge"][];
+        };
+        /**
+         * WorkflowNodeRead
+         * @description A node as the API shows it: `status` follows the run steps that executed it (its stored
+         *     status when none did) and `runIds` are its latest runs, newest first.
+         */
+        WorkflowNodeRead: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Description
+             * @default
+             */
+            description?: string;
+            /** Inputs */
+            inputs?: string[];
+            /** Outputs */
+            outputs?: string[];
+            /**
+             * Status
+             * @default pending
+             * @enum {string}
+             */
+            status?: "pending" | "active" | "done" | "failed" | "rejected" | "cancelled";
+            position?: components["schemas"]["Position"] | null;
+            /** Assignedperson */
+            assignedPerson?: string | null;
+            metrics?: components["schemas"]["NodeMetrics"] | null;
+            /** Runids */
+            runIds?: string[];
         };
         /** WorkflowPage */
         WorkflowPage: {
@@ -2512,7 +2701,7 @@ export interface components {
              */
             updatedAt: string;
             /** Nodes */
-            nodes: components["schemas"]["Node"][];
+            nodes: components["schemas"]["WorkflowNodeRead"][];
             /** Edges */
             edges: components["schemas"]["Edge"][];
             /** Versions */
@@ -2535,6 +2724,56 @@ export interface components {
             note?: string | null;
             /** Tenant Id */
             tenant_id?: string | null;
+        };
+        /** WorkspaceFile */
+        WorkspaceFile: {
+            /**
+             * Folder
+             * @enum {string}
+             */
+            folder: "inputs" | "outputs";
+            /**
+             * Path
+             * @description Relative to the folder, `/`-separated
+             */
+            path: string;
+            /** Size */
+            size: number;
+            /**
+             * Modifiedat
+             * Format: date-time
+             */
+            modifiedAt: string;
+        };
+        /** WorkspaceFiles */
+        WorkspaceFiles: {
+            /** Files */
+            files: components["schemas"]["WorkspaceFile"][];
+            /**
+             * Truncated
+             * @description A folder held more files than are listed
+             */
+            truncated: boolean;
+            quota: components["schemas"]["WorkspaceQuota"];
+        };
+        /**
+         * WorkspaceQuota
+         * @description What the workspace holds against its quota (the one the sandbox enforces on runs' writes).
+         */
+        WorkspaceQuota: {
+            /** Usedbytes */
+            usedBytes: number;
+            /** Usedfiles */
+            usedFiles: number;
+            /** Quotabytes */
+            quotaBytes: number;
+            /** Quotafiles */
+            quotaFiles: number;
+            /**
+             * Maxuploadbytes
+             * @description The largest file one upload may carry: the quota of one run's writes, or the request body limit if that is less
+             */
+            maxUploadBytes: number;
         };
     };
     responses: never;
@@ -2960,6 +3199,99 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Role or tenant not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    updateAgent: {
+        parameters: {
+            query?: {
+                /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
+                tenant_id?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Agent id (slug) */
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgentUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentRead"];
+                };
             };
             /** @description Bad request */
             400: {
@@ -3502,6 +3834,284 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WorkflowRead"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Role or tenant not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listAgentFiles: {
+        parameters: {
+            query?: {
+                /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
+                tenant_id?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Agent id (slug) */
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkspaceFiles"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Role or tenant not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    downloadAgentFile: {
+        parameters: {
+            query?: {
+                /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
+                tenant_id?: string | null;
+            };
+            header?: never;
+            path: {
+                folder: "inputs" | "outputs";
+                /** @description Relative to the folder, `/`-separated; links are not followed */
+                path: string;
+                /** @description Agent id (slug) */
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file's bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Role or tenant not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    uploadAgentInput: {
+        parameters: {
+            query?: {
+                /** @description The agent's tenant: a platform admin names it when several tenants use the id; any other caller may only name its own */
+                tenant_id?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Uploads go to `inputs/` only */
+                folder: "inputs";
+                /** @description Relative to the folder, `/`-separated; links are not followed */
+                path: string;
+                /** @description Agent id (slug) */
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkspaceFile"];
                 };
             };
             /** @description Bad request */
@@ -7654,6 +8264,57 @@ export interface operations {
                 };
                 content: {
                     "text/html": string;
+                };
+            };
+        };
+    };
+    uiFleet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The web app (public, carries no data) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    uiAgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The web app (public, carries no data) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -19,7 +19,7 @@ export function Layout() {
 
 /** On a phone the pages and the account sit behind a Menu button, so the header is one short row. */
 function AppHeader() {
-  const { principal, signOut } = useSession();
+  const { principal, signOut, can } = useSession();
   const [open, setOpen] = useState(false);
   const { pathname } = useLocation();
   useEffect(() => setOpen(false), [pathname]);
@@ -42,6 +42,7 @@ function AppHeader() {
           </NavLink>
           <NavLink to="/workflow">Workflow Editor</NavLink>
           <NavLink to="/router-admin">Router Admin</NavLink>
+          {can("fleet") && <NavLink to="/fleet">Fleet</NavLink>}
         </nav>
         <div className="who" aria-label="Signed in as">
           <span>{principal.sub}</span>

@@ -1,6 +1,8 @@
 import { createBrowserRouter, Link, useRouteError } from "react-router-dom";
 import { errorMessage } from "../api/client";
 import { StatusScreen } from "../components/ui/StatusScreen";
+import { AgentPage } from "../features/agents/AgentPage";
+import { FleetPage } from "../features/fleet/FleetPage";
 import { MissionControlPage } from "../features/mission-control/MissionControlPage";
 import { RouterAdminPage } from "../features/router-admin/RouterAdminPage";
 import { WorkflowEditorPage } from "../features/workflow-editor/WorkflowEditorPage";
@@ -36,6 +38,8 @@ export const router = createBrowserRouter([
       { path: "/", element: <MissionControlPage /> },
       { path: "/workflow", element: <WorkflowEditorPage /> },
       { path: "/router-admin", element: <RouterAdminPage /> },
+      { path: "/agent/:agentId", element: <AgentPage /> },
+      { path: "/fleet", element: <FleetPage /> },
       { path: "*", element: <NotFound /> },
     ],
   },

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from talkative.errors import Conflict, NotFound
+from talkative.errors import Conflict, InvalidInput, NotFound, TalkativeError
 
 
 class AgentNotFound(NotFound):
@@ -39,3 +39,18 @@ class WorkspaceTaken(Conflict):
 
     def __init__(self, folder: str) -> None:
         super().__init__(f"workspace '{folder}' belongs to another agent of this tenant; choose another")
+
+
+class InvalidFilePath(InvalidInput):
+    code = "INVALID_FILE_PATH"
+
+
+class FileNotInWorkspace(NotFound):
+    code = "FILE_NOT_FOUND"
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"no regular file '{path}' in the agent's workspace (links are not followed)")
+
+
+class UploadOverQuota(TalkativeError):
+    status, code = 413, "WORKSPACE_QUOTA"

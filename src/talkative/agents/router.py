@@ -1,13 +1,24 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import StreamingResponse
 
-from talkative.agents import flows, service
+from talkative.agents import files, flows, service
 from talkative.agents.dependencies import valid_agent
 from talkative.agents.models import Agent
-from talkative.agents.schemas import AgentCreate, AgentPage, AgentRead, SkillAttach, SkillAttached
+from talkative.agents.schemas import (
+    AgentCreate,
+    AgentPage,
+    AgentRead,
+    AgentUpdate,
+    SkillAttach,
+    SkillAttached,
+    WorkspaceFile,
+    WorkspaceFiles,
+)
 from talkative.auth.dependencies import Operator, Reader
 from talkative.auth.policy import Permission, allows
 from talkative.db import Session
@@ -23,6 +34,13 @@ from talkative.workflows.schemas import WorkflowRead
 
 router = APIRouter(prefix="/agents", tags=["agents"], responses=ERROR_RESPONSES)
 ValidAgent = Annotated[Agent, Depends(valid_agent)]
+FilePath = Annotated[str, Path(description="Relative to the folder, `/`-separated; links are not followed")]
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
 
 
 @router.get("", operation_id="listAgents")
@@ -48,6 +66,17 @@ async def create_agent(
 @router.get("/{agent_id}", operation_id="getAgent")
 async def get_agent(agent: ValidAgent) -> AgentRead:
     return service.to_read(agent)
+
+
+@router.patch("/{agent_id}", operation_id="updateAgent")
+async def update_agent(
+    agent: ValidAgent, body: AgentUpdate, session: Session, _: Operator, runtime: RuntimeDep
+) -> AgentRead:
+    """Renames the agent or changes its heartbeat interval (fields left out stay as they are)."""
+    updated = await service.update_agent(
+        session=session, agent=agent, data=body, workspaces_dir=runtime.settings.workspaces_dir
+    )
+    return service.to_read(updated)
 
 
 @router.delete("/{agent_id}", status_code=204, operation_id="deleteAgent")
@@ -128,3 +157,62 @@ async def agent_workflow(
         session, agent_id=agent.id, tenant_id=agent.tenant_id, name=agent.name
     )
     return await workflows.read(session, workflow, with_versions=limit)
+
+
+@router.get("/{agent_id}/files", operation_id="listAgentFiles")
+async def list_agent_files(agent: ValidAgent, runtime: RuntimeDep) -> WorkspaceFiles:
+    """The regular files in the workspace's `inputs/` and `outputs/`, and its quota."""
+    return await files.list_files(
+        agent=agent,
+        workspaces_dir=runtime.settings.workspaces_dir,
+        limits=runtime.tool_limits,
+        max_body_bytes=runtime.settings.max_body_bytes,
+    )
+
+
+@router.get(
+    "/{agent_id}/files/{folder}/{path:path}",
+    operation_id="downloadAgentFile",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "The file's bytes"}},
+)
+async def download_agent_file(
+    agent: ValidAgent, folder: files.Folder, path: FilePath, runtime: RuntimeDep
+) -> StreamingResponse:
+    handle, size = await files.open_download(
+        agent=agent, workspaces_dir=runtime.settings.workspaces_dir, folder=folder, path=path
+    )
+    name = path.rsplit("/", 1)[-1]
+    headers = {
+        "Content-Length": str(size),
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return StreamingResponse(
+        files.read_chunks(handle), media_type="application/octet-stream", headers=headers
+    )
+
+
+@router.put(
+    "/{agent_id}/files/{folder}/{path:path}",
+    status_code=201,
+    operation_id="uploadAgentInput",
+    openapi_extra=UPLOAD_BODY,
+)
+async def upload_agent_input(
+    agent: ValidAgent,
+    folder: Annotated[Literal["inputs"], Path(description="Uploads go to `inputs/` only")],
+    path: FilePath,
+    request: Request,
+    _: Operator,
+    runtime: RuntimeDep,
+) -> WorkspaceFile:
+    """Writes the request body to `inputs/<name>` (replacing a file of that name) if the
+    workspace's quota has room; 413 when it has not, or the body is over the size limit."""
+    return await files.upload_input(
+        agent=agent,
+        workspaces_dir=runtime.settings.workspaces_dir,
+        name=path,
+        content=await request.body(),
+        limits=runtime.tool_limits,
+    )

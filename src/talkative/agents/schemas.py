@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -63,3 +63,38 @@ class AgentRead(BaseModel):
 
 class AgentPage(BaseModel):
     agents: list[AgentRead]
+
+
+class AgentUpdate(BaseModel):
+    """The settings an operator may change; a field left out stays as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    heartbeatMinutes: int | None = Field(default=None, ge=1, le=7 * 24 * 60)
+
+
+class WorkspaceFile(BaseModel):
+    folder: Literal["inputs", "outputs"]
+    path: str = Field(description="Relative to the folder, `/`-separated")
+    size: int
+    modifiedAt: datetime
+
+
+class WorkspaceQuota(BaseModel):
+    """What the workspace holds against its quota (the one the sandbox enforces on runs' writes)."""
+
+    usedBytes: int
+    usedFiles: int
+    quotaBytes: int
+    quotaFiles: int
+    maxUploadBytes: int = Field(
+        description="The largest file one upload may carry: the quota of one run's writes, or the "
+        "request body limit if that is less"
+    )
+
+
+class WorkspaceFiles(BaseModel):
+    files: list[WorkspaceFile]
+    truncated: bool = Field(description="A folder held more files than are listed")
+    quota: WorkspaceQuota

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.agents.exceptions import AgentAmbiguous, AgentExists, AgentNotFound, WorkspaceTaken
 from talkative.agents.models import Agent, AgentSkill, AgentStatus
-from talkative.agents.schemas import AgentCreate, AgentRead
-from talkative.agents.workspace import create_workspace, relative_path, tenant_folder
+from talkative.agents.schemas import AgentCreate, AgentRead, AgentUpdate
+from talkative.agents.workspace import create_workspace, relative_path, tenant_folder, write_config
 from talkative.db import db_now, newest_last, utcnow
 from talkative.errors import Conflict, InvalidInput
 from talkative.events import service as events
@@ -176,6 +176,32 @@ async def set_running(*, session: AsyncSession, agent: Agent, running: bool) -> 
         await events.append(
             session, [_event(agent, kind, f"agent {agent.name} {status}", {"status": status})]
         )
+    return agent
+
+
+async def update_agent(
+    *, session: AsyncSession, agent: Agent, data: AgentUpdate, workspaces_dir: Path
+) -> Agent:
+    """Renames the agent or changes its heartbeat interval, and records what changed; a running
+    agent's next heartbeat is rescheduled from now, and the workspace's config.json follows."""
+    changes: dict[str, object] = {}
+    if data.name is not None and data.name != agent.name:
+        changes["name"] = {"from": agent.name, "to": data.name}
+        agent.name = data.name
+    minutes = data.heartbeatMinutes
+    if minutes is not None and minutes != agent.heartbeat_minutes:
+        changes["heartbeatMinutes"] = {"from": agent.heartbeat_minutes, "to": minutes}
+        agent.heartbeat_minutes = minutes
+        if agent.status == AgentStatus.RUNNING:
+            agent.next_heartbeat_at = schedule_next_heartbeat(agent, await db_now(session))
+        workspace = resolve(workspaces_dir, agent.workspace)
+        if workspace.is_dir():
+            await asyncio.to_thread(write_config, workspace, heartbeat_minutes=minutes)
+    if changes:
+        agent.updated_at = utcnow()
+        message = f"agent {agent.name} updated: {', '.join(changes)}"
+        await events.append(session, [_event(agent, EventType.AGENT_UPDATED, message, changes)])
+    await session.flush()
     return agent
 
 

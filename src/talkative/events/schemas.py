@@ -13,6 +13,7 @@ class EventType(StrEnum):
     AGENT_CREATED = "AGENT_CREATED"
     AGENT_STARTED = "AGENT_STARTED"
     AGENT_STOPPED = "AGENT_STOPPED"
+    AGENT_UPDATED = "AGENT_UPDATED"  # its settings changed (PATCH /agents/{id}); payload: what changed
     AGENT_DELETED = "AGENT_DELETED"
     SKILL_ATTACHED = "SKILL_ATTACHED"
     SKILL_UNTRUSTED = "SKILL_UNTRUSTED"  # not run: changed since an admin attached it, or never attached

@@ -127,6 +127,18 @@ def snapshot(workspace: Path, limit: int | None = None) -> Snapshot:
     return found
 
 
+def usage(workspace: Path, limits: ToolLimits) -> tuple[int, int]:
+    """What the whole workspace holds, charged as a run's writes are (bytes, entries); the walk
+    stops once it is past the entry quota."""
+    used_bytes = used_files = 0
+    for _path, entry in _walk(workspace, ""):
+        used_bytes += entry.charge
+        used_files += 1
+        if used_files > limits.workspace_quota_files:
+            break
+    return used_bytes, used_files
+
+
 def measure(workspace: Path, limits: ToolLimits) -> tuple[Allowance, Snapshot]:
     """Before a run, in one walk of the workspace: the run's allowance (the per-run quota, or what
     the workspace's quota leaves if less) and what the writable dirs hold.

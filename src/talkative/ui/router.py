@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from collections.abc import Awaitable, Callable
+from pathlib import Path as FilePath
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-FALLBACK_PAGE = Path(__file__).resolve().parent / "fallback.html"
+STATIC_DIR = FilePath(__file__).resolve().parent.parent / "static"
+FALLBACK_PAGE = FilePath(__file__).resolve().parent / "fallback.html"
 ASSETS_DIR = STATIC_DIR / "assets"
-CLIENT_ROUTES = ("/", "/workflow", "/router-admin")
 
 
 class _BuiltAssets(StaticFiles):
@@ -34,7 +34,7 @@ HTML: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _index() -> Path:
+def _index() -> FilePath:
     built = STATIC_DIR / "index.html"
     return built if built.is_file() else FALLBACK_PAGE
 
@@ -43,11 +43,24 @@ async def index() -> FileResponse:
     return FileResponse(_index(), media_type="text/html", headers={"Cache-Control": "no-cache"})
 
 
-for path, operation_id in zip(
-    CLIENT_ROUTES, ("uiMissionControl", "uiWorkflowEditor", "uiRouterAdmin"), strict=True
-):
+async def agent_page(agent_id: Annotated[str, Path(min_length=1, max_length=64)]) -> FileResponse:
+    """The page of one agent; the app itself loads the agent (with the token) once it runs."""
+    del agent_id
+    return await index()
+
+
+PAGES: dict[str, tuple[str, Callable[..., Awaitable[FileResponse]]]] = {
+    "/": ("uiMissionControl", index),
+    "/workflow": ("uiWorkflowEditor", index),
+    "/router-admin": ("uiRouterAdmin", index),
+    "/fleet": ("uiFleet", index),
+    "/agent/{agent_id}": ("uiAgent", agent_page),
+}
+# `/agent/{id}` (singular): `/agents/{id}` is the API's, and a reload must get the page.
+CLIENT_ROUTES = tuple(PAGES)
+for path, (operation_id, page) in PAGES.items():
     router.add_api_route(
-        path, index, methods=["GET"], response_class=HTMLResponse, operation_id=operation_id, responses=HTML
+        path, page, methods=["GET"], response_class=HTMLResponse, operation_id=operation_id, responses=HTML
     )
 
 # Built JS/CSS (Vite's `assets/` folder); not an API operation, so not in the OpenAPI document.

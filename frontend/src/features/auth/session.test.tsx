@@ -1,5 +1,6 @@
 import { describe, expect, it, vi, afterEach } from "vitest";
 import { render, screen } from "@testing-library/react";
+import { MemoryRouter } from "react-router-dom";
 import { Providers } from "../../app/providers";
 import { tokenStore } from "../../lib/session";
 import { AgentsPanel } from "../agents/components/AgentsPanel";
@@ -31,9 +32,11 @@ const agent = {
 function renderApp() {
   return render(
     <Providers>
-      <SessionGate>
-        <AgentsPanel selectedId="mail-bot" onSelect={() => undefined} />
-      </SessionGate>
+      <MemoryRouter>
+        <SessionGate>
+          <AgentsPanel selectedId="mail-bot" onSelect={() => undefined} />
+        </SessionGate>
+      </MemoryRouter>
     </Providers>,
   );
 }
@@ -81,6 +84,11 @@ describe("session gate", () => {
     expect(await screen.findByText("Mail bot")).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Create" })).toBeNull();
     expect(screen.queryByRole("button", { name: "Stop" })).toBeNull();
+    // The agent's page is open to a viewer, without the words for what only operators may do.
+    expect(screen.getByRole("link", { name: "Open Mail bot: settings, skills, files" })).toHaveAttribute(
+      "href",
+      "/agent/mail-bot",
+    );
   });
 
   it("shows write buttons to an operator", async () => {

@@ -1,3 +1,4 @@
+import { Link } from "react-router-dom";
 import { Panel } from "../../../components/ui/Panel";
 import { QueryState } from "../../../components/ui/QueryState";
 import { useCan } from "../../auth/session";
@@ -33,6 +34,13 @@ export function AgentsPanel({ selectedId, onSelect }: Props) {
           ))}
         </ul>
       </QueryState>
+      {selected && (
+        <p className="small">
+          <Link to={`/agent/${encodeURIComponent(selected.id)}`}>
+            Open {selected.name}: settings, skills, files{canOperate ? ", delete" : ""}
+          </Link>
+        </p>
+      )}
       {selected && canOperate && <AgentControls agent={selected} />}
     </Panel>
   );
