@@ -397,12 +397,12 @@ def _rejected_runs_up_and_down(url: str) -> None:
         ],
     )
     migrations.upgrade(url, "0014_rejected_runs")
-    statuses = dict(_rows(url, "SELECT id, status FROM runs"))
+    statuses = {r[0]: r[1] for r in _rows(url, "SELECT id, status FROM runs")}
     assert statuses == {"run_rej": "rejected", "run_ok": "completed", "run_failed": "failed"}
-    deciders = dict(_rows(url, "SELECT id, decided_by FROM approvals"))
+    deciders = {r[0]: r[1] for r in _rows(url, "SELECT id, decided_by FROM approvals")}
     assert deciders == {"apr_c": "system", "apr_a": "ana", "apr_p": None}
     migrations.downgrade(url, "0013_event_history")
-    assert dict(_rows(url, "SELECT id, status FROM runs"))["run_rej"] == "completed"
+    assert {r[0]: r[1] for r in _rows(url, "SELECT id, status FROM runs")}["run_rej"] == "completed"
 
 
 def test_rejected_runs_up_and_down_on_sqlite(sqlite_url: str) -> None:

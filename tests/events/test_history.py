@@ -155,7 +155,7 @@ async def _plan(app: FastAPI, **filters: str | None) -> str:
     sqlalchemy_event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
         async with app.state.sessionmaker() as session:
-            await events.history(session, limit=50, before=Position(1, 10**6), **filters)  # type: ignore[arg-type]
+            await events.history(session, limit=50, before=Position(1, 10**6), **filters)
     finally:
         sqlalchemy_event.remove(engine.sync_engine, "before_cursor_execute", record)
     statement, parameters = seen[-1]

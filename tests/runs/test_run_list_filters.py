@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -25,10 +26,10 @@ async def _runs(app: FastAPI, specs: list[tuple[str, str, int]]) -> list[str]:
     return ids
 
 
-async def _list(client: httpx.AsyncClient, headers: dict[str, str], **params: str | int) -> dict:
+async def _list(client: httpx.AsyncClient, headers: dict[str, str], **params: str | int) -> dict[str, Any]:
     response = await client.get("/orchestrator/runs", params=params, headers=headers)
     assert response.status_code == 200, response.text
-    page: dict = response.json()
+    page: dict[str, Any] = response.json()
     return page
 
 

@@ -44,7 +44,6 @@ export const endpoints = {
   putRouterRules: ["PUT", "/router/admin/rules"],
   getRouterBudgets: ["GET", "/router/admin/budgets"],
   putRouterBudgets: ["PUT", "/router/admin/budgets"],
-  listTenants: ["GET", "/fleet/tenants"],
 } as const satisfies { [K in keyof operations]?: readonly [Method, keyof paths] };
 
 export type OperationId = keyof typeof endpoints;

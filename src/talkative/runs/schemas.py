@@ -71,7 +71,9 @@ class StepRead(BaseModel):
     spec: dict[str, Any] = Field(description="What the step does: skill and command, task, target agent")
     result: dict[str, Any] | None = Field(description="Its outputs once ended (a tool's exit code, output)")
     attempts: int = Field(description="How many times it was started (a worker that died starts it again)")
-    node_id: str | None = Field(default=None, description="The node of the agent's workflow this step executes, if any")
+    node_id: str | None = Field(
+        default=None, description="The node of the agent's workflow this step executes, if any"
+    )
     started_at: datetime | None
     finished_at: datetime | None
     duration_s: float | None = Field(default=None, description="From its last start to its end")
