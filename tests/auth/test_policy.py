@@ -11,8 +11,9 @@ from talkative.auth.principal import Role
 from talkative.ui.router import CLIENT_ROUTES
 from tests.routes import api_routes
 
-# The only routes without a token: health, metrics and the static shell of the web app (no data).
-PUBLIC_PATHS = {"/health", "/metrics", *CLIENT_ROUTES}
+# The only routes without a token: health, metrics, the static shell of the web app and the API
+# documentation pages (no data: they read /openapi.json, public like FastAPI's own).
+PUBLIC_PATHS = {"/health", "/metrics", *CLIENT_ROUTES, "/docs", "/docs/oauth2-redirect", "/redoc"}
 # POSTs that only read: the text to interpret is a body, but nothing is stored.
 READ_ONLY_POSTS = {"/conversation/interpret"}
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from tests.factories import Auth
 from tests.factories.agents import running_agent
@@ -186,8 +187,10 @@ async def test_an_infinite_cap_is_refused(client: httpx.AsyncClient, auth: Auth)
 
 
 async def test_a_zero_cap_allows_free_calls_and_refuses_priced_ones(
-    client: httpx.AsyncClient, auth: Auth
+    routed: tuple[FastAPI, httpx.AsyncClient], auth: Auth
 ) -> None:
+    # A configured provider (the fake OpenAI server): a call no provider can take is free (local).
+    _, client = routed
     await running_agent(client, auth(), "mailer")
     await _put(client, auth, BUDGETS, {"tenants": {"tenant-a": {"daily_cost_cap_usd": 0}}})
     free = await _message(client, auth, "mailer", "hello there")
@@ -368,9 +371,10 @@ async def test_a_tenant_admin_changes_only_its_own_caps_and_never_the_rules(
 
 
 async def test_a_tenant_admin_cannot_block_another_tenants_cap_on_the_same_agent_id(
-    client: httpx.AsyncClient, auth: Auth
+    routed: tuple[FastAPI, httpx.AsyncClient], auth: Auth
 ) -> None:
     """Tenant A's admin caps an agent id that is tenant B's agent; B's admin still caps its own."""
+    _, client = routed  # a configured provider, so that its priced calls count against the caps
     await running_agent(client, auth(tenant="tenant-b"), "shared")
     a_admin, b_admin = auth("admin", "tenant-a"), auth("admin", "tenant-b")
     # The older flat shape, as the UI sent it: the tenant comes from the token.
