@@ -46,7 +46,7 @@ async def test_node_status_follows_its_steps(client: httpx.AsyncClient, auth: Au
         f"/approvals/{gate['detail']['approval_id']}/decision", json={"decision": "rejected"}, headers=auth()
     )
     assert decided.status_code == 200, decided.text
-    await wait_run(client, auth(), run, lambda r: r["status"] == "completed")
+    await wait_run(client, auth(), run, lambda r: r["status"] == "rejected")
     assert _nodes(await _workflow(client, auth))["transfer-funds-to-supplier"] == ("rejected", [run])
 
     second = await send_message(client, auth(), "mailer", GATED)
