@@ -24,9 +24,8 @@ from talkative.auth.policy import Permission, allows
 from talkative.db import Session
 from talkative.deps import Limit, RuntimeDep
 from talkative.errors import ERROR_RESPONSES, Forbidden
-from talkative.events import positions
 from talkative.events import service as events
-from talkative.events.positions import MAX_TEXT
+from talkative.events.params import BeforePosition
 from talkative.events.schemas import EventPage
 from talkative.skills.schemas import SkillPage
 from talkative.workflows import service as workflows
@@ -100,14 +99,7 @@ async def agent_events(
     agent: ValidAgent,
     session: Session,
     tail: Annotated[int, Query(ge=1, le=1000, description="At most this many events")] = 50,
-    before: Annotated[
-        str | None,
-        Query(
-            max_length=MAX_TEXT,
-            pattern=positions.PATTERN,
-            description="Only events before this position (a page's `next_before`); none: the newest",
-        ),
-    ] = None,
+    before: BeforePosition = None,
 ) -> EventPage:
     """The agent's newest `tail` events (before `before`), oldest first, in stream order.
 

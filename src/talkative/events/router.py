@@ -19,6 +19,7 @@ from talkative.db import Session
 from talkative.errors import ERROR_RESPONSES, InvalidInput
 from talkative.events import positions, service
 from talkative.events.bus import Delivery, SubscriberLagged, Subscription
+from talkative.events.params import BeforePosition
 from talkative.events.positions import MAX_TEXT, Position
 from talkative.events.schemas import Event, EventPage
 
@@ -138,14 +139,7 @@ class EventStreamResponse(StreamingResponse):
 async def event_history(
     session: Session,
     principal: Reader,
-    before: Annotated[
-        str | None,
-        Query(
-            max_length=MAX_TEXT,
-            pattern=positions.PATTERN,
-            description="Only events before this position (a page's `next_before`); none: the newest",
-        ),
-    ] = None,
+    before: BeforePosition = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many events")] = 100,
     agent_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     type: Annotated[str | None, Query(min_length=1, max_length=64, description="One event type")] = None,

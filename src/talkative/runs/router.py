@@ -10,9 +10,8 @@ from talkative.auth.dependencies import Reader
 from talkative.db import Session
 from talkative.deps import Limit
 from talkative.errors import ERROR_RESPONSES
-from talkative.events import positions
 from talkative.events import service as events
-from talkative.events.positions import MAX_TEXT
+from talkative.events.params import BeforePosition
 from talkative.events.schemas import EventPage
 from talkative.paging import CursorQuery, Moment
 from talkative.runs import reads
@@ -68,14 +67,7 @@ async def get_run_events(
     run_id: RunId,
     session: Session,
     principal: Reader,
-    before: Annotated[
-        str | None,
-        Query(
-            max_length=MAX_TEXT,
-            pattern=positions.PATTERN,
-            description="Only events before this position (a page's `next_before`); none: the newest",
-        ),
-    ] = None,
+    before: BeforePosition = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many events")] = 100,
 ) -> EventPage:
     """The run's events, newest page first, each page oldest first, in stream order."""
