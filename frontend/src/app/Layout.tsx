@@ -41,6 +41,7 @@ function AppHeader() {
             Mission Control
           </NavLink>
           <NavLink to="/workflow">Workflow Editor</NavLink>
+          <NavLink to="/approvals">Approvals</NavLink>
           <NavLink to="/router-admin">Router Admin</NavLink>
           {can("fleet") && <NavLink to="/fleet">Fleet</NavLink>}
         </nav>

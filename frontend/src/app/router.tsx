@@ -2,6 +2,7 @@ import { createBrowserRouter, Link, useRouteError } from "react-router-dom";
 import { errorMessage } from "../api/client";
 import { StatusScreen } from "../components/ui/StatusScreen";
 import { AgentPage } from "../features/agents/AgentPage";
+import { ApprovalsPage } from "../features/approvals/ApprovalsPage";
 import { FleetPage } from "../features/fleet/FleetPage";
 import { MissionControlPage } from "../features/mission-control/MissionControlPage";
 import { RouterAdminPage } from "../features/router-admin/RouterAdminPage";
@@ -40,6 +41,7 @@ export const router = createBrowserRouter([
       { path: "/router-admin", element: <RouterAdminPage /> },
       { path: "/agent/:agentId", element: <AgentPage /> },
       { path: "/fleet", element: <FleetPage /> },
+      { path: "/approvals", element: <ApprovalsPage /> },
       { path: "*", element: <NotFound /> },
     ],
   },

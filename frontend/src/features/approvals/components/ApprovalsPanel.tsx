@@ -1,9 +1,11 @@
+import { Link } from "react-router-dom";
 import { Panel } from "../../../components/ui/Panel";
 import { QueryState } from "../../../components/ui/QueryState";
 import { useCan } from "../../auth/session";
 import { usePendingApprovals } from "../queries";
 import { ApprovalItem } from "./ApprovalItem";
 
+/** What waits for a decision now; decided and cancelled requests are in the inbox. */
 export function ApprovalsPanel() {
   const approvals = usePendingApprovals();
   const canDecide = useCan("decide_approvals");
@@ -12,6 +14,7 @@ export function ApprovalsPanel() {
       title={`Pending approvals${approvals.data?.length ? ` (${approvals.data.length})` : ""}`}
       id="approvals"
       className="area-approvals"
+      actions={<Link to="/approvals">Open the inbox</Link>}
     >
       <QueryState
         isPending={approvals.isPending}
