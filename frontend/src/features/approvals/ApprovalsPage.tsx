@@ -3,6 +3,7 @@ import { Panel } from "../../components/ui/Panel";
 import { ErrorText, QueryState } from "../../components/ui/QueryState";
 import { useCan } from "../auth/session";
 import { InboxItem } from "./components/InboxItem";
+import { RefusedDecisions } from "./components/RefusedDecisions";
 import { parseStatusFilter, sections, STATUS_FILTERS } from "./inbox";
 import { useApprovalsInbox } from "./queries";
 
@@ -43,6 +44,7 @@ export function ApprovalsPage() {
         }
       >
         {!canDecide && <p className="muted small">Your role can read approvals but not decide them.</p>}
+        <RefusedDecisions listed={new Set(approvals.map((a) => a.id))} />
         <QueryState
           isPending={inbox.isPending}
           error={inbox.data ? null : inbox.error}

@@ -1,4 +1,4 @@
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useInfiniteQuery, useMutation, useMutationState, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "../../api";
 import type { Schemas } from "../../api/client";
 import { isDecidable, type ApprovalStatus } from "./inbox";
@@ -31,14 +31,42 @@ export function useApprovalsInbox(status: "" | ApprovalStatus) {
   });
 }
 
-export function useDecideApproval() {
+/** A decision on one request; keyed by it, so its outcome outlives the form that sent it. */
+export function useDecideApproval(approvalId: string) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: ({ id, decision, note }: { id: string; decision: Decision; note?: string }) =>
-      api.call("decideApproval", { path: { approval_id: id }, body: { decision, note: note || null } }),
+    mutationKey: ["decide-approval", approvalId],
+    mutationFn: ({ decision, note }: { decision: Decision; note?: string }) =>
+      api.call("decideApproval", { path: { approval_id: approvalId }, body: { decision, note: note || null } }),
     onSettled: () => {
       void qc.invalidateQueries({ queryKey: ["approvals"] });
       void qc.invalidateQueries({ queryKey: ["runs"] });
     },
   });
+}
+
+/**
+ * Why the latest decision on this request was refused, if it was: a request decided or cancelled
+ * meanwhile leaves its form when the list refreshes, and the reason must stay in view.
+ */
+export function useDecisionError(approvalId: string): unknown {
+  const latest = useMutationState({
+    filters: { mutationKey: ["decide-approval", approvalId] },
+    select: (m) => (m.state.status === "error" ? (m.state.error ?? null) : null),
+  });
+  return latest.length ? latest[latest.length - 1] : null;
+}
+
+/** Refused decisions of the last minutes (newest first), with a way to dismiss each. */
+export function useRefusedDecisions() {
+  const qc = useQueryClient();
+  const refused = useMutationState({
+    filters: { mutationKey: ["decide-approval"], status: "error" },
+    select: (m) => ({ mutation: m, approvalId: String(m.options.mutationKey?.[1] ?? ""), error: m.state.error }),
+  });
+  return [...refused].reverse().map((r) => ({
+    approvalId: r.approvalId,
+    error: r.error,
+    dismiss: () => qc.getMutationCache().remove(r.mutation),
+  }));
 }

@@ -24,7 +24,8 @@ describe("readResult", () => {
   it("reads a step result: its summary and artifacts, the result itself as data", () => {
     const step = { ok: true, exit_code: 0, artifacts: ["outputs/a.csv"], summary: "x finished: 3 rows" };
     const read = readResult(step);
-    expect(read).toMatchObject({ hasReport: false, summary: "x finished: 3 rows", data: step });
+    expect(read).toMatchObject({ hasReport: false, summary: "x finished: 3 rows" });
+    expect(read.data).toEqual({ ok: true, exit_code: 0 });
     expect(read.artifacts).toEqual(["outputs/a.csv"]);
   });
 

@@ -38,6 +38,12 @@ function errorOf(value: unknown): string | null {
   return text(value);
 }
 
+/** A result without the fields shown on their own (the summary on top, the files below). */
+function withoutShown(result: Json): Json {
+  const { summary: _summary, artifacts: _artifacts, ...rest } = result;
+  return rest;
+}
+
 export function readResult(result: unknown): ReadResult {
   const outer = isObject(result) ? result : null;
   const report = outer && isEnvelope(outer.skillReport) ? outer.skillReport : isEnvelope(result) ? result : null;
@@ -46,7 +52,7 @@ export function readResult(result: unknown): ReadResult {
   );
   const ok = typeof report?.ok === "boolean" ? report.ok : typeof outer?.ok === "boolean" ? outer.ok : null;
   return {
-    data: report ? report.data : result,
+    data: report ? report.data : outer ? withoutShown(outer) : result,
     hasReport: report !== null,
     ok,
     summary: text(outer?.summary),

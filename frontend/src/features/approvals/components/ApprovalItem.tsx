@@ -1,6 +1,7 @@
 import { Link } from "react-router-dom";
 import { relativeTime } from "../../../lib/format";
 import type { Approval } from "../queries";
+import { DecisionError } from "./DecisionError";
 import { DecisionForm } from "./DecisionForm";
 
 /** A pending request in Mission Control's panel (the inbox has the full story). */
@@ -19,6 +20,7 @@ export function ApprovalItem({ approval, canDecide }: { approval: Approval; canD
         requested {relativeTime(approval.requested_at)}
       </p>
       {canDecide && <DecisionForm approval={approval} />}
+      <DecisionError approvalId={approval.id} />
     </li>
   );
 }

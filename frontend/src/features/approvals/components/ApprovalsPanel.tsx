@@ -4,6 +4,7 @@ import { QueryState } from "../../../components/ui/QueryState";
 import { useCan } from "../../auth/session";
 import { usePendingApprovals } from "../queries";
 import { ApprovalItem } from "./ApprovalItem";
+import { RefusedDecisions } from "./RefusedDecisions";
 
 /** What waits for a decision now; decided and cancelled requests are in the inbox. */
 export function ApprovalsPanel() {
@@ -16,6 +17,7 @@ export function ApprovalsPanel() {
       className="area-approvals"
       actions={<Link to="/approvals">Open the inbox</Link>}
     >
+      <RefusedDecisions listed={new Set(approvals.data?.map((a) => a.id))} />
       <QueryState
         isPending={approvals.isPending}
         error={approvals.error}

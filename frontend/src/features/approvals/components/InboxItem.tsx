@@ -3,6 +3,7 @@ import { Badge } from "../../../components/ui/Badge";
 import { relativeTime } from "../../../lib/format";
 import { guardText, isDecidable, outcomeText, whenText } from "../inbox";
 import type { Approval } from "../queries";
+import { DecisionError } from "./DecisionError";
 import { DecisionForm } from "./DecisionForm";
 
 function When({ iso }: { iso: string }) {
@@ -76,6 +77,7 @@ export function InboxItem({ approval, canDecide }: { approval: Approval; canDeci
         </p>
       )}
       {decidable && canDecide && <DecisionForm approval={approval} />}
+      <DecisionError approvalId={approval.id} />
     </li>
   );
 }
