@@ -2,6 +2,7 @@ import { useSearchParams } from "react-router-dom";
 import { Panel } from "../../components/ui/Panel";
 import { ErrorText, QueryState } from "../../components/ui/QueryState";
 import { useCan } from "../auth/session";
+import { useEventStream } from "../events/hooks/useEventStream";
 import { InboxItem } from "./components/InboxItem";
 import { RefusedDecisions } from "./components/RefusedDecisions";
 import { parseStatusFilter, sections, STATUS_FILTERS } from "./inbox";
@@ -13,6 +14,7 @@ export function ApprovalsPage() {
   const status = parseStatusFilter(params.get("status"));
   const inbox = useApprovalsInbox(status);
   const canDecide = useCan("decide_approvals");
+  const { status: stream } = useEventStream();
   const approvals = inbox.data?.pages.flatMap((p) => p.approvals) ?? [];
   const setStatus = (value: string) =>
     setParams(
@@ -31,16 +33,21 @@ export function ApprovalsPage() {
         title="Approvals inbox"
         id="approvals-inbox"
         actions={
-          <label className="small">
-            Show{" "}
-            <select aria-label="Status" value={status} onChange={(e) => setStatus(e.target.value)}>
-              {STATUS_FILTERS.map((f) => (
-                <option key={f.value} value={f.value}>
-                  {f.label}
-                </option>
-              ))}
-            </select>
-          </label>
+          <>
+            <span className={`stream-status stream-${stream}`} role="status">
+              {stream === "live" ? "Live" : stream === "connecting" ? "Connecting…" : "Reconnecting — updates paused"}
+            </span>
+            <label className="small">
+              Show{" "}
+              <select aria-label="Status" value={status} onChange={(e) => setStatus(e.target.value)}>
+                {STATUS_FILTERS.map((f) => (
+                  <option key={f.value} value={f.value}>
+                    {f.label}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </>
         }
       >
         {!canDecide && <p className="muted small">Your role can read approvals but not decide them.</p>}

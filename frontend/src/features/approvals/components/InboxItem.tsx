@@ -31,7 +31,7 @@ export function InboxItem({ approval, canDecide }: { approval: Approval; canDeci
         Requested <When iso={approval.requested_at} />
       </p>
       {approval.run_id && (
-        <p className="small">
+        <p className="small inbox-run">
           Run <Link to={`/runs/${encodeURIComponent(approval.run_id)}`}>{approval.run_id}</Link>
           {approval.run && (
             <>
