@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.ui.conftest import UiServer, screenshot
 from tests.waiting import eventually_sync
@@ -95,7 +95,9 @@ def test_approve_and_reject_from_the_inbox(page: Page, ui_server: UiServer, mail
     expect(first).to_have_attribute("data-status", "approved", timeout=TIMEOUT_MS)
     expect(first.locator(".inbox-outcome")).to_contain_text("Approved by ui-operator")
     expect(first.locator(".inbox-note")).to_have_text("paid by phone")
-    expect(first.locator(".inbox-outcome time")).to_have_attribute("datetime", re.compile(r"^\d{4}-\d\d-\d\d"))
+    expect(first.locator(".inbox-outcome time")).to_have_attribute(
+        "datetime", re.compile(r"^\d{4}-\d\d-\d\d")
+    )
     expect(first.get_by_role("button")).to_have_count(0)
 
     second.get_by_label("Note (optional)").fill("not our supplier")
@@ -126,7 +128,9 @@ def test_approve_and_reject_from_the_inbox(page: Page, ui_server: UiServer, mail
     expect(page.locator(".inbox-item")).to_have_count(1, timeout=TIMEOUT_MS)
 
 
-def test_a_run_cancelled_elsewhere_loses_its_buttons_live(page: Page, ui_server: UiServer, mailer: str) -> None:
+def test_a_run_cancelled_elsewhere_loses_its_buttons_live(
+    page: Page, ui_server: UiServer, mailer: str
+) -> None:
     in_inbox_run, in_inbox = gated_run(ui_server, "Cargo")
     in_panel_run, in_panel = gated_run(ui_server, "Delta")
     sign_in(page, ui_server, "operator", "/approvals")
@@ -142,7 +146,9 @@ def test_a_run_cancelled_elsewhere_loses_its_buttons_live(page: Page, ui_server:
     expect(item.locator(".inbox-outcome")).to_contain_text("Cancelled by ui-admin")
     expect(item.locator(".inbox-note")).to_have_text("run cancelled")
     expect(item.locator(".inbox-run .badge")).to_have_text("cancelled")
-    expect(page.get_by_role("region", name=re.compile(r"^Cancelled")).locator(f"#approval-{in_inbox}")).to_be_visible()
+    expect(
+        page.get_by_role("region", name=re.compile(r"^Cancelled")).locator(f"#approval-{in_inbox}")
+    ).to_be_visible()
     assert page.evaluate("window.__notReloaded") is True
     screenshot(page, "62-inbox-cancelled-live")
 
@@ -158,7 +164,9 @@ def test_a_run_cancelled_elsewhere_loses_its_buttons_live(page: Page, ui_server:
     expect(panel.locator(f"#approval-{in_panel}")).to_have_count(0, timeout=TIMEOUT_MS)
     assert page.evaluate("window.__notReloaded") is True
     panel.get_by_role("link", name="Open the inbox").click()
-    expect(page.locator(f"#approval-{in_panel}")).to_have_attribute("data-status", "cancelled", timeout=TIMEOUT_MS)
+    expect(page.locator(f"#approval-{in_panel}")).to_have_attribute(
+        "data-status", "cancelled", timeout=TIMEOUT_MS
+    )
 
 
 def test_a_refused_decision_is_said_in_words(page: Page, ui_server: UiServer, mailer: str) -> None:
@@ -172,7 +180,7 @@ def test_a_refused_decision_is_said_in_words(page: Page, ui_server: UiServer, ma
         assert admin.post(f"/orchestrator/runs/{run_id}/cancel").status_code == 200
     item.get_by_role("button", name="Approve").click()
     alert = item.get_by_role("alert")
-    expect(alert).to_contain_text(f"already cancelled by ui-admin", timeout=TIMEOUT_MS)
+    expect(alert).to_contain_text("already cancelled by ui-admin", timeout=TIMEOUT_MS)
     expect(alert).to_contain_text("It can no longer be decided")
     expect(alert).not_to_contain_text("None")
     # The refusal refreshes the list: the request now reads cancelled, the reason stays in view.
@@ -239,7 +247,9 @@ def test_mail_triage_result_is_a_table_by_category(page: Page, ui_server: UiServ
         else:
             expect(group).to_have_count(0)
     first_email = report["data"]["emails"][0]
-    expect(table.locator(f"tbody[data-category='{first_email['category']}']")).to_contain_text(first_email["subject"])
+    expect(table.locator(f"tbody[data-category='{first_email['category']}']")).to_contain_text(
+        first_email["subject"]
+    )
     expect(result.get_by_label("Emails per category")).to_contain_text("billing")
     screenshot(page, "66-mail-triage-result")
 
@@ -265,7 +275,9 @@ def test_rejected_run_reads_rejected_in_the_api_list(ui_server: UiServer, mailer
     """The inbox's run badge comes from the approvals list: it names the run's own status."""
     run_id, approval_id = gated_run(ui_server, "Hotel")
     with api(ui_server) as client:
-        decided = client.post(f"/approvals/{approval_id}/decision", json={"decision": "rejected", "note": "no"})
+        decided = client.post(
+            f"/approvals/{approval_id}/decision", json={"decision": "rejected", "note": "no"}
+        )
         assert decided.status_code == 200, decided.text
         listed = eventually_sync(
             lambda: next(
