@@ -1,5 +1,6 @@
 import { fireEvent, render, screen, within } from "@testing-library/react";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { respond } from "../../test/fakeApi";
 import { Providers } from "../../app/providers";
 import { ResultView } from "./ResultView";
 
@@ -79,5 +80,43 @@ describe("ResultView", () => {
     const table = screen.getByRole("table", { name: "Per category" });
     expect(within(table).getByText("-40.00")).toBeInTheDocument();
     expect(within(table).getAllByText("60.00")).toHaveLength(1);
+  });
+});
+
+describe("ResultView of a run's step", () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("finds the step's report in the run's history and renders it", async () => {
+    const run = {
+      run_id: "run_1",
+      agent_id: "mailer",
+      steps: [
+        {
+          type: "event",
+          name: "TOOL_RUN_FINISHED",
+          at: "x",
+          id: "1",
+          payload: { ...payload, metrics: { duration_ms: 7 } },
+        },
+      ],
+    };
+    vi.stubGlobal("fetch", respond({ "GET /orchestrator/runs/run_1": [200, run] }));
+    const step = {
+      ok: true,
+      exit_code: 0,
+      artifacts: ["outputs/mail-triage.json"],
+      duration_ms: 7,
+      summary: "mail-triage finished: 2 emails",
+    };
+    show("mail-triage", step, "run_1");
+    expect(screen.getByText("mail-triage finished: 2 emails")).toBeInTheDocument();
+    const table = await screen.findByRole("table", { name: "Emails by category" });
+    expect(within(table).getByText("spam (1)")).toBeInTheDocument();
+  });
+
+  it("says when the report cannot be loaded", async () => {
+    vi.stubGlobal("fetch", respond({}));
+    show("mail-triage", { ok: true, exit_code: 0, duration_ms: 7 }, "run_gone");
+    expect(await screen.findByText(/The report could not be loaded: no route/)).toBeInTheDocument();
   });
 });

@@ -1,10 +1,12 @@
 import { useState, type JSX } from "react";
+import { errorMessage } from "../../api/client";
 import { Artifacts } from "./components/Artifacts";
 import { BookkeepingResult } from "./components/BookkeepingResult";
 import { GenericResult } from "./components/GenericResult";
 import { GitWatcherResult } from "./components/GitWatcherResult";
 import { MailTriageResult } from "./components/MailTriageResult";
-import { isObject, readResult, rendererFor } from "./envelope";
+import { isObject, readResult, rendererFor, withReport } from "./envelope";
+import { useRunReport } from "./queries";
 
 /**
  * A finished skill's result, readable: its summary sentence, a view of its report (a shipped
@@ -13,7 +15,11 @@ import { isObject, readResult, rendererFor } from "./envelope";
  */
 export function ResultView(props: { skill: string; result: unknown; runId?: string }): JSX.Element {
   const { skill, result, runId } = props;
-  const read = readResult(result);
+  const given = readResult(result);
+  // A step's result keeps its summary and files; its report is in the run's history.
+  const stepOfRun = !given.hasReport && isObject(result) && "exit_code" in result;
+  const found = useRunReport(runId, skill, result, stepOfRun);
+  const read = found.data ? withReport(given, found.data) : given;
   const [raw, setRaw] = useState(false);
   const renderer = rendererFor(skill, read.data);
   const data = isObject(read.data) ? read.data : {};
@@ -26,6 +32,8 @@ export function ResultView(props: { skill: string; result: unknown; runId?: stri
           {skill} failed{read.error ? `: ${read.error}` : "."}
         </p>
       )}
+      {found.isFetching && !found.data && <p className="muted small">Loading the report…</p>}
+      {found.error && <p className="error small">The report could not be loaded: {errorMessage(found.error)}</p>}
       {hasData &&
         (renderer === "mail-triage" ? (
           <MailTriageResult data={data} />
@@ -42,7 +50,7 @@ export function ResultView(props: { skill: string; result: unknown; runId?: stri
       </button>
       {raw && (
         <pre className="result-raw" tabIndex={0} aria-label="Raw JSON">
-          {JSON.stringify(result, null, 2)}
+          {JSON.stringify(found.data && isObject(result) ? { ...result, skillReport: found.data } : result, null, 2)}
         </pre>
       )}
     </section>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readResult, rendererFor, skillOf } from "./envelope";
+import { findReport, readResult, rendererFor, skillOf, withReport } from "./envelope";
 
 const report = { ok: true, generatedAt: "2026-12-03T00:00:00Z", skillName: "mail-triage", data: { emails: [] } };
 
@@ -64,5 +64,33 @@ describe("skillOf", () => {
     expect(skillOf({ skillReport: report })).toBe("mail-triage");
     expect(skillOf(report)).toBe("mail-triage");
     expect(skillOf(42)).toBe("");
+  });
+});
+
+describe("findReport", () => {
+  const finished = (skill: string, took: number, n: number) => ({
+    type: "event",
+    name: "TOOL_RUN_FINISHED",
+    payload: { skill, metrics: { duration_ms: took }, skillReport: { ...report, skillName: skill, data: { n } } },
+  });
+  const history = [
+    { type: "command", name: "start", payload: {} },
+    finished("mail-triage", 12.5, 1),
+    finished("git-watcher", 3, 2),
+    finished("mail-triage", 40, 3),
+    { type: "event", name: "RUN_COMPLETED", payload: null },
+  ];
+
+  it("finds the step's report by its duration, else the skill's last one", () => {
+    expect(findReport(history, "mail-triage", { duration_ms: 12.5 })?.data).toEqual({ n: 1 });
+    expect(findReport(history, "mail-triage", { duration_ms: 99 })?.data).toEqual({ n: 3 });
+    expect(findReport(history, "git-watcher", {})?.data).toEqual({ n: 2 });
+    expect(findReport(history, "weather", {})).toBeNull();
+    expect(findReport("nope", "mail-triage", {})).toBeNull();
+  });
+
+  it("completes a step's result with the report found", () => {
+    const read = withReport(readResult({ ok: true, exit_code: 0, summary: "s", artifacts: ["outputs/a"] }), report);
+    expect(read).toMatchObject({ hasReport: true, data: { emails: [] }, summary: "s", artifacts: ["outputs/a"] });
   });
 });

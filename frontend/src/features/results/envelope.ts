@@ -79,3 +79,33 @@ export function skillOf(result: unknown): string {
   const report = isObject(result.skillReport) ? result.skillReport : result;
   return typeof report.skillName === "string" ? report.skillName : "";
 }
+
+/**
+ * The report of a tool step, found in its run's history (`GET /orchestrator/runs/{id}` lists the
+ * run's events with their payloads): a step's result keeps the summary and the files, not the
+ * report. Of the skill's TOOL_RUN_FINISHED events, the one whose duration is the step's, else the
+ * last one.
+ */
+export function findReport(history: unknown, skill: string, result: unknown): Json | null {
+  if (!Array.isArray(history)) return null;
+  const reports = history
+    .filter(isObject)
+    .filter((r) => r.name === "TOOL_RUN_FINISHED" && isObject(r.payload))
+    .map((r) => r.payload as Json)
+    .filter((p) => (!skill || p.skill === skill) && isEnvelope(p.skillReport));
+  const took = isObject(result) ? result.duration_ms : undefined;
+  const same = reports.find((p) => typeof took === "number" && isObject(p.metrics) && p.metrics.duration_ms === took);
+  const found = same ?? reports[reports.length - 1];
+  return found ? (found.skillReport as Json) : null;
+}
+
+/** A result read without its report, completed with the report found for it. */
+export function withReport(read: ReadResult, report: Json): ReadResult {
+  return {
+    ...read,
+    data: report.data,
+    hasReport: true,
+    ok: typeof report.ok === "boolean" ? report.ok : read.ok,
+    error: read.error ?? errorOf(report.error),
+  };
+}
