@@ -31,9 +31,9 @@ def api(ui_server: UiServer, role: str = "operator") -> httpx.Client:
     return httpx.Client(base_url=ui_server.url, headers={"Authorization": f"Bearer {token}"}, timeout=90)
 
 
-def running_agent(ui_server: UiServer, agent_id: str) -> str:
+def running_agent(ui_server: UiServer, agent_id: str, template: str = "mail-triage") -> str:
     with api(ui_server) as client:
-        body = {"id": agent_id, "name": agent_id.title(), "template": "mail-triage"}
+        body = {"id": agent_id, "name": agent_id.title(), "template": template}
         created = client.post("/agents", json=body)
         assert created.status_code == 201, created.text
         started = client.post(f"/agents/{agent_id}/start")
@@ -269,6 +269,29 @@ def test_mail_triage_result_is_a_table_by_category(page: Page, ui_server: UiServ
     overflow = raw.evaluate("el => getComputedStyle(el).overflowY")
     assert overflow == "auto", overflow
     screenshot(page, "67-mail-triage-raw-json")
+
+
+def test_bookkeeping_result_shows_totals_and_categories(page: Page, ui_server: UiServer) -> None:
+    agent = running_agent(ui_server, "bookkeeper", "monthly-bookkeeping")
+    sign_in(page, ui_server, "operator", f"/?agent={agent}")
+    live(page)
+    with api(ui_server) as client:
+        reply = client.post(f"/agents/{agent}/message", json={"message": "do the monthly bookkeeping"}).json()
+        assert reply["run_status"] == "completed", reply
+        data = client.get(f"/agents/{agent}/files/outputs/monthly-bookkeeping.json").json()["data"]
+
+    row = page.locator("#events .event-row").filter(has_text="TOOL_RUN_FINISHED").first
+    expect(row).to_be_visible(timeout=TIMEOUT_MS)
+    row.locator("summary").click()
+    result = row.locator(".result-view[data-renderer='monthly-bookkeeping']")
+    totals = result.get_by_label("Totals")
+    expect(totals).to_contain_text(f"Income{data['income']:,.2f}")
+    expect(totals).to_contain_text(f"Net{data['net']:,.2f}")
+    categories = result.get_by_role("table", name="Per category")
+    expect(categories.locator("tbody tr")).to_have_count(len(data["byCategory"]))
+    for name, amount in data["byCategory"].items():
+        expect(categories.locator("tr", has_text=name).first).to_contain_text(f"{amount:,.2f}")
+    screenshot(page, "68-bookkeeping-result")
 
 
 def test_rejected_run_reads_rejected_in_the_api_list(ui_server: UiServer, mailer: str) -> None:
