@@ -205,6 +205,24 @@ def test_a_viewer_sees_no_buttons(page: Page, ui_server: UiServer, mailer: str) 
     expect(page.get_by_role("button", name="Approve")).to_have_count(0)
 
 
+def test_the_inbox_pages_older_approvals(page: Page, ui_server: UiServer, mailer: str) -> None:
+    with api(ui_server) as client:
+        for n in range(26):
+            made = client.post("/approvals", json={"agent_id": AGENT, "reason": f"manual request {n}"})
+            assert made.status_code == 201, made.text
+        pending = client.get("/approvals", params={"status": "pending", "limit": 1000}).json()["approvals"]
+    assert len(pending) > 25
+    sign_in(page, ui_server, "operator", "/approvals?status=pending")
+    items = page.locator(".inbox-item")
+    expect(items).to_have_count(25, timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Load older approvals").click()
+    expect(items).to_have_count(len(pending), timeout=TIMEOUT_MS)
+    expect(page.get_by_role("button", name="Load older approvals")).to_have_count(0)
+    # In the API's order (newest first), the pages joined.
+    expect(items.first).to_contain_text(pending[0]["reason"])
+    expect(items.last).to_contain_text(pending[-1]["reason"])
+
+
 @pytest.fixture
 def phone(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 390, "height": 844})
