@@ -189,6 +189,16 @@ def test_a_refused_decision_is_said_in_words(page: Page, ui_server: UiServer, ma
     expect(alert).to_be_visible()
     screenshot(page, "63-inbox-refused-decision")
 
+    # Mission Control's panel no longer lists it, and says what became of the decision until dismissed.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Mission Control").click()
+    panel = page.locator("#approvals")
+    refused = panel.get_by_role("alert").filter(has_text="already cancelled by ui-admin")
+    expect(refused).to_be_visible(timeout=TIMEOUT_MS)
+    expect(refused.get_by_role("link", name="See it in the inbox")).to_have_attribute("href", "/approvals")
+    expect(panel.locator(f"#approval-{approval_id}")).to_have_count(0)
+    refused.get_by_role("button", name="Dismiss").click()
+    expect(refused).to_have_count(0)
+
 
 def test_a_viewer_sees_no_buttons(page: Page, ui_server: UiServer, mailer: str) -> None:
     _, approval_id = gated_run(ui_server, "Foxtrot")
