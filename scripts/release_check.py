@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -276,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         repo=args.repo.resolve(),
         data=args.data.resolve() if args.data else None,
         work=work,
-        check_command=args.check_command.split(),
+        check_command=shlex.split(args.check_command),
     )
     results: list[Result] = []
     try:
