@@ -128,7 +128,9 @@ def test_migrate_rolls_back_to_an_older_revision_and_says_so(tmp_path: Path) -> 
     env = {"TALKATIVE_DATA_DIR": str(tmp_path / "data"), "TALKATIVE_LOG_LEVEL": "INFO"}
     head = migrations.shipped_head()
     up = talkative("migrate", cwd=tmp_path, **env)
-    assert up.returncode == 0 and f"database at revision {head} (upgraded from an empty database)" in up.stdout
+    assert (
+        up.returncode == 0 and f"database at revision {head} (upgraded from an empty database)" in up.stdout
+    )
     down = talkative("migrate", "0013_event_history", cwd=tmp_path, **env)
     assert down.returncode == 0, down.stderr
     assert f"database at revision 0013_event_history (rolled back from {head})" in down.stdout
