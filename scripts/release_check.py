@@ -142,6 +142,10 @@ def step_check(ctx: Context) -> str:
         run(ctx.check_command, cwd=ctx.work, env=clean_env(TALKATIVE_DATA_DIR=str(ctx.copy)), log=log)
     except FileNotFoundError as exc:
         raise StepFailed(f"cannot run {ctx.check_command[0]}: {exc.strerror}") from None
+    except StepFailed:
+        if "No such command" in log.read_text():
+            raise StepFailed(f"`{' '.join(ctx.check_command)}`: this build has no such command") from None
+        raise
     return f"no findings on the copy (output: {log})"
 
 
