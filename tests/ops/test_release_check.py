@@ -30,6 +30,7 @@ sys.exit(int(sys.argv[2]))
 
 def release_check(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(SERVER_ENV_KEYS)}
+    env["TMPDIR"] = str(cwd)  # its work dir, kept after a failure, goes with the test's tmp_path
     return subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "release_check.py"), *args],
         cwd=cwd,
@@ -119,7 +120,7 @@ def test_failing_steps_show_in_the_table_and_exit_nonzero(tmp_path: Path) -> Non
     assert "release check: FAILED (clean-tree, check)" in done.stdout
     # The check ran on the copy, which is kept with the logs; the data given was not touched.
     copy = Path(seen.read_text())
-    assert copy != data_dir and (copy / "talkative.db").is_file()
+    assert copy != data_dir and (copy / "talkative.db").is_file() and copy.parent.parent == tmp_path
     assert f"work dir kept (logs, data dir copy, build): {copy.parent}" in done.stdout
     assert migrations.current_revision_sync(settings.resolved_database_url) == "0013_event_history"
 
