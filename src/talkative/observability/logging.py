@@ -1,4 +1,5 @@
-"""Structured logs: JSON when not on a terminal, and the request id on every line."""
+"""Structured logs: JSON when not on a terminal, and the request id on every line (and, when
+traces are exported, the trace and span ids of the line's span)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Literal
 
+from talkative.observability import tracing
+
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 _RESERVED = set(logging.makeLogRecord({}).__dict__) | {
     "message",
     "asctime",
     "request_id",
+    "trace_id",
+    "span_id",
     "color_message",
     "taskName",
 }
@@ -35,6 +40,9 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
             "request_id": getattr(record, "request_id", "-"),
         }
+        ids = tracing.current_ids()
+        if ids is not None:
+            entry["trace_id"], entry["span_id"] = ids
         entry.update({k: v for k, v in record.__dict__.items() if k not in _RESERVED})
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
