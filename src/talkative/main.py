@@ -19,6 +19,8 @@ from talkative.events.router import router as events_router
 from talkative.fleet.router import router as fleet_router
 from talkative.input.middleware import InputGuardMiddleware
 from talkative.llm_router.router import router as llm_router_router
+from talkative.mcp_server.router import McpEndpoint
+from talkative.mcp_server.router import router as mcp_router
 from talkative.observability.health import DatabaseCheck, HealthFastPath
 from talkative.observability.metrics import SSE_SUBSCRIBERS
 from talkative.observability.middleware import ObservabilityMiddleware
@@ -57,7 +59,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             process.engine.url.render_as_string(hide_password=True),
             process.schema_revision,
         )
-        yield
+        async with app.state.mcp.running(app):
+            yield
 
 
 def create_app(settings: Settings | None = None, *, worker: bool = True) -> FastAPI:
@@ -80,6 +83,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
     app.state.revision = detect_revision(settings.revision)
     app.state.schema_revision = None
     app.state.database_check = DatabaseCheck()
+    app.state.mcp = McpEndpoint()
     install_error_handlers(app)
     # Added first, so it runs inside the observability middleware and the input guard.
     app.add_middleware(HealthFastPath)
@@ -102,6 +106,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
         channels_router,
         llm_router_router,
         fleet_router,
+        mcp_router,
         ui_router,
         docs_router,
     ):

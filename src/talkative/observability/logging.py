@@ -66,6 +66,9 @@ def configure_logging(level: str, fmt: Literal["auto", "json", "text"] = "auto")
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # httpx logs every request at INFO: the model providers' and the MCP tools' in-process API
+    # calls, which the access log (ours) and the router's ledger already record.
+    logging.getLogger("httpx").setLevel(max(root.level, logging.WARNING))
     # Our middleware writes the access log (with the request id); uvicorn's would duplicate it.
     logging.getLogger("uvicorn.access").disabled = True
     for name in ("uvicorn", "uvicorn.error"):
