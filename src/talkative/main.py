@@ -21,6 +21,8 @@ from talkative.fleet.router import router as fleet_router
 from talkative.input.middleware import InputGuardMiddleware
 from talkative.llm_router.metrics import export_spend
 from talkative.llm_router.router import router as llm_router_router
+from talkative.mcp_server.router import McpEndpoint
+from talkative.mcp_server.router import router as mcp_router
 from talkative.observability.health import DatabaseCheck, HealthFastPath
 from talkative.observability.metrics import SSE_SUBSCRIBERS
 from talkative.observability.middleware import ObservabilityMiddleware
@@ -64,7 +66,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             process.engine.url.render_as_string(hide_password=True),
             process.schema_revision,
         )
-        yield
+        async with app.state.mcp.running(app):
+            yield
 
 
 def create_app(settings: Settings | None = None, *, worker: bool = True) -> FastAPI:
@@ -88,6 +91,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
     app.state.schema_revision = None
     app.state.database_check = DatabaseCheck()
     app.state.scrape_hooks = (health_gauge, _router_spend)
+    app.state.mcp = McpEndpoint()
     install_error_handlers(app)
     # Added first, so it runs inside the observability middleware and the input guard.
     app.add_middleware(HealthFastPath)
@@ -110,6 +114,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
         channels_router,
         llm_router_router,
         fleet_router,
+        mcp_router,
         ui_router,
         docs_router,
     ):
