@@ -240,6 +240,40 @@ def test_runs_list_filters_and_paging(page: Page, ui_server: UiServer, workspace
     screenshot(page, "75-run-detail-rejected")
 
 
+def test_parent_and_child_runs_link_to_each_other(page: Page, ui_server: UiServer) -> None:
+    with _api(ui_server) as http:
+        running_agent_sync(http, "boss", name="Boss")
+        running_agent_sync(http, "helper", name="Helper")
+        accepted = http.post(
+            "/orchestrator/commands",
+            json={
+                "agent_id": "boss",
+                "type": "request_delegate",
+                "payload": {"target_agent_id": "helper", "text": "file the receipts"},
+            },
+        )
+        assert accepted.status_code == 202, accepted.text
+        parent_id = accepted.json()["run_id"]
+        child_id = eventually_sync(
+            lambda: (_run(http, parent_id).get("children") or [None])[0], what="the child run never opened"
+        )
+
+    _sign_in(page, ui_server, f"/runs/{parent_id}")
+    expect(_header(page).locator(".badge").first).to_have_text("completed", timeout=TIMEOUT_MS)
+    related = page.locator("#run-related")
+    expect(related.get_by_role("link", name=child_id)).to_be_visible()
+    expect(_step(page, 0)).to_contain_text(f"Child run: {child_id}")
+    related.get_by_role("link", name=child_id).click()
+    expect(page).to_have_url(re.compile(f"/runs/{child_id}$"))
+    header = _header(page)
+    expect(header.get_by_role("link", name="helper")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(header).to_contain_text("delegated")
+    expect(page.locator("#run-related").get_by_role("link", name=parent_id)).to_be_visible()
+    page.locator("#run-related").get_by_role("link", name=parent_id).click()
+    expect(page).to_have_url(re.compile(f"/runs/{parent_id}$"))
+    expect(_header(page).get_by_role("link", name="boss")).to_be_visible(timeout=TIMEOUT_MS)
+
+
 @pytest.fixture
 def phone(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 390, "height": 844})

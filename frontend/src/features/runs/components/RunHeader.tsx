@@ -2,13 +2,15 @@ import { Link } from "react-router-dom";
 import { Badge } from "../../../components/ui/Badge";
 import { statusExplanation } from "../controls";
 import { dateTime, elapsed, formatDuration } from "../format";
+import { useNow } from "../hooks/useNow";
 import type { Run } from "../queries";
 import { RunControls } from "./RunControls";
 
 /** The run at a glance: status (rejected is not completed), kind, agent, times, what it was asked. */
 export function RunHeader({ run }: { run: Run }) {
   const explanation = statusExplanation(run.status);
-  const took = run.duration_s ?? elapsed(run.created_at, run.finished_at);
+  const now = useNow(!run.finished_at);
+  const took = run.duration_s ?? elapsed(run.created_at, run.finished_at, now);
   return (
     <section className={`panel run-header run-status-${run.status}`} aria-label="Run summary">
       <div className="panel-body">

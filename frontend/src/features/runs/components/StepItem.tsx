@@ -2,6 +2,7 @@ import { Link } from "react-router-dom";
 import { Badge } from "../../../components/ui/Badge";
 import { ResultView } from "../../results/ResultView";
 import { dateTime, elapsed, formatDuration } from "../format";
+import { useNow } from "../hooks/useNow";
 import type { RunStep } from "../queries";
 
 function text(value: unknown): string | null {
@@ -20,9 +21,11 @@ function describe(step: RunStep): string {
 
 /** One step of the plan: status, timings, attempts, error, and its output once it ended. */
 export function StepItem({ step, runId }: { step: RunStep; runId: string }) {
-  const took = step.duration_s ?? (step.status === "running" ? elapsed(step.started_at, null) : null);
+  const running = step.status === "running";
+  const now = useNow(running);
+  const took = step.duration_s ?? (running ? elapsed(step.started_at, null, now) : null);
   const skill = text(step.spec.skill);
-  const child = text(step.spec.child_run_id);
+  const child = text(step.spec.child_run_id) ?? text(step.result?.child_run_id);
   return (
     <li className={`step step-${step.status}`} data-testid="run-step" data-status={step.status}>
       <div className="row spread">
