@@ -6,6 +6,8 @@ import { ApprovalsPage } from "../features/approvals/ApprovalsPage";
 import { FleetPage } from "../features/fleet/FleetPage";
 import { MissionControlPage } from "../features/mission-control/MissionControlPage";
 import { RouterAdminPage } from "../features/router-admin/RouterAdminPage";
+import { RunDetailPage } from "../features/runs/RunDetailPage";
+import { RunsPage } from "../features/runs/RunsPage";
 import { WorkflowEditorPage } from "../features/workflow-editor/WorkflowEditorPage";
 import { Layout } from "./Layout";
 
@@ -41,6 +43,8 @@ export const router = createBrowserRouter([
       { path: "/router-admin", element: <RouterAdminPage /> },
       { path: "/agent/:agentId", element: <AgentPage /> },
       { path: "/fleet", element: <FleetPage /> },
+      { path: "/runs", element: <RunsPage /> },
+      { path: "/runs/:runId", element: <RunDetailPage /> },
       { path: "/approvals", element: <ApprovalsPage /> },
       { path: "*", element: <NotFound /> },
     ],
