@@ -298,6 +298,21 @@ def test_mail_triage_result_is_a_table_by_category(page: Page, ui_server: UiServ
     assert overflow == "auto", overflow
     screenshot(page, "67-mail-triage-raw-json")
 
+    # The run page's tool step shows the same result: its summary in words, the report (found in
+    # the run's history: a step's result keeps only the summary and the files) as the table.
+    page.goto(f"{ui_server.url}/runs/{reply['run_id']}")
+    step = page.locator(".step-output").filter(has=page.locator(".result-view"))
+    on_run_page = step.locator(".result-view[data-renderer='mail-triage']")
+    expect(on_run_page.locator(".result-summary")).to_contain_text(
+        "mail-triage finished:", timeout=TIMEOUT_MS
+    )
+    run_table = on_run_page.get_by_role("table", name="Emails by category")
+    expect(run_table).to_be_visible(timeout=TIMEOUT_MS)
+    expect(run_table.locator("tbody tr")).to_have_count(
+        len(report["data"]["emails"]) + len([c for c, n in counts.items() if n])
+    )
+    screenshot(page, "69-mail-triage-on-the-run-page")
+
 
 def test_bookkeeping_result_shows_totals_and_categories(page: Page, ui_server: UiServer) -> None:
     agent = running_agent(ui_server, "bookkeeper", "monthly-bookkeeping")
