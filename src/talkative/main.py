@@ -37,6 +37,7 @@ from talkative.runs.router import router as runs_router
 from talkative.settings import Settings, get_settings
 from talkative.skills.router import router as skills_router
 from talkative.ui.docs import router as docs_router
+from talkative.ui.navigation import PageNavigation
 from talkative.ui.router import router as ui_router
 from talkative.workflows.router import router as workflows_router
 
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
     install_error_handlers(app)
     # Added first, so it runs inside the observability middleware and the input guard.
     app.add_middleware(HealthFastPath)
+    app.add_middleware(PageNavigation)  # a browser reloading /approvals gets the app, not the API
     # Inside the observability middleware: its 413s and 422s are logged too.
     app.add_middleware(InputGuardMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ObservabilityMiddleware)

@@ -42,6 +42,7 @@ function AppHeader() {
           </NavLink>
           <NavLink to="/runs">Runs</NavLink>
           <NavLink to="/workflow">Workflow Editor</NavLink>
+          <NavLink to="/approvals">Approvals</NavLink>
           <NavLink to="/router-admin">Router Admin</NavLink>
           {can("fleet") && <NavLink to="/fleet">Fleet</NavLink>}
         </nav>

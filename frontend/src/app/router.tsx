@@ -2,6 +2,7 @@ import { createBrowserRouter, Link, useRouteError } from "react-router-dom";
 import { errorMessage } from "../api/client";
 import { StatusScreen } from "../components/ui/StatusScreen";
 import { AgentPage } from "../features/agents/AgentPage";
+import { ApprovalsPage } from "../features/approvals/ApprovalsPage";
 import { FleetPage } from "../features/fleet/FleetPage";
 import { MissionControlPage } from "../features/mission-control/MissionControlPage";
 import { RouterAdminPage } from "../features/router-admin/RouterAdminPage";
@@ -44,6 +45,7 @@ export const router = createBrowserRouter([
       { path: "/fleet", element: <FleetPage /> },
       { path: "/runs", element: <RunsPage /> },
       { path: "/runs/:runId", element: <RunDetailPage /> },
+      { path: "/approvals", element: <ApprovalsPage /> },
       { path: "*", element: <NotFound /> },
     ],
   },

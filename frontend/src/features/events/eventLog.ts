@@ -55,7 +55,11 @@ export function staleQueryKeys(event: StreamEvent): string[][] {
   if (t.startsWith("AGENT_") || t === "MESSAGE_RECEIVED" || t === "HEARTBEAT_TICK" || t === "SKILL_ATTACHED") {
     keys.push(["agents"]);
   }
-  if (t.startsWith("APPROVAL_") || t === "RUN_APPROVAL_DECIDED" || t === "RUN_WAITING_APPROVAL") {
+  // A run that ends (cancelled, failed...) also ends its pending approvals, and they show its status.
+  if (
+    t.startsWith("APPROVAL_") ||
+    /^RUN_(WAITING_APPROVAL|APPROVAL_DECIDED|CANCELLED|FAILED|COMPLETED|REJECTED)$/.test(t)
+  ) {
     keys.push(["approvals"]);
   }
   if (t.startsWith("RUN_") || t.startsWith("DELEGATION_") || t.startsWith("TOOL_RUN_")) keys.push(["runs"]);

@@ -1,11 +1,11 @@
-import { useState } from "react";
-import { ErrorText } from "../../../components/ui/QueryState";
+import { Link } from "react-router-dom";
 import { relativeTime } from "../../../lib/format";
-import { useDecideApproval, type Approval } from "../queries";
+import type { Approval } from "../queries";
+import { DecisionError } from "./DecisionError";
+import { DecisionForm } from "./DecisionForm";
 
+/** A pending request in Mission Control's panel (the inbox has the full story). */
 export function ApprovalItem({ approval, canDecide }: { approval: Approval; canDecide: boolean }) {
-  const decide = useDecideApproval();
-  const [note, setNote] = useState("");
   return (
     <li className="approval" id={`approval-${approval.id}`}>
       <p>
@@ -14,37 +14,13 @@ export function ApprovalItem({ approval, canDecide }: { approval: Approval; canD
       <p className="muted small">
         {approval.run_id ? (
           <>
-            run <code>{approval.run_id}</code> ·{" "}
+            run <Link to={`/runs/${encodeURIComponent(approval.run_id)}`}>{approval.run_id}</Link> ·{" "}
           </>
         ) : null}
         requested {relativeTime(approval.requested_at)}
       </p>
-      {canDecide && (
-        <div className="row">
-          <input
-            aria-label="Note (optional)"
-            placeholder="Note (optional)"
-            value={note}
-            onChange={(e) => setNote(e.target.value)}
-          />
-          <button
-            type="button"
-            disabled={decide.isPending}
-            onClick={() => decide.mutate({ id: approval.id, decision: "approved", note })}
-          >
-            Approve
-          </button>
-          <button
-            type="button"
-            className="danger"
-            disabled={decide.isPending}
-            onClick={() => decide.mutate({ id: approval.id, decision: "rejected", note })}
-          >
-            Reject
-          </button>
-        </div>
-      )}
-      <ErrorText error={decide.error} />
+      {canDecide && <DecisionForm approval={approval} />}
+      <DecisionError approvalId={approval.id} />
     </li>
   );
 }

@@ -1,6 +1,7 @@
 import { memo } from "react";
 import type { StreamEvent } from "../../../api/sse";
 import { clockTime } from "../../../lib/format";
+import { EventResult } from "../../results/components/EventResult";
 
 export const EventRow = memo(function EventRow({ event }: { event: StreamEvent }) {
   const hasPayload = event.payload !== null && event.payload !== undefined;
@@ -27,7 +28,9 @@ export const EventRow = memo(function EventRow({ event }: { event: StreamEvent }
             </>
           )}
         </dl>
-        {hasPayload ? (
+        {event.type === "TOOL_RUN_FINISHED" && hasPayload ? (
+          <EventResult event={event} />
+        ) : hasPayload ? (
           <pre className="payload">{JSON.stringify(event.payload, null, 2)}</pre>
         ) : (
           <p className="muted small">No payload.</p>

@@ -1,0 +1,76 @@
+import { render, screen } from "@testing-library/react";
+import { MemoryRouter } from "react-router-dom";
+import { describe, expect, it } from "vitest";
+import { Providers } from "../../../app/providers";
+import type { Approval } from "../inbox";
+import { InboxItem } from "./InboxItem";
+
+const base: Approval = {
+  id: "apr_1",
+  tenant_id: "t",
+  agent_id: "mailer",
+  run_id: "run_1",
+  step: 1,
+  reason: "transfer funds",
+  status: "pending",
+  requested_at: "2026-12-03T00:00:00Z",
+  decided_at: null,
+  decided_by: null,
+  note: null,
+  run: { run_id: "run_1", agent_id: "mailer", kind: "message", status: "waiting_approval", input: "pay it" },
+  gate: {
+    idx: 1,
+    name: "approval",
+    task: "transfer",
+    status: "waiting",
+    guards: [
+      {
+        idx: 2,
+        kind: "tool",
+        name: "Run mail-triage",
+        status: "pending",
+        skill: "mail-triage",
+        command: "python t.py",
+      },
+    ],
+  },
+};
+
+function show(approval: Approval, canDecide = true) {
+  render(
+    <Providers>
+      <MemoryRouter>
+        <ul>
+          <InboxItem approval={approval} canDecide={canDecide} />
+        </ul>
+      </MemoryRouter>
+    </Providers>,
+  );
+}
+
+describe("InboxItem", () => {
+  it("offers the decision on a pending request, with its run and what it will do", () => {
+    show(base);
+    expect(screen.getByRole("button", { name: "Approve" })).toBeInTheDocument();
+    expect(screen.getByRole("link", { name: "run_1" })).toHaveAttribute("href", "/runs/run_1");
+    expect(screen.getByText(/run the skill mail-triage/)).toBeInTheDocument();
+  });
+
+  it("offers no decision to a viewer", () => {
+    show(base, false);
+    expect(screen.queryByRole("button", { name: "Approve" })).not.toBeInTheDocument();
+  });
+
+  it("shows a request whose run was cancelled as cancelled, without buttons", () => {
+    show({ ...base, run: { ...base.run!, status: "cancelled" } });
+    expect(screen.queryByRole("button")).not.toBeInTheDocument();
+    expect(screen.getByText("Cancelled: its run is cancelled")).toBeInTheDocument();
+  });
+
+  it("says who decided, when, and the note", () => {
+    show({ ...base, status: "rejected", decided_by: "ana", decided_at: "2026-12-03T00:05:00Z", note: "not ours" });
+    expect(screen.getByText("Rejected by ana")).toBeInTheDocument();
+    expect(screen.getByText("not ours")).toBeInTheDocument();
+    expect(screen.queryByRole("button")).not.toBeInTheDocument();
+  });
+});
