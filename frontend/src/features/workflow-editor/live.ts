@@ -45,6 +45,6 @@ export function runIdsOf(node: object): string[] {
 }
 
 /** What the runs left on the nodes (status and runs per node), to tell when a refetch brought news. */
-export function runStateSignature(nodes: readonly { id: string; status?: string | null }[]): string {
+export function runStateSignature(nodes: readonly { id: string; status?: string | null; runIds?: unknown }[]): string {
   return nodes.map((n) => `${n.id}:${n.status ?? "pending"}:${runIdsOf(n).join(",")}`).join("|");
 }
