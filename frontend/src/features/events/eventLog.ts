@@ -63,7 +63,13 @@ export function staleQueryKeys(event: StreamEvent): string[][] {
   if (t.startsWith("AGENT_") || t === "MESSAGE_RECEIVED" || t === "HEARTBEAT_TICK" || t === "SKILL_ATTACHED") {
     keys.push(["agents"]);
   }
-  if (t.startsWith("APPROVAL_") || t === "RUN_APPROVAL_DECIDED" || t === "RUN_WAITING_APPROVAL") {
+  // A cancelled run cancels its pending approval (no APPROVAL_ event says so).
+  if (
+    t.startsWith("APPROVAL_") ||
+    t === "RUN_APPROVAL_DECIDED" ||
+    t === "RUN_WAITING_APPROVAL" ||
+    t === "RUN_CANCELLED"
+  ) {
     keys.push(["approvals"]);
   }
   if (t.startsWith("RUN_") || t.startsWith("DELEGATION_") || t.startsWith("TOOL_RUN_")) keys.push(["runs"]);
