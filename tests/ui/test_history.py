@@ -223,6 +223,14 @@ def test_chat_bubbles_follow_approval_decisions(page: Page, ui_server: UiServer,
     badges = page.locator("[data-testid=chat-turn] .reply .badge")
     expect(badges).to_have_text(["rejected", "completed", "cancelled"], timeout=TIMEOUT_MS)
 
+    # On a phone: the same conversation, nothing scrolls sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(badges).to_have_text(["rejected", "completed", "cancelled"])
+    sideways = page.evaluate("document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth")
+    assert sideways <= 0, f"Mission Control scrolls sideways by {sideways}px at 390px wide"
+    page.locator("#chat").scroll_into_view_if_needed()
+    screenshot(page, "77-history-phone-chat")
+
 
 def test_workflow_node_shows_done_after_its_run_and_links_to_it(
     page: Page, ui_server: UiServer, admin: httpx.Client

@@ -1,4 +1,4 @@
-import { useLayoutEffect, useRef, type RefObject } from "react";
+import { useEffect, useLayoutEffect, useRef, type RefObject } from "react";
 
 /**
  * Newest at the bottom: follows new entries while the reader is at the bottom, and keeps the
@@ -24,6 +24,17 @@ export function useKeepScroll<T extends HTMLElement>(
     }
     before.current = { first: firstKey, height: el.scrollHeight, top: el.scrollTop };
   }, [box, entries, firstKey]);
+
+  // Entries that grow after they are shown (a reply that arrives) keep a following reader at the bottom.
+  useEffect(() => {
+    const el = box.current;
+    if (!el || typeof MutationObserver === "undefined") return;
+    const observer = new MutationObserver(() => {
+      if (follow.current) el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(el, { childList: true, subtree: true, characterData: true });
+    return () => observer.disconnect();
+  }, [box, entries]);
 
   return (el: T) => {
     follow.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
