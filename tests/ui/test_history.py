@@ -265,3 +265,32 @@ def test_workflow_node_shows_done_after_its_run_and_links_to_it(
     screenshot(page, "76-history-workflow-node-done")
     link.click()
     expect(page).to_have_url(re.compile(rf"/runs/{run_id}$"))
+
+
+def test_a_history_that_cannot_load_is_said_and_the_log_goes_on_live(
+    page: Page, ui_server: UiServer, admin: httpx.Client
+) -> None:
+    tenant, agent = "tenant-nohistory", "steady"
+    running_agent(admin, tenant, agent, template=None)
+    refused = {"error": "history is away", "code": "INVALID_INPUT"}
+    page.route("**/events/history?*", lambda route: route.fulfill(status=422, json=refused))
+    sign_in(page, ui_server, tenant, f"/?agent={agent}")
+    log = page.locator("#events")
+    expect(log.get_by_role("alert")).to_have_text(
+        "The event history could not be loaded: history is away", timeout=TIMEOUT_MS
+    )
+    expect(page.locator("#chat").get_by_role("alert")).to_contain_text("history is away")
+    expect(log.get_by_role("status")).to_have_text("Live", timeout=TIMEOUT_MS)
+    message(admin, agent, "note after the outage", tenant)
+    expect(log.locator(".event-list").get_by_text("MESSAGE_RECEIVED")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("chat-turn")).to_have_count(1, timeout=TIMEOUT_MS)
+    screenshot(page, "78-history-unavailable")
+
+    # Back again: "Try again" loads the conversation's history.
+    page.unroute("**/events/history?*")
+    chat = page.locator("#chat")
+    with page.expect_response(lambda r: "/events/history?" in r.url and "MESSAGE_RECEIVED" in r.url) as got:
+        chat.get_by_role("button", name="Try again").click()
+    assert got.value.status == 200
+    expect(chat.get_by_role("alert")).to_have_count(0, timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("chat-turn")).to_have_count(1)

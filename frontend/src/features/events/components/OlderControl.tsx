@@ -4,6 +4,7 @@ interface Paging {
   loading: boolean;
   error: string | null;
   loadOlder: () => void;
+  retry: () => void;
 }
 
 /** "Load older" above a list that pages backwards (scrolling to the top does the same). */
@@ -18,7 +19,7 @@ export function OlderControl({ paging, what }: { paging: Paging; what: string })
       {paging.error && (
         <span className="error" role="alert">
           {paging.error}{" "}
-          <button type="button" className="secondary" onClick={paging.loadOlder}>
+          <button type="button" className="secondary" onClick={paging.retry}>
             Try again
           </button>
         </span>

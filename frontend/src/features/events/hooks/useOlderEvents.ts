@@ -37,7 +37,7 @@ export function useOlderEvents(query: OlderQuery, start: { nextBefore: string | 
         })
         .catch((err: unknown) => {
           if (mine === generation.current)
-            dispatch({ type: "failed", error: `Older events could not be loaded: ${errorMessage(err)}` });
+            dispatch({ type: "failed", error: `The history could not be loaded: ${errorMessage(err)}` });
         });
     },
     [agentId, type, limit],
@@ -59,10 +59,19 @@ export function useOlderEvents(query: OlderQuery, start: { nextBefore: string | 
     if (canLoadOlder(current.current)) fetchPage(current.current.nextBefore);
   }, [fetchPage]);
 
+  /** After a failure: the page that failed again (the newest, when none was loaded yet). */
+  const retry = useCallback(() => {
+    const now = current.current;
+    if (now.loading) return;
+    if (!start && now.pages === 0) fetchPage(null);
+    else if (canLoadOlder(now)) fetchPage(now.nextBefore);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- startKey stands for `start`
+  }, [startKey, fetchPage]);
+
   const reset = useCallback(() => {
     generation.current += 1;
     dispatch({ type: "reset", nextBefore: null, hasMore: false });
   }, []);
 
-  return { ...state, canLoadOlder: canLoadOlder(state), loadOlder, reset };
+  return { ...state, canLoadOlder: canLoadOlder(state), loadOlder, retry, reset };
 }
