@@ -265,6 +265,7 @@ def test_workflow_node_shows_done_after_its_run_and_links_to_it(
     screenshot(page, "76-history-workflow-node-done")
     link.click()
     expect(page).to_have_url(re.compile(rf"/runs/{run_id}$"))
+    expect(page.locator(".run-title")).to_contain_text(run_id, timeout=TIMEOUT_MS)
 
 
 def test_a_history_that_cannot_load_is_said_and_the_log_goes_on_live(

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api } from "../../api";
 import type { Schemas } from "../../api/client";
 
@@ -14,14 +14,5 @@ export function useSendMessage(agentId: string) {
         void qc.invalidateQueries({ queryKey: key });
       }
     },
-  });
-}
-
-/** A run as stored now; the event stream marks ["runs"] stale on every run event, so this follows it live. */
-export function useRunDetail(runId: string | null) {
-  return useQuery({
-    queryKey: ["runs", "detail", runId],
-    queryFn: ({ signal }) => api.call("getRun", { path: { run_id: runId! }, signal }),
-    enabled: runId !== null,
   });
 }

@@ -2,7 +2,8 @@ import { Link } from "react-router-dom";
 import { Badge } from "../../../components/ui/Badge";
 import { ErrorText } from "../../../components/ui/QueryState";
 import { bubbleView } from "../bubble";
-import { useRunDetail, type MessageReply } from "../queries";
+import { useRun } from "../../runs/queries";
+import type { MessageReply } from "../queries";
 import { actionLabel, approvalIdOf } from "../reply";
 import { NoticeList } from "./NoticeList";
 
@@ -11,7 +12,8 @@ import { NoticeList } from "./NoticeList";
  * results in words and the notices. `reply` is the send's own answer (this page's sends only).
  */
 export function ReplyView({ agentId, runId, reply }: { agentId: string; runId: string; reply?: MessageReply }) {
-  const run = useRunDetail(runId);
+  // The run as stored now: the event stream marks ["runs"] stale on its events, so this follows it live.
+  const run = useRun(runId);
   const view = bubbleView(run.data, reply);
   const waitingRun = !run.data && !reply;
   return (
