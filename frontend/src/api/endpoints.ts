@@ -18,6 +18,7 @@ export const endpoints = {
   startAgent: ["POST", "/agents/{agent_id}/start"],
   stopAgent: ["POST", "/agents/{agent_id}/stop"],
   getAgentEvents: ["GET", "/agents/{agent_id}/events"],
+  getEventHistory: ["GET", "/events/history"],
   getAgentSkills: ["GET", "/agents/{agent_id}/skills"],
   attachSkill: ["POST", "/agents/{agent_id}/skills/attach"],
   sendMessage: ["POST", "/agents/{agent_id}/message"],

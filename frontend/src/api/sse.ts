@@ -2,6 +2,8 @@
 
 export interface StreamEvent {
   id: number | null;
+  /** Where it is in the stream ("xact.id", or the id on SQLite): what `?after=` and `before=` take. */
+  position?: string | null;
   type: string;
   tenant_id: string | null;
   agent_id: string | null;
@@ -21,6 +23,8 @@ export interface EventStreamOptions {
   /** The browser gave up on the connection (it does on 401/4xx); the caller may check the session. */
   onGiveUp?: () => void;
   retryMs?: number;
+  /** Start after this stream position (a history page's `live_after`); null: from now. */
+  after?: string | null;
   EventSourceImpl?: typeof EventSource;
 }
 
@@ -30,8 +34,11 @@ export function parseStreamEvent(data: string, lastEventId?: string): StreamEven
     if (!raw || typeof raw !== "object" || typeof raw.type !== "string") return null;
     const id =
       typeof raw.id === "number" ? raw.id : lastEventId && /^\d+$/.test(lastEventId) ? Number(lastEventId) : null;
+    const position =
+      typeof raw.position === "string" ? raw.position : lastEventId ? lastEventId : id !== null ? String(id) : null;
     return {
       id,
+      position,
       type: raw.type,
       tenant_id: raw.tenant_id ?? null,
       agent_id: raw.agent_id ?? null,
@@ -45,22 +52,23 @@ export function parseStreamEvent(data: string, lastEventId?: string): StreamEven
   }
 }
 
-export function streamUrl(baseUrl: string, token: string, after: number | null): string {
+export function streamUrl(baseUrl: string, token: string, after: string | number | null): string {
   const params = new URLSearchParams({ access_token: token });
   if (after !== null) params.set("after", String(after));
   return `${baseUrl}/events?${params.toString()}`;
 }
 
 /**
- * Opens the stream and keeps it open. While a connection drops, the browser itself reconnects
- * and sends Last-Event-ID; when it gives up (the connection closed for good), we open a new
- * one with `?after=<last id seen>` so nothing is lost. Returns a function that closes it.
+ * Opens the stream (after `options.after` when given) and keeps it open. While a connection
+ * drops, the browser itself reconnects and sends Last-Event-ID; when it gives up (the connection
+ * closed for good), we open a new one with `?after=<last position seen>` so nothing is lost.
+ * Returns a function that closes it.
  */
 export function openEventStream(options: EventStreamOptions): () => void {
   const Impl = options.EventSourceImpl ?? EventSource;
   const baseUrl = options.baseUrl ?? "";
   const baseRetry = options.retryMs ?? 2000;
-  let lastId: number | null = null;
+  let lastId: string | null = options.after ?? null;
   let source: EventSource | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let attempts = 0;
@@ -78,7 +86,7 @@ export function openEventStream(options: EventStreamOptions): () => void {
     es.onmessage = (message: MessageEvent<string>) => {
       const event = parseStreamEvent(message.data, message.lastEventId);
       if (!event) return;
-      if (event.id !== null) lastId = event.id;
+      if (event.position) lastId = event.position;
       options.onEvent(event);
     };
     es.onerror = () => {

@@ -58,6 +58,8 @@ describe("event log reducer", () => {
     expect(staleQueryKeys(ev(1, "APPROVAL_REQUESTED"))).toEqual([["approvals"]]);
     expect(staleQueryKeys(ev(1, "RUN_PAUSED"))).toEqual([["runs"]]);
     expect(staleQueryKeys(ev(1, "AGENT_STARTED"))).toEqual([["agents"]]);
+    // A cancelled run takes its pending approval with it: the approvals refresh too.
+    expect(staleQueryKeys(ev(1, "RUN_CANCELLED"))).toEqual([["approvals"], ["runs"]]);
   });
 });
 

@@ -1,12 +1,14 @@
 import type { StreamEvent } from "../../api/sse";
+import { mergeById } from "./history";
 
-/** The live event log: newest at the bottom, at most `cap` entries, no duplicates after a replay. */
+/** The event log: the newest history page, then live events; newest at the bottom, at most `cap`, no duplicates. */
 export interface EventLogState {
   events: StreamEvent[];
   cap: number;
 }
 
-export type EventLogAction = { type: "append"; events: StreamEvent[] } | { type: "clear" };
+export type EventLogAction =
+  { type: "append"; events: StreamEvent[] } | { type: "seed"; events: StreamEvent[] } | { type: "clear" };
 
 export const DEFAULT_CAP = 500;
 
@@ -30,6 +32,12 @@ export function eventLogReducer(state: EventLogState, action: EventLogAction): E
       }
       if (fresh.length === 0) return state;
       const merged = state.events.concat(fresh);
+      const events = merged.length > state.cap ? merged.slice(merged.length - state.cap) : merged;
+      return { ...state, events };
+    }
+    case "seed": {
+      // The history page loaded at start goes before what the stream brought meanwhile.
+      const merged = mergeById(action.events, state.events);
       const events = merged.length > state.cap ? merged.slice(merged.length - state.cap) : merged;
       return { ...state, events };
     }

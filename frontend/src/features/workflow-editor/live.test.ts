@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { StreamEvent } from "../../api/sse";
-import { eventsAfter, isChangeOf } from "./live";
+import { eventsAfter, isChangeOf, isRunActivityOf, runIdsOf, runStateSignature } from "./live";
 import { parseTargetValue, targetFromParams, targetValue } from "./queries";
 
 function ev(type: string, agent: string | null, payload: unknown = {}): StreamEvent {
@@ -65,5 +65,42 @@ describe("workflow target in the URL", () => {
     expect(parseTargetValue("")).toBeNull();
     expect(parseTargetValue("other:x")).toBeNull();
     expect(parseTargetValue("agent:")).toBeNull();
+  });
+});
+
+describe("run activity on a workflow's nodes", () => {
+  const event = (type: string, agent_id: string | null = "a1"): StreamEvent => ({
+    id: 1,
+    type,
+    tenant_id: "t",
+    agent_id,
+    run_id: "r1",
+    timestamp: "2026-12-03T00:00:00Z",
+    message: null,
+    payload: null,
+  });
+  it("counts run and step events of the workflow's agent", () => {
+    for (const type of ["RUN_COMPLETED", "RUN_REJECTED", "TOOL_RUN_FINISHED", "STEP_REJECTED", "APPROVAL_DECIDED"])
+      expect(isRunActivityOf(event(type), { agent_id: "a1" })).toBe(true);
+    expect(isRunActivityOf(event("METRIC_RECORDED"), { agent_id: "a1" })).toBe(false);
+    expect(isRunActivityOf(event("RUN_COMPLETED", "a2"), { agent_id: "a1" })).toBe(false);
+    expect(isRunActivityOf(event("RUN_COMPLETED"), { agent_id: null })).toBe(false);
+  });
+  it("tells when a node's status or runs changed", () => {
+    const before = [{ id: "n1", status: "active", runIds: ["r1"] }, { id: "n2" }];
+    expect(runStateSignature(before)).toBe(
+      runStateSignature([
+        { id: "n1", status: "active", runIds: ["r1"] },
+        { id: "n2", status: "pending" },
+      ]),
+    );
+    expect(runStateSignature(before)).not.toBe(
+      runStateSignature([{ id: "n1", status: "done", runIds: ["r1"] }, { id: "n2" }]),
+    );
+    expect(runStateSignature(before)).not.toBe(
+      runStateSignature([{ id: "n1", status: "active", runIds: ["r2", "r1"] }, { id: "n2" }]),
+    );
+    expect(runIdsOf({ runIds: ["r2", 3, "r1"] })).toEqual(["r2", "r1"]);
+    expect(runIdsOf({})).toEqual([]);
   });
 });

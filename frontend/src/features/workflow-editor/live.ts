@@ -23,3 +23,28 @@ export function eventsAfter(events: readonly StreamEvent[], last: StreamEvent | 
   const at = events.lastIndexOf(last);
   return at === -1 ? events : events.slice(at + 1);
 }
+
+/** The events that mean a run did something to an agent's nodes (their derived status and runs). */
+export function isRunActivityOf(event: StreamEvent, workflow: Pick<Workflow, "agent_id">): boolean {
+  if (!workflow.agent_id || event.agent_id !== workflow.agent_id) return false;
+  const t = event.type;
+  return (
+    t.startsWith("RUN_") ||
+    t === "TOOL_RUN_FINISHED" ||
+    t === "TASK_EXECUTED" ||
+    t === "STEP_REJECTED" ||
+    t === "APPROVAL_DECIDED" ||
+    t === "DELEGATION_FINISHED"
+  );
+}
+
+/** A node's latest runs, newest first (the read API's `runIds`). */
+export function runIdsOf(node: object): string[] {
+  const ids = (node as { runIds?: unknown }).runIds;
+  return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === "string") : [];
+}
+
+/** What the runs left on the nodes (status and runs per node), to tell when a refetch brought news. */
+export function runStateSignature(nodes: readonly { id: string; status?: string | null; runIds?: unknown }[]): string {
+  return nodes.map((n) => `${n.id}:${n.status ?? "pending"}:${runIdsOf(n).join(",")}`).join("|");
+}

@@ -1,18 +1,15 @@
-import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useMemo, useRef, useState, type FormEvent } from "react";
 import { Panel } from "../../../components/ui/Panel";
 import { useAgents } from "../../agents/queries";
 import { useCan } from "../../auth/session";
+import { OlderControl } from "../../events/components/OlderControl";
+import { useKeepScroll } from "../../events/hooks/useKeepScroll";
 import { chatAvailability, sendErrorText } from "../errors";
-import { useSendMessage, type MessageReply } from "../queries";
+import { useChatHistory } from "../hooks";
+import { useSendMessage } from "../queries";
+import { chatTurns, type LocalSend } from "../turns";
 import { ReplyView } from "./ReplyView";
 import { StoppedNotice } from "./StoppedNotice";
-
-interface Turn {
-  id: number;
-  message: string;
-  reply?: MessageReply;
-  error?: string;
-}
 
 export function ChatPanel({ agentId }: { agentId: string | null }) {
   return (
@@ -31,47 +28,51 @@ function Conversation({ agentId }: { agentId: string }) {
   const agents = useAgents();
   const availability = chatAvailability(agents.data?.find((a) => a.id === agentId)?.status, canOperate);
   const send = useSendMessage(agentId);
-  const [turns, setTurns] = useState<Turn[]>([]);
+  const history = useChatHistory(agentId);
+  const [sends, setSends] = useState<LocalSend[]>([]);
   const [text, setText] = useState("");
   const nextId = useRef(0);
-  const bottom = useRef<HTMLDivElement>(null);
-
-  // A block body: newer browsers return a Promise from scrollIntoView, and an effect may only
-  // return a cleanup function.
-  useEffect(() => {
-    void bottom.current?.scrollIntoView?.({ block: "nearest" });
-  }, [turns]);
+  const turns = useMemo(() => chatTurns(history.events, sends), [history.events, sends]);
+  const box = useRef<HTMLDivElement>(null);
+  const onScroll = useKeepScroll(box, turns, turns[0]?.key ?? null, history.paging.loadOlder);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const message = text.trim();
     if (!message || availability !== "ready") return;
-    const id = nextId.current++;
-    setTurns((t) => [...t, { id, message }]);
+    const localId = nextId.current++;
+    const update = (change: Partial<LocalSend>) =>
+      setSends((all) => all.map((s) => (s.localId === localId ? { ...s, ...change } : s)));
+    setSends((all) => [...all, { localId, message }]);
     setText("");
     send.mutate(message, {
-      onSuccess: (reply) => setTurns((t) => t.map((x) => (x.id === id ? { ...x, reply } : x))),
-      onError: (err) => setTurns((t) => t.map((x) => (x.id === id ? { ...x, error: sendErrorText(err) } : x))),
+      onSuccess: (reply) => update({ reply }),
+      onError: (err) => update({ error: sendErrorText(err) }),
     });
   };
 
   return (
     <div className="chat">
-      <div className="transcript" aria-live="polite">
-        {turns.length === 0 && <p className="muted">No messages yet in this session.</p>}
+      <OlderControl paging={history.paging} what="messages" />
+      <div className="transcript" aria-live="polite" ref={box} onScroll={(e) => onScroll(e.currentTarget)}>
+        {turns.length === 0 && (
+          <p className="muted">{history.loaded ? "No messages to this agent yet." : "Loading the conversation…"}</p>
+        )}
         {turns.map((turn) => (
-          <div key={turn.id} className="turn">
-            <p className="bubble mine">{turn.message}</p>
-            {turn.reply && <ReplyView reply={turn.reply} />}
+          <div key={turn.key} className="turn" data-testid="chat-turn">
+            <p className="bubble mine">
+              {turn.kind !== "message" && <span className="muted small">{turn.kind}: </span>}
+              {turn.message}
+            </p>
+            {turn.runId && <ReplyView agentId={agentId} runId={turn.runId} reply={turn.reply} />}
             {turn.error && (
               <p className="error" role="alert">
                 {turn.error}
               </p>
             )}
-            {!turn.reply && !turn.error && <p className="muted">Waiting for the reply…</p>}
+            {!turn.runId && !turn.error && <p className="muted">Waiting for the reply…</p>}
           </div>
         ))}
-        <div ref={bottom} />
       </div>
       {availability === "stopped" && <StoppedNotice agentId={agentId} />}
       {availability !== "read-only" ? (

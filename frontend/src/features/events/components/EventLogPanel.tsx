@@ -1,8 +1,13 @@
-import { useLayoutEffect, useMemo, useRef, useState } from "react";
+import { useMemo, useRef } from "react";
+import { useSearchParams } from "react-router-dom";
 import { Panel } from "../../../components/ui/Panel";
 import { eventTypes, filterEvents } from "../eventLog";
+import { mergeById, parseLogFilters, writeLogFilters, type LogFilters } from "../history";
 import { useEventStream } from "../hooks/useEventStream";
+import { useKeepScroll } from "../hooks/useKeepScroll";
+import { useOlderEvents } from "../hooks/useOlderEvents";
 import { EventRow } from "./EventRow";
+import { OlderControl } from "./OlderControl";
 
 const STATUS_TEXT = {
   connecting: "Connecting…",
@@ -10,23 +15,31 @@ const STATUS_TEXT = {
   reconnecting: "Connection lost — reconnecting…",
 } as const;
 
-export function EventLogPanel({ agentId }: { agentId: string | null }) {
-  const { log, status, clear } = useEventStream();
-  const [type, setType] = useState("");
-  const [onlySelected, setOnlySelected] = useState(false);
-  const types = useMemo(() => eventTypes(log.events), [log.events]);
-  const shown = useMemo(
-    () => filterEvents(log.events, type, onlySelected ? agentId : null),
-    [log.events, type, onlySelected, agentId],
-  );
+/** Events per "Load older" page. */
+export const LOG_PAGE = 50;
 
-  // Newest at the bottom: follow new events unless the reader scrolled up.
+export function EventLogPanel({ agentId }: { agentId: string | null }) {
+  const { log, status, history, clear } = useEventStream();
+  // The filters live in the URL (`?type=…&only=agent`), so a reload or a link keeps them.
+  const [params, setParams] = useSearchParams();
+  const filters = parseLogFilters(params);
+  const setFilters = (change: Partial<LogFilters>) =>
+    setParams((prev) => writeLogFilters(prev, { ...parseLogFilters(prev), ...change }), { replace: true });
+  const { type } = filters;
+  const scopedAgent = filters.onlySelected ? agentId : null;
+
+  const older = useOlderEvents(
+    { agentId: scopedAgent, type, limit: LOG_PAGE },
+    history.loaded
+      ? { nextBefore: history.nextBefore, hasMore: history.hasMore }
+      : { nextBefore: null, hasMore: false },
+  );
+  const all = useMemo(() => mergeById(older.events, log.events), [older.events, log.events]);
+  const types = useMemo(() => eventTypes(all), [all]);
+  const shown = useMemo(() => filterEvents(all, type, scopedAgent), [all, type, scopedAgent]);
+
   const box = useRef<HTMLOListElement>(null);
-  const follow = useRef(true);
-  useLayoutEffect(() => {
-    const el = box.current;
-    if (el && follow.current) el.scrollTop = el.scrollHeight;
-  }, [shown]);
+  const onScroll = useKeepScroll(box, shown, shown[0]?.id ?? null, older.loadOlder);
 
   return (
     <Panel
@@ -38,7 +51,7 @@ export function EventLogPanel({ agentId }: { agentId: string | null }) {
           <span className={`stream-status stream-${status}`} role="status">
             {STATUS_TEXT[status]}
           </span>
-          <select aria-label="Filter by type" value={type} onChange={(e) => setType(e.target.value)}>
+          <select aria-label="Filter by type" value={type} onChange={(e) => setFilters({ type: e.target.value })}>
             <option value="">All types</option>
             {type && !types.includes(type) && <option value={type}>{type}</option>}
             {types.map((t) => (
@@ -50,40 +63,48 @@ export function EventLogPanel({ agentId }: { agentId: string | null }) {
           <label className="small">
             <input
               type="checkbox"
-              checked={onlySelected}
+              checked={filters.onlySelected}
               disabled={!agentId}
-              onChange={(e) => setOnlySelected(e.target.checked)}
+              onChange={(e) => setFilters({ onlySelected: e.target.checked })}
             />{" "}
             selected agent only
           </label>
-          <button type="button" className="secondary" onClick={clear}>
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => {
+              clear();
+              older.reset();
+            }}
+          >
             Clear
           </button>
         </>
       }
     >
+      {history.error && (
+        <p className="error small" role="alert">
+          {history.error}
+        </p>
+      )}
+      <OlderControl paging={older} what="events" />
       {shown.length === 0 ? (
-        <p className="muted">
-          {log.events.length === 0
-            ? "No events since this page opened; they appear here as they happen."
-            : "No events match the filter."}
+        <p className="muted" data-testid="event-log-empty">
+          {!history.loaded
+            ? "Loading the event history…"
+            : all.length === 0
+              ? "No events yet; they appear here as they happen."
+              : "No events match the filter."}
         </p>
       ) : (
-        <ol
-          className="event-list"
-          ref={box}
-          onScroll={(e) => {
-            const el = e.currentTarget;
-            follow.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
-          }}
-        >
+        <ol className="event-list" ref={box} onScroll={(e) => onScroll(e.currentTarget)} data-testid="event-list">
           {shown.map((event, i) => (
             <EventRow key={event.id ?? `x${i}`} event={event} />
           ))}
         </ol>
       )}
       <p className="muted small">
-        Showing {shown.length} of the last {log.events.length} events (at most {log.cap} kept).
+        Showing {shown.length} of {all.length} events loaded (the newest {log.cap} kept live).
       </p>
     </Panel>
   );

@@ -1,4 +1,5 @@
 import { useEffect, useState, type FormEvent } from "react";
+import { Link } from "react-router-dom";
 import {
   canConnect,
   checkName,
@@ -10,6 +11,7 @@ import {
   type WfFlowEdge,
   type WfFlowNode,
 } from "../graph";
+import { runIdsOf } from "../live";
 import type { SelectionActions } from "./SelectionPanel";
 
 interface DetailsProps extends SelectionActions {
@@ -81,6 +83,7 @@ export function NodeDetails({ node, flow, editable, nameOf, onRename, onStatus, 
           <span className={`wf-node-status wf-status-${statusOf(data)}`}>{statusOf(data)}</span>
         )}
       </label>
+      <NodeRuns runIds={runIdsOf(data)} />
       {data.description && <p className="small">{data.description}</p>}
       {data.assignedPerson && <p className="small">Assigned to {data.assignedPerson}</p>}
       <Connections
@@ -166,6 +169,23 @@ function Connections({
                 remove
               </button>
             )}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+/** The runs that executed the node, newest first, each one click from its detail page. */
+function NodeRuns({ runIds }: { runIds: string[] }) {
+  if (runIds.length === 0) return <p className="muted small">No run has executed this node yet.</p>;
+  return (
+    <div className="small" data-testid="workflow-node-runs">
+      <span className="muted">Runs (newest first):</span>
+      <ul className="plain wf-connections">
+        {runIds.map((id) => (
+          <li key={id}>
+            <Link to={`/runs/${encodeURIComponent(id)}`}>{id}</Link>
           </li>
         ))}
       </ul>

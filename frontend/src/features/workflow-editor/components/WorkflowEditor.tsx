@@ -4,6 +4,7 @@ import { ErrorText, QueryState } from "../../../components/ui/QueryState";
 import { useCan } from "../../auth/session";
 import { graphProblems } from "../graph";
 import { useFreshNodes } from "../hooks/useFreshNodes";
+import { useCoalescedRefetch } from "../hooks/useCoalescedRefetch";
 import { useGraphEditing } from "../hooks/useGraphEditing";
 import { useViewRequests } from "../hooks/useViewRequests";
 import { useWorkflowDraft } from "../hooks/useWorkflowDraft";
@@ -41,9 +42,10 @@ export function WorkflowEditor({ target, onChoose }: Props) {
   const versions = useWorkflowVersions({ workflow, draft, mark, fitView, confirm: setConfirmation });
   const { viewing, setViewing } = versions;
 
+  const refresh = useCoalescedRefetch(() => query.refetch({ cancelRefetch: false }));
   useWorkflowLiveRefresh(workflow, (event) => {
     setLiveNote(event.message || event.type);
-    void query.refetch({ cancelRefetch: false });
+    refresh();
   });
 
   const editable = canEdit && viewing === null;

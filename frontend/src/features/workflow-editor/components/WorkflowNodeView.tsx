@@ -1,12 +1,15 @@
 import { memo, useRef, useState } from "react";
 import { Handle, Position, type NodeProps } from "@xyflow/react";
+import { Link } from "react-router-dom";
 import { statusOf, type WfFlowNode } from "../graph";
+import { runIdsOf } from "../live";
 import { useNodeEditing } from "./nodeEditing";
 
 /** One node of the graph: its name, status colour, a "new" badge when it just arrived live. */
 export const WorkflowNodeView = memo(function WorkflowNodeView({ id, data, selected }: NodeProps<WfFlowNode>) {
   const { editable, editingId, finishRename } = useNodeEditing();
   const status = statusOf(data.node);
+  const lastRun = runIdsOf(data.node)[0];
   const classes = [
     "wf-node",
     `wf-status-${status}`,
@@ -31,6 +34,16 @@ export const WorkflowNodeView = memo(function WorkflowNodeView({ id, data, selec
       <span className="wf-node-meta">
         <span className="wf-node-status">{status}</span>
         {data.isNew && <span className="wf-new-badge">new</span>}
+        {lastRun && (
+          <Link
+            className="nodrag wf-node-run"
+            to={`/runs/${encodeURIComponent(lastRun)}`}
+            title={`Open run ${lastRun}, the latest that executed this node`}
+            data-testid="workflow-node-run"
+          >
+            last run
+          </Link>
+        )}
       </span>
       <Handle type="source" position={Position.Right} isConnectable={editable} />
     </div>

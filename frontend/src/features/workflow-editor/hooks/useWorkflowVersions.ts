@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "react";
 import { buildRestoreBody, buildSaveBody, newNodeIds, type Workflow, type WorkflowVersion } from "../graph";
+import { runStateSignature } from "../live";
 import type { Confirmation } from "../components/ConfirmDialog";
 import { useSaveWorkflow } from "../queries";
 import type { WorkflowDraft } from "./useWorkflowDraft";
@@ -31,8 +32,15 @@ export function useWorkflowVersions({ workflow, draft, mark, fitView, confirm }:
   const [restoring, setRestoring] = useState<number | null>(null);
 
   // A newer server version replaces the draft, unless it holds unsaved changes (a notice offers it then).
+  // So does the same version whose nodes' run status changed (a run moved on), into a clean draft.
   useEffect(() => {
-    if (!workflow || (version !== null && workflow.version <= version) || dirty) return;
+    if (!workflow || dirty) return;
+    if (version !== null && workflow.version === version) {
+      if (runStateSignature(workflow.nodes) !== runStateSignature(draft.flow.nodes.map((n) => n.data.node)))
+        load(workflow, workflow.version, { keepPositions: true });
+      return;
+    }
+    if (version !== null && workflow.version < version) return;
     const added = newNodeIds(known.current, workflow.nodes);
     known.current = idsOf(workflow);
     load(workflow, workflow.version, { keepPositions: true });
@@ -40,6 +48,7 @@ export function useWorkflowVersions({ workflow, draft, mark, fitView, confirm }:
       mark(added);
       fitView();
     }
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- the draft's nodes are compared, not watched
   }, [workflow, version, dirty, load, mark, fitView]);
 
   const onSave = (note: string, saved: () => void) => {
