@@ -1,4 +1,4 @@
-"""The `talkative` command: serve, worker, migrate, token, smoke, backup, restore, import-legacy."""
+"""The `talkative` command: serve, worker, migrate, check, token, smoke, backup, restore, import-legacy."""
 
 from __future__ import annotations
 
@@ -189,6 +189,34 @@ def migrate(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrations.upgrade(settings.resolved_database_url, revision)
     typer.echo(f"database at revision {migrations.current_revision_sync(settings.resolved_database_url)}")
+
+
+@app.command()
+def check(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+) -> None:
+    """Check the data's integrity (read-only, safe while the server runs); exit code 1 on any finding."""
+    import asyncio
+
+    from talkative.errors import TalkativeError
+    from talkative.integrity import report as integrity_report
+    from talkative.integrity import service as integrity
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        result = asyncio.run(
+            integrity.run_check(
+                settings.resolved_database_url,
+                workspaces_root=settings.workspaces_dir,
+                timeout_s=settings.db_timeout_s,
+            )
+        )
+    except TalkativeError as exc:
+        raise _fail(exc.message) from None
+    rendered = integrity_report.render_json(result) if as_json else integrity_report.render_table(result)
+    typer.echo(rendered)
+    raise typer.Exit(code=0 if result.ok else 1)
 
 
 @app.command()
