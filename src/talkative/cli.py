@@ -198,6 +198,8 @@ def check(
     """Check the data's integrity (read-only, safe while the server runs); exit code 1 on any finding."""
     import asyncio
 
+    from sqlalchemy.exc import SQLAlchemyError
+
     from talkative.errors import TalkativeError
     from talkative.integrity import report as integrity_report
     from talkative.integrity import service as integrity
@@ -214,6 +216,8 @@ def check(
         )
     except TalkativeError as exc:
         raise _fail(exc.message) from None
+    except (OSError, SQLAlchemyError) as exc:  # no server there, or not a database we can read
+        raise _fail(f"cannot read the database: {type(exc).__name__}: {exc}") from None
     rendered = integrity_report.render_json(result) if as_json else integrity_report.render_table(result)
     typer.echo(rendered)
     raise typer.Exit(code=0 if result.ok else 1)
