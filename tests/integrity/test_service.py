@@ -7,7 +7,11 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
+from talkative.events.models import EventRow
 from talkative.integrity import service
 from talkative.integrity.findings import Check, Report, Severity
 from talkative.settings import Settings
@@ -72,9 +76,7 @@ async def test_an_event_naming_another_tenants_agent_is_a_warning(
 ) -> None:
     await planted.build_history(client, auth)
     async with planted.writing(_url(settings)) as session:
-        session.add(
-            planted.EventRow(tenant_id="tenant-c", agent_id="alpha", type="AGENT_STARTED", payload={})
-        )
+        session.add(EventRow(tenant_id="tenant-c", agent_id="alpha", type="AGENT_STARTED", payload={}))
     (finding,) = (await _check(settings)).findings
     assert (finding.check, finding.severity) == (Check.EVENT_CROSS_TENANT_AGENT, Severity.WARNING)
     assert finding.subjects[:2] == ("tenant-c", "alpha")
@@ -90,3 +92,15 @@ async def test_no_database_is_said(settings: Settings) -> None:
         return
     with pytest.raises(service.NoDatabase, match="no SQLite database at"):
         await _check(settings)
+
+
+async def test_the_check_reads_only(app: FastAPI, settings: Settings) -> None:
+    """Its connections cannot write: SQLite's file is opened read-only, PostgreSQL's transactions
+    are READ ONLY."""
+    read_only = service.reader(settings.resolved_database_url)
+    try:
+        async with read_only.connect() as conn:
+            with pytest.raises(DBAPIError, match=r"read-?only"):
+                await conn.execute(text("CREATE TABLE written_by_the_check (a integer)"))
+    finally:
+        await read_only.dispose()
