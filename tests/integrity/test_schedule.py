@@ -3,13 +3,18 @@ as gauges, and logs a failure as one structured error."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
+from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
+from talkative.integrity import schedule
+from talkative.observability.metrics import REGISTRY
 from talkative.settings import Settings
 from tests.factories import Auth
 from tests.integrity import planted
@@ -58,3 +63,17 @@ async def test_the_scheduled_check_sets_its_gauges_and_logs_a_failure(
     (first,) = getattr(record, "first_findings")  # noqa: B009
     assert (first["check"], first["subjects"]) == ("workspace_missing", ["tenant-a", "alpha"])
     assert "workspace_missing tenant-a alpha" in record.getMessage()
+
+
+async def test_a_check_that_cannot_run_counts_as_failed(
+    app: FastAPI, settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    nowhere = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'gone' / 'x.db'}"})
+    runtime = dataclasses.replace(app.state.runtime, settings=nowhere)
+    before = time.time()
+    await schedule.check_once(runtime)
+    assert REGISTRY.get_sample_value("talkative_integrity_check_ok") == 0
+    last_run = REGISTRY.get_sample_value("talkative_integrity_check_last_run_timestamp_seconds")
+    assert last_run is not None and last_run >= before
+    record = next(r for r in caplog.records if getattr(r, "event", None) == "integrity_check_error")
+    assert record.levelno == logging.ERROR and record.exc_info is not None
