@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck pytest migrate clean frontend frontend-test system-packages openapi mutate
+.PHONY: run test install install-runtime release-check lint typecheck pytest migrate clean frontend frontend-test system-packages openapi mutate
 
 # The web UI: npm packages from the lockfile, built into the Python package's static folder.
 UI_STAMP := frontend/node_modules/.installed
@@ -14,12 +14,26 @@ UI_BUILD := src/talkative/static/index.html
 UI_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts \
 	frontend/tsconfig.json frontend/package.json
 
-$(STAMP): pyproject.toml
+# Two installs: what the server needs (`make run`, `make migrate`), and that plus the dev tools
+# (tests, linters, type checker, build) for everything else.
+RUN_STAMP := $(VENV)/.installed-run
+
+define venv_with
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (set PYTHON=...)")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '$(1)'
+endef
+
+$(RUN_STAMP): pyproject.toml
+	$(call venv_with,.)
 	@touch $@
+
+$(STAMP): pyproject.toml
+	$(call venv_with,.[dev])
+	@touch $@ $(RUN_STAMP)
+
+install-runtime: $(RUN_STAMP)
 
 install: $(STAMP)
 
@@ -46,10 +60,10 @@ openapi: install $(UI_STAMP)
 system-packages:
 	@bash scripts/ensure-system-packages.sh
 
-run: install frontend
+run: install-runtime frontend
 	$(BIN)/talkative serve
 
-migrate: install
+migrate: install-runtime
 	$(BIN)/talkative migrate
 
 lint: install
@@ -71,6 +85,13 @@ pytest: install frontend system-packages
 	$(BIN)/pytest --cov=talkative --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
 test: lint typecheck frontend-test pytest
+
+# The runbook's pre-release checklist as one command (docs/runbook.md, "Before a release"): tests,
+# e2e, build, a clean tree, migrations up and down on a copy of DATA (or of a fresh data dir) and
+# `talkative check` on it, then a summary table. RELEASE_CHECK_ARGS="--skip-tests --skip-e2e" for
+# a quick run; --json-out FILE writes the summary for `talkative release-notes --validation FILE`.
+release-check: install
+	$(BIN)/python scripts/release_check.py $(if $(DATA),--data '$(DATA)') $(RELEASE_CHECK_ARGS)
 
 clean:
 	rm -rf $(VENV) mutants .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage .coverage.* frontend/node_modules \

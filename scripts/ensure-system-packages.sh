@@ -2,8 +2,9 @@
 # Debian packages the test suite drives for real: Chromium (browser tests, via Playwright) and
 # OpenSSH's sshd (fleet provisioning over SSH, against a loopback server the tests start),
 # libseccomp (the skill sandbox's syscall filter), setpriv (tests/sandbox runs as a non-root user)
-# and nginx (the load-balancer test runs the shipped deploy/nginx/talkative.conf; the package's own
-# service is not started: tests run their own nginx on a free port).
+# nginx (the load-balancer test runs the shipped deploy/nginx/talkative.conf; the package's own
+# service is not started: tests run their own nginx on a free port) and Prometheus's promtool (the
+# shipped alert rules are checked and unit-tested with it; the Prometheus server is not started).
 # Installed only when missing; nothing else on the machine is changed.
 set -euo pipefail
 
@@ -14,6 +15,7 @@ command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
 ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2' || missing+=(libseccomp2)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
 [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 [ -x /usr/bin/python3.11 ] || missing+=(python3.11)
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -14,12 +14,17 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import NoOpTracerProvider
 
 from talkative import models_registry
 from talkative.auth.principal import Role
 from talkative.auth.tokens import mint_token
 from talkative.db import Base
 from talkative.main import create_app
+from talkative.observability import tracing
 from talkative.settings import Settings
 
 PG_ADMIN_DSN = os.environ.get("TALKATIVE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -160,3 +165,17 @@ def auth(make_token: TokenFactory) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {make_token(role, tenant, sub)}"}
 
     return headers
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    """Spans recorded in memory (the SDK's own exporter) while the test runs."""
+    provider = TracerProvider()
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracing.use(provider)
+    try:
+        yield exporter
+    finally:
+        tracing.use(NoOpTracerProvider())
+        provider.shutdown()

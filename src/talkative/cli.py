@@ -1,4 +1,5 @@
-"""The `talkative` command: serve, worker, migrate, check, token, smoke, backup, restore, import-legacy."""
+"""The `talkative` command: serve, worker, migrate, check, token, smoke, backup, restore,
+import-legacy, release-notes."""
 
 from __future__ import annotations
 
@@ -179,16 +180,29 @@ def _settle_heap() -> None:
 
 @app.command()
 def migrate(
-    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+    revision: Annotated[
+        str, typer.Argument(help="Target revision: newer upgrades, older rolls back (default: head)")
+    ] = "head",
 ) -> None:
-    """Apply database migrations up to REVISION (default: head)."""
+    """Move the database to REVISION (default: head): upgrades, or rolls back to an older one."""
+    from alembic.util import CommandError
+
     from talkative import migrations
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migrations.upgrade(settings.resolved_database_url, revision)
-    typer.echo(f"database at revision {migrations.current_revision_sync(settings.resolved_database_url)}")
+    url = settings.resolved_database_url
+    before = migrations.current_revision_sync(url)
+    try:
+        with migrations.quiet_alembic():
+            direction = migrations.migrate_to(url, revision)
+    except CommandError as exc:
+        raise _fail(f"cannot migrate to {revision!r}: {exc}") from None
+    after = migrations.current_revision_sync(url)
+    moved = {"upgrade": "upgraded", "downgrade": "rolled back"}.get(direction)
+    detail = f" ({moved} from {before or 'an empty database'})" if moved else " (no migration needed)"
+    typer.echo(f"database at revision {after or 'base (no schema)'}{detail}")
 
 
 @app.command()
@@ -261,24 +275,40 @@ def smoke(
     from talkative.ops.smoke import render_json, render_table, run_smoke
 
     if token is None:
-        try:
-            auth = resolve_auth(get_settings())
-        except ConfigError as exc:
-            raise _fail(f"{exc} (or pass --token)") from None
-        if auth.disabled:
-            token = "auth-disabled"  # noqa: S105  # any bearer value passes when authentication is off
-        else:
-            token = mint_token(
-                secret=auth.secret, sub="smoke", role=Role.ADMIN, tenant_id=None, ttl=timedelta(minutes=10)
-            )
+        token = _smoke_token(get_settings())
     result = asyncio.run(run_smoke(url, token, timeout_s=timeout))
     typer.echo(render_json(result) if as_json else render_table(result))
     raise typer.Exit(code=0 if result.ok else 1)
 
 
+def _smoke_token(settings: Settings) -> str:
+    """A token signed with the server's secret, which must already exist: the smoke test never
+    creates one (a new secret here would sign tokens the server rejects)."""
+    from talkative.auth.secrets import SECRET_FILE_NAME
+
+    secret_file = (settings.data_dir / SECRET_FILE_NAME).absolute()
+    if not (settings.auth_disabled or settings.jwt_secret is not None or secret_file.is_file()):
+        raise _fail(
+            "no signing secret to mint a token with: pass --token with an operator or admin token "
+            "(`talkative token --role admin` on the server), or set AUTH_JWT_SECRET to the server's "
+            f"secret, or TALKATIVE_DATA_DIR to its data dir (looked for {secret_file})"
+        )
+    try:
+        auth = resolve_auth(settings)
+    except ConfigError as exc:
+        raise _fail(f"{exc} (or pass --token)") from None
+    if auth.disabled:
+        return "auth-disabled"  # any bearer value passes when authentication is off
+    return mint_token(
+        secret=auth.secret, sub="smoke", role=Role.ADMIN, tenant_id=None, ttl=timedelta(minutes=10)
+    )
+
+
 @app.command()
 def backup(
-    path: Annotated[Path, typer.Argument(help="Archive to write (.tar.gz)")],
+    path: Annotated[
+        Path, typer.Argument(help="Archive to write, NAME.tar.gz (.tar.gz is added when missing)")
+    ],
     include_secret: Annotated[
         bool, typer.Option("--include-secret", help="Also store DATA_DIR/jwt-secret in the archive")
     ] = False,
@@ -339,6 +369,28 @@ def import_legacy(
     except NotADirectory as exc:
         raise _fail(str(exc)) from None
     typer.echo(render_table(report))
+
+
+@app.command("release-notes")
+def release_notes(
+    since: Annotated[str, typer.Option("--since", help="The previous release: a commit, tag or branch")],
+    version: Annotated[str | None, typer.Option(help="Version to name (default: HEAD's short sha)")] = None,
+    validation: Annotated[
+        list[Path] | None,
+        typer.Option(help="Output of make test / e2e / build, or make release-check's JSON (repeatable)"),
+    ] = None,
+    repo: Annotated[Path, typer.Option(help="The git checkout")] = Path("."),
+) -> None:
+    """The runbook's release notes for HEAD since a revision, as Markdown on stdout."""
+    from datetime import UTC, datetime
+
+    from talkative.ops.release_notes import ReleaseNotesError, build, render
+
+    try:
+        notes = build(repo, since, version=version, validation=validation or [], now=datetime.now(UTC))
+    except ReleaseNotesError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(render(notes))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.datastructures import State
 
 from talkative import __version__, roles
 from talkative.agents.router import router as agents_router
@@ -18,12 +19,16 @@ from talkative.errors import install_error_handlers
 from talkative.events.router import router as events_router
 from talkative.fleet.router import router as fleet_router
 from talkative.input.middleware import InputGuardMiddleware
+from talkative.llm_router.metrics import export_spend
 from talkative.llm_router.router import router as llm_router_router
+from talkative.mcp_server.router import McpEndpoint
+from talkative.mcp_server.router import router as mcp_router
 from talkative.observability.health import DatabaseCheck, HealthFastPath
 from talkative.observability.metrics import SSE_SUBSCRIBERS
 from talkative.observability.middleware import ObservabilityMiddleware
 from talkative.observability.revision import detect_revision
 from talkative.observability.router import router as observability_router
+from talkative.observability.scrape import health_gauge
 from talkative.orchestrator.decisions import router as decisions_router
 from talkative.orchestrator.messages import router as messages_router
 from talkative.orchestrator.router import router as orchestrator_router
@@ -36,6 +41,10 @@ from talkative.ui.router import router as ui_router
 from talkative.workflows.router import router as workflows_router
 
 log = logging.getLogger("talkative")
+
+
+async def _router_spend(state: State) -> None:
+    await export_spend(state.sessionmaker)
 
 
 @asynccontextmanager
@@ -57,7 +66,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             process.engine.url.render_as_string(hide_password=True),
             process.schema_revision,
         )
-        yield
+        async with app.state.mcp.running(app):
+            yield
 
 
 def create_app(settings: Settings | None = None, *, worker: bool = True) -> FastAPI:
@@ -80,6 +90,8 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
     app.state.revision = detect_revision(settings.revision)
     app.state.schema_revision = None
     app.state.database_check = DatabaseCheck()
+    app.state.scrape_hooks = (health_gauge, _router_spend)
+    app.state.mcp = McpEndpoint()
     install_error_handlers(app)
     # Added first, so it runs inside the observability middleware and the input guard.
     app.add_middleware(HealthFastPath)
@@ -102,6 +114,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
         channels_router,
         llm_router_router,
         fleet_router,
+        mcp_router,
         ui_router,
         docs_router,
     ):

@@ -30,6 +30,7 @@ from talkative.events import outbox
 from talkative.events.shared import bus_for
 from talkative.integrity import schedule as integrity_schedule
 from talkative.llm_router.providers.base import close_providers
+from talkative.observability import tracing
 from talkative.orchestrator import flows, scheduler
 from talkative.orchestrator.steps.approval import ApprovalExecutor
 from talkative.orchestrator.steps.base import StepExecutor
@@ -114,6 +115,8 @@ async def running(settings: Settings, auth: AuthConfig, roles: Roles) -> AsyncIt
     schema_revision = await migrations.current_revision(url)
     engine = create_engine(url, timeout_s=settings.db_timeout_s)
     async with AsyncExitStack() as stack:  # undone in reverse: loops, worker, registry, ..., engine
+        if tracing.configure_from_env():
+            stack.callback(tracing.shutdown)  # last: sends the spans of the stop itself
         stack.push_async_callback(engine.dispose)
         bus = bus_for(engine.url, poll_s=settings.bus_poll_s)
         runtime = build_runtime(settings, make_sessionmaker(engine, info=outbox.session_info(bus)), bus)

@@ -15,7 +15,9 @@ from tests.routes import api_routes
 # documentation pages (no data: they read /openapi.json, public like FastAPI's own).
 PUBLIC_PATHS = {"/health", "/metrics", *CLIENT_ROUTES, "/docs", "/docs/oauth2-redirect", "/redoc"}
 # POSTs that only read: the text to interpret is a body, but nothing is stored.
-READ_ONLY_POSTS = {"/conversation/interpret"}
+# POSTs that change nothing themselves: /mcp carries JSON-RPC calls, and each tool that writes is
+# one call of the API with the caller's token, checked there (tests/mcp: a viewer's writes refused).
+READ_ONLY_POSTS = {"/conversation/interpret", "/mcp"}
 
 EXPECTED = {
     (Role.VIEWER, Permission.READ): True,

@@ -20,6 +20,7 @@ from talkative.cluster.marker import MARKER_NAME
 from tests.conftest import TEST_SECRET, fresh_pg_database
 from tests.e2e.server import ServerProcess
 from tests.factories.agents import running_agent_sync
+from tests.observability.otlp_receiver import OtlpReceiver
 from tests.waiting import eventually_sync
 
 pytestmark = pytest.mark.e2e
@@ -190,3 +191,35 @@ def test_an_api_process_and_a_worker_process_share_the_runs_and_the_workspaces(c
     assert worker.process is not None and worker.process.returncode == 0, worker.output()
     assert "stopping: letting go of the runs in flight" in worker.output()
     assert [row["roles"] for row in cluster.sql("SELECT roles FROM processes")] == ["api"]
+
+
+def test_a_trace_goes_from_the_api_process_to_the_worker_and_out_over_otlp(cluster: Cluster) -> None:
+    """Both processes export to a local OTLP receiver; the worker's step and skill-run spans
+    continue the trace of the API request that opened the run (stored with the run)."""
+    trace_id = "0af7651916cd43dd8448eb211c80319c"
+    with OtlpReceiver() as receiver:
+        exporting = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "100"}
+        api = cluster.start("api", "serve", "--no-worker", **exporting)
+        worker = cluster.process("worker", "worker", **exporting)
+        worker.env["TALKATIVE_WORKER_METRICS_PORT"] = str(worker.port)
+        worker.start()
+        with httpx.Client(base_url=api.url, headers=_headers(), timeout=60) as http:
+            running_agent_sync(http, "traced-bot", template="mail-triage")
+            caller = {"traceparent": f"00-{trace_id}-b7ad6b7169203331-01"}
+            reply = http.post(
+                "/agents/traced-bot/message", json={"message": "triage inbox now"}, headers=caller
+            )
+            assert reply.status_code == 200 and reply.json()["run_status"] == "completed", reply.text
+        tool = eventually_sync(lambda: receiver.named("execute_tool mail-triage"), what="no skill run span")[
+            0
+        ]
+        (request,) = eventually_sync(
+            lambda: [s for s in receiver.named("POST /agents/{agent_id}/message") if s.trace_id == trace_id],
+            what="no request span",
+        )
+        (step,) = [s for s in receiver.named("run.step tool") if s.trace_id == trace_id]
+    assert tool.trace_id == request.trace_id == trace_id
+    assert tool.parent_span_id == step.span_id
+    assert request.service == step.service == "talkative"
+    assert request.pid != step.pid  # two processes, one trace
+    assert request.attributes["http.response.status_code"] == 200

@@ -83,7 +83,7 @@ async def test_metrics_and_health_are_public(client: httpx.AsyncClient) -> None:
 
 
 async def test_root_serves_the_sign_in_page_publicly(client: httpx.AsyncClient) -> None:
-    for path in ("/", "/workflow", "/router-admin", "/fleet", "/agent/some-agent"):
+    for path in ("/", "/workflow", "/router-admin", "/fleet", "/agent/some-agent", "/runs", "/runs/some-run"):
         response = await client.get(path)
         assert response.status_code == 200, path
         assert "text/html" in response.headers["content-type"]

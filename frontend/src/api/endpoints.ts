@@ -32,6 +32,7 @@ export const endpoints = {
   decideApproval: ["POST", "/approvals/{approval_id}/decision"],
   listRuns: ["GET", "/orchestrator/runs"],
   getRun: ["GET", "/orchestrator/runs/{run_id}"],
+  getRunEvents: ["GET", "/orchestrator/runs/{run_id}/events"],
   controlRun: ["POST", "/orchestrator/runs/{run_id}/{action}"],
   listTenants: ["GET", "/fleet/tenants"],
   listClouds: ["GET", "/fleet/clouds"],

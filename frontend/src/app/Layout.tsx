@@ -40,6 +40,7 @@ function AppHeader() {
           <NavLink to="/" end>
             Mission Control
           </NavLink>
+          <NavLink to="/runs">Runs</NavLink>
           <NavLink to="/workflow">Workflow Editor</NavLink>
           <NavLink to="/router-admin">Router Admin</NavLink>
           {can("fleet") && <NavLink to="/fleet">Fleet</NavLink>}

@@ -5,6 +5,8 @@ import { AgentPage } from "../features/agents/AgentPage";
 import { FleetPage } from "../features/fleet/FleetPage";
 import { MissionControlPage } from "../features/mission-control/MissionControlPage";
 import { RouterAdminPage } from "../features/router-admin/RouterAdminPage";
+import { RunDetailPage } from "../features/runs/RunDetailPage";
+import { RunsPage } from "../features/runs/RunsPage";
 import { WorkflowEditorPage } from "../features/workflow-editor/WorkflowEditorPage";
 import { Layout } from "./Layout";
 
@@ -40,6 +42,8 @@ export const router = createBrowserRouter([
       { path: "/router-admin", element: <RouterAdminPage /> },
       { path: "/agent/:agentId", element: <AgentPage /> },
       { path: "/fleet", element: <FleetPage /> },
+      { path: "/runs", element: <RunsPage /> },
+      { path: "/runs/:runId", element: <RunDetailPage /> },
       { path: "*", element: <NotFound /> },
     ],
   },

@@ -14,6 +14,7 @@ from talkative.llm_router.budgets import Breach, cap_scope, first_breach
 from talkative.llm_router.models import UsageRow
 from talkative.llm_router.providers.base import Completion, CompletionRequest, Provider, ProviderError
 from talkative.llm_router.rules import Rules, Selection, estimate_cost, max_cost, select_route
+from talkative.observability import tracing
 from talkative.observability.metrics import ROUTER_COST, ROUTER_LATENCY_MS, ROUTER_OVER_HOLD, ROUTER_TOKENS
 
 LOCAL = "local"
@@ -134,12 +135,32 @@ async def complete(
     """Calls the chosen provider outside any transaction; never raises for provider failures."""
     started = time.perf_counter()
     provider = providers.get(call.provider)
-    try:
-        if provider is None or not provider.configured():
-            raise ProviderError("not_configured", f"provider '{call.provider}' is not configured; used local")
-        result = await provider.complete(call.request)
-    except ProviderError as exc:
-        return None, exc, (time.perf_counter() - started) * 1000
+    name = call.selection.model
+    model = split_model(name)[1] or name
+    # OpenTelemetry's GenAI conventions: "{operation} {model}", the provider, and the tokens.
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": call.provider,
+        "gen_ai.request.model": model,
+    }
+    with tracing.span(f"chat {model}", kind=tracing.SpanKind.CLIENT, attributes=attributes) as span:
+        try:
+            if provider is None or not provider.configured():
+                raise ProviderError(
+                    "not_configured", f"provider '{call.provider}' is not configured; used local"
+                )
+            result = await provider.complete(call.request)
+        except ProviderError as exc:
+            tracing.failed(span, exc.kind)  # the kind only: a provider's message may quote a key
+            return None, exc, (time.perf_counter() - started) * 1000
+        span.set_attribute("gen_ai.usage.input_tokens", result.prompt_tokens)
+        span.set_attribute("gen_ai.usage.output_tokens", result.completion_tokens)
+        cost = (
+            0.0
+            if call.is_local
+            else estimate_cost(call.rules.prices, name, result.prompt_tokens, result.completion_tokens)
+        )
+        span.set_attribute("talkative.cost_usd", cost)
     return result, None, (time.perf_counter() - started) * 1000
 
 

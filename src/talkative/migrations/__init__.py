@@ -9,7 +9,10 @@ process (`python -m talkative.migrations`, the URL on stdin) before it starts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,6 +51,45 @@ def downgrade(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
 
 
+@contextlib.contextmanager
+def quiet_alembic() -> Iterator[None]:
+    """Alembic logs every step at INFO ("Context impl SQLiteImpl.", "Will assume non-transactional
+    DDL.", "Running upgrade a -> b"): noise on an operator's terminal. Commands that migrate say
+    what happened in one line of their own instead; Alembic's warnings and errors still show."""
+    logger = logging.getLogger("alembic")
+    previous = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
+def migrate_to(url: str, revision: str = "head") -> str:
+    """Move the database to REVISION: upgrade when it is newer than the database's, downgrade when
+    it is older (a rollback). Says which it did: "upgrade", "downgrade" or "none"."""
+    from alembic.script import ScriptDirectory
+
+    current = current_revision_sync(url)
+    scripts = ScriptDirectory.from_config(alembic_config(url))
+    if revision == "base":
+        if current is None:
+            return "none"
+        downgrade(url, "base")
+        return "downgrade"
+    target = scripts.get_revision(revision)  # raises for a revision this code does not know
+    assert target is not None
+    if target.revision == current:
+        return "none"
+    if current is not None:
+        older = {r.revision for r in scripts.iterate_revisions(current, "base")} - {current}
+        if target.revision in older:
+            downgrade(url, target.revision)
+            return "downgrade"
+    upgrade(url, target.revision)
+    return "upgrade"
+
+
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
@@ -59,19 +101,26 @@ def head_revision() -> str:
 def shipped_head() -> str:
     """The newest shipped revision, read from the version files without loading Alembic (a test
     holds it equal to Alembic's own answer)."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in VERSIONS_DIR.glob("*.py"):
-        source = path.read_text(encoding="utf-8")
+    return head_of({path.name: path.read_text(encoding="utf-8") for path in VERSIONS_DIR.glob("*.py")})
+
+
+def revisions_of(sources: dict[str, str]) -> dict[str, str | None]:
+    """Each version file's revision and its parent (None for the first), from the files' text
+    (by file name): the shipped files, or those of another commit (`talkative release-notes`)."""
+    found: dict[str, str | None] = {}
+    for name, source in sources.items():
         revision, parent = _REVISION.search(source), _DOWN_REVISION.search(source)
         if revision is None or parent is None:
-            raise ValueError(f"{path.name}: no revision / down_revision line")
-        revisions.add(revision.group(1))
-        if parent.group(1):
-            parents.add(parent.group(1))
-    heads = revisions - parents
+            raise ValueError(f"{name}: no revision / down_revision line")
+        found[revision.group(1)] = parent.group(1) or None
+    return found
+
+
+def head_of(sources: dict[str, str]) -> str:
+    revisions = revisions_of(sources)
+    heads = set(revisions) - {parent for parent in revisions.values() if parent}
     if len(heads) != 1:
-        raise ValueError(f"the shipped migrations have {len(heads)} heads: {sorted(heads)}")
+        raise ValueError(f"the migrations have {len(heads)} heads: {sorted(heads)}")
     return heads.pop()
 
 

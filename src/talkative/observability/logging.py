@@ -1,4 +1,5 @@
-"""Structured logs: JSON when not on a terminal, and the request id on every line."""
+"""Structured logs: JSON when not on a terminal, and the request id on every line (and, when
+traces are exported, the trace and span ids of the line's span)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Literal
 
+from talkative.observability import tracing
+
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 _RESERVED = set(logging.makeLogRecord({}).__dict__) | {
     "message",
     "asctime",
     "request_id",
+    "trace_id",
+    "span_id",
     "color_message",
     "taskName",
 }
@@ -35,6 +40,9 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
             "request_id": getattr(record, "request_id", "-"),
         }
+        ids = tracing.current_ids()
+        if ids is not None:
+            entry["trace_id"], entry["span_id"] = ids
         entry.update({k: v for k, v in record.__dict__.items() if k not in _RESERVED})
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
@@ -58,6 +66,9 @@ def configure_logging(level: str, fmt: Literal["auto", "json", "text"] = "auto")
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # httpx logs every request at INFO: the model providers' and the MCP tools' in-process API
+    # calls, which the access log (ours) and the router's ledger already record.
+    logging.getLogger("httpx").setLevel(max(root.level, logging.WARNING))
     # Our middleware writes the access log (with the request id); uvicorn's would duplicate it.
     logging.getLogger("uvicorn.access").disabled = True
     for name in ("uvicorn", "uvicorn.error"):

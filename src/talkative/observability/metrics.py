@@ -84,6 +84,25 @@ FENCED_WRITES = Counter(
     ["phase"],
     registry=REGISTRY,
 )
+# Read when /metrics is scraped (observability/router.py runs the scrape hooks main.py installs).
+HEALTH_OK = Gauge(
+    "talkative_health_ok",
+    "1 when this process's GET /health answers ok (its database answers), else 0",
+    registry=REGISTRY,
+)
+# Cluster-wide numbers from the usage ledger, the same on every process: graph max(), not sum().
+ROUTER_SPEND_USD = Gauge(
+    "talkative_router_spend_usd",
+    "Model spend so far in the current UTC day or month (reserved calls included); tenant '*' is all tenants",
+    ["tenant", "window"],
+    registry=REGISTRY,
+)
+ROUTER_CAP_USD = Gauge(
+    "talkative_router_cap_usd",
+    "Cost caps in force, by tenant ('*' for the global cap) and window (day, month)",
+    ["tenant", "window"],
+    registry=REGISTRY,
+)
 # The release runbook's rollback triggers (docs/runbook.md; deploy/prometheus/alerts.yml).
 CRITICAL_LOOP = Counter(
     "talkative_critical_loop",

@@ -1,4 +1,8 @@
-"""One pure-ASGI middleware: request id, access log and HTTP metrics by route template."""
+"""One pure-ASGI middleware: request id, trace span, access log and HTTP metrics by route template.
+
+The span is ours rather than OpenTelemetry's ASGI instrumentation's: that one adds a span per
+receive and send (an SSE stream sends thousands) and knows the route template only through
+FastAPI's; here it is the same template the metrics use."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import time
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from talkative.observability import tracing
 from talkative.observability.logging import request_id_var
 from talkative.observability.metrics import (
     AUTH_FAILURES,
@@ -77,25 +82,41 @@ class ObservabilityMiddleware:
                 ]
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            method, endpoint = scope["method"], _endpoint(scope)
-            HTTP_REQUESTS.labels(method, endpoint).inc()
-            HTTP_DURATION_MS.labels(method, endpoint).observe(elapsed_ms)
-            if status >= 400:
-                HTTP_FAILURES.labels(method, endpoint).inc()
-            if status >= 500:
-                HTTP_SERVER_ERRORS.labels(method, endpoint).inc()
-            elif status in (401, 403):  # every 401 and 403 of the API is auth's refusal (errors.py)
-                AUTH_FAILURES.labels(str(status)).inc()
-            log.info(
-                "%s %s %s %.1fms",
-                method,
-                scope["path"],
-                status,
-                elapsed_ms,
-                extra={"status": status, "duration_ms": round(elapsed_ms, 2), "endpoint": endpoint},
-            )
-            request_id_var.reset(token)
+        with tracing.span(
+            scope["method"],
+            kind=tracing.SpanKind.SERVER,
+            parent=tracing.context_from_headers(scope.get("headers", [])),
+            attributes={"http.request.method": scope["method"], "url.path": scope["path"]},
+        ) as span:
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                self._observe(scope, span, status, started, request_id)
+                request_id_var.reset(token)
+
+    @staticmethod
+    def _observe(scope: Scope, span: tracing.Span, status: int, started: float, request_id: str) -> None:
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        method, endpoint = scope["method"], _endpoint(scope)
+        span.update_name(f"{method} {endpoint}")
+        span.set_attribute("http.route", endpoint)
+        span.set_attribute("http.response.status_code", status)
+        span.set_attribute("talkative.request_id", request_id)
+        if status >= 500:
+            tracing.failed(span, str(status))
+        HTTP_REQUESTS.labels(method, endpoint).inc()
+        HTTP_DURATION_MS.labels(method, endpoint).observe(elapsed_ms)
+        if status >= 400:
+            HTTP_FAILURES.labels(method, endpoint).inc()
+        if status >= 500:
+            HTTP_SERVER_ERRORS.labels(method, endpoint).inc()
+        elif status in (401, 403):  # every 401 and 403 of the API is auth's refusal (errors.py)
+            AUTH_FAILURES.labels(str(status)).inc()
+        log.info(
+            "%s %s %s %.1fms",
+            method,
+            scope["path"],
+            status,
+            elapsed_ms,
+            extra={"status": status, "duration_ms": round(elapsed_ms, 2), "endpoint": endpoint},
+        )

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from talkative.observability import health as health_report
+from talkative.observability import scrape
 from talkative.observability.metrics import REGISTRY
 from talkative.observability.schemas import Health
 
@@ -32,5 +33,6 @@ async def health(request: Request) -> Health:
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
 )
-async def metrics() -> Response:
+async def metrics(request: Request) -> Response:
+    await scrape.refresh(request.app.state)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

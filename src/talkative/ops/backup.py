@@ -1,11 +1,12 @@
 """`talkative backup` / `talkative restore`: a consistent snapshot of the database and the workspaces.
 
-The archive is one `.tar.gz`:
+The archive is one gzip-compressed tar file, named `*.tar.gz` (`.tar.gz` is added to a name
+without it; a name with another archive extension, `.zip` or `.tgz`, is refused):
 
     manifest.json            format, created_at, schema_revision, talkative_version, database
     database/talkative.db    SQLite, taken with the online backup API (never a file copy), or
     database/talkative.pgdump  `pg_dump --format=custom` of the configured PostgreSQL database
-    workspaces/...           the data dir's workspaces folder
+    workspaces/...           the data dir's workspaces folder, without `__pycache__` folders
     jwt-secret               only with `--include-secret`
 
 Every expected failure raises `BackupError` with a message meant for a person; the command line
@@ -41,6 +42,10 @@ WORKSPACES_MEMBER = "workspaces"
 # Workspace files up to this size are read whole, so one that changes while it is archived is
 # stored as one consistent read instead of failing the backup.
 READ_WHOLE_BYTES = 64 * 1024 * 1024
+ARCHIVE_SUFFIX = ".tar.gz"
+OTHER_ARCHIVE_SUFFIXES = (".tgz", ".tar", ".gz", ".zip", ".bz2", ".xz", ".zst", ".7z", ".tbz2", ".txz")
+# Interpreter caches a skill run leaves in a workspace: rebuilt on the next run, never restored.
+SKIPPED_NAMES = frozenset({"__pycache__"})
 
 DatabaseKind = Literal["sqlite", "postgresql"]
 
@@ -149,7 +154,11 @@ class RestoreSummary:
         lines += [
             f"restored the {m.database} backup of {m.created_at} (revision {m.schema_revision})"
             f" into {self.target}",
-            f"  schema now at revision {self.revision_after}",
+            (
+                f"  schema upgraded from revision {m.schema_revision} to {self.revision_after}"
+                if self.revision_after != m.schema_revision
+                else f"  schema at revision {self.revision_after} (no migration needed)"
+            ),
             f"  workspaces: {self.workspace_files} files",
             f"  secret:     {SECRET_FILE_NAME} "
             + ("restored" if self.secret_restored else "not in the archive; left as is"),
@@ -170,7 +179,7 @@ def create_backup(settings: Settings, path: Path, *, include_secret: bool = Fals
 def _create_backup(settings: Settings, path: Path, *, include_secret: bool) -> BackupSummary:
     url = settings.resolved_database_url
     kind: DatabaseKind = "sqlite" if is_sqlite(url) else "postgresql"
-    path = path.expanduser().absolute()
+    path = archive_path(path.expanduser().absolute())
     if path.is_dir():
         raise BackupError(
             f"{path} is a directory; give the archive's file name, e.g. {path / 'talkative.tar.gz'}"
@@ -224,6 +233,22 @@ def _create_backup(settings: Settings, path: Path, *, include_secret: bool) -> B
     return summary
 
 
+def archive_path(path: Path) -> Path:
+    """The archive is always gzip-compressed tar: a name ending in `.tar.gz` is kept, a name with
+    another archive or compression extension is refused, and any other name gets `.tar.gz` added."""
+    name = path.name.lower()
+    if name.endswith(ARCHIVE_SUFFIX) or path.is_dir():
+        return path
+    other = next((ext for ext in OTHER_ARCHIVE_SUFFIXES if name.endswith(ext)), None)
+    if other is not None:
+        stem = path.name[: -len(other)]
+        raise BackupError(
+            f"{path.name}: a backup is a gzip-compressed tar archive and its name ends in {ARCHIVE_SUFFIX}, "
+            f"not {other}; use e.g. {path.with_name(stem + ARCHIVE_SUFFIX)}"
+        )
+    return path.with_name(path.name + ARCHIVE_SUFFIX)
+
+
 def _live_revision(url: str) -> str:
     try:
         revision = migrations.current_revision_sync(url)
@@ -251,7 +276,9 @@ def _add_workspaces(tar: tarfile.TarFile, root: Path, summary: BackupSummary, *,
     tar.add(root, arcname=WORKSPACES_MEMBER, recursive=False)
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
-        dirnames[:] = [d for d in sorted(dirnames) if (here / d).resolve() not in skip]
+        dirnames[:] = [
+            d for d in sorted(dirnames) if d not in SKIPPED_NAMES and (here / d).resolve() not in skip
+        ]
         for name in [*dirnames, *sorted(filenames)]:
             full = here / name
             arcname = f"{WORKSPACES_MEMBER}/{full.relative_to(root).as_posix()}"

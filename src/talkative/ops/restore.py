@@ -114,7 +114,8 @@ def _restore(
         files = _swap_workspaces(staging / WORKSPACES_MEMBER, settings.workspaces_dir, staging)
         secret_restored = _restore_secret(staging / SECRET_FILE_NAME, data_dir / SECRET_FILE_NAME)
     try:
-        migrations.upgrade(url)
+        with migrations.quiet_alembic():
+            migrations.upgrade(url)
         revision_after = migrations.current_revision_sync(url)
     except Exception as exc:  # report, don't trace: the data is restored, the upgrade is not
         raise BackupError(

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from talkative.db import db_now
 from talkative.events import service as events
 from talkative.llm_router import service as llm
+from talkative.observability import tracing
 from talkative.observability.metrics import LEASE_TAKEOVERS
 from talkative.orchestrator import leases
 from talkative.orchestrator.steps.base import Executors, StepJob, StepOutcome
@@ -191,8 +192,13 @@ class Worker:
             cancel.set()  # otherwise the run ended meanwhile (cancelled or failed from outside)
 
         try:
-            async with leases.kept(self.runtime, job.run_id, self.owner, let_go):
-                outcome = await self.executors[job.spec.kind].work(job, cancel)
+            with _step_span(job) as span:
+                async with leases.kept(self.runtime, job.run_id, self.owner, let_go):
+                    outcome = await self.executors[job.spec.kind].work(job, cancel)
+                if outcome is not None:
+                    span.set_attribute("talkative.step_status", str(outcome.status))
+                    if outcome.status == StepStatus.FAILED:
+                        tracing.failed(span, "step_failed")
         finally:
             self.runtime.watch.release(job.run_id)
         if lost:
@@ -263,3 +269,19 @@ class Worker:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _step_span(job: StepJob) -> contextlib.AbstractContextManager[tracing.Span]:
+    """A step's span, a child of its run's opening wherever the run was opened."""
+    return tracing.span(
+        f"run.step {job.spec.kind}",
+        parent=tracing.context_of(job.trace_parent),
+        attributes={
+            "talkative.run_id": job.run_id,
+            "talkative.run_kind": job.run_kind,
+            "talkative.agent_id": job.agent_id,
+            "talkative.tenant_id": job.tenant_id,
+            "talkative.step_index": job.idx,
+            "talkative.step_attempt": job.attempt,
+        },
+    )

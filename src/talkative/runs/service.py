@@ -16,6 +16,7 @@ from talkative.db import newest_last, utcnow
 from talkative.errors import InvalidInput, NotFound
 from talkative.events import service as events
 from talkative.events.schemas import Event, NewEvent
+from talkative.observability import tracing
 from talkative.observability.metrics import AGENT_RUNS, RUN_DURATION_S
 from talkative.paging import Cursor
 from talkative.runs.models import Run, RunCommand, RunStep
@@ -55,8 +56,16 @@ async def open_run(
 ) -> Run:
     """A new run, pending until it is planned (`start`): no worker takes a run still being planned."""
     now = utcnow()
+    run_id = new_id("run")
+    # A moment's span marks the run's opening in the caller's trace (a new trace for a heartbeat);
+    # the steps, worked later and maybe elsewhere, are its children.
+    with tracing.span(
+        f"run.open {kind}", attributes={"talkative.run_id": run_id, "talkative.run_kind": kind}
+    ):
+        trace_parent = tracing.traceparent()
     run = Run(
-        id=new_id("run"),
+        id=run_id,
+        trace_parent=trace_parent,
         tenant_id=tenant_id,
         agent_id=agent_id,
         parent_run_id=parent_run_id,

@@ -49,12 +49,20 @@ async def agent_page(agent_id: Annotated[str, Path(min_length=1, max_length=64)]
     return await index()
 
 
+async def run_page(run_id: Annotated[str, Path(min_length=1, max_length=64)]) -> FileResponse:
+    """The page of one run; the app loads the run (with the token) once it runs."""
+    del run_id
+    return await index()
+
+
 PAGES: dict[str, tuple[str, Callable[..., Awaitable[FileResponse]]]] = {
     "/": ("uiMissionControl", index),
     "/workflow": ("uiWorkflowEditor", index),
     "/router-admin": ("uiRouterAdmin", index),
     "/fleet": ("uiFleet", index),
     "/agent/{agent_id}": ("uiAgent", agent_page),
+    "/runs": ("uiRuns", index),
+    "/runs/{run_id}": ("uiRun", run_page),
 }
 # `/agent/{id}` (singular): `/agents/{id}` is the API's, and a reload must get the page.
 CLIENT_ROUTES = tuple(PAGES)

@@ -35,10 +35,22 @@ class StepJob:
     attempt: int
     spec: StepSpec
     workspace: str = ""  # the agent's workspace, relative to the data dir (tool steps)
+    trace_parent: str | None = None  # the run's trace, which the step's span continues
+    run_kind: str = ""
 
     @classmethod
     def of(cls, run: Run, step: RunStep, workspace: str = "") -> StepJob:
-        return cls(run.id, run.tenant_id, run.agent_id, step.idx, step.attempts, step.details, workspace)
+        return cls(
+            run.id,
+            run.tenant_id,
+            run.agent_id,
+            step.idx,
+            step.attempts,
+            step.details,
+            workspace,
+            run.trace_parent,
+            run.kind,
+        )
 
     @property
     def idempotency_key(self) -> str:

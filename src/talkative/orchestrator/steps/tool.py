@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from talkative.agents.models import Agent
 from talkative.events import service as events
 from talkative.events.schemas import EventType, NewEvent
+from talkative.observability import tracing
 from talkative.observability.metrics import TOOL_CALLS, TOOL_FAILURES
 from talkative.orchestrator import trust
 from talkative.orchestrator.steps.base import StepJob, StepOutcome
@@ -49,7 +50,14 @@ class ToolExecutor:
     async def work(self, job: StepJob, cancel: asyncio.Event) -> StepOutcome:
         spec = _spec(job)
         step = StepIdentity(idempotency_key=job.idempotency_key, attempt=job.attempt)
-        result = await self.run(spec, job.workspace, cancel, step=step)
+        attributes = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": spec.skill}
+        with tracing.span(f"execute_tool {spec.skill}", attributes=attributes) as span:
+            result = await self.run(spec, job.workspace, cancel, step=step)
+            if result.exit_code is not None:
+                span.set_attribute("talkative.tool.exit_code", result.exit_code)
+            span.set_attribute("talkative.tool.duration_ms", result.metrics.duration_ms)
+            if result.error is not None:
+                tracing.failed(span, str(result.error.code))
         return StepOutcome(
             StepStatus.DONE if result.ok else StepStatus.FAILED,
             {

@@ -1,42 +1,40 @@
-import { useState } from "react";
+import { Link } from "react-router-dom";
 import { Panel } from "../../../components/ui/Panel";
 import { QueryState } from "../../../components/ui/QueryState";
-import { useCan } from "../../auth/session";
-import { useRuns } from "../queries";
-import { RunItem } from "./RunItem";
+import { useRecentRuns } from "../queries";
+import { RunRow } from "./RunRow";
 
+/** Mission Control's runs: the latest few (of the selected agent, if any), each opening its page. */
 export function RunsPanel({ agentId }: { agentId: string | null }) {
-  const [onlySelected, setOnlySelected] = useState(false);
-  const runs = useRuns(onlySelected ? agentId : null);
-  const canControl = useCan("operate");
+  const runs = useRecentRuns(agentId);
+  const all = agentId ? `/runs?agent=${encodeURIComponent(agentId)}` : "/runs";
   return (
     <Panel
       title="Runs"
       id="runs"
-      className="area-runs"
+      className="area-runs runs-compact"
       actions={
-        <label className="small">
-          <input
-            type="checkbox"
-            checked={onlySelected}
-            disabled={!agentId}
-            onChange={(e) => setOnlySelected(e.target.checked)}
-          />{" "}
-          selected agent only
-        </label>
+        <Link to={all} className="small">
+          All runs
+        </Link>
       }
     >
+      <p className="muted small">{agentId ? `Latest runs of ${agentId}` : "Latest runs of every agent"}</p>
       <QueryState
         isPending={runs.isPending}
         error={runs.error}
         onRetry={() => void runs.refetch()}
-        isEmpty={runs.data?.length === 0}
-        empty="No runs yet: a message to an agent starts one."
+        isEmpty={runs.data?.runs.length === 0}
+        empty={
+          agentId
+            ? "No runs of this agent yet: a message to it starts one."
+            : "No runs yet: a message to an agent starts one."
+        }
         loading="Loading runs…"
       >
-        <ul className="plain">
-          {runs.data?.map((run) => (
-            <RunItem key={run.run_id} run={run} canControl={canControl} />
+        <ul className="plain run-list compact">
+          {runs.data?.runs.map((run) => (
+            <RunRow key={run.run_id} run={run} compact />
           ))}
         </ul>
       </QueryState>
