@@ -1,5 +1,5 @@
-"""The `talkative` command: serve, worker, migrate, token, smoke, backup, restore, import-legacy,
-release-notes."""
+"""The `talkative` command: serve, worker, migrate, check, token, smoke, backup, restore,
+import-legacy, release-notes."""
 
 from __future__ import annotations
 
@@ -203,6 +203,38 @@ def migrate(
     moved = {"upgrade": "upgraded", "downgrade": "rolled back"}.get(direction)
     detail = f" ({moved} from {before or 'an empty database'})" if moved else " (no migration needed)"
     typer.echo(f"database at revision {after or 'base (no schema)'}{detail}")
+
+
+@app.command()
+def check(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+) -> None:
+    """Check the data's integrity (read-only, safe while the server runs); exit code 1 on any finding."""
+    import asyncio
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from talkative.errors import TalkativeError
+    from talkative.integrity import report as integrity_report
+    from talkative.integrity import service as integrity
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        result = asyncio.run(
+            integrity.run_check(
+                settings.resolved_database_url,
+                workspaces_root=settings.workspaces_dir,
+                timeout_s=settings.db_timeout_s,
+            )
+        )
+    except TalkativeError as exc:
+        raise _fail(exc.message) from None
+    except (OSError, SQLAlchemyError) as exc:  # no server there, or not a database we can read
+        raise _fail(f"cannot read the database: {type(exc).__name__}: {exc}") from None
+    rendered = integrity_report.render_json(result) if as_json else integrity_report.render_table(result)
+    typer.echo(rendered)
+    raise typer.Exit(code=0 if result.ok else 1)
 
 
 @app.command()

@@ -1,8 +1,8 @@
 """What one process runs, by role, built in one place for `talkative serve` and `talkative worker`.
 
 - the API (HTTP routes; main.py wraps `running` in the app's lifespan),
-- the worker: the run worker, and the singleton loops (heartbeat scheduler, event retention) when
-  this process is the elected leader (cluster/leadership.py).
+- the worker: the run worker, and the singleton loops (heartbeat scheduler, event retention, the
+  integrity check) when this process is the elected leader (cluster/leadership.py).
 
 `serve` is both, `serve --no-worker` the API alone (its flows commit runs; the shared bus wakes
 the workers, whose polls are the safety net), `worker` the worker alone. On PostgreSQL every
@@ -28,6 +28,7 @@ from talkative.cluster import leadership, registry
 from talkative.db import create_engine, make_sessionmaker
 from talkative.events import outbox
 from talkative.events.shared import bus_for
+from talkative.integrity import schedule as integrity_schedule
 from talkative.llm_router.providers.base import close_providers
 from talkative.observability import tracing
 from talkative.orchestrator import flows, scheduler
@@ -153,6 +154,8 @@ def _worker_loops(runtime: Runtime, worker: Worker, elector: leadership.Elector)
         "heartbeats": partial(scheduler.heartbeat_loop, runtime),
         "event-retention": partial(scheduler.retention_loop, runtime),
     }
+    if runtime.settings.integrity_check_interval_s > 0:
+        duties["integrity-check"] = partial(integrity_schedule.check_loop, runtime)
     retry_s = runtime.settings.cluster_poll_s
     return [
         asyncio.create_task(

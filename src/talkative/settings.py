@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     events_prune_interval_s: float = Field(
         default=60.0, gt=0, validation_alias="TALKATIVE_EVENTS_PRUNE_INTERVAL_S"
     )
+    # The integrity check (`talkative check`), run by the cluster's leader every so often; 0: never.
+    integrity_check_interval_s: float = Field(
+        default=3600.0, ge=0, le=7 * 24 * 3600, validation_alias="TALKATIVE_INTEGRITY_CHECK_INTERVAL_S"
+    )
     # The shared event bus (PostgreSQL): how often it reads the event tail when no notification
     # came (a safety net; notifications bring events within milliseconds).
     bus_poll_s: float = Field(default=2.0, gt=0, le=60, validation_alias="TALKATIVE_BUS_POLL_S")

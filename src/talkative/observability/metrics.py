@@ -103,3 +103,50 @@ ROUTER_CAP_USD = Gauge(
     ["tenant", "window"],
     registry=REGISTRY,
 )
+# The release runbook's rollback triggers (docs/runbook.md; deploy/prometheus/alerts.yml).
+CRITICAL_LOOP = Counter(
+    "talkative_critical_loop",
+    "Operator messages to an agent by outcome: ok, no_patch, no_events, error (docs/operations.md)",
+    ["outcome"],
+    registry=REGISTRY,
+)
+CRITICAL_LOOP_OUTCOMES = ("ok", "no_patch", "no_events", "error")
+for _outcome in CRITICAL_LOOP_OUTCOMES:  # every series exists from the start, at 0
+    CRITICAL_LOOP.labels(_outcome)
+CRITICAL_LOOP_DURATION_S = Histogram(
+    "talkative_critical_loop_duration_seconds",
+    "From an operator's message received to its workflow patch applied and its events recorded",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+    registry=REGISTRY,
+)
+HTTP_SERVER_ERRORS = Counter(
+    "talkative_http_server_errors",
+    "HTTP responses with status >= 500, by route template",
+    ["method", "endpoint"],
+    registry=REGISTRY,
+)
+AUTH_FAILURES = Counter(
+    "talkative_auth_failures",
+    "Requests refused by authentication (401) or authorisation (403)",
+    ["status"],
+    registry=REGISTRY,
+)
+for _status in ("401", "403"):
+    AUTH_FAILURES.labels(_status)
+INTEGRITY_OK = Gauge(
+    "talkative_integrity_check_ok",
+    "1 when the last scheduled integrity check found nothing, 0 when it found something or failed",
+    registry=REGISTRY,
+)
+INTEGRITY_FINDINGS = Gauge(
+    "talkative_integrity_check_findings", "Findings of the last scheduled integrity check", registry=REGISTRY
+)
+INTEGRITY_LAST_RUN = Gauge(
+    "talkative_integrity_check_last_run_timestamp_seconds",
+    "When the last scheduled integrity check ended (seconds since the epoch)",
+    registry=REGISTRY,
+)
+# NaN until this process has run a check (only the cluster's leader runs them): an alert on
+# `== 0` or `> 0` stays quiet rather than firing on a check that never ran.
+INTEGRITY_OK.set(float("nan"))
+INTEGRITY_FINDINGS.set(float("nan"))

@@ -17,7 +17,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from talkative.observability import tracing
 from talkative.observability.logging import request_id_var
-from talkative.observability.metrics import HTTP_DURATION_MS, HTTP_FAILURES, HTTP_REQUESTS
+from talkative.observability.metrics import (
+    AUTH_FAILURES,
+    HTTP_DURATION_MS,
+    HTTP_FAILURES,
+    HTTP_REQUESTS,
+    HTTP_SERVER_ERRORS,
+)
 
 log = logging.getLogger("talkative.access")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -102,6 +108,10 @@ class ObservabilityMiddleware:
         HTTP_DURATION_MS.labels(method, endpoint).observe(elapsed_ms)
         if status >= 400:
             HTTP_FAILURES.labels(method, endpoint).inc()
+        if status >= 500:
+            HTTP_SERVER_ERRORS.labels(method, endpoint).inc()
+        elif status in (401, 403):  # every 401 and 403 of the API is auth's refusal (errors.py)
+            AUTH_FAILURES.labels(str(status)).inc()
         log.info(
             "%s %s %s %.1fms",
             method,

@@ -7,17 +7,41 @@ not import the orchestrator (which imports it).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable
+
 from fastapi import APIRouter
 
 from talkative.agents.dependencies import AgentId, TenantQuery
 from talkative.auth.dependencies import Operator
 from talkative.deps import RuntimeDep
-from talkative.errors import ERROR_RESPONSES
+from talkative.errors import ERROR_RESPONSES, TalkativeError
+from talkative.observability.metrics import CRITICAL_LOOP, CRITICAL_LOOP_DURATION_S
 from talkative.orchestrator import flows, routing
+from talkative.orchestrator.outcomes import LoopOutcome, outcome_of
 from talkative.orchestrator.schemas import MessageIn, RoutedMessageIn
 from talkative.runs.schemas import MessageReply
 
 router = APIRouter(prefix="/agents", tags=["agents"], responses=ERROR_RESPONSES)
+
+
+async def counted(loop: Awaitable[MessageReply]) -> MessageReply:
+    """The loop, counted by outcome (outcomes.py) and timed from the message received to the reply
+    (patch applied, events recorded). A refusal the caller can act on (4xx: unknown or stopped
+    agent, over budget, invalid input) is not a loop outcome and is not counted here."""
+    started = time.perf_counter()
+    try:
+        reply = await loop
+    except TalkativeError as exc:
+        if exc.status >= 500:
+            CRITICAL_LOOP.labels(LoopOutcome.ERROR).inc()
+        raise
+    except Exception:
+        CRITICAL_LOOP.labels(LoopOutcome.ERROR).inc()
+        raise
+    CRITICAL_LOOP.labels(outcome_of(reply)).inc()
+    CRITICAL_LOOP_DURATION_S.observe(time.perf_counter() - started)
+    return reply
 
 
 @router.post("/message", operation_id="routeMessage")
@@ -27,12 +51,12 @@ async def route_message(
     """Sends the message to `agentId`, or to the running agent whose skills match it best."""
     scope = principal.scope_for(tenant_id)
     if body.agentId is not None:
-        return await flows.handle_message(
-            runtime, tenant_scope=scope, agent_id=body.agentId, text=body.message
+        return await counted(
+            flows.handle_message(runtime, tenant_scope=scope, agent_id=body.agentId, text=body.message)
         )
     best = await routing.best_agent(runtime, tenant_scope=scope, text=body.message)
-    return await flows.handle_message(
-        runtime, tenant_scope=best.tenant_id, agent_id=best.id, text=body.message
+    return await counted(
+        flows.handle_message(runtime, tenant_scope=best.tenant_id, agent_id=best.id, text=body.message)
     )
 
 
@@ -49,6 +73,7 @@ async def send_message(
     The flow manages its own units of work (none is held while a skill runs), so this route takes
     no request session.
     """
-    return await flows.handle_message(
-        runtime, tenant_scope=principal.scope_for(tenant_id), agent_id=agent_id, text=body.message
+    scope = principal.scope_for(tenant_id)
+    return await counted(
+        flows.handle_message(runtime, tenant_scope=scope, agent_id=agent_id, text=body.message)
     )

@@ -1,0 +1,1 @@
+"""The integrity check: the database engine's own checks, then the domain's invariants."""
