@@ -1,8 +1,8 @@
 """What one process runs, by role, built in one place for `talkative serve` and `talkative worker`.
 
 - the API (HTTP routes; main.py wraps `running` in the app's lifespan),
-- the worker: the run worker, and the singleton loops (heartbeat scheduler, event retention) when
-  this process is the elected leader (cluster/leadership.py).
+- the worker: the run worker, and the singleton loops (heartbeat scheduler, event retention,
+  webhook delivery) when this process is the elected leader (cluster/leadership.py).
 
 `serve` is both, `serve --no-worker` the API alone (its flows commit runs; the shared bus wakes
 the workers, whose polls are the safety net), `worker` the worker alone. On PostgreSQL every
@@ -41,6 +41,7 @@ from talkative.runs.reducer import StepKind
 from talkative.runtime import Runtime, build_runtime
 from talkative.settings import Settings
 from talkative.tools import forkserver, isolation
+from talkative.webhooks import delivery as webhooks_delivery
 
 log = logging.getLogger("talkative")
 SHUTDOWN_GRACE_S = 5.0
@@ -152,6 +153,7 @@ def _worker_loops(runtime: Runtime, worker: Worker, elector: leadership.Elector)
     duties = {
         "heartbeats": partial(scheduler.heartbeat_loop, runtime),
         "event-retention": partial(scheduler.retention_loop, runtime),
+        "webhooks": partial(webhooks_delivery.delivery_loop, runtime),
     }
     retry_s = runtime.settings.cluster_poll_s
     return [

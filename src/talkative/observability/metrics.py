@@ -103,3 +103,10 @@ ROUTER_CAP_USD = Gauge(
     ["tenant", "window"],
     registry=REGISTRY,
 )
+# Outbound webhooks (webhooks/delivery.py), counted by the leader that delivers them.
+WEBHOOK_DELIVERIES = Counter(
+    "talkative_webhook_deliveries",
+    "Webhook delivery attempts, by outcome (delivered, retry, failed = given up)",
+    ["outcome"],
+    registry=REGISTRY,
+)
