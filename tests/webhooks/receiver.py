@@ -14,6 +14,8 @@ class Received:
     headers: dict[str, str]  # names in lower case
     body: bytes
     status: int  # what the receiver answered
+    method: str = "POST"
+    path: str = "/hook?source=talkative"
 
 
 @dataclass
@@ -57,6 +59,8 @@ def receiving(status: int = 200, script: list[int] | None = None) -> Iterator[Re
             self.send_header("Content-Length", str(len(reply)))
             self.end_headers()
             self.wfile.write(reply)
+
+        do_GET = do_POST  # recorded too: a followed redirect would show here
 
         def log_message(self, *_args: object) -> None:
             return
