@@ -50,12 +50,13 @@ def receiving(status: int = 200, script: list[int] | None = None) -> Iterator[Re
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             status = receiver.answer()
+            headers = {k.lower(): v for k, v in self.headers.items()}
             with receiver.lock:
-                receiver.received.append(
-                    Received({k.lower(): v for k, v in self.headers.items()}, body, status)
-                )
+                receiver.received.append(Received(headers, body, status, self.command, self.path))
             reply = b"ok" if status < 300 else b"not now " + b"x" * 1000  # longer than the excerpt kept
             self.send_response(status)
+            if 300 <= status < 400:  # a redirect a sender must not follow
+                self.send_header("Location", "/followed")
             self.send_header("Content-Length", str(len(reply)))
             self.end_headers()
             self.wfile.write(reply)
