@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 
 import pytest
 
@@ -101,3 +102,30 @@ async def test_private_targets_are_refused_unless_allowed(url: str) -> None:
     with pytest.raises(targets.TargetRefused, match="non-public"):
         await targets.resolve(target, [])
     assert await targets.resolve(target, [target.host, "127.0.0.1", "::1"])
+
+
+@pytest.mark.parametrize(
+    ("url", "address", "connect_to", "host_header"),
+    [
+        (
+            "https://hooks.example.com/in?a=1",
+            "93.184.216.34",
+            "https://93.184.216.34:443/in?a=1",
+            "hooks.example.com",
+        ),
+        (
+            "http://hooks.example.com:8080/",
+            "93.184.216.34",
+            "http://93.184.216.34:8080/",
+            "hooks.example.com:8080",
+        ),
+        ("https://hooks.example.com/", "2001:db8::1", "https://[2001:db8::1]:443/", "hooks.example.com"),
+        ("http://[2001:db8::1]:81/x", "2001:db8::1", "http://[2001:db8::1]:81/x", "[2001:db8::1]:81"),
+    ],
+)
+def test_a_delivery_connects_to_the_checked_address_under_its_name(
+    url: str, address: str, connect_to: str, host_header: str
+) -> None:
+    target = targets.parse(url)
+    assert target.url_at(ipaddress.ip_address(address)) == connect_to
+    assert target.host_header == host_header
