@@ -39,6 +39,7 @@ from talkative.skills.router import router as skills_router
 from talkative.ui.docs import router as docs_router
 from talkative.ui.navigation import PageNavigation
 from talkative.ui.router import router as ui_router
+from talkative.webhooks.router import router as webhooks_router
 from talkative.workflows.router import router as workflows_router
 
 log = logging.getLogger("talkative")
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
         channels_router,
         llm_router_router,
         fleet_router,
+        webhooks_router,
         mcp_router,
         ui_router,
         docs_router,

@@ -15,6 +15,7 @@ MODEL_MODULES = (
     "talkative.llm_router.models",
     "talkative.fleet.models",
     "talkative.cluster.models",
+    "talkative.webhooks.models",
 )
 
 

@@ -2,7 +2,7 @@
 
 - the API (HTTP routes; main.py wraps `running` in the app's lifespan),
 - the worker: the run worker, and the singleton loops (heartbeat scheduler, event retention, the
-  integrity check) when this process is the elected leader (cluster/leadership.py).
+  integrity check, webhook delivery) when this process is the elected leader (cluster/leadership.py).
 
 `serve` is both, `serve --no-worker` the API alone (its flows commit runs; the shared bus wakes
 the workers, whose polls are the safety net), `worker` the worker alone. On PostgreSQL every
@@ -42,6 +42,7 @@ from talkative.runs.reducer import StepKind
 from talkative.runtime import Runtime, build_runtime
 from talkative.settings import Settings
 from talkative.tools import forkserver, isolation
+from talkative.webhooks import delivery as webhooks_delivery
 
 log = logging.getLogger("talkative")
 SHUTDOWN_GRACE_S = 5.0
@@ -153,6 +154,7 @@ def _worker_loops(runtime: Runtime, worker: Worker, elector: leadership.Elector)
     duties = {
         "heartbeats": partial(scheduler.heartbeat_loop, runtime),
         "event-retention": partial(scheduler.retention_loop, runtime),
+        "webhooks": partial(webhooks_delivery.delivery_loop, runtime),
     }
     if runtime.settings.integrity_check_interval_s > 0:
         duties["integrity-check"] = partial(integrity_schedule.check_loop, runtime)

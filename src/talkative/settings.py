@@ -125,8 +125,33 @@ class Settings(BaseSettings):
         default=["transfer", "wire", "refund", "delete", "transferir", "reembolso", "borrar"],
         validation_alias="TALKATIVE_APPROVAL_KEYWORDS",
     )
+    # Outbound webhooks (webhooks/): the leader's delivery loop looks for new events this often; each
+    # POST may take this long; a failed delivery is retried with exponential backoff (base doubling
+    # up to the cap, with jitter) and given up after so many attempts or once its first attempt is
+    # so old. Receivers on loopback or private addresses are refused unless named here (host names
+    # or addresses, like TALKATIVE_EGRESS_ALLOW_PRIVATE).
+    webhooks_poll_s: float = Field(default=2.0, gt=0, le=300, validation_alias="TALKATIVE_WEBHOOKS_POLL_S")
+    webhooks_timeout_s: float = Field(
+        default=10.0, gt=0, le=120, validation_alias="TALKATIVE_WEBHOOKS_TIMEOUT_S"
+    )
+    webhooks_max_attempts: int = Field(
+        default=12, ge=1, le=100, validation_alias="TALKATIVE_WEBHOOKS_MAX_ATTEMPTS"
+    )
+    webhooks_max_age_s: float = Field(
+        default=24 * 3600.0, gt=0, le=30 * 24 * 3600, validation_alias="TALKATIVE_WEBHOOKS_MAX_AGE_S"
+    )
+    webhooks_backoff_base_s: float = Field(
+        default=5.0, gt=0, le=3600, validation_alias="TALKATIVE_WEBHOOKS_BACKOFF_BASE_S"
+    )
+    webhooks_backoff_cap_s: float = Field(
+        default=600.0, gt=0, le=24 * 3600, validation_alias="TALKATIVE_WEBHOOKS_BACKOFF_CAP_S"
+    )
+    webhooks_per_tenant: int = Field(
+        default=20, ge=1, le=1000, validation_alias="TALKATIVE_WEBHOOKS_PER_TENANT"
+    )
+    webhooks_allow_private: CommaList = Field(default=[], validation_alias="TALKATIVE_WEBHOOKS_ALLOW_PRIVATE")
 
-    @field_validator("approval_keywords", "egress_allow_private", mode="before")
+    @field_validator("approval_keywords", "egress_allow_private", "webhooks_allow_private", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):

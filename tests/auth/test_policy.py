@@ -35,6 +35,9 @@ EXPECTED = {
     (Role.ADMIN, Permission.DECIDE_APPROVALS): True,
     (Role.ADMIN, Permission.ROUTER_ADMIN): True,
     (Role.ADMIN, Permission.FLEET): True,
+    (Role.VIEWER, Permission.MANAGE_WEBHOOKS): False,
+    (Role.OPERATOR, Permission.MANAGE_WEBHOOKS): False,
+    (Role.ADMIN, Permission.MANAGE_WEBHOOKS): True,
 }
 
 

@@ -14,6 +14,7 @@ class Permission(StrEnum):
     ROUTER_ADMIN = "router_admin"  # change router rules and budgets
     FLEET = "fleet"  # tenants, clouds, nodes, provisioning
     ALLOW_EGRESS = "allow_egress"  # let an agent's skill reach the hosts it declares (tools/egress.py)
+    MANAGE_WEBHOOKS = "manage_webhooks"  # subscribe URLs to the tenant's events (webhooks/)
 
 
 _ALL = frozenset(Role)
@@ -27,6 +28,7 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.ROUTER_ADMIN: _ADMINS,
     Permission.FLEET: _ADMINS,
     Permission.ALLOW_EGRESS: _ADMINS,
+    Permission.MANAGE_WEBHOOKS: _ADMINS,
 }
 
 

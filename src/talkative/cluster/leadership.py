@@ -1,4 +1,4 @@
-"""Which process runs the singleton loops (heartbeat scheduler, event retention): the elected one.
+"""Which process runs the singleton loops (heartbeats, event retention, webhooks): the elected one.
 
 On PostgreSQL the leader is the process holding a session-level advisory lock on a connection of
 its own, for as long as it leads. The others try for it every few seconds. When the leader dies,
@@ -124,7 +124,8 @@ async def lead(
             elif not following:
                 following = True
                 log.info(
-                    "another process leads (heartbeat scheduler, event retention); trying every %gs", retry_s
+                    "another process leads (heartbeats, event retention, webhooks); trying every %gs",
+                    retry_s,
                 )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), retry_s)
@@ -135,7 +136,7 @@ async def lead(
 async def _term(elector: Elector, duties: Mapping[str, Duty], stopping: asyncio.Event) -> None:
     """One term as the leader: the duties run until the process stops or the lead is lost."""
     LEADER.set(1)
-    log.info("this process leads: the heartbeat scheduler and event retention run here")
+    log.info("this process leads: the heartbeat scheduler, event retention and webhook delivery run here")
     tasks = [asyncio.create_task(duty(), name=name) for name, duty in duties.items()]
     lost = asyncio.create_task(elector.lost(), name="leader-lock-watch")
     stop = asyncio.create_task(stopping.wait(), name="leader-stopping")

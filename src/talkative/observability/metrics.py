@@ -150,3 +150,10 @@ INTEGRITY_LAST_RUN = Gauge(
 # `== 0` or `> 0` stays quiet rather than firing on a check that never ran.
 INTEGRITY_OK.set(float("nan"))
 INTEGRITY_FINDINGS.set(float("nan"))
+# Outbound webhooks (webhooks/delivery.py), counted by the leader that delivers them.
+WEBHOOK_DELIVERIES = Counter(
+    "talkative_webhook_deliveries",
+    "Webhook delivery attempts, by outcome (delivered, retry, failed = given up)",
+    ["outcome"],
+    registry=REGISTRY,
+)

@@ -1,0 +1,1 @@
+"""Outbound webhooks: tenants subscribe URLs to event types, delivered signed from the event log."""
