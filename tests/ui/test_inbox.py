@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.ui.conftest import UiServer, screenshot
 from tests.waiting import eventually_sync
@@ -250,6 +250,12 @@ def test_inbox_on_a_phone_has_no_sideways_scroll(phone: Page, ui_server: UiServe
     screenshot(phone, "65-inbox-phone")
 
 
+def finished_row(page: Page, agent: str) -> Locator:
+    """This agent's newest TOOL_RUN_FINISHED row: the log also holds the tenant's earlier history."""
+    rows = page.locator("#events .event-row").filter(has_text="TOOL_RUN_FINISHED")
+    return rows.filter(has=page.locator(".muted", has_text=re.compile(rf"^{re.escape(agent)}$"))).last
+
+
 def test_mail_triage_result_is_a_table_by_category(page: Page, ui_server: UiServer) -> None:
     agent = running_agent(ui_server, "triager")
     sign_in(page, ui_server, "operator", f"/?agent={agent}")
@@ -261,7 +267,7 @@ def test_mail_triage_result_is_a_table_by_category(page: Page, ui_server: UiServ
     counts: dict[str, int] = report["data"]["counts"]
     assert sum(counts.values()) == len(report["data"]["emails"]) > 0
 
-    row = page.locator("#events .event-row").filter(has_text="TOOL_RUN_FINISHED").first
+    row = finished_row(page, agent)
     expect(row).to_be_visible(timeout=TIMEOUT_MS)
     row.locator("summary").click()
     result = row.locator(".result-view[data-renderer='mail-triage']")
@@ -323,7 +329,7 @@ def test_bookkeeping_result_shows_totals_and_categories(page: Page, ui_server: U
         assert reply["run_status"] == "completed", reply
         data = client.get(f"/agents/{agent}/files/outputs/monthly-bookkeeping.json").json()["data"]
 
-    row = page.locator("#events .event-row").filter(has_text="TOOL_RUN_FINISHED").first
+    row = finished_row(page, agent)
     expect(row).to_be_visible(timeout=TIMEOUT_MS)
     row.locator("summary").click()
     result = row.locator(".result-view[data-renderer='monthly-bookkeeping']")
