@@ -1,6 +1,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback } from "react";
 import { api } from "../../api";
+import { saveBlob } from "../../lib/download";
 import { fileUrl } from "../agents/files";
 import { findReport } from "./envelope";
 
@@ -36,16 +37,4 @@ export function useArtifactDownload(runId: string | undefined) {
     },
     [qc, runId],
   );
-}
-
-/** Saves a blob under a name through a temporary link. */
-export function saveBlob(blob: Blob, name: string): void {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = name;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }

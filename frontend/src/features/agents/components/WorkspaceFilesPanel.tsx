@@ -2,23 +2,12 @@ import { useState } from "react";
 import { errorMessage } from "../../../api/client";
 import { Panel } from "../../../components/ui/Panel";
 import { ErrorText, QueryState } from "../../../components/ui/QueryState";
+import { saveBlob } from "../../../lib/download";
 import { clockTime } from "../../../lib/format";
 import { formatBytes, type WorkspaceFile } from "../files";
 import { fetchFile, useAgentFiles } from "../queries";
 import { FileViewer } from "./FileViewer";
 import { UploadInput } from "./UploadInput";
-
-/** Saves a blob under a name through a temporary link (downloads need the session's token). */
-function saveBlob(blob: Blob, name: string) {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = name;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 /** The workspace's inputs/ and outputs/: view, download and (operators) upload an input. */
 export function WorkspaceFilesPanel({ agentId, canOperate }: { agentId: string; canOperate: boolean }) {
