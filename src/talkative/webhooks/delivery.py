@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from talkative.db import utcnow
+from talkative.db import db_now
 from talkative.events.models import EventRow
 from talkative.observability.metrics import WEBHOOK_DELIVERIES
 from talkative.runtime import Runtime
@@ -130,14 +130,16 @@ async def _next_attempt(runtime: Runtime, subscription_id: str) -> Attempt | Non
         sub = await session.get(WebhookSubscription, subscription_id)
         if sub is None:
             return None
+        # The database's clock: after a change of leader, retries stay due when they were due.
+        now = await db_now(session)
         while True:
             delivery = await service.pending(session, sub=sub)
             if delivery is None:
                 found = await service.next_event(session, sub=sub)
                 if found is None:
                     return None
-                delivery = await service.open_delivery(session, sub=sub, event=found)
-            elif delivery.next_attempt_at is not None and delivery.next_attempt_at > utcnow():
+                delivery = await service.open_delivery(session, sub=sub, event=found, now=now)
+            elif delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
                 return None
             event = await service.event_of(session, delivery=delivery)
             if event is not None:
@@ -214,7 +216,7 @@ async def _record(runtime: Runtime, attempt: Attempt, outcome: Outcome, rand: Ca
         delivery = None if sub is None else await service.pending(session, sub=sub)
         if sub is None or delivery is None or delivery.delivery_id != attempt.delivery_id:
             return False  # deleted meanwhile
-        now = utcnow()
+        now = await db_now(session)
         if outcome.ok:
             assert outcome.status_code is not None
             service.record_success(

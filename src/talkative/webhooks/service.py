@@ -183,7 +183,7 @@ async def event_of(session: AsyncSession, *, delivery: WebhookDelivery) -> Event
 
 
 async def open_delivery(
-    session: AsyncSession, *, sub: WebhookSubscription, event: EventRow
+    session: AsyncSession, *, sub: WebhookSubscription, event: EventRow, now: datetime
 ) -> WebhookDelivery:
     row = WebhookDelivery(
         subscription_id=sub.id,
@@ -192,8 +192,8 @@ async def open_delivery(
         event_type=event.type,
         status=DeliveryStatus.PENDING,
         attempts=0,
-        created_at=utcnow(),
-        next_attempt_at=utcnow(),
+        created_at=now,
+        next_attempt_at=now,
     )
     session.add(row)
     await session.flush()
