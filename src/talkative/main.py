@@ -11,6 +11,7 @@ from starlette.datastructures import State
 
 from talkative import __version__, roles
 from talkative.agents.router import router as agents_router
+from talkative.approvals.router import router as approval_policy_router
 from talkative.auth.router import router as auth_router
 from talkative.auth.secrets import resolve_auth
 from talkative.channels.router import router as channels_router
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
         orchestrator_router,
         runs_router,
         decisions_router,
+        approval_policy_router,
         prompts_router,
         channels_router,
         llm_router_router,

@@ -2,7 +2,8 @@
 
 - the API (HTTP routes; main.py wraps `running` in the app's lifespan),
 - the worker: the run worker, and the singleton loops (heartbeat scheduler, event retention, the
-  integrity check, webhook delivery) when this process is the elected leader (cluster/leadership.py).
+  integrity check, webhook delivery, approval deadlines) when this process is the elected leader
+  (cluster/leadership.py).
 
 `serve` is both, `serve --no-worker` the API alone (its flows commit runs; the shared bus wakes
 the workers, whose polls are the safety net), `worker` the worker alone. On PostgreSQL every
@@ -31,7 +32,7 @@ from talkative.events.shared import bus_for
 from talkative.integrity import schedule as integrity_schedule
 from talkative.llm_router.providers.base import close_providers
 from talkative.observability import tracing
-from talkative.orchestrator import flows, scheduler
+from talkative.orchestrator import control, flows, scheduler
 from talkative.orchestrator.steps.approval import ApprovalExecutor
 from talkative.orchestrator.steps.base import StepExecutor
 from talkative.orchestrator.steps.delegate import DelegateExecutor
@@ -155,6 +156,7 @@ def _worker_loops(runtime: Runtime, worker: Worker, elector: leadership.Elector)
         "heartbeats": partial(scheduler.heartbeat_loop, runtime),
         "event-retention": partial(scheduler.retention_loop, runtime),
         "webhooks": partial(webhooks_delivery.delivery_loop, runtime),
+        "approval-deadlines": partial(control.approval_deadline_loop, runtime),
     }
     if runtime.settings.integrity_check_interval_s > 0:
         duties["integrity-check"] = partial(integrity_schedule.check_loop, runtime)

@@ -130,6 +130,11 @@ class Settings(BaseSettings):
     # up to the cap, with jitter) and given up after so many attempts or once its first attempt is
     # so old. Receivers on loopback or private addresses are refused unless named here (host names
     # or addresses, like TALKATIVE_EGRESS_ALLOW_PRIVATE).
+    # How often the leader looks for approvals whose deadline passed or whose reminder is due
+    # (approvals/policy.py); a deadline is acted on at most this late.
+    approval_deadline_poll_s: float = Field(
+        default=5.0, gt=0, le=300, validation_alias="TALKATIVE_APPROVAL_DEADLINE_POLL_S"
+    )
     webhooks_poll_s: float = Field(default=2.0, gt=0, le=300, validation_alias="TALKATIVE_WEBHOOKS_POLL_S")
     webhooks_timeout_s: float = Field(
         default=10.0, gt=0, le=120, validation_alias="TALKATIVE_WEBHOOKS_TIMEOUT_S"

@@ -57,6 +57,24 @@ class ApprovalGate(BaseModel):
     guards: list[GuardedStep]
 
 
+class VoteRead(BaseModel):
+    """One approver's vote on an approval under the tenant's policy."""
+
+    subject: str
+    role: str
+    decision: str = Field(description="approved or rejected")
+    stage: int
+    note: str | None
+    at: datetime
+
+
+class Approvers(BaseModel):
+    """Who may approve at the approval's current stage."""
+
+    roles: list[str]
+    subjects: list[str]
+
+
 class ApprovalRead(BaseModel):
     id: str
     tenant_id: str
@@ -64,7 +82,7 @@ class ApprovalRead(BaseModel):
     run_id: str | None
     step: int | None = Field(description="The index of the run's approval step")
     reason: str
-    status: str = Field(description="pending, approved, rejected or cancelled")
+    status: str = Field(description="pending, approved, rejected, cancelled or expired")
     requested_at: datetime
     decided_at: datetime | None = Field(description="When it was decided or cancelled")
     decided_by: str | None = Field(
@@ -72,6 +90,19 @@ class ApprovalRead(BaseModel):
         "ended it; null only while pending"
     )
     note: str | None
+    requested_by: str | None = Field(
+        default=None, description="Who asked for the gated work (null: the system, or from before)"
+    )
+    policy: bool = Field(
+        default=False, description="Whether the tenant's approval policy governs it (votes, stages)"
+    )
+    required: int = Field(default=1, description="Approve votes its current stage needs")
+    stage: int = Field(default=0, description="Its current stage of the policy (0 the first)")
+    deadline_at: datetime | None = Field(
+        default=None, description="When its current stage ends unapproved (escalated or expired)"
+    )
+    approvers: Approvers | None = Field(default=None, description="Who may approve at its current stage")
+    votes: list[VoteRead] = Field(default_factory=list, description="Votes so far, oldest first")
     run: ApprovalRun | None = Field(default=None, description="The gated run (null: a manual request)")
     gate: ApprovalGate | None = Field(default=None, description="The approval step and what it guards")
 

@@ -39,7 +39,12 @@ async def client_message(
             session=session, tenant_id=principal.scope_for(body.tenant_id), agent_id=body.agent_id
         )
     started = await flows.start_run(
-        runtime, tenant_scope=agent.tenant_id, agent_id=agent.id, text=body.text, kind=RunKind.CHANNEL
+        runtime,
+        tenant_scope=agent.tenant_id,
+        agent_id=agent.id,
+        text=body.text,
+        kind=RunKind.CHANNEL,
+        requested_by=principal.sub,
     )
     async with runtime.sessionmaker() as session, session.begin():
         message = await service.record_message(

@@ -78,7 +78,7 @@ def build(bridge: ApiBridge) -> MCPServer:
     @server.tool(description="Approvals, pending first; filter by status or run.")
     async def list_approvals(
         ctx: Context,
-        status: Literal["pending", "approved", "rejected", "cancelled"] | None = None,
+        status: Literal["pending", "approved", "rejected", "cancelled", "expired"] | None = None,
         run_id: RunId | None = None,
         limit: Limit = 20,
     ) -> Any:

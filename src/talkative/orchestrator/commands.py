@@ -45,7 +45,13 @@ async def submit(runtime: Runtime, *, principal: Principal, command: CommandIn) 
         text = _text(command.payload, "text")
         record = runs.CommandRecord(type=command.type, payload=command.payload, actor=principal.sub)
         started = await flows.start_run(
-            runtime, tenant_scope=tenant, agent_id=agent.id, text=text, kind=RunKind.TASK, command=record
+            runtime,
+            tenant_scope=tenant,
+            agent_id=agent.id,
+            text=text,
+            kind=RunKind.TASK,
+            command=record,
+            requested_by=principal.sub,
         )
         async with runtime.sessionmaker() as session:
             status = (await runs.get(session, started.run_id)).status
@@ -91,7 +97,12 @@ async def _delegate(
                 )
         else:
             parent = await runs.open_run(
-                session, tenant_id=tenant, agent_id=command.agent_id, kind=RunKind.DELEGATE, text=text
+                session,
+                tenant_id=tenant,
+                agent_id=command.agent_id,
+                kind=RunKind.DELEGATE,
+                text=text,
+                requested_by=principal.sub,
             )
             runs.start(parent)
             parent.result = {"summary": f"Delegating to {target}."}

@@ -66,7 +66,12 @@ async def request_approval(body: ApprovalCreate, session: Session, principal: Op
     if body.run_id is not None:
         await runs.get(session, body.run_id, tenant_id=agent.tenant_id)
     approval = await service.request(
-        session, tenant_id=agent.tenant_id, agent_id=agent.id, run_id=body.run_id, reason=body.reason
+        session,
+        tenant_id=agent.tenant_id,
+        agent_id=agent.id,
+        run_id=body.run_id,
+        reason=body.reason,
+        requested_by=principal.sub,
     )
     return (await reads.approval_reads(session, [approval]))[0]
 
@@ -79,13 +84,17 @@ async def decide(
     runtime: RuntimeDep,
     session: Session,
 ) -> ApprovalRead:
-    """The decider is the token's subject; a request is decided once (409 after)."""
+    """The decider is the token's subject; a request is decided once (409 after). Under the
+    tenant's approval policy this is a vote: only the current stage's approvers, never the
+    requester (403 SELF_APPROVAL, NOT_AN_APPROVER), once each (409 ALREADY_VOTED); the request is
+    decided once enough approved, or at the first rejection."""
     approval = await control.decide(
         runtime,
         approval_id=approval_id,
         tenant_scope=principal.tenant_filter,
         decision=body.decision,
         decider=principal.sub,
+        role=principal.role,
         note=body.note,
     )
     return (await reads.approval_reads(session, [approval]))[0]

@@ -58,6 +58,7 @@ async def start_run(
     kind: RunKind = RunKind.MESSAGE,
     parent_run_id: str | None = None,
     command: runs.CommandRecord | None = None,
+    requested_by: str | None = None,
 ) -> Started:
     """Opens a run for `text` on a running agent, asks the model (through the router) and plans it.
 
@@ -66,7 +67,7 @@ async def start_run(
     budget locks are taken), the call runs outside any transaction, and a last transaction records
     the usage and the plan. A call over budget is not sent: the run fails with BUDGET_EXCEEDED and
     the caller gets a 402. `command`, when a command asked for the run, is logged in the opening
-    transaction.
+    transaction. `requested_by`: the subject who asked (None for the system's own runs).
     """
     async with runtime.sessionmaker() as session, session.begin():
         agent, run, opening, workflow = await planning.open_run(
@@ -78,6 +79,7 @@ async def start_run(
             kind=kind,
             parent_run_id=parent_run_id,
             command=command,
+            requested_by=requested_by,
         )
         call = await llm.decide(
             session,
@@ -207,10 +209,18 @@ async def start_child(runtime: Runtime, request: ChildRequest) -> str:
 
 
 async def handle_message(
-    runtime: Runtime, *, tenant_scope: str | None, agent_id: str, text: str, kind: RunKind = RunKind.MESSAGE
+    runtime: Runtime,
+    *,
+    tenant_scope: str | None,
+    agent_id: str,
+    text: str,
+    kind: RunKind = RunKind.MESSAGE,
+    requested_by: str | None = None,
 ) -> MessageReply:
     """The critical loop: the run's reply once it settles (or as it is after `message_wait_s`)."""
-    started = await start_run(runtime, tenant_scope=tenant_scope, agent_id=agent_id, text=text, kind=kind)
+    started = await start_run(
+        runtime, tenant_scope=tenant_scope, agent_id=agent_id, text=text, kind=kind, requested_by=requested_by
+    )
     if started.reply is not None:
         return started.reply
     if started.has_steps:

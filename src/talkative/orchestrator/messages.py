@@ -52,11 +52,23 @@ async def route_message(
     scope = principal.scope_for(tenant_id)
     if body.agentId is not None:
         return await counted(
-            flows.handle_message(runtime, tenant_scope=scope, agent_id=body.agentId, text=body.message)
+            flows.handle_message(
+                runtime,
+                tenant_scope=scope,
+                agent_id=body.agentId,
+                text=body.message,
+                requested_by=principal.sub,
+            )
         )
     best = await routing.best_agent(runtime, tenant_scope=scope, text=body.message)
     return await counted(
-        flows.handle_message(runtime, tenant_scope=best.tenant_id, agent_id=best.id, text=body.message)
+        flows.handle_message(
+            runtime,
+            tenant_scope=best.tenant_id,
+            agent_id=best.id,
+            text=body.message,
+            requested_by=principal.sub,
+        )
     )
 
 
@@ -75,5 +87,7 @@ async def send_message(
     """
     scope = principal.scope_for(tenant_id)
     return await counted(
-        flows.handle_message(runtime, tenant_scope=scope, agent_id=agent_id, text=body.message)
+        flows.handle_message(
+            runtime, tenant_scope=scope, agent_id=agent_id, text=body.message, requested_by=principal.sub
+        )
     )

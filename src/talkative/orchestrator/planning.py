@@ -95,6 +95,7 @@ async def open_run(
     kind: str,
     parent_run_id: str | None,
     command: runs.CommandRecord | None,
+    requested_by: str | None = None,
 ) -> tuple[Agent, Run, Opening, Workflow]:
     agent = await running_agent(session, tenant_scope, agent_id)
     # The agent's workflow row is the per-agent lock: concurrent runs of one agent open in turn.
@@ -107,6 +108,7 @@ async def open_run(
         kind=kind,
         text=text,
         parent_run_id=parent_run_id,
+        requested_by=requested_by,
     )
     command_id = None
     if command is not None:

@@ -36,6 +36,9 @@ class Run(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # The trace the run's steps continue, in whichever process works them (W3C traceparent).
     trace_parent: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Who asked for the run (the token's subject, over HTTP or MCP); null for heartbeats and the
+    # system. A delegated child run inherits its parent's.
+    requested_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     __table_args__ = (
         Index("ix_runs_tenant_created", "tenant_id", "created_at"),

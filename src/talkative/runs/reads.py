@@ -10,8 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.approvals import service as approvals
-from talkative.approvals.models import SYSTEM, Approval, ApprovalStatus
-from talkative.approvals.schemas import ApprovalGate, ApprovalRead, ApprovalRun, GuardedStep
+from talkative.approvals.models import SYSTEM, Approval, ApprovalStatus, ApprovalVote
+from talkative.approvals.schemas import (
+    ApprovalGate,
+    ApprovalRead,
+    ApprovalRun,
+    Approvers,
+    GuardedStep,
+    VoteRead,
+)
 from talkative.events import service as events
 from talkative.input.strict import renderable
 from talkative.runs import service as runs
@@ -86,7 +93,9 @@ async def run_detail(session: AsyncSession, run: Run) -> RunRead:
     read.started_at = min((s.started_at for s in steps if s.started_at is not None), default=None)
     read.duration_s = _seconds(run.created_at, run.finished_at)
     by_idx = {s.idx: s for s in steps}
-    read.approvals = [approval_read(a, run, by_idx) for a in await approvals.for_run(session, run.id)]
+    of_run = await approvals.for_run(session, run.id)
+    votes = await approvals.votes_of(session, [a.id for a in of_run])
+    read.approvals = [approval_read(a, run, by_idx, votes.get(a.id, ())) for a in of_run]
     history = [
         RunRecord(
             type="command", name=c.type, at=c.created_at, payload={**c.payload, "actor": c.actor}, id=c.id
@@ -111,9 +120,12 @@ async def run_detail(session: AsyncSession, run: Run) -> RunRead:
 
 
 def approval_read(
-    approval: Approval, run: Run | None = None, steps: Mapping[int, RunStep] | None = None
+    approval: Approval,
+    run: Run | None = None,
+    steps: Mapping[int, RunStep] | None = None,
+    votes: Sequence[ApprovalVote] = (),
 ) -> ApprovalRead:
-    """An approval with its run and gate when given (`steps`: the run's steps by index)."""
+    """An approval with its run, gate and votes when given (`steps`: the run's steps by index)."""
     ended = approval.status != ApprovalStatus.PENDING
     return ApprovalRead(
         id=approval.id,
@@ -128,6 +140,16 @@ def approval_read(
         # Rows cancelled before the actor was recorded name nobody: the system ended them.
         decided_by=approval.decided_by or (SYSTEM if ended else None),
         note=approval.note,
+        requested_by=approval.requested_by,
+        policy=approval.approvers is not None,
+        required=approval.required,
+        stage=approval.stage,
+        deadline_at=approval.deadline_at,
+        approvers=Approvers(**approvals.approvers_of(approval)),
+        votes=[
+            VoteRead(subject=v.subject, role=v.role, decision=v.decision, stage=v.stage, note=v.note, at=v.at)
+            for v in votes
+        ],
         run=None
         if run is None
         else ApprovalRun(
@@ -172,16 +194,20 @@ def _guarded(step: RunStep) -> GuardedStep:
     return read
 
 
-async def approval_reads(session: AsyncSession, approvals: Sequence[Approval]) -> list[ApprovalRead]:
-    """Approvals with their runs and gates, read in two statements for the whole page."""
-    run_ids = {a.run_id for a in approvals if a.run_id is not None}
+async def approval_reads(session: AsyncSession, rows: Sequence[Approval]) -> list[ApprovalRead]:
+    """Approvals with their runs, gates and votes, read in three statements for the whole page."""
+    run_ids = {a.run_id for a in rows if a.run_id is not None}
     found: dict[str, Run] = {}
     steps: dict[str, dict[int, RunStep]] = {}
     if run_ids:
         found = {r.id: r for r in await session.scalars(select(Run).where(Run.id.in_(run_ids)))}
         for step in await session.scalars(select(RunStep).where(RunStep.run_id.in_(run_ids))):
             steps.setdefault(step.run_id, {})[step.idx] = step
-    return [approval_read(a, found.get(a.run_id or ""), steps.get(a.run_id or "")) for a in approvals]
+    votes = await approvals.votes_of(session, [a.id for a in rows])
+    return [
+        approval_read(a, found.get(a.run_id or ""), steps.get(a.run_id or ""), votes.get(a.id, ()))
+        for a in rows
+    ]
 
 
 def _renders(run: Run, what: str, key: object, *documents: object) -> bool:

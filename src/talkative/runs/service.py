@@ -53,9 +53,14 @@ async def open_run(
     kind: str,
     text: str,
     parent_run_id: str | None = None,
+    requested_by: str | None = None,
 ) -> Run:
-    """A new run, pending until it is planned (`start`): no worker takes a run still being planned."""
+    """A new run, pending until it is planned (`start`): no worker takes a run still being planned.
+    `requested_by`: who asked (a token's subject); a child run inherits its parent's."""
     now = utcnow()
+    if requested_by is None and parent_run_id is not None:
+        parent = await session.get(Run, parent_run_id)
+        requested_by = None if parent is None else parent.requested_by
     run_id = new_id("run")
     # A moment's span marks the run's opening in the caller's trace (a new trace for a heartbeat);
     # the steps, worked later and maybe elsewhere, are its children.
@@ -69,6 +74,7 @@ async def open_run(
         tenant_id=tenant_id,
         agent_id=agent_id,
         parent_run_id=parent_run_id,
+        requested_by=requested_by,
         kind=kind,
         input=text,
         status=RunStatus.PENDING,
