@@ -655,10 +655,43 @@ export interface paths {
         put?: never;
         /**
          * Decide
-         * @description The decider is the token's subject; a request is decided once (409 after).
+         * @description The decider is the token's subject; a request is decided once (409 after). Under the
+         *     tenant's approval policy this is a vote: only the current stage's approvers, never the
+         *     requester (403 SELF_APPROVAL, NOT_AN_APPROVER), once each (409 ALREADY_VOTED); the request is
+         *     decided once enough approved, or at the first rejection.
          */
         post: operations["decideApproval"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/approval-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Policy
+         * @description The tenant's approval policy (404 APPROVAL_POLICY_NOT_FOUND without one: any admin or
+         *     operator of the tenant then approves alone).
+         */
+        get: operations["getApprovalPolicy"];
+        /**
+         * Put Policy
+         * @description Sets the policy (admins): new approvals follow it; pending ones keep their current stage's
+         *     approvers and follow it from their next escalation. A policy nobody could satisfy is a 422.
+         */
+        put: operations["putApprovalPolicy"];
+        post?: never;
+        /**
+         * Delete Policy
+         * @description Removes the policy (admins): new approvals are decided by any admin or operator alone.
+         */
+        delete: operations["deleteApprovalPolicy"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1282,6 +1315,34 @@ export interface components {
              */
             next_before?: string | null;
         };
+        /**
+         * ApprovalPolicy
+         * @description A tenant's approval policy (PUT /approval-policy).
+         */
+        ApprovalPolicy: {
+            /** Stages */
+            stages: components["schemas"]["StagePolicy"][];
+            /**
+             * On Deadline
+             * @description At a stage's deadline: reject the step, or escalate to the next stage (after the last stage: reject)
+             * @default reject
+             * @enum {string}
+             */
+            on_deadline?: "reject" | "escalate";
+        };
+        /** ApprovalPolicyRead */
+        ApprovalPolicyRead: {
+            /** Tenant Id */
+            tenant_id: string;
+            policy: components["schemas"]["ApprovalPolicy"];
+            /** Updated By */
+            updated_by: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
         /** ApprovalRead */
         ApprovalRead: {
             /** Id */
@@ -1301,7 +1362,7 @@ export interface components {
             reason: string;
             /**
              * Status
-             * @description pending, approved, rejected or cancelled
+             * @description pending, approved, rejected, cancelled or expired
              */
             status: string;
             /**
@@ -1321,6 +1382,41 @@ export interface components {
             decided_by: string | null;
             /** Note */
             note: string | null;
+            /**
+             * Requested By
+             * @description Who asked for the gated work (null: the system, or from before)
+             */
+            requested_by?: string | null;
+            /**
+             * Policy
+             * @description Whether the tenant's approval policy governs it (votes, stages)
+             * @default false
+             */
+            policy?: boolean;
+            /**
+             * Required
+             * @description Approve votes its current stage needs
+             * @default 1
+             */
+            required?: number;
+            /**
+             * Stage
+             * @description Its current stage of the policy (0 the first)
+             * @default 0
+             */
+            stage?: number;
+            /**
+             * Deadline At
+             * @description When its current stage ends unapproved (escalated or expired)
+             */
+            deadline_at?: string | null;
+            /** @description Who may approve at its current stage */
+            approvers?: components["schemas"]["Approvers"] | null;
+            /**
+             * Votes
+             * @description Votes so far, oldest first
+             */
+            votes?: components["schemas"]["VoteRead"][];
             /** @description The gated run (null: a manual request) */
             run?: components["schemas"]["ApprovalRun"] | null;
             /** @description The approval step and what it guards */
@@ -1346,7 +1442,17 @@ export interface components {
          * ApprovalStatus
          * @enum {string}
          */
-        ApprovalStatus: "pending" | "approved" | "rejected" | "cancelled";
+        ApprovalStatus: "pending" | "approved" | "rejected" | "cancelled" | "expired";
+        /**
+         * Approvers
+         * @description Who may approve at the approval's current stage.
+         */
+        Approvers: {
+            /** Roles */
+            roles: string[];
+            /** Subjects */
+            subjects: string[];
+        };
         /** BudgetsRead */
         BudgetsRead: {
             /** Global Daily Cost Cap Usd */
@@ -2524,6 +2630,38 @@ export interface components {
          * @enum {string}
          */
         SkillTrust: "trusted" | "changed" | "unpinned";
+        /**
+         * StagePolicy
+         * @description Who may approve at one stage, how many approve votes it needs, and its deadline.
+         */
+        StagePolicy: {
+            /**
+             * Roles
+             * @description Any admin or operator of the tenant may approve
+             */
+            roles?: ("admin" | "operator")[];
+            /**
+             * Subjects
+             * @description Named subjects (tokens' `sub`)
+             */
+            subjects?: string[];
+            /**
+             * Required
+             * @description Distinct approve votes needed
+             * @default 1
+             */
+            required?: number;
+            /**
+             * Deadline S
+             * @description Seconds from the stage's start after which it ends (never approved)
+             */
+            deadline_s?: number | null;
+            /**
+             * Remind Before S
+             * @description A reminder this many seconds before the deadline
+             */
+            remind_before_s?: number | null;
+        };
         /** StepRead */
         StepRead: {
             /** Idx */
@@ -2779,6 +2917,30 @@ export interface components {
             nodes: components["schemas"]["Node"][];
             /** Edges */
             edges: components["schemas"]["Edge"][];
+        };
+        /**
+         * VoteRead
+         * @description One approver's vote on an approval under the tenant's policy.
+         */
+        VoteRead: {
+            /** Subject */
+            subject: string;
+            /** Role */
+            role: string;
+            /**
+             * Decision
+             * @description approved or rejected
+             */
+            decision: string;
+            /** Stage */
+            stage: number;
+            /** Note */
+            note: string | null;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
         };
         /** WebhookCreate */
         WebhookCreate: {
@@ -6224,6 +6386,266 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ApprovalRead"];
                 };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Role or tenant not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getApprovalPolicy: {
+        parameters: {
+            query?: {
+                /** @description The tenant: a platform admin names it (default: the default tenant); any other caller may only name its own */
+                tenant_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalPolicyRead"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Role or tenant not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    putApprovalPolicy: {
+        parameters: {
+            query?: {
+                /** @description The tenant: a platform admin names it (default: the default tenant); any other caller may only name its own */
+                tenant_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApprovalPolicy"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalPolicyRead"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Role or tenant not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deleteApprovalPolicy: {
+        parameters: {
+            query?: {
+                /** @description The tenant: a platform admin names it (default: the default tenant); any other caller may only name its own */
+                tenant_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Bad request */
             400: {

@@ -9,8 +9,13 @@ import {
   isDecidable,
   outcomeText,
   parseStatusFilter,
+  progressText,
   sections,
+  stageText,
+  approversText,
+  untilText,
   type Approval,
+  type Vote,
 } from "./inbox";
 
 function approval(id: string, status: string, extra: Partial<Approval> = {}): Approval {
@@ -55,12 +60,16 @@ describe("sections", () => {
       approval("r1", "rejected"),
       approval("p2", "pending", { run: run("cancelled") }),
       approval("a1", "approved"),
+      approval("e1", "expired", { decided_by: "system" }),
     ];
     expect(sections(list).map((s) => [s.key, s.approvals.map((a) => a.id)])).toEqual([
       ["pending", ["p1"]],
       ["decided", ["r1", "a1"]],
+      ["expired", ["e1"]],
       ["cancelled", ["c1", "p2"]],
     ]);
+    expect(sections(list).find((s) => s.key === "expired")?.title).toBe("Expired");
+    expect(isDecidable(approval("e1", "expired"))).toBe(false);
     expect(sections([])).toEqual([]);
   });
 });
@@ -73,6 +82,7 @@ describe("words", () => {
     expect(outcomeText(approval("1", "pending"))).toBeNull();
     expect(outcomeText(approval("1", "pending", { run: run("cancelled") }))).toBe("Cancelled: its run is cancelled");
     expect(actorName(null)).toBe("the system");
+    expect(outcomeText(approval("1", "expired", { decided_by: "system" }))).toBe("Expired: its step was rejected");
   });
 
   it("says what a guarded step will do", () => {
@@ -92,6 +102,12 @@ describe("words", () => {
       /no longer waiting/,
     );
     expect(decisionErrorText(new ApiError("nope", 403, "FORBIDDEN"))).toBe("Your role may not decide approvals.");
+    expect(decisionErrorText(new ApiError("own", 403, "SELF_APPROVAL"))).toMatch(/someone else must approve/);
+    expect(decisionErrorText(new ApiError("who", 403, "NOT_AN_APPROVER"))).toMatch(
+      /not one of this request's approvers/,
+    );
+    expect(decisionErrorText(new ApiError("again", 409, "ALREADY_VOTED"))).toMatch(/voted on this request already/);
+    expect(decisionErrorText(new ApiError("late", 409, "DEADLINE_PASSED"))).toMatch(/deadline has passed/);
     expect(decisionErrorText(new Error("Cannot reach the server"))).toBe(
       "The decision was not recorded: Cannot reach the server",
     );
@@ -99,8 +115,55 @@ describe("words", () => {
 
   it("reads the status filter from the URL", () => {
     expect(parseStatusFilter("rejected")).toBe("rejected");
-    expect(parseStatusFilter("expired")).toBe("");
+    expect(parseStatusFilter("expired")).toBe("expired");
+    expect(parseStatusFilter("lapsed")).toBe("");
     expect(parseStatusFilter(null)).toBe("");
+  });
+});
+
+describe("policy progress", () => {
+  const vote = (subject: string, decision: string, stage = 0): Vote => ({
+    subject,
+    role: "operator",
+    decision,
+    stage,
+    note: null,
+    at: "2026-12-03T00:02:00Z",
+  });
+  const governed = (extra: Partial<Approval> = {}) =>
+    approval("1", "pending", {
+      policy: true,
+      required: 2,
+      stage: 0,
+      approvers: { roles: ["operator"], subjects: ["cfo"] },
+      votes: [vote("ana", "approved")],
+      ...extra,
+    });
+
+  it("counts the approve votes of the current stage against those it needs", () => {
+    expect(progressText(governed())).toBe("1 of 2 approvals");
+    expect(progressText(governed({ votes: [] }))).toBe("0 of 2 approvals");
+    expect(progressText(governed({ required: 1, votes: [] }))).toBe("0 of 1 approval");
+    // A vote of an earlier stage does not count at the next one.
+    expect(progressText(governed({ stage: 1, votes: [vote("ana", "approved", 0)] }))).toBe("0 of 2 approvals");
+    expect(progressText(approval("1", "pending"))).toBeNull(); // no policy: one decision, no count
+  });
+
+  it("names the stage from 1 and who may approve", () => {
+    expect(stageText(governed())).toBe("stage 1");
+    expect(stageText(governed({ stage: 1 }))).toBe("stage 2");
+    expect(stageText(approval("1", "pending"))).toBeNull();
+    expect(approversText(governed())).toBe("operators, or cfo");
+    expect(approversText(governed({ approvers: { roles: [], subjects: [] } }))).toBe("nobody");
+  });
+
+  it("says how long until a deadline", () => {
+    const now = Date.parse("2026-12-03T00:00:00Z");
+    expect(untilText("2026-12-03T00:00:30Z", now)).toBe("in 30 s");
+    expect(untilText("2026-12-03T00:10:00Z", now)).toBe("in 10 min");
+    expect(untilText("2026-12-03T05:00:00Z", now)).toBe("in 5 h");
+    expect(untilText("2026-12-06T00:00:00Z", now)).toBe("in 3 d");
+    expect(untilText("2026-12-02T23:59:00Z", now)).toBe("passed");
   });
 });
 
@@ -116,7 +179,15 @@ describe("live updates", () => {
     payload: null,
   });
   it("refreshes the approvals when a run ends (a cancel ends its pending approvals)", () => {
-    for (const type of ["RUN_CANCELLED", "RUN_FAILED", "RUN_COMPLETED", "RUN_REJECTED", "APPROVAL_DECIDED"]) {
+    for (const type of [
+      "RUN_CANCELLED",
+      "RUN_FAILED",
+      "RUN_COMPLETED",
+      "RUN_REJECTED",
+      "APPROVAL_DECIDED",
+      "APPROVAL_ESCALATED",
+      "APPROVAL_EXPIRED",
+    ]) {
       expect(staleQueryKeys(ev(type))).toContainEqual(["approvals"]);
     }
     expect(staleQueryKeys(ev("RUN_STARTED"))).not.toContainEqual(["approvals"]);

@@ -67,6 +67,48 @@ describe("InboxItem", () => {
     expect(screen.getByText("Cancelled: its run is cancelled")).toBeInTheDocument();
   });
 
+  it("shows a request under a policy: n of m approvals, its stage, deadline and votes", () => {
+    show({
+      ...base,
+      policy: true,
+      required: 2,
+      stage: 1,
+      deadline_at: "2099-01-01T00:00:00Z",
+      approvers: { roles: ["operator"], subjects: [] },
+      votes: [
+        { subject: "ana", role: "operator", decision: "approved", stage: 1, note: "fine", at: "2026-12-03T00:01:00Z" },
+      ],
+    });
+    expect(screen.getByText("1 of 2 approvals")).toBeInTheDocument();
+    expect(screen.getByText("stage 2")).toBeInTheDocument();
+    expect(screen.getByText(/Deadline/)).toBeInTheDocument();
+    expect(screen.getByRole("list", { name: "Votes" })).toHaveTextContent("ana approved — fine");
+    expect(screen.getByRole("button", { name: "Approve" })).toBeInTheDocument();
+  });
+
+  it("shows no count for a request without a policy", () => {
+    show(base);
+    expect(screen.queryByText(/of \d+ approval/)).not.toBeInTheDocument();
+    expect(screen.queryByText(/Deadline/)).not.toBeInTheDocument();
+  });
+
+  it("shows an expired request as expired, its step rejected, without buttons", () => {
+    show({
+      ...base,
+      status: "expired",
+      decided_by: "system",
+      decided_at: "2026-12-03T01:00:00Z",
+      note: "the deadline passed",
+      policy: true,
+      deadline_at: "2026-12-03T01:00:00Z",
+    });
+    expect(screen.getByText("Expired: its step was rejected")).toBeInTheDocument();
+    expect(screen.getByText("the deadline passed")).toBeInTheDocument();
+    expect(screen.getByText("expired")).toHaveClass("badge-expired");
+    expect(screen.queryByRole("button")).not.toBeInTheDocument();
+    expect(screen.queryByText(/Deadline/)).not.toBeInTheDocument();
+  });
+
   it("says who decided, when, and the note", () => {
     show({ ...base, status: "rejected", decided_by: "ana", decided_at: "2026-12-03T00:05:00Z", note: "not ours" });
     expect(screen.getByText("Rejected by ana")).toBeInTheDocument();

@@ -5,6 +5,7 @@ import { guardText, isDecidable, outcomeText, whenText } from "../inbox";
 import type { Approval } from "../queries";
 import { DecisionError } from "./DecisionError";
 import { DecisionForm } from "./DecisionForm";
+import { PolicyProgress } from "./PolicyProgress";
 
 function When({ iso }: { iso: string }) {
   return (
@@ -30,6 +31,7 @@ export function InboxItem({ approval, canDecide }: { approval: Approval; canDeci
       <p className="muted small">
         Requested <When iso={approval.requested_at} />
       </p>
+      <PolicyProgress approval={approval} />
       {approval.run_id && (
         <p className="small inbox-run">
           Run <Link to={`/runs/${encodeURIComponent(approval.run_id)}`}>{approval.run_id}</Link>
