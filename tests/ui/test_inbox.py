@@ -1,6 +1,7 @@
 """The approvals inbox and readable results (issue 17) in a real browser, against a real server.
 
-Approve and reject from the inbox (who, when, note; a rejected run reads "rejected"), a run
+Approve and reject from the inbox (who, when, note; a rejected run reads "rejected"), votes under
+an approval policy and a request that expired, a run
 cancelled elsewhere while its approval waits (the buttons go at once, without a reload), a refused
 decision said in words, a viewer without buttons, and a mail-triage result shown as a table of
 emails by category in the event log.
@@ -198,6 +199,63 @@ def test_a_refused_decision_is_said_in_words(page: Page, ui_server: UiServer, ma
     expect(panel.locator(f"#approval-{approval_id}")).to_have_count(0)
     refused.get_by_role("button", name="Dismiss").click()
     expect(refused).to_have_count(0)
+
+
+POLICY_TENANT = "tenant-policy"
+
+
+def policy_api(ui_server: UiServer, role: str) -> httpx.Client:
+    token = ui_server.token(role, POLICY_TENANT)
+    return httpx.Client(base_url=ui_server.url, headers={"Authorization": f"Bearer {token}"}, timeout=90)
+
+
+def test_votes_progress_and_an_expired_request_under_a_policy(page: Page, ui_server: UiServer) -> None:
+    """Under a tenant's approval policy (its own tenant here, so the other journeys keep none): a
+    pending card counts "n of m approvals" with the votes so far and its stage; a request nobody
+    may approve (its only approver asked for it) fails closed and shows under Expired."""
+    with policy_api(ui_server, "admin") as admin:
+        two = {"stages": [{"roles": ["operator"], "required": 2, "deadline_s": 86400}]}
+        assert admin.put("/approval-policy", json=two).status_code == 200
+        created = admin.post("/agents", json={"id": "payer", "name": "Payer", "template": "mail-triage"})
+        assert created.status_code == 201, created.text
+        assert admin.post("/agents/payer/start").status_code == 200
+        reply = admin.post("/agents/payer/message", json={"message": SENSITIVE.format("Fox")}).json()
+        assert reply["run_status"] == "waiting_approval", reply
+        voting = next(a for a in reply["actions"] if a["type"] == "human_approval_required")["detail"][
+            "approval_id"
+        ]
+    page.goto(f"{ui_server.url}/approvals#token={ui_server.token('operator', POLICY_TENANT)}")
+    item = page.locator(f"#approval-{voting}")
+    expect(item.locator(".inbox-progress")).to_have_text("0 of 2 approvals", timeout=TIMEOUT_MS)
+    expect(item.locator(".inbox-stage")).to_have_text("stage 1")
+    expect(item.locator(".inbox-deadline time")).to_have_attribute("datetime", re.compile(r"^\d{4}-"))
+    item.get_by_role("button", name="Approve").click()
+    expect(item.locator(".inbox-progress")).to_have_text("1 of 2 approvals", timeout=TIMEOUT_MS)
+    expect(item.get_by_role("list", name="Votes")).to_contain_text("ui-operator approved")
+    expect(item).to_have_attribute("data-status", "pending")
+    item.get_by_role("button", name="Approve").click()  # the same operator again: refused, in words
+    expect(item.get_by_role("alert")).to_contain_text("voted on this request already", timeout=TIMEOUT_MS)
+    expect(item).to_have_attribute("data-status", "pending")
+    screenshot(page, "66-inbox-policy-votes")
+
+    with policy_api(ui_server, "admin") as admin:
+        alone = {"stages": [{"subjects": ["ui-admin"]}]}  # ui-admin asks below: nobody may approve
+        assert admin.put("/approval-policy", json=alone).status_code == 200
+        reply = admin.post("/agents/payer/message", json={"message": SENSITIVE.format("Gale")}).json()
+        assert reply["run_status"] == "rejected", reply
+        rejected = next(a for a in reply["actions"] if a["type"] == "approval.rejected")
+        expired_id = rejected["detail"]["approval_id"]
+    expired = page.get_by_role("region", name=re.compile(r"^Expired")).locator(f"#approval-{expired_id}")
+    expect(expired).to_be_visible(timeout=TIMEOUT_MS)
+    expect(expired).to_have_attribute("data-status", "expired")
+    expect(expired.locator(".inbox-outcome")).to_contain_text("Expired: its step was rejected")
+    expect(expired.locator(".inbox-note")).to_have_text("no approver can approve this")
+    expect(expired.locator(".inbox-run .badge")).to_have_text("rejected")
+    expect(expired.get_by_role("button")).to_have_count(0)
+    screenshot(page, "67-inbox-expired")
+    page.get_by_label("Status").select_option("expired")
+    expect(page.locator(".inbox-item")).to_have_count(1, timeout=TIMEOUT_MS)
+    expect(expired).to_be_visible()
 
 
 def test_a_viewer_sees_no_buttons(page: Page, ui_server: UiServer, mailer: str) -> None:
