@@ -4,11 +4,15 @@ loop waits minutes here, so only the test's sweeps act; times are moved in the d
 from __future__ import annotations
 
 import httpx
+import pytest
 from fastapi import FastAPI
+from sqlalchemy import update
 
+from talkative.approvals.models import Approval
 from talkative.orchestrator import control
 from tests.approvals.gates import REQUESTER, approval_of, events_of, gated, move_due, set_policy, vote
 from tests.factories import Auth
+from tests.factories.agents import running_agent
 from tests.factories.runs import event_names, get_run, wait_run
 
 SETTINGS = {"TALKATIVE_APPROVAL_DEADLINE_POLL_S": "300"}
@@ -166,3 +170,27 @@ async def test_no_approver_at_a_stage_escalates_when_the_policy_says_so(
     assert [e.payload["stage"] for e in await events_of(app, "APPROVAL_ESCALATED")] == [1]
     assert (await vote(client, auth, approval["id"], "bob")).json()["status"] == "approved"
     await wait_run(client, auth(), reply["run_id"], lambda r: r["status"] == "completed")
+
+
+async def test_one_approval_that_cannot_be_handled_does_not_hold_back_the_others(
+    app: FastAPI, client: httpx.AsyncClient, auth: Auth, caplog: pytest.LogCaptureFixture
+) -> None:
+    await set_policy(client, auth, {"stages": [{"roles": ["operator"], "deadline_s": 3600}]})
+    await running_agent(client, auth(), "mailer")
+    ids = []
+    for reason in ("broken", "fine"):
+        created = await client.post(
+            "/approvals", json={"agent_id": "mailer", "reason": reason}, headers=auth()
+        )
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["id"])
+        await move_due(app, ids[-1], "deadline_at")
+    broken, fine = ids
+    async with app.state.sessionmaker() as session, session.begin():  # a gate whose run is gone
+        await session.execute(
+            update(Approval).where(Approval.id == broken).values(run_id="run_gone", step_idx=1)
+        )
+    assert await sweep(app) == 1
+    assert "could not be handled" in caplog.text
+    listed = (await client.get("/approvals", headers=auth("viewer"))).json()["approvals"]
+    assert {a["id"]: a["status"] for a in listed} == {broken: "pending", fine: "expired"}

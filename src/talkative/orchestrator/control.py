@@ -122,8 +122,10 @@ async def sweep_approvals(runtime: Runtime, *, limit: int = 100) -> int:
     for approval_id in due:
         if runtime.stopping.is_set():
             break
-        if await _sweep_one(runtime, approval_id):
-            acted += 1
+        try:
+            acted += await _sweep_one(runtime, approval_id)
+        except Exception:  # one approval that cannot be handled does not hold back the others
+            log.exception("approval %s: its deadline or reminder could not be handled", approval_id)
     return acted
 
 
