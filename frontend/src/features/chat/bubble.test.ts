@@ -135,6 +135,13 @@ describe("approvalLine", () => {
     ["approved", "ana", "ok", "Approved by ana: refund customer order 42 (“ok”)", false],
     ["rejected", "ana", null, "Rejected — not executed by ana: refund customer order 42", false],
     ["cancelled", "system", null, "Approval cancelled by system: refund customer order 42", false],
+    [
+      "expired",
+      "system",
+      "the deadline passed",
+      "Approval expired — not executed: refund customer order 42 (“the deadline passed”)",
+      false,
+    ],
   ] as const)("%s", (status, by, note, text, pending) => {
     expect(approvalLine(approval(status, by, note))).toMatchObject({ text, pending, status });
   });

@@ -61,12 +61,13 @@ const APPROVAL_WORDS: Record<string, string> = {
   approved: "Approved",
   rejected: "Rejected — not executed",
   cancelled: "Approval cancelled",
-  expired: "Approval expired",
+  expired: "Approval expired — not executed",
 };
 
 export function approvalLine(a: Schemas["ApprovalRead"]): ApprovalLine {
   const words = APPROVAL_WORDS[a.status] ?? a.status;
-  const by = a.decided_by && a.status !== "pending" ? ` by ${a.decided_by}` : "";
+  // An expired request ended by its deadline (or because nobody could approve it), not by a person.
+  const by = a.decided_by && a.status !== "pending" && a.status !== "expired" ? ` by ${a.decided_by}` : "";
   const note = a.note ? ` (“${a.note}”)` : "";
   return { id: a.id, status: a.status, text: `${words}${by}: ${a.reason}${note}`, pending: a.status === "pending" };
 }
