@@ -15,6 +15,7 @@ class Permission(StrEnum):
     FLEET = "fleet"  # tenants, clouds, nodes, provisioning
     ALLOW_EGRESS = "allow_egress"  # let an agent's skill reach the hosts it declares (tools/egress.py)
     MANAGE_WEBHOOKS = "manage_webhooks"  # subscribe URLs to the tenant's events (webhooks/)
+    MANAGE_APPROVAL_CHANNELS = "manage_approval_channels"  # who is mailed approval requests (approval_mail/)
 
 
 _ALL = frozenset(Role)
@@ -29,6 +30,7 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.FLEET: _ADMINS,
     Permission.ALLOW_EGRESS: _ADMINS,
     Permission.MANAGE_WEBHOOKS: _ADMINS,
+    Permission.MANAGE_APPROVAL_CHANNELS: _ADMINS,
 }
 
 
