@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ PUBLIC_URL = "https://talkative.example.com"
 SMTP_LOGIN = ("talkative-mailer", "smtp-pass-Xq7vR2mK9wL4")
 
 
-def mail_settings(tmp_path: Path, database_url: str, port: int, **extra: str) -> Settings:
+def mail_settings(tmp_path: Path, database_url: str, port: int, **extra: Any) -> Settings:
     return Settings(
         TALKATIVE_DATA_DIR=tmp_path / "data",
         TALKATIVE_DATABASE_URL=database_url,

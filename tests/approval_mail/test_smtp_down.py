@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
+from talkative.main import create_app
 from talkative.settings import Settings
 from tests.approval_mail.conftest import SMTP_LOGIN, mail_settings
 from tests.approval_mail.smtp import Mailbox, link_of, smtp_server
@@ -73,13 +73,7 @@ async def test_without_a_public_url_the_log_says_no_mail_is_sent(
 ) -> None:
     caplog.set_level(logging.INFO, logger="talkative")
     settings = mail_settings(tmp_path, database_url, 2525).model_copy(update={"public_url": None})
-    async with serving(_app(settings)):
+    async with serving(create_app(settings)):
         await eventually(lambda: "approval emails are NOT sent" in caplog.text or None, what="no log line")
     [line] = [r for r in caplog.records if "approval emails are NOT sent" in r.getMessage()]
     assert line.levelno == logging.ERROR
-
-
-def _app(settings: Settings) -> FastAPI:
-    from talkative.main import create_app
-
-    return create_app(settings)
