@@ -17,7 +17,7 @@ SMTP_LOGIN = ("talkative-mailer", "smtp-pass-Xq7vR2mK9wL4")
 
 
 def mail_settings(tmp_path: Path, database_url: str, port: int, **extra: Any) -> Settings:
-    return Settings(
+    values: dict[str, Any] = dict(
         TALKATIVE_DATA_DIR=tmp_path / "data",
         TALKATIVE_DATABASE_URL=database_url,
         AUTH_JWT_SECRET=TEST_SECRET,
@@ -32,8 +32,8 @@ def mail_settings(tmp_path: Path, database_url: str, port: int, **extra: Any) ->
         TALKATIVE_WEBHOOKS_BACKOFF_BASE_S="0.05",
         TALKATIVE_WEBHOOKS_BACKOFF_CAP_S="0.5",
         TALKATIVE_CLUSTER_POLL_S="0.2",
-        **extra,
     )
+    return Settings(**{**values, **extra})
 
 
 @pytest.fixture

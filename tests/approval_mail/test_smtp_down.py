@@ -77,3 +77,30 @@ async def test_without_a_public_url_the_log_says_no_mail_is_sent(
         await eventually(lambda: "approval emails are NOT sent" in caplog.text or None, what="no log line")
     [line] = [r for r in caplog.records if "approval emails are NOT sent" in r.getMessage()]
     assert line.levelno == logging.ERROR
+
+
+async def test_starttls_required_is_never_skipped(
+    tmp_path: Path, database_url: str, auth: Auth, mailbox: Mailbox
+) -> None:
+    """With STARTTLS on (the default) and a server that does not offer it, nothing is sent in the
+    clear: every attempt fails, and the delivery log says so."""
+    settings = mail_settings(tmp_path, database_url, mailbox.port, TALKATIVE_SMTP_STARTTLS="true")
+    with smtp_server(mailbox, login=SMTP_LOGIN):
+        async with serving(create_app(settings)) as app:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://talkative.test") as client:
+                admin, operator = auth("admin", "tenant-a"), auth("operator", "tenant-a")
+                await running_agent(client, operator, "helper")
+                recipient = await add_recipient(client, admin, "olga@example.com", "olga")
+                await manual_approval(client, operator, "refund order 42")
+
+                async def failed_twice() -> Json | None:
+                    answer = await client.get(
+                        f"/approval-recipients/{recipient['id']}/deliveries", headers=admin
+                    )
+                    rows: list[Json] = answer.json()["deliveries"]
+                    return rows[0] if rows and rows[0]["attempts"] >= 2 else None
+
+                delivery = await eventually(failed_twice, what="the mail was never tried twice")
+    assert delivery["status"] == "pending" and "SMTPNotSupportedError" in delivery["last_error"]
+    assert mailbox.received() == [] and mailbox.logins == []
