@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
@@ -101,6 +102,13 @@ async def test_a_run_waiting_for_approval_is_mailed_and_the_link_decides_it(
     assert message["Talkative-Approval-Id"] == approval_id and run_id in text_of(message)
     assert delivery["status"] == "delivered" and delivery["attempts"] == 1
     assert mailbox.logins == [SMTP_LOGIN]
+    # No deadline: the link lasts TALKATIVE_APPROVAL_LINK_TTL_S (an hour).
+    claims = jwt.decode(token, TEST_SECRET, algorithms=["HS256"])
+    assert (
+        abs(claims["exp"] - claims["iat"] - 3600) <= 1
+        and claims["sub"] == "olga"
+        and claims["role"] == "operator"
+    )
 
     # The link's token reads and decides that approval, as the recipient.
     read = await client.get(f"/approvals/{approval_id}", headers=bearer(token))
@@ -254,8 +262,11 @@ async def test_only_those_who_may_decide_at_the_stage_are_mailed(
     assert len(mailbox.received()) == 6
     reminder = next(m for m in mailbox.to("ann@example.com") if m["Subject"].startswith("Reminder: "))
     assert "Asked by:     dave" in text_of(reminder)
-    # The link lasts until the deadline at most.
+    # The link lasts until the deadline at most (10 minutes here, the TTL being an hour).
     _, _, token = link_of(reminder)
+    claims = jwt.decode(token, TEST_SECRET, algorithms=["HS256"])
+    assert claims["exp"] == int(datetime.fromisoformat(deadline).timestamp())
+    assert claims["scope"] == f"approval:{approval_id}" and claims["tenant_id"] == "tenant-a"
     decided = await client.post(
         f"/approvals/{approval_id}/decision", json={"decision": "rejected"}, headers=bearer(token)
     )
@@ -285,6 +296,21 @@ async def test_a_decided_approval_is_not_mailed_any_more(
     await _emit(app, EventType.APPROVAL_REMINDER, approval_id)
     [delivery] = await settled(client, admin, recipient["id"])
     assert delivery["status"] == "skipped" and delivery["last_error"] == "the approval was already approved"
+    assert mailbox.received() == []
+
+
+async def test_a_request_past_its_deadline_is_not_mailed(
+    app: FastAPI, client: httpx.AsyncClient, auth: Auth, mailbox: Mailbox
+) -> None:
+    admin, operator = auth("admin", "tenant-a"), auth("operator", "tenant-a")
+    await running_agent(client, operator, "helper")
+    approval_id = await manual_approval(client, operator, "refund order 42")
+    await caught_up(app)
+    recipient = await add_recipient(client, admin, "ann@example.com", "ann", "admin")
+    past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    await _emit(app, EventType.APPROVAL_REMINDER, approval_id, deadline_at=past)
+    [delivery] = await settled(client, admin, recipient["id"])
+    assert delivery["status"] == "skipped" and delivery["last_error"] == "the approval's deadline has passed"
     assert mailbox.received() == []
 
 
