@@ -66,6 +66,9 @@ async def test_mail_is_retried_until_the_smtp_server_is_up(
         == f"<{waiting['delivery_id']}@talkative>"
     )
     assert SMTP_LOGIN[1] not in caplog.text
+    metrics = (await client.get("/metrics")).text
+    assert 'talkative_approval_mails_total{outcome="retry"}' in metrics
+    assert 'talkative_approval_mails_total{outcome="delivered"}' in metrics
 
 
 async def test_without_a_public_url_the_log_says_no_mail_is_sent(

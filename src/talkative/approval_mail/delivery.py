@@ -27,6 +27,7 @@ from talkative.auth.secrets import AuthConfig
 from talkative.auth.tokens import mint_approval_token
 from talkative.db import db_now
 from talkative.events.models import EventRow
+from talkative.observability.metrics import APPROVAL_MAILS
 from talkative.runtime import Runtime
 from talkative.settings import Settings
 from talkative.webhooks import backoff
@@ -140,16 +141,16 @@ async def _message(
         return None
     approval = await session.get(Approval, delivery.approval_id)
     if approval is None or approval.tenant_id != recipient.tenant_id:
-        service.record_skipped(recipient, delivery, why="the approval no longer exists")
+        _skip(recipient, delivery, why="the approval no longer exists")
         return None
     if approval.status != ApprovalStatus.PENDING:
-        service.record_skipped(recipient, delivery, why=f"the approval was already {approval.status}")
+        _skip(recipient, delivery, why=f"the approval was already {approval.status}")
         return None
     deadline = _deadline(event.payload.get("deadline_at"))
     expires = now + timedelta(seconds=settings.approval_link_ttl_s)
     if deadline is not None:
         if deadline <= now:
-            service.record_skipped(recipient, delivery, why="the approval's deadline has passed")
+            _skip(recipient, delivery, why="the approval's deadline has passed")
             return None
         expires = min(expires, deadline)
     assert settings.public_url is not None
@@ -190,6 +191,11 @@ async def _message(
     )
 
 
+def _skip(recipient: ApprovalEmailRecipient, delivery: ApprovalEmailDelivery, *, why: str) -> None:
+    service.record_skipped(recipient, delivery, why=why)
+    APPROVAL_MAILS.labels(outcome="skipped").inc()
+
+
 def _deadline(value: object) -> datetime | None:
     if not isinstance(value, str):
         return None
@@ -211,6 +217,7 @@ async def _record(runtime: Runtime, attempt: Attempt, error: str | None, rand: C
         now = await db_now(session)
         if error is None:
             service.record_success(recipient, delivery, now=now)
+            APPROVAL_MAILS.labels(outcome="delivered").inc()
             return True
         wait_s = backoff.delay_s(policy, delivery.attempts + 1, rand)
         gave_up = service.record_failure(
@@ -218,7 +225,9 @@ async def _record(runtime: Runtime, attempt: Attempt, error: str | None, rand: C
         )
         attempts = delivery.attempts
     if gave_up:
+        APPROVAL_MAILS.labels(outcome="failed").inc()
         log.warning("approval mail %s given up after %d attempts (%s)", attempt.delivery_id, attempts, error)
         return True
+    APPROVAL_MAILS.labels(outcome="retry").inc()
     log.info("approval mail %s failed (%s); next attempt in %.1fs", attempt.delivery_id, error, wait_s)
     return False
