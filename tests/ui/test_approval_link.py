@@ -94,3 +94,24 @@ def test_the_emailed_link_approves_in_the_browser(
     # Reloaded without the fragment, the page is the app's: sign-in, since the link did not sign in.
     page.reload()
     expect(page.get_by_role("heading", name=re.compile("Sign in", re.I))).to_be_visible(timeout=TIMEOUT_MS)
+
+
+def test_a_signed_in_operator_opens_the_approval_page_from_the_inbox(
+    mail_ui_server: UiServer, mailbox: Mailbox, page: Page
+) -> None:
+    with api(mail_ui_server, "operator") as operator:
+        reply = operator.post("/agents/payer/message", json={"message": SENSITIVE + " again"}).json()
+        assert reply["run_status"] == "waiting_approval", reply
+        [approval] = operator.get("/approvals", params={"run_id": reply["run_id"]}).json()["approvals"]
+    page.goto(f"{mail_ui_server.url}/approvals#token={mail_ui_server.token('operator', TENANT)}")
+    page.get_by_role("link", name=f"Page of approval {approval['id']}").click()
+    expect(page).to_have_url(re.compile(rf"/approvals/{approval['id']}$"), timeout=TIMEOUT_MS)
+    expect(page.get_by_text(approval["reason"]).first).to_be_visible(timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Reject").click()
+    expect(page.get_by_role("status").filter(has_text="Rejected by ui-operator")).to_be_visible(
+        timeout=TIMEOUT_MS
+    )
+    page.reload()  # the app's own page at this address, still signed in
+    expect(page.get_by_role("status").filter(has_text="Rejected by ui-operator")).to_be_visible(
+        timeout=TIMEOUT_MS
+    )
