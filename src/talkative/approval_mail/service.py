@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, String, cast, delete, func, select, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.approval_mail.models import ApprovalEmailDelivery, ApprovalEmailRecipient
@@ -124,7 +125,10 @@ async def create(
         cursor_id=head.id,
     )
     session.add(recipient)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:  # the same address added at the same moment by another request
+        raise RecipientExists(f"{address} is already a recipient") from None
     return recipient
 
 
