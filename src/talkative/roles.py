@@ -24,6 +24,7 @@ from functools import partial
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from talkative import __version__, migrations
+from talkative.approval_mail import delivery as approval_mail
 from talkative.auth.secrets import AuthConfig, fingerprint
 from talkative.cluster import leadership, registry
 from talkative.db import create_engine, make_sessionmaker
@@ -146,11 +147,13 @@ async def running(settings: Settings, auth: AuthConfig, roles: Roles) -> AsyncIt
             process.background.append(asyncio.create_task(renew, name="process-registry"))
         if worker is not None:
             elector = _elector(engine, settings) if clustered else leadership.SoleLeader()
-            process.background += _worker_loops(runtime, worker, elector)
+            process.background += _worker_loops(runtime, worker, elector, auth)
         yield process
 
 
-def _worker_loops(runtime: Runtime, worker: Worker, elector: leadership.Elector) -> list[asyncio.Task[None]]:
+def _worker_loops(
+    runtime: Runtime, worker: Worker, elector: leadership.Elector, auth: AuthConfig
+) -> list[asyncio.Task[None]]:
     """The run worker, and the singleton loops while this process leads."""
     duties = {
         "heartbeats": partial(scheduler.heartbeat_loop, runtime),
@@ -158,6 +161,8 @@ def _worker_loops(runtime: Runtime, worker: Worker, elector: leadership.Elector)
         "webhooks": partial(webhooks_delivery.delivery_loop, runtime),
         "approval-deadlines": partial(control.approval_deadline_loop, runtime),
     }
+    if approval_mail.enabled(runtime.settings):
+        duties["approval-mail"] = partial(approval_mail.delivery_loop, runtime, auth)
     if runtime.settings.integrity_check_interval_s > 0:
         duties["integrity-check"] = partial(integrity_schedule.check_loop, runtime)
     retry_s = runtime.settings.cluster_poll_s

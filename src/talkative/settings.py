@@ -155,6 +155,29 @@ class Settings(BaseSettings):
         default=20, ge=1, le=1000, validation_alias="TALKATIVE_WEBHOOKS_PER_TENANT"
     )
     webhooks_allow_private: CommaList = Field(default=[], validation_alias="TALKATIVE_WEBHOOKS_ALLOW_PRIVATE")
+    # Approval requests by email (approval_mail/): off while no SMTP host is set. The leader mails
+    # each request to the tenant's recipients who may decide it, with a one-click link to
+    # `<TALKATIVE_PUBLIC_URL>/approvals/<id>` carrying a token good for that approval only, for
+    # TALKATIVE_APPROVAL_LINK_TTL_S at most (and never past the approval's deadline). Failed sends
+    # are retried like webhooks (TALKATIVE_WEBHOOKS_BACKOFF_*, _MAX_ATTEMPTS, _MAX_AGE_S, _POLL_S).
+    smtp_host: str | None = Field(default=None, max_length=253, validation_alias="TALKATIVE_SMTP_HOST")
+    smtp_port: int = Field(default=587, ge=1, le=65535, validation_alias="TALKATIVE_SMTP_PORT")
+    smtp_username: str | None = Field(
+        default=None, max_length=500, validation_alias="TALKATIVE_SMTP_USERNAME"
+    )
+    smtp_password: str | None = Field(
+        default=None, max_length=500, validation_alias="TALKATIVE_SMTP_PASSWORD", repr=False
+    )
+    smtp_starttls: bool = Field(default=True, validation_alias="TALKATIVE_SMTP_STARTTLS")
+    # TLS from the first byte (port 465); STARTTLS is then not used.
+    smtp_ssl: bool = Field(default=False, validation_alias="TALKATIVE_SMTP_SSL")
+    smtp_timeout_s: float = Field(default=20.0, gt=0, le=300, validation_alias="TALKATIVE_SMTP_TIMEOUT_S")
+    mail_from: str = Field(
+        default="talkative@localhost", min_length=3, max_length=254, validation_alias="TALKATIVE_MAIL_FROM"
+    )
+    approval_link_ttl_s: int = Field(
+        default=3600, ge=60, le=7 * 24 * 3600, validation_alias="TALKATIVE_APPROVAL_LINK_TTL_S"
+    )
 
     @field_validator("approval_keywords", "egress_allow_private", "webhooks_allow_private", mode="before")
     @classmethod

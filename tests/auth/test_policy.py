@@ -38,6 +38,9 @@ EXPECTED = {
     (Role.VIEWER, Permission.MANAGE_WEBHOOKS): False,
     (Role.OPERATOR, Permission.MANAGE_WEBHOOKS): False,
     (Role.ADMIN, Permission.MANAGE_WEBHOOKS): True,
+    (Role.VIEWER, Permission.MANAGE_APPROVAL_CHANNELS): False,
+    (Role.OPERATOR, Permission.MANAGE_APPROVAL_CHANNELS): False,
+    (Role.ADMIN, Permission.MANAGE_APPROVAL_CHANNELS): True,
 }
 
 

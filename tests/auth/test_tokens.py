@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -96,3 +96,30 @@ def test_an_exp_that_is_not_a_number_is_refused(exp: object) -> None:
         with pytest.raises(InvalidToken) as refused:
             decode_token(secret=SECRET, token=token)
         assert refused.value.status == 401
+
+
+def test_an_approval_link_token_carries_its_scope() -> None:
+    expires = datetime.now(UTC) + timedelta(minutes=5)
+    token = tokens.mint_approval_token(
+        secret=SECRET, sub="olga", role=Role.OPERATOR, tenant_id="t1", approval_id="apr_1", expires_at=expires
+    )
+    principal = decode_token(secret=SECRET, token=token)
+    assert (principal.sub, principal.tenant_id, principal.scope) == ("olga", "t1", "approval:apr_1")
+    plain = mint_token(secret=SECRET, sub="ana", role=Role.OPERATOR, tenant_id="t1", ttl=timedelta(minutes=5))
+    assert decode_token(secret=SECRET, token=plain).scope is None
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"scope": "everything", "tenant_id": "t1"},  # not a scope this server issues
+        {"scope": ["approval:apr_1"], "tenant_id": "t1"},
+        {"scope": "approval:" + "x" * 200, "tenant_id": "t1"},
+        {"scope": "approval:apr_1", "role": "admin"},  # a scoped token without a tenant
+    ],
+)
+def test_a_scope_this_server_does_not_issue_is_refused(claims: dict[str, Any]) -> None:
+    base: dict[str, Any] = {"sub": "x", "role": "operator", "exp": int(time.time()) + 300}
+    token = jwt.encode({**base, **claims}, SECRET, algorithm="HS256")
+    with pytest.raises(InvalidToken):
+        decode_token(secret=SECRET, token=token)

@@ -11,7 +11,7 @@ NAVIGATION = {"Sec-Fetch-Dest": "document", "Sec-Fetch-Mode": "navigate", "Accep
 
 
 async def test_a_browser_opening_the_inbox_gets_the_app(client: httpx.AsyncClient) -> None:
-    for url in ("/approvals", "/approvals?status=rejected"):
+    for url in ("/approvals", "/approvals?status=rejected", "/approvals/apr_0123abcd"):
         page = await client.get(url, headers=NAVIGATION)
         assert page.status_code == 200, page.text
         assert "text/html" in page.headers["content-type"]
@@ -31,5 +31,7 @@ async def test_api_calls_to_the_same_address_reach_the_api(
     # Only GET, and only the shared pages: other methods and paths are the API's.
     posted = await client.post("/approvals", headers=NAVIGATION, json={})
     assert posted.status_code == 401
-    other = await client.get("/approvals/apr_x", headers=NAVIGATION)
-    assert other.status_code == 404 and other.headers["content-type"] == "application/json"
+    one = await client.get("/approvals/apr_x", headers={**token, "Sec-Fetch-Dest": "empty"})
+    assert one.status_code == 404 and one.json()["code"] == "APPROVAL_NOT_FOUND"
+    other = await client.get("/approvals/apr_x/decision", headers=NAVIGATION)
+    assert other.status_code in (404, 405) and other.headers["content-type"] == "application/json"

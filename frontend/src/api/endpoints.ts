@@ -30,6 +30,7 @@ export const endpoints = {
   updateNode: ["PATCH", "/node/{node_id}"],
   listSkills: ["GET", "/skills"],
   listApprovals: ["GET", "/approvals"],
+  getApproval: ["GET", "/approvals/{approval_id}"],
   decideApproval: ["POST", "/approvals/{approval_id}/decision"],
   listRuns: ["GET", "/orchestrator/runs"],
   getRun: ["GET", "/orchestrator/runs/{run_id}"],

@@ -2,6 +2,7 @@ import { createBrowserRouter, Link, useRouteError } from "react-router-dom";
 import { errorMessage } from "../api/client";
 import { StatusScreen } from "../components/ui/StatusScreen";
 import { AgentPage } from "../features/agents/AgentPage";
+import { ApprovalDetailPage } from "../features/approvals/ApprovalPage";
 import { ApprovalsPage } from "../features/approvals/ApprovalsPage";
 import { FleetPage } from "../features/fleet/FleetPage";
 import { MissionControlPage } from "../features/mission-control/MissionControlPage";
@@ -46,6 +47,7 @@ export const router = createBrowserRouter([
       { path: "/runs", element: <RunsPage /> },
       { path: "/runs/:runId", element: <RunDetailPage /> },
       { path: "/approvals", element: <ApprovalsPage /> },
+      { path: "/approvals/:approvalId", element: <ApprovalDetailPage /> },
       { path: "*", element: <NotFound /> },
     ],
   },

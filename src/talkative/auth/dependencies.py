@@ -11,13 +11,30 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from talkative.auth.policy import Permission, allows
 from talkative.auth.principal import Principal, Role
 from talkative.auth.secrets import AuthConfig
-from talkative.auth.tokens import decode_token
+from talkative.auth.tokens import approval_scope, decode_token
 from talkative.errors import Forbidden, Unauthorized
 
 _bearer = HTTPBearer(auto_error=False, description="JWT signed with HS256")
 DEV_PRINCIPAL = Principal(sub="dev", role=Role.ADMIN, tenant_id=None)
 
 PrincipalDependency = Callable[..., Awaitable[Principal]]
+# The only routes a scoped token (an emailed approval link's) may call, for its own approval.
+SCOPED_ROUTES = frozenset(
+    {("GET", "/approvals/{approval_id}"), ("POST", "/approvals/{approval_id}/decision")}
+)
+
+
+def _check_scope(request: Request, principal: Principal) -> None:
+    """A scoped token reaches its own approval's page and decision, nothing else (403)."""
+    if principal.scope is None:
+        return
+    route = request.scope.get("route")
+    template = getattr(route, "path", None)
+    approval_id = request.path_params.get("approval_id")
+    if (request.method, template) not in SCOPED_ROUTES or approval_id is None:
+        raise Forbidden("this link's token may only open and decide its own approval", code="TOKEN_SCOPE")
+    if approval_scope(str(approval_id)) != principal.scope:
+        raise Forbidden("this link's token is for another approval", code="TOKEN_SCOPE")
 
 
 def _authenticate(
@@ -45,6 +62,7 @@ def require(permission: Permission, *, allow_query_token: bool = False) -> Princ
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
         principal = _authenticate(request, credentials, allow_query_token)
+        _check_scope(request, principal)
         if not allows(principal.role, permission):
             raise Forbidden(f"role '{principal.role}' may not perform '{permission}'", code="ROLE_FORBIDDEN")
         return principal
@@ -60,3 +78,4 @@ RouterAdmin = Annotated[Principal, Depends(require(Permission.ROUTER_ADMIN))]
 FleetAdmin = Annotated[Principal, Depends(require(Permission.FLEET))]
 WebhookAdmin = Annotated[Principal, Depends(require(Permission.MANAGE_WEBHOOKS))]
 ApprovalPolicyAdmin = Annotated[Principal, Depends(require(Permission.MANAGE_APPROVAL_POLICY))]
+ApprovalChannelAdmin = Annotated[Principal, Depends(require(Permission.MANAGE_APPROVAL_CHANNELS))]

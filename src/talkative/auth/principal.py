@@ -21,6 +21,8 @@ class Principal:
     sub: str
     role: Role
     tenant_id: str | None  # None only for a platform admin
+    # A token minted for one thing only (an emailed approval link: "approval:<id>"); None: any route.
+    scope: str | None = None
 
     @property
     def is_platform_admin(self) -> bool:

@@ -18,6 +18,9 @@ REQUIRED_CLAIMS = ("sub", "role", "exp")
 MAX_TOKEN_BYTES = 8192
 LEEWAY_S = 30
 VERIFIED_CACHE_SIZE = 1024
+SCOPE_CLAIM = "scope"
+APPROVAL_SCOPE = "approval:"  # + the approval's id: a link token good for that approval only
+MAX_SCOPE = 128
 
 
 class InvalidToken(Unauthorized):
@@ -37,6 +40,28 @@ def mint_token(*, secret: str, sub: str, role: Role, tenant_id: str | None, ttl:
     }
     if tenant_id:
         claims["tenant_id"] = tenant_id
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def approval_scope(approval_id: str) -> str:
+    return APPROVAL_SCOPE + approval_id
+
+
+def mint_approval_token(
+    *, secret: str, sub: str, role: Role, tenant_id: str, approval_id: str, expires_at: datetime
+) -> str:
+    """A short-lived token that may read and decide one approval and do nothing else (the emailed
+    one-click link carries it; auth/dependencies.py refuses it on every other route)."""
+    now = datetime.now(UTC)
+    claims: dict[str, object] = {
+        "sub": sub,
+        "role": role.value,
+        "tenant_id": tenant_id,
+        SCOPE_CLAIM: approval_scope(approval_id),
+        "iss": ISSUER,
+        "iat": int(now.timestamp()),
+        "exp": int(expires_at.timestamp()),
+    }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -123,4 +148,11 @@ def _principal(claims: dict[str, object]) -> Principal:
         raise InvalidToken("token 'tenant_id' must be a non-empty string")
     if parsed_role is not Role.ADMIN and tenant is None:
         raise InvalidToken("token is missing the 'tenant_id' claim")
-    return Principal(sub=sub, role=parsed_role, tenant_id=tenant)
+    scope = claims.get(SCOPE_CLAIM)
+    if scope is not None and (
+        not isinstance(scope, str) or not scope.startswith(APPROVAL_SCOPE) or len(scope) > MAX_SCOPE
+    ):
+        raise InvalidToken("token 'scope' is not one this server issues")
+    if scope is not None and tenant is None:
+        raise InvalidToken("a scoped token must name its tenant")
+    return Principal(sub=sub, role=parsed_role, tenant_id=tenant, scope=scope)

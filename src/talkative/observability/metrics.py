@@ -157,3 +157,10 @@ WEBHOOK_DELIVERIES = Counter(
     ["outcome"],
     registry=REGISTRY,
 )
+# Approval emails (approval_mail/delivery.py), counted by the leader that sends them.
+APPROVAL_MAILS = Counter(
+    "talkative_approval_mails",
+    "Approval emails, by outcome (delivered, retry, failed = given up, skipped = decided or past deadline)",
+    ["outcome"],
+    registry=REGISTRY,
+)

@@ -76,6 +76,15 @@ async def request_approval(body: ApprovalCreate, session: Session, principal: Op
     return (await reads.approval_reads(session, [approval]))[0]
 
 
+@router.get("/{approval_id}", operation_id="getApproval")
+async def get_approval(
+    approval_id: Annotated[str, Path(min_length=1, max_length=64)], session: Session, principal: Reader
+) -> ApprovalRead:
+    """One approval with its run and gate (the page an emailed link opens reads it)."""
+    approval = await service.get(session, approval_id, tenant_id=principal.tenant_filter)
+    return (await reads.approval_reads(session, [approval]))[0]
+
+
 @router.post("/{approval_id}/decision", operation_id="decideApproval")
 async def decide(
     approval_id: Annotated[str, Path(min_length=1, max_length=64)],

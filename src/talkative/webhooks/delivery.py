@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from talkative.approvals.links import approval_url
 from talkative.db import db_now
 from talkative.events.models import EventRow
 from talkative.observability.metrics import WEBHOOK_DELIVERIES
@@ -65,8 +66,14 @@ def policy_for(settings: Settings) -> backoff.RetryPolicy:
     )
 
 
-def body_of(event: EventRow) -> bytes:
-    """The JSON a receiver gets: the event's envelope (no secrets: events never hold any)."""
+def body_of(event: EventRow, base_url: str) -> bytes:
+    """The JSON a receiver gets: the event's envelope (no secrets: events never hold any). An
+    approval event's payload also carries `approval_url`, the approval's page (for a chat bot to
+    link; whoever opens it signs in as usual: it holds no token)."""
+    payload = event.payload
+    approval_id = payload.get("approval_id") if isinstance(payload, dict) else None
+    if event.type.startswith("APPROVAL_") and isinstance(approval_id, str):
+        payload = {**payload, "approval_url": approval_url(base_url, approval_id)}
     document: dict[str, Any] = {
         "id": event.id,
         "type": event.type,
@@ -74,7 +81,7 @@ def body_of(event: EventRow) -> bytes:
         "tenant_id": event.tenant_id,
         "agent_id": event.agent_id,
         "run_id": event.run_id,
-        "payload": event.payload,
+        "payload": payload,
     }
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -152,7 +159,7 @@ async def _next_attempt(runtime: Runtime, subscription_id: str) -> Attempt | Non
             delivery_id=delivery.delivery_id,
             target=targets.parse(sub.url),
             secret=sub.secret,
-            body=body_of(event),
+            body=body_of(event, runtime.settings.base_url),
         )
 
 

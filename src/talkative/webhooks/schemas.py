@@ -22,6 +22,9 @@ class WebhookEventType(StrEnum):
     RUN_WAITING_APPROVAL = EventType.RUN_WAITING_APPROVAL.value
     APPROVAL_REQUESTED = EventType.APPROVAL_REQUESTED.value
     APPROVAL_DECIDED = EventType.APPROVAL_DECIDED.value
+    APPROVAL_REMINDER = EventType.APPROVAL_REMINDER.value  # still pending, its deadline is near
+    APPROVAL_ESCALATED = EventType.APPROVAL_ESCALATED.value  # passed on to the next stage's approvers
+    APPROVAL_EXPIRED = EventType.APPROVAL_EXPIRED.value  # nobody decided before its deadline
     BUDGET_EXCEEDED = EventType.BUDGET_EXCEEDED.value
 
 

@@ -53,6 +53,7 @@ describe("InboxItem", () => {
     show(base);
     expect(screen.getByRole("button", { name: "Approve" })).toBeInTheDocument();
     expect(screen.getByRole("link", { name: "run_1" })).toHaveAttribute("href", "/runs/run_1");
+    expect(screen.getByRole("link", { name: "Page of approval apr_1" })).toHaveAttribute("href", "/approvals/apr_1");
     expect(screen.getByText(/run the skill mail-triage/)).toBeInTheDocument();
   });
 

@@ -29,7 +29,10 @@ export function InboxItem({ approval, canDecide }: { approval: Approval; canDeci
         <Badge value={shownStatus} />
       </div>
       <p className="muted small">
-        Requested <When iso={approval.requested_at} />
+        Requested <When iso={approval.requested_at} /> ·{" "}
+        <Link to={`/approvals/${encodeURIComponent(approval.id)}`} aria-label={`Page of approval ${approval.id}`}>
+          its page
+        </Link>
       </p>
       <PolicyProgress approval={approval} />
       {approval.run_id && (
