@@ -11,8 +11,8 @@ from starlette.datastructures import State
 
 from talkative import __version__, roles
 from talkative.agents.router import router as agents_router
-from talkative.approvals.router import router as approval_policy_router
 from talkative.approval_mail.router import router as approval_mail_router
+from talkative.approvals.router import router as approval_policy_router
 from talkative.auth.router import router as auth_router
 from talkative.auth.secrets import resolve_auth
 from talkative.channels.router import router as channels_router
