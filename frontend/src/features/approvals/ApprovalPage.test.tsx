@@ -91,4 +91,36 @@ describe("LinkedApprovalPage", () => {
     expect(await screen.findByText(/This link has expired or is no longer valid/)).toBeInTheDocument();
     expect(screen.getByRole("link", { name: "Open it in Talkative" })).toHaveAttribute("href", "/approvals/apr_1");
   });
+
+  it("under a policy, a first approve vote is recorded and the request waits for the others", async () => {
+    const underPolicy = { ...pending, policy: true, required: 2, stage: 0, votes: [] };
+    vi.stubGlobal(
+      "fetch",
+      respond({
+        "GET /approvals/apr_1": [200, underPolicy],
+        "POST /approvals/apr_1/decision": [
+          200,
+          {
+            ...underPolicy,
+            votes: [
+              {
+                subject: "olga",
+                role: "operator",
+                decision: "approved",
+                stage: 0,
+                note: null,
+                at: "2026-12-03T01:00:00Z",
+              },
+            ],
+          },
+        ],
+      }),
+    );
+    open();
+    expect(await screen.findByText(/0 of 2 approvals/)).toBeInTheDocument();
+    fireEvent.click(screen.getByRole("button", { name: "Approve" }));
+    expect(await screen.findByText(/Your vote is recorded/)).toBeInTheDocument();
+    expect(screen.getByText(/1 of 2 approvals/)).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Approve" })).toBeNull();
+  });
 });

@@ -6,13 +6,8 @@ import { createApiClient, type ApiClient } from "../../api/client";
 import { Panel } from "../../components/ui/Panel";
 import { ErrorText, QueryState } from "../../components/ui/QueryState";
 import { useCan } from "../auth/session";
+import { PolicyProgress } from "./components/PolicyProgress";
 import type { Approval, Decision } from "./queries";
-
-/** Fields the approval policy adds to an approval (shown when the server sends them). */
-interface PolicyFields {
-  requested_by?: string | null;
-  deadline_at?: string | null;
-}
 
 function when(iso: string | null | undefined): string {
   return iso ? new Date(iso).toLocaleString() : "—";
@@ -49,7 +44,8 @@ export function ApprovalView({
     onSettled: () => void qc.invalidateQueries({ queryKey: ["approvals"] }),
   });
   const data = approval.data;
-  const extra = (data ?? {}) as PolicyFields;
+  // Under a policy needing several approvers a decision is one vote: the request stays pending.
+  const voted = decide.isSuccess && data?.status === "pending";
 
   return (
     <div className="page-narrow approval-page">
@@ -74,14 +70,19 @@ export function ApprovalView({
                   {data.run ? ` (${data.run.status}): ${data.run.input}` : ""}
                 </dd>
                 <dt>Asked by</dt>
-                <dd>{extra.requested_by ?? "—"}</dd>
+                <dd>{data.requested_by ?? "—"}</dd>
                 <dt>Requested</dt>
                 <dd>{when(data.requested_at)}</dd>
                 <dt>Deadline</dt>
-                <dd>{when(extra.deadline_at)}</dd>
+                <dd>{when(data.deadline_at)}</dd>
               </dl>
+              <PolicyProgress approval={data} />
               {data.status === "pending" ? (
-                canDecide ? (
+                voted ? (
+                  <p role="status" className="approval-outcome">
+                    Your vote is recorded; the request waits for the other approvers.
+                  </p>
+                ) : canDecide ? (
                   <div className="row decision-form">
                     <input
                       aria-label="Note (optional)"
