@@ -16,6 +16,7 @@ MODEL_MODULES = (
     "talkative.fleet.models",
     "talkative.cluster.models",
     "talkative.webhooks.models",
+    "talkative.mcp_skills.models",
 )
 
 

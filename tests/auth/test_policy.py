@@ -38,6 +38,9 @@ EXPECTED = {
     (Role.VIEWER, Permission.MANAGE_WEBHOOKS): False,
     (Role.OPERATOR, Permission.MANAGE_WEBHOOKS): False,
     (Role.ADMIN, Permission.MANAGE_WEBHOOKS): True,
+    (Role.VIEWER, Permission.MANAGE_MCP_SERVERS): False,
+    (Role.OPERATOR, Permission.MANAGE_MCP_SERVERS): False,
+    (Role.ADMIN, Permission.MANAGE_MCP_SERVERS): True,
 }
 
 

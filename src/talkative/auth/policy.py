@@ -15,6 +15,7 @@ class Permission(StrEnum):
     FLEET = "fleet"  # tenants, clouds, nodes, provisioning
     ALLOW_EGRESS = "allow_egress"  # let an agent's skill reach the hosts it declares (tools/egress.py)
     MANAGE_WEBHOOKS = "manage_webhooks"  # subscribe URLs to the tenant's events (webhooks/)
+    MANAGE_MCP_SERVERS = "manage_mcp_servers"  # register MCP servers, approve their tools (mcp_skills/)
 
 
 _ALL = frozenset(Role)
@@ -29,6 +30,7 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.FLEET: _ADMINS,
     Permission.ALLOW_EGRESS: _ADMINS,
     Permission.MANAGE_WEBHOOKS: _ADMINS,
+    Permission.MANAGE_MCP_SERVERS: _ADMINS,
 }
 
 
