@@ -25,7 +25,12 @@ def tools() -> Iterator[ToolServer]:
 async def register(
     client: httpx.AsyncClient, auth: Auth, tools: ToolServer, name: str = "orders", **extra: object
 ) -> httpx.Response:
-    body = {"name": name, "url": tools.url, "credentials": {"Authorization": f"Bearer {tools.token}"}, **extra}
+    body = {
+        "name": name,
+        "url": tools.url,
+        "credentials": {"Authorization": f"Bearer {tools.token}"},
+        **extra,
+    }
     return await client.post("/mcp-servers", json=body, headers=auth("admin", sub="ada"))
 
 
@@ -84,7 +89,9 @@ async def test_only_an_admin_registers_refreshes_approves_or_removes(
         ("DELETE", f"/mcp-servers/{server['id']}"),
         ("POST", "/agents/nobody/skills/mcp"),
     ):
-        answer = await client.request(method, path, headers=auth(role), json={"server": "orders", "tool": "lookup"})
+        answer = await client.request(
+            method, path, headers=auth(role), json={"server": "orders", "tool": "lookup"}
+        )
         assert answer.status_code in (403, 404), (method, path, answer.text)
         if answer.status_code == 403:
             assert answer.json()["code"] == "ROLE_FORBIDDEN"
@@ -114,7 +121,9 @@ async def test_another_tenant_neither_sees_nor_changes_the_server(
         ("http://169.254.169.254/mcp", "MCP_URL_REFUSED"),  # cloud metadata
     ],
 )
-async def test_a_bad_or_private_url_is_refused(client: httpx.AsyncClient, auth: Auth, url: str, code: str) -> None:
+async def test_a_bad_or_private_url_is_refused(
+    client: httpx.AsyncClient, auth: Auth, url: str, code: str
+) -> None:
     body = {"name": "bad", "url": url}
     answer = await client.post("/mcp-servers", json=body, headers=auth("admin"))
     assert answer.status_code == 422 and answer.json()["code"] == code, answer.text
@@ -139,7 +148,9 @@ async def test_the_command_transport_is_not_available_yet(client: httpx.AsyncCli
     assert answer.status_code == 422 and answer.json()["code"] == "MCP_TRANSPORT_UNAVAILABLE", answer.text
 
 
-async def test_a_name_is_unique_in_its_tenant(client: httpx.AsyncClient, auth: Auth, tools: ToolServer) -> None:
+async def test_a_name_is_unique_in_its_tenant(
+    client: httpx.AsyncClient, auth: Auth, tools: ToolServer
+) -> None:
     await registered(client, auth, tools)
     again = await register(client, auth, tools)
     assert again.status_code == 409 and again.json()["code"] == "MCP_SERVER_EXISTS"
