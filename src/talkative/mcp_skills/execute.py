@@ -124,7 +124,12 @@ async def run(
             return _result(command, started, code=ToolErrorCode.BUDGET_EXCEEDED, message=exc.message)
     try:
         live, outcome = await transports.call_tool(
-            settings, access, tool=ref.tool, arguments=arguments, expected_digest=ref.digest
+            settings,
+            access,
+            tool=ref.tool,
+            arguments=arguments,
+            expected_digest=ref.digest,
+            workspace=skill_folder.parent.parent,
         )
     except (McpFailure, TalkativeError) as exc:
         message = scrub(f"MCP tool {ref.server}/{ref.tool} failed: {exc}", access.credentials.values())

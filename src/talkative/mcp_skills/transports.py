@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from talkative.errors import InvalidInput
@@ -34,19 +35,24 @@ class Access:
         )
 
 
-def _http_url(access: Access) -> str:
-    if access.transport == Transport.HTTP and access.url:
-        return access.url
-    raise TransportUnavailable(
-        f"MCP transport '{access.transport}' is not available on this server yet",
-        code="MCP_TRANSPORT_UNAVAILABLE",
-    )
+def _refuse_command(access: Access) -> None:
+    """The `command` transport (A2's mcp_skills/local.py, wired in at merge) is not here yet."""
+    raise TransportUnavailable(f"MCP transport '{access.transport}' is not available on this server yet")
 
 
-async def list_tools(settings: Settings, access: Access) -> list[ToolInfo]:
-    """Raises McpFailure, or TransportUnavailable."""
+def _url(access: Access) -> str:
+    if access.url is None:
+        raise TransportUnavailable(f"MCP server '{access.name}' has no URL")
+    return access.url
+
+
+async def list_tools(settings: Settings, access: Access, *, workspace: Path | None = None) -> list[ToolInfo]:
+    """The server's tools now. `workspace`: where a `command` server runs (None: registering or
+    refreshing, outside any agent). Raises McpFailure, or TransportUnavailable."""
+    if access.transport != Transport.HTTP:
+        _refuse_command(access)
     return await client.list_tools(
-        _http_url(access),
+        _url(access),
         access.credentials,
         allow_private=settings.mcp_allow_private,
         timeout_s=settings.mcp_timeout_s,
@@ -54,11 +60,20 @@ async def list_tools(settings: Settings, access: Access) -> list[ToolInfo]:
 
 
 async def call_tool(
-    settings: Settings, access: Access, *, tool: str, arguments: dict[str, Any], expected_digest: str
+    settings: Settings,
+    access: Access,
+    *,
+    tool: str,
+    arguments: dict[str, Any],
+    expected_digest: str,
+    workspace: Path | None = None,
 ) -> tuple[ToolInfo | None, ToolCallOutcome | None]:
-    """Raises McpFailure, or TransportUnavailable."""
+    """The tool as listed now and, if its digest is `expected_digest`, the outcome of calling it
+    (client.call_tool). `workspace`: the calling agent's. Raises McpFailure, or TransportUnavailable."""
+    if access.transport != Transport.HTTP:
+        _refuse_command(access)
     return await client.call_tool(
-        _http_url(access),
+        _url(access),
         access.credentials,
         tool=tool,
         arguments=arguments,
