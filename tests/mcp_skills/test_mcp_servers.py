@@ -3,6 +3,7 @@ tool's digest, reads never show the credentials, only a tenant's admins write.""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Iterator
 
@@ -12,6 +13,7 @@ import pytest
 from talkative.mcp_skills.client import tool_digest
 from tests.factories import Auth, Json
 from tests.mcp_skills.toolserver import LOOKUP_DESCRIPTION, ToolServer, serving
+from tests.waiting import eventually
 
 SETTINGS = {"TALKATIVE_MCP_ALLOW_PRIVATE": "127.0.0.1", "TALKATIVE_MCP_TIMEOUT_S": "10"}
 
@@ -63,6 +65,22 @@ async def test_registering_lists_and_pins_every_tool_and_never_shows_the_credent
         assert tools.token not in text
     events = await client.get("/events/history", params={"limit": 1000}, headers=auth("admin"))
     assert "MCP_SERVER_REGISTERED" in events.text and tools.token not in events.text
+
+
+async def test_the_listing_holds_no_transaction_so_other_writes_go_on_meanwhile(
+    client: httpx.AsyncClient, auth: Auth, tools: ToolServer
+) -> None:
+    tools.proceed.clear()  # the server answers nothing until the test lets it
+    registering = asyncio.create_task(register(client, auth, tools))
+    try:
+        await eventually(lambda: tools.held or None, what="the registration never reached the server")
+        created = await client.post("/agents", json={"id": "meanwhile", "name": "Meanwhile"}, headers=auth())
+        assert created.status_code == 201, created.text
+        server = (await client.get("/mcp-servers", headers=auth("admin"))).json()["servers"]
+        assert server == []  # nothing stored before the listing answered
+    finally:
+        tools.proceed.set()
+    assert (await registering).status_code == 201
 
 
 async def test_without_its_credentials_the_server_refuses_and_nothing_is_stored(

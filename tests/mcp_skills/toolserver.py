@@ -4,6 +4,7 @@ description of `lookup` can be changed while it runs."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import threading
@@ -29,6 +30,9 @@ class ToolServer:
     port: int = 0
     calls: list[dict[str, Any]] = field(default_factory=list)  # the arguments of every lookup
     refused: int = 0  # requests without the right bearer token
+    # Cleared: every request waits (counted in `held`) until it is set again.
+    proceed: threading.Event = field(default_factory=threading.Event)
+    held: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     mcp: MCPServer | None = None
 
@@ -71,6 +75,7 @@ def _build(tools: ToolServer) -> MCPServer:
 @contextlib.contextmanager
 def serving(token: str) -> Iterator[ToolServer]:
     tools = ToolServer(token=token)
+    tools.proceed.set()
     server = _build(tools)
     inner = server.streamable_http_app(
         streamable_http_path="/mcp",
@@ -88,6 +93,10 @@ def serving(token: str) -> Iterator[ToolServer]:
                 await send({"type": "http.response.start", "status": 401, "headers": []})
                 await send({"type": "http.response.body", "body": b"no"})
                 return
+            if not tools.proceed.is_set():
+                with tools.lock:
+                    tools.held += 1
+                await asyncio.to_thread(tools.proceed.wait)
         await inner(scope, receive, send)
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -24,6 +24,7 @@ from talkative.mcp_skills.schemas import (
     McpToolApprove,
     McpToolRead,
 )
+from talkative.mcp_skills.transports import Access
 
 router = APIRouter(tags=["mcp-servers"], responses=ERROR_RESPONSES)
 ServerId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -71,10 +72,17 @@ async def get_mcp_server(server: ReadableServer, session: Session) -> McpServerR
 
 
 @router.post("/mcp-servers/{server_id}/refresh", operation_id="refreshMcpServer")
-async def refresh_mcp_server(server: WritableServer, session: Session, runtime: RuntimeDep) -> McpServerRead:
+async def refresh_mcp_server(
+    server_id: ServerId, session: Session, principal: McpAdmin, runtime: RuntimeDep
+) -> McpServerRead:
     """Lists the tools again: a tool whose digest changed (or a new one) is `changed`, and is not
     called until an admin approves it."""
-    tools = await service.refresh(session, runtime.settings, server)
+    # How to reach it is read in a short transaction of its own: none is open during the listing.
+    async with runtime.sessionmaker() as probe, probe.begin():
+        access = Access.of(await service.get(probe, tenant_id=principal.tenant_filter, server_id=server_id))
+    listed = await service.listing(runtime.settings, access)
+    server = await service.get(session, tenant_id=principal.tenant_filter, server_id=server_id)
+    tools = await service.refresh(session, server, listed)
     return service.to_read(server, tools)
 
 

@@ -99,7 +99,9 @@ def _event(tenant_id: str, type_: EventType, message: str, payload: dict[str, ob
     return NewEvent(type=type_, tenant_id=tenant_id, message=message, payload=payload)
 
 
-async def _listing(settings: Settings, access: Access) -> list[ToolInfo]:
+async def listing(settings: Settings, access: Access) -> list[ToolInfo]:
+    """The server's tools now; 422 when it cannot say. Call it outside any transaction: on SQLite a
+    transaction holds the process's one writer gate, which no network call may keep."""
     try:
         return await transports.list_tools(settings, access)
     except McpFailure as exc:
@@ -113,17 +115,13 @@ async def _listing(settings: Settings, access: Access) -> list[ToolInfo]:
 async def register(
     session: AsyncSession, settings: Settings, *, tenant_id: str, actor: str, body: McpServerCreate
 ) -> tuple[McpServer, list[McpTool]]:
-    """Connects, lists the tools and stores the server with every tool approved as listed now."""
+    """Connects, lists the tools and stores the server with every tool approved as listed now (the
+    listing comes first: the request's transaction starts only after it)."""
     if body.url is not None:
         try:
             targets.parse(body.url)
         except targets.TargetRefused as exc:
             raise McpUrlRefused(f"the MCP server's URL is refused: {exc}") from None
-    taken = await session.scalar(
-        select(McpServer.id).where(McpServer.tenant_id == tenant_id, McpServer.name == body.name)
-    )
-    if taken is not None:
-        raise McpServerExists(f"this tenant already has an MCP server named '{body.name}'")
     server = McpServer(
         id=f"mcp_{secrets.token_hex(8)}",
         tenant_id=tenant_id,
@@ -135,7 +133,12 @@ async def register(
         created_by=actor,
         created_at=utcnow(),
     )
-    listed = await _listing(settings, Access.of(server))
+    listed = await listing(settings, Access.of(server))
+    taken = await session.scalar(
+        select(McpServer.id).where(McpServer.tenant_id == tenant_id, McpServer.name == body.name)
+    )
+    if taken is not None:
+        raise McpServerExists(f"this tenant already has an MCP server named '{body.name}'")
     now = utcnow()
     session.add(server)
     await session.flush()
@@ -235,10 +238,10 @@ def _see(tool: McpTool, info: ToolInfo, now: datetime) -> bool:
     return newly_changed
 
 
-async def refresh(session: AsyncSession, settings: Settings, server: McpServer) -> list[McpTool]:
-    """Lists the tools again: a tool whose digest changed is marked changed (and not called until
-    re-approved); a new tool waits for approval too; a tool no longer listed is forgotten."""
-    listed = await _listing(settings, Access.of(server))
+async def refresh(session: AsyncSession, server: McpServer, listed: Sequence[ToolInfo]) -> list[McpTool]:
+    """Records a new listing of the tools (`listing`): a tool whose digest changed is marked changed
+    (and not called until re-approved); a new tool waits for approval too; a tool no longer listed
+    is forgotten."""
     now = utcnow()
     known = {t.name: t for t in await tools_of(session, server)}
     trail: list[NewEvent] = []
