@@ -50,8 +50,8 @@ class McpServerCreate(BaseModel):
         for name, header in value.items():
             if not _HEADER_NAME.fullmatch(name) or name.lower() in _RESERVED_HEADERS:
                 raise ValueError(f"{name!r} is not a header a credential may set")
-            if any(ch in header for ch in "\r\n\0"):
-                raise ValueError(f"the value of {name!r} holds a line break")
+            if not all(ch == "\t" or " " <= ch <= "~" for ch in header):
+                raise ValueError(f"the value of {name!r} must be printable ASCII on one line")
         return value
 
     @model_validator(mode="after")
