@@ -132,6 +132,13 @@ async def test_the_reported_cost_is_in_the_ledger_and_a_spent_budget_refuses_the
     failed = await run_of(client, auth, "lookup order 2", "failed")
     [finished] = finished_events(failed)
     assert finished["payload"]["error"]["code"] == "BUDGET_EXCEEDED", finished
+    [exceeded] = [s for s in failed["steps"] if s["type"] == "event" and s["name"] == "BUDGET_EXCEEDED"]
+    assert exceeded["payload"] == {
+        "cap": "agent_daily",
+        "limit": COST_USD / 2,
+        "spent": COST_USD,
+        "skill": "orders-lookup",
+    }
     assert tools.lookups() == [{"text": "Lookup order 1"}]  # the second was never sent
 
 

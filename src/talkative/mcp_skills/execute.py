@@ -57,6 +57,15 @@ def arguments_for(schema: dict[str, Any], text: str) -> dict[str, Any]:
     return {}
 
 
+def budget_breach(result: ToolResult) -> dict[str, Any] | None:
+    """The cap a refused MCP call would have passed (for its BUDGET_EXCEEDED event), if that is why."""
+    if result.error is None or result.error.code != ToolErrorCode.BUDGET_EXCEEDED:
+        return None
+    report = result.skillReport or {}
+    breach = report.get("budget")
+    return breach if isinstance(breach, dict) else None
+
+
 def _result(command: str, started: float, *, code: ToolErrorCode, message: str) -> ToolResult:
     return ToolResult(
         ok=False,
@@ -121,7 +130,9 @@ async def run(
         try:
             await llm.check_spent(session, tenant_id=tenant_id, agent_id=agent_id)
         except llm.BudgetExceeded as exc:
-            return _result(command, started, code=ToolErrorCode.BUDGET_EXCEEDED, message=exc.message)
+            refused = _result(command, started, code=ToolErrorCode.BUDGET_EXCEEDED, message=exc.message)
+            breach = {"cap": exc.breach.cap, "limit": exc.breach.limit, "spent": exc.breach.spent}
+            return refused.model_copy(update={"skillReport": {"ok": False, "budget": breach}})
     try:
         live, outcome = await transports.call_tool(
             settings,

@@ -170,7 +170,13 @@ def _finished_events(job: StepJob, spec: ToolSpec, result: ToolResult) -> list[N
     outcome = "ok" if result.ok else f"failed ({result.error.code if result.error else 'error'})"
     took = f"{spec.skill} took {result.metrics.duration_ms:.0f} ms"
     metrics = {"skill": spec.skill, "ok": result.ok, **result.metrics.model_dump(mode="json")}
-    return [
+    found = [
         job.event(EventType.TOOL_RUN_FINISHED, f"{spec.skill} {outcome}", payload),
         job.event(EventType.METRIC_RECORDED, took, metrics),
     ]
+    breach = mcp_execute.budget_breach(result)
+    if breach is not None and result.error is not None:  # an MCP tool not called: a cap is spent
+        found.append(
+            job.event(EventType.BUDGET_EXCEEDED, result.error.message, {**breach, "skill": spec.skill})
+        )
+    return found
