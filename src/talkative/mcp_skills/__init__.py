@@ -1,0 +1,1 @@
+"""MCP servers registered by an admin whose tools become skills."""
