@@ -9,7 +9,7 @@ the same sandbox and no more), speaks newline-delimited JSON-RPC 2.0 to it (MCP'
 transport): `initialize`, `notifications/initialized`, then `tools/list` (every page) or one
 `tools/call`, and prints ONE JSON line on stdout, the run's report:
 
-    {"ok": true, "protocol_version": ..., "server": {...}, "tools": [...], "skipped": [...], "truncated": bool}
+    {"ok": true, "protocol_version": ..., "server": {...}, "tools": [...], "skipped": [...], "truncated": ...}
     {"ok": true, "protocol_version": ..., "server": {...}, "call": {"text", "structured", "is_error", ...}}
     {"ok": false, "error": {"code": ..., "message": ..., "rpc_code": int | None}}
 
@@ -184,9 +184,13 @@ class Channel:
         try:
             status = self.child.wait(timeout=EXIT_GRACE_S)
         except subprocess.TimeoutExpired:
-            return BridgeError("SERVER_EXITED", f"the MCP server closed its output before answering {waiting_for}")
+            return BridgeError(
+                "SERVER_EXITED", f"the MCP server closed its output before answering {waiting_for}"
+            )
         how = f"was killed by signal {-status}" if status < 0 else f"exited with status {status}"
-        return BridgeError("SERVER_EXITED", f"the MCP server {how} before answering {waiting_for} (see stderr)")
+        return BridgeError(
+            "SERVER_EXITED", f"the MCP server {how} before answering {waiting_for} (see stderr)"
+        )
 
 
 def _raise_rpc(method: str, error: Any) -> NoReturn:
@@ -207,7 +211,8 @@ def _initialize(channel: Channel, request: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(version, str):
         raise BridgeError("PROTOCOL_ERROR", "the MCP server's initialize answer names no protocol version")
     channel.notify("notifications/initialized")
-    info = result.get("serverInfo") if isinstance(result.get("serverInfo"), dict) else {}
+    info = result.get("serverInfo")
+    info = info if isinstance(info, dict) else {}
     server = {key: str(info[key])[:MAX_NAME_CHARS] for key in ("name", "version") if key in info}
     return {"protocol_version": version[:64], "server": server}
 
@@ -226,7 +231,10 @@ def _list(channel: Channel, request: dict[str, Any], budget: int) -> dict[str, A
         for tool in found:
             entry, why = _tool(tool)
             if entry is None:
-                skipped.append({"name": str(tool.get("name") if isinstance(tool, dict) else "")[:64], "reason": why})
+                name = tool.get("name") if isinstance(tool, dict) else None
+                skipped.append(
+                    {"name": name[:MAX_NAME_CHARS] if isinstance(name, str) else "", "reason": why}
+                )
             elif len(tools) >= max_tools:
                 truncated = True
             else:
@@ -273,6 +281,9 @@ def _call(channel: Channel, request: dict[str, Any], budget: int) -> dict[str, A
     if call["structured"] is not None and len(_line(call)) > budget:
         call.update(structured=None, structured_dropped=True)  # JSON cannot be cut and stay JSON
     text = str(call["text"])
+    if len(text) > budget:  # every character is at least a byte
+        call.update(text=text[:budget], text_truncated=True)
+        text = str(call["text"])
     while len(_line(call)) > budget and text:
         over = len(_line(call)) - budget
         text = text[: max(0, len(text) - max(over // 6, 1) - 16)]  # an escape is up to 6 bytes a character
@@ -304,37 +315,54 @@ def _line(value: Any) -> bytes:
 def _start(request: dict[str, Any]) -> subprocess.Popen[bytes]:
     server = request["server"]
     path = [entry for entry in sys.path[1:] if entry]  # not our own folder
-    argv = [sys.executable, "-E", "-s", "-S", "-B", "-c", RUNNER, json.dumps(path), server["script"], *server["args"]]
+    argv = [
+        sys.executable,
+        "-E",
+        "-s",
+        "-S",
+        "-B",
+        "-c",
+        RUNNER,
+        json.dumps(path),
+        server["script"],
+        *server["args"],
+    ]
     try:
         return subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, cwd=os.getcwd(), env=dict(os.environ)
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=None,
+            cwd=os.getcwd(),
+            env=dict(os.environ),
         )
     except OSError as exc:
         raise BridgeError("SERVER_FAILED", f"the MCP server could not be started: {exc}") from exc
 
 
-def _stop(child: subprocess.Popen[bytes]) -> None:
-    """MCP's stdio shutdown: close its input, give it a moment, then kill it."""
+def _stop(child: subprocess.Popen[bytes], *, grace: bool) -> None:
+    """MCP's stdio shutdown: close its input, give it a moment (`grace`), then kill it."""
     try:
         if child.stdin is not None:
             child.stdin.close()
     except OSError:
         pass
     try:
-        child.wait(timeout=EXIT_GRACE_S)
+        child.wait(timeout=EXIT_GRACE_S if grace else 0.01)
     except subprocess.TimeoutExpired:
         child.kill()
         child.wait()
 
 
-def exchange(request: dict[str, Any]) -> dict[str, Any]:
-    """The whole exchange for `request`; a dict to print, never raises for the server's faults."""
-    started = time.monotonic()
-    budget = int(request["max_result_bytes"]) - 512  # room for the envelope around the answer
-    child = None
+def exchange(request: dict[str, Any], started: list[subprocess.Popen[bytes]]) -> dict[str, Any]:
+    """The whole exchange for `request`: a dict to print, never raises for the server's faults.
+    The server it started is appended to `started`, still running: stop it once the answer is out."""
+    began = time.monotonic()
+    budget = max(0, int(request["max_result_bytes"]) - 512)  # room for the envelope around the answer
     try:
         child = _start(request)
-        channel = Channel(child, started + float(request["deadline_s"]), int(request["max_message_bytes"]))
+        started.append(child)
+        channel = Channel(child, began + float(request["deadline_s"]), int(request["max_message_bytes"]))
         answer: dict[str, Any] = {"ok": True, **_initialize(channel, request)}
         if request["action"] == "list":
             answer.update(_list(channel, request, budget))
@@ -343,21 +371,25 @@ def exchange(request: dict[str, Any]) -> dict[str, Any]:
         return answer
     except BridgeError as exc:
         return {"ok": False, "error": {"code": exc.code, "message": exc.message, "rpc_code": exc.rpc_code}}
-    finally:
-        if child is not None:
-            _stop(child)
 
 
 def main(argv: list[str]) -> int:
+    started: list[subprocess.Popen[bytes]] = []
     try:
         with open(argv[1], encoding="utf-8") as handle:
             request = json.load(handle)
     except (IndexError, OSError, ValueError) as exc:
-        answer: dict[str, Any] = {"ok": False, "error": {"code": "BRIDGE_FAILED", "message": f"no request: {exc}"}}
+        answer: dict[str, Any] = {
+            "ok": False,
+            "error": {"code": "BRIDGE_FAILED", "message": f"no request: {exc}"},
+        }
     else:
-        answer = exchange(request)
+        answer = exchange(request, started)
+    # The answer first: a server slow to exit must not cost it (the run's time limit may be near).
     sys.stdout.write(json.dumps(answer, separators=(",", ":")) + "\n")
     sys.stdout.flush()
+    for child in started:
+        _stop(child, grace=answer["ok"] is True)
     return 0
 
 

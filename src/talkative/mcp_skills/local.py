@@ -32,7 +32,14 @@ from talkative import __version__
 from talkative.settings import Settings
 from talkative.tools import isolation
 from talkative.tools.policy import CommandRefused, prepare_command
-from talkative.tools.schemas import StepIdentity, ToolError, ToolErrorCode, ToolLimits, ToolMetrics, ToolResult
+from talkative.tools.schemas import (
+    StepIdentity,
+    ToolError,
+    ToolErrorCode,
+    ToolLimits,
+    ToolMetrics,
+    ToolResult,
+)
 from talkative.tools.service import run_tool
 
 BRIDGE_SOURCE = Path(__file__).resolve().with_name("bridge.py")
@@ -115,7 +122,9 @@ async def list_tools(
     cancel: asyncio.Event | None = None,
 ) -> list[LocalTool]:
     """The tools of the local MCP server `command`; raises LocalMcpError."""
-    found = await discover(workspace=workspace, command=command, settings=settings, limits=limits, cancel=cancel)
+    found = await discover(
+        workspace=workspace, command=command, settings=settings, limits=limits, cancel=cancel
+    )
     return found.tools
 
 
@@ -134,14 +143,20 @@ async def discover(
         raise LocalMcpError(code, message, result)
     try:
         tools = [
-            LocalTool(name=str(tool["name"]), description=str(tool["description"]), input_schema=tool["input_schema"])
+            LocalTool(
+                name=str(tool["name"]),
+                description=str(tool["description"]),
+                input_schema=tool["input_schema"],
+            )
             for tool in answer["tools"]
         ]
         skipped = [{"name": str(item["name"]), "reason": str(item["reason"])} for item in answer["skipped"]]
     except (KeyError, TypeError) as exc:
         raise LocalMcpError(LocalErrorCode.BRIDGE_FAILED, f"unreadable answer: {exc!r}", result) from exc
     if not all(isinstance(tool.input_schema, dict) for tool in tools):
-        raise LocalMcpError(LocalErrorCode.BRIDGE_FAILED, "unreadable answer: a schema is not an object", result)
+        raise LocalMcpError(
+            LocalErrorCode.BRIDGE_FAILED, "unreadable answer: a schema is not an object", result
+        )
     return LocalToolList(
         tools=tools,
         skipped=skipped,
