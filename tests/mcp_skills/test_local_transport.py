@@ -236,6 +236,14 @@ async def test_lists_the_tools_of_an_sdk_server_inside_the_sandbox(
     assert sorted(path.name for path in (workspace / ".talkative" / "mcp").glob("*.json")) == []
 
 
+async def test_without_the_fork_server_too(data_dir: Path, workspace: Path, limits: ToolLimits) -> None:
+    settings = Settings(
+        TALKATIVE_DATA_DIR=data_dir, AUTH_JWT_SECRET="x" * 48, TALKATIVE_TOOL_FORK_SERVER=False
+    )
+    result = await _call(workspace, settings, limits, "add", a=20, b=22)
+    assert result.ok and result.structured == {"total": 42} and result.metrics.isolated, result
+
+
 async def test_calls_a_tool_with_arguments_text_and_structured_content(
     workspace: Path, settings: Settings, limits: ToolLimits
 ) -> None:
@@ -288,6 +296,12 @@ async def test_a_server_cannot_change_the_bridge_and_a_planted_link_is_replaced(
     assert again.ok and again.structured == {"total": 2}
     assert not (workspace / ".talkative").is_symlink()
     assert list(elsewhere.iterdir()) == []
+
+    # A copy changed on disk (by anything but a run, which cannot) is replaced before the next run.
+    bridge.write_text('print(\'{"ok": true, "tools": [], "skipped": [], "truncated": false}\')\n')
+    tools = await within(local.list_tools(workspace=workspace, command=SDK, settings=settings, limits=limits))
+    assert "add" in [tool.name for tool in tools]
+    assert bridge.read_bytes() == local.BRIDGE_SOURCE.read_bytes()
 
 
 async def test_the_step_identity_reaches_the_server(
@@ -437,6 +451,26 @@ async def test_only_a_skill_script_may_be_a_server(
     shell = await _call(workspace, settings, limits, "x", command=f"{SDK}; rm -rf inputs")
     assert not shell.ok and shell.error_code == ToolErrorCode.COMMAND_REFUSED
     assert (workspace / "inputs" / "note.txt").exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "problem"),
+    [
+        (SDK, None),
+        ("python3 skills/crm/server.py --port-file inputs/x", None),
+        ("python skills/server.py", "skill folder"),
+        ("python inputs/server.py", "skill folder"),
+        ("python skills/../inputs/server.py", "skill folder"),
+        ("python /work/skills/crm/server.py", "skill folder"),
+        ("node skills/crm/server.js", "python skills/<skill>/<script>.py"),
+        ("python skills/crm/server.py; rm -rf /", "shell syntax"),
+        ("python 'skills/crm/server.py", "unparsable"),
+        ("python skills/crm/" + "x" * local.MAX_COMMAND_CHARS + ".py", "at most"),
+    ],
+)
+def test_a_command_is_checked_before_it_is_registered(command: str, problem: str | None) -> None:
+    found = local.command_problem(command)
+    assert found == problem if problem is None else (found is not None and problem in found), found
 
 
 async def test_oversized_requests_are_refused_before_anything_runs(

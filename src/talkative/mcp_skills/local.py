@@ -31,7 +31,7 @@ from typing import Any
 from talkative import __version__
 from talkative.settings import Settings
 from talkative.tools import isolation
-from talkative.tools.policy import CommandRefused, prepare_command
+from talkative.tools.policy import INTERPRETERS, CommandRefused, prepare_command, split_command
 from talkative.tools.schemas import (
     StepIdentity,
     ToolError,
@@ -51,6 +51,7 @@ MAX_PAGES = 16  # tools/list pages read
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # one JSON-RPC message from the server
 MAX_ARGUMENTS_BYTES = 256 * 1024  # a call's arguments, as JSON
 MAX_TOOL_NAME = 128
+MAX_COMMAND_CHARS = 4096
 DEADLINE_MARGIN_S = 2.0  # the bridge gives up this much before the run's time limit (at most a quarter)
 
 
@@ -205,6 +206,23 @@ async def call_tool(
         protocol_version=str(answer.get("protocol_version", "")),
         server=_server(answer),
     )
+
+
+def command_problem(command: str) -> str | None:
+    """What is wrong with `command` as a local MCP server's, checked without a workspace (when an
+    admin registers it), or None. Every run checks it again against the workspace as it is then."""
+    if len(command) > MAX_COMMAND_CHARS:
+        return f"a command has at most {MAX_COMMAND_CHARS} characters"
+    try:
+        argv = split_command(command)
+    except CommandRefused as refusal:
+        return refusal.message
+    if len(argv) < 2 or argv[0] not in INTERPRETERS or not argv[1].endswith(".py"):
+        return "a local MCP server's command is `python skills/<skill>/<script>.py [args...]`"
+    parts = Path(argv[1]).parts
+    if argv[1].startswith("/") or ".." in parts or len(parts) < 3 or parts[0] != SKILLS:
+        return f"the server's script must be in a skill folder (skills/<skill>/...), not {argv[1]!r}"
+    return None
 
 
 def _invalid_call(tool: str, arguments: dict[str, Any]) -> str | None:
