@@ -140,6 +140,9 @@ for line in sys.stdin:
             page = int(message.get("params", {}).get("cursor") or 0)
             tools = [{"name": f"tool_{page}_{i}", "inputSchema": {"type": "object"}} for i in range(100)]
             answer(ident, {"tools": tools, "nextCursor": str(page + 1)})
+        elif MODE == "deep":
+            sys.stdout.write('{"jsonrpc": "2.0", "id": %d, "result": %s}\\n' % (ident, "[" * 100000 + "]" * 100000))
+            sys.stdout.flush()
         elif MODE == "huge":
             answer(ident, {"tools": [{"name": "t", "description": "d" * (5 * 1024 * 1024),
                                       "inputSchema": {"type": "object"}}]})
@@ -420,6 +423,12 @@ async def test_one_message_larger_than_the_bound_is_refused(
             local.list_tools(workspace=workspace, command=f"{RAW} huge", settings=settings, limits=limits)
         )
     assert raised.value.code == LocalErrorCode.MESSAGE_TOO_LARGE
+
+    with pytest.raises(LocalMcpError) as deep:
+        await within(
+            local.list_tools(workspace=workspace, command=f"{RAW} deep", settings=settings, limits=limits)
+        )
+    assert deep.value.code == LocalErrorCode.PROTOCOL_ERROR and "nested" in deep.value.message
 
     result = await _call(workspace, settings, limits, "big", size=local.MAX_MESSAGE_BYTES + 1)
     assert not result.ok and result.error_code == LocalErrorCode.MESSAGE_TOO_LARGE

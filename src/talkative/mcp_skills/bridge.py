@@ -141,6 +141,8 @@ class Channel:
             if key.fd == self._out:
                 try:
                     written = os.write(self._out, self._pending)
+                except BlockingIOError:
+                    continue
                 except BrokenPipeError:
                     self._eof = True
                     raise self._gone(waiting_for) from None
@@ -177,6 +179,10 @@ class Channel:
             message = json.loads(line)
         except ValueError:
             return  # not a message (a server that logs to stdout): skipped
+        except RecursionError:
+            raise BridgeError(
+                "PROTOCOL_ERROR", "a message from the MCP server is nested too deeply"
+            ) from None
         # Batches (protocol 2025-03-26) are their messages in order.
         self._messages += message if isinstance(message, list) else [message]
 
@@ -371,6 +377,11 @@ def exchange(request: dict[str, Any], started: list[subprocess.Popen[bytes]]) ->
         return answer
     except BridgeError as exc:
         return {"ok": False, "error": {"code": exc.code, "message": exc.message, "rpc_code": exc.rpc_code}}
+    except Exception as exc:  # a bug here, or an answer shaped like nothing above: still one answer
+        return {
+            "ok": False,
+            "error": {"code": "BRIDGE_FAILED", "message": f"{type(exc).__name__}: {exc}"[:500]},
+        }
 
 
 def main(argv: list[str]) -> int:
