@@ -272,7 +272,7 @@ async def _exchange(
             command=["python", bridge, request_file],
             limits=limits,
             cancel=cancel,
-            hidden_paths=hidden_paths(settings),
+            hidden_paths=isolation.hidden_paths(settings),
             fork_server=settings.tool_fork_server,
             sandbox=isolation.policy_for(settings),
             step=step,
@@ -281,14 +281,6 @@ async def _exchange(
         await asyncio.to_thread(_remove, server.workspace / request_file)
     answer = result.skillReport if result.skillReport is not None else {}
     return answer, result
-
-
-def hidden_paths(settings: Settings) -> list[Path]:
-    """What a run must not see, exactly as for a skill's run (orchestrator/steps/tool.py, which
-    this package cannot import: the orchestrator will import it)."""
-    data = settings.data_dir.resolve()
-    root = settings.workspaces_dir.resolve()
-    return [data] if root.is_relative_to(data) else [data, root]
 
 
 def _install(workspace: Path, request: dict[str, Any]) -> tuple[str, str]:

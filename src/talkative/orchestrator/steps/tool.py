@@ -20,7 +20,6 @@ from talkative.runs.models import Run, RunStep
 from talkative.runs.reducer import StepStatus
 from talkative.runs.specs import ToolSpec
 from talkative.runtime import Runtime
-from talkative.settings import Settings
 from talkative.skills.manifest import is_mcp_command
 from talkative.skills.summaries import summarize_report
 from talkative.tools import isolation
@@ -109,7 +108,7 @@ class ToolExecutor:
             cancel=cancel,
             # Sandboxed: of the data dir and the workspaces root the run sees only this agent's
             # workspace, and of the host only an allow-list.
-            hidden_paths=hidden_paths(settings),
+            hidden_paths=isolation.hidden_paths(settings),
             fork_server=settings.tool_fork_server,
             sandbox=isolation.policy_for(settings),
             egress=EgressPolicy.build(spec.egress, settings.egress_allow_private) if spec.egress else None,
@@ -132,14 +131,6 @@ class ToolExecutor:
             command=spec.command,
             task=spec.reason,
         )
-
-
-def hidden_paths(settings: Settings) -> list[Path]:
-    """What a run must not see: the data dir (database, secret) and, where it lies elsewhere (a
-    cluster's shared folder), the workspaces root with the other agents' workspaces."""
-    data = settings.data_dir.resolve()
-    root = settings.workspaces_dir.resolve()
-    return [data] if root.is_relative_to(data) else [data, root]
 
 
 def _spec(job: StepJob) -> ToolSpec:
