@@ -10,7 +10,7 @@ import pytest
 import yaml
 from mcp_types import CallToolResult, TextContent
 
-from talkative.mcp_skills.client import outcome_of, reported_cost, scrub, tool_digest
+from talkative.mcp_skills.client import ToolInfo, outcome_of, reported_cost, scrub, tool_digest
 from talkative.mcp_skills.execute import arguments_for
 from talkative.mcp_skills.service import skill_name_for
 from talkative.orchestrator import trust
@@ -73,6 +73,18 @@ def test_the_digest_covers_name_description_and_schema_and_not_key_order() -> No
         len({base, tool_digest("lookup", "Find it!", schema), tool_digest("find", "Find it.", schema)}) == 3
     )
     assert base != tool_digest("lookup", "Find it.", {**schema, "required": ["text"]})
+
+
+def test_a_command_servers_digest_also_covers_its_skill_folder() -> None:
+    schema = {"type": "object"}
+    plain = tool_digest("lookup", "Find it.", schema)
+    one, other = (
+        tool_digest("lookup", "Find it.", schema, "a" * 64),
+        tool_digest("lookup", "Find it.", schema, "b" * 64),
+    )
+    assert len({plain, one, other}) == 3
+    assert ToolInfo("lookup", "Find it.", schema, "a" * 64).digest == one
+    assert ToolInfo("lookup", "Find it.", schema).digest == plain  # an HTTP server's: as before
 
 
 @pytest.mark.parametrize(

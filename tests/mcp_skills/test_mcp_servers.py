@@ -152,18 +152,22 @@ async def test_invalid_bodies_are_refused(client: httpx.AsyncClient, auth: Auth)
         {"name": "Not A Slug", "url": "https://example.com/mcp"},
         {"name": "x", "transport": "http"},  # no url
         {"name": "x", "url": "https://example.com/mcp", "command": "python server.py"},
+        {"name": "x", "url": "https://example.com/mcp", "agent_id": "clerk"},
+        {"name": "x", "transport": "command", "command": "python skills/a/server.py"},  # no agent_id
+        {"name": "x", "transport": "command", "agent_id": "clerk"},  # no command
+        {
+            "name": "x",
+            "transport": "command",
+            "command": "python skills/a/server.py",
+            "agent_id": "clerk",
+            "credentials": {"X-Key": "value"},
+        },
         {"name": "x", "url": "https://example.com/mcp", "credentials": {"Host": "evil"}},
         {"name": "x", "url": "https://example.com/mcp", "credentials": {"X-Key": "a\r\nb"}},
         {"name": "x", "url": "https://example.com/mcp", "credentials": {f"H{i}": "v" for i in range(17)}},
     ):
         answer = await client.post("/mcp-servers", json=body, headers=auth("admin"))
         assert answer.status_code == 422, (body, answer.text)
-
-
-async def test_the_command_transport_is_not_available_yet(client: httpx.AsyncClient, auth: Auth) -> None:
-    body = {"name": "local", "transport": "command", "command": "python server.py"}
-    answer = await client.post("/mcp-servers", json=body, headers=auth("admin"))
-    assert answer.status_code == 422 and answer.json()["code"] == "MCP_TRANSPORT_UNAVAILABLE", answer.text
 
 
 async def test_a_name_is_unique_in_its_tenant(

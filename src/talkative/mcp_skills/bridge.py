@@ -281,6 +281,7 @@ def _call(channel: Channel, request: dict[str, Any], budget: int) -> dict[str, A
         "text": "\n".join(part for part in parts if part),
         "structured": structured if isinstance(structured, dict) else None,
         "is_error": result.get("isError") is True,
+        "cost_usd": _cost(result.get("_meta")),
         "text_truncated": False,
         "structured_dropped": False,
     }
@@ -295,6 +296,12 @@ def _call(channel: Channel, request: dict[str, Any], budget: int) -> dict[str, A
         text = text[: max(0, len(text) - max(over // 6, 1) - 16)]  # an escape is up to 6 bytes a character
         call.update(text=text, text_truncated=True)
     return {"call": call}
+
+
+def _cost(meta: Any) -> Any:
+    """`_meta.cost_usd` if it is a number (the host checks its range): the cost convention."""
+    cost = meta.get("cost_usd") if isinstance(meta, dict) else None
+    return cost if isinstance(cost, int | float) and not isinstance(cost, bool) else None
 
 
 def _describe(item: Any) -> str:

@@ -45,10 +45,11 @@ class ToolInfo:
     name: str
     description: str
     input_schema: dict[str, Any]
+    source: str | None = None  # a `command` server's skill folder digest (skills/pins.skill_digest)
 
     @property
     def digest(self) -> str:
-        return tool_digest(self.name, self.description, self.input_schema)
+        return tool_digest(self.name, self.description, self.input_schema, self.source)
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,17 @@ class ToolCallOutcome:
     cost_usd: float | None  # what it reported it cost (see COST_KEY), if anything
 
 
-def tool_digest(name: str, description: str, input_schema: Mapping[str, Any]) -> str:
-    """sha256 of the canonical JSON of the tool's name, description and input schema."""
+def tool_digest(
+    name: str, description: str, input_schema: Mapping[str, Any], source: str | None = None
+) -> str:
+    """sha256 of the canonical JSON of the tool's name, description and input schema, and for a
+    local (`command`) server the digest of the skill folder its script is in (`source`): a changed
+    server script changes every one of its tools' digests, as a changed description does."""
+    identity: dict[str, Any] = {"name": name, "description": description, "input_schema": input_schema}
+    if source is not None:
+        identity["source"] = source
     canonical = json.dumps(
-        {"name": name, "description": description, "input_schema": input_schema},
+        identity,
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
@@ -185,19 +193,26 @@ async def _live(client: Client, tool: str) -> ToolInfo | None:
 
 
 def outcome_of(result: CallToolResult) -> ToolCallOutcome:
-    text = "\n".join(block.text for block in result.content if isinstance(block, TextContent))
-    if len(text) > MAX_TEXT_CHARS:
-        text = text[:MAX_TEXT_CHARS] + "…[truncated]"
+    text = trim("\n".join(block.text for block in result.content if isinstance(block, TextContent)))
     structured = result.structured_content
     return ToolCallOutcome(
         ok=not result.is_error, text=text, structured=structured, cost_usd=reported_cost(result)
     )
 
 
+def trim(text: str) -> str:
+    return text[:MAX_TEXT_CHARS] + "…[truncated]" if len(text) > MAX_TEXT_CHARS else text
+
+
 def reported_cost(result: CallToolResult) -> float | None:
-    """The cost the tool reported: `_meta.cost_usd`, else `structuredContent.cost_usd`; a value
-    that is not a finite number from 0 to MAX_COST_USD is ignored."""
-    for source in (result.meta, result.structured_content):
+    """The cost the tool reported (`cost_of` its `_meta` and structured content)."""
+    return cost_of(result.meta, result.structured_content)
+
+
+def cost_of(meta: object, structured: object) -> float | None:
+    """The cost a tool reported: `_meta.cost_usd`, else `structuredContent.cost_usd`; a value
+    that is not a finite number from 0 to MAX_COST_USD is ignored. (Both transports.)"""
+    for source in (meta, structured):
         value = source.get(COST_KEY) if isinstance(source, Mapping) else None
         if isinstance(value, bool) or not isinstance(value, int | float):
             continue

@@ -10,6 +10,8 @@ SKILL.md, with the tool digest it was attached at, is as attached). Right before
 After the call, a cost the tool reports (docs/mcp.md: `_meta.cost_usd` or `structuredContent.
 cost_usd`) goes into the usage ledger as model `mcp:<server>/<tool>`, so budgets and /usage see it.
 The server's credentials are used for the call only: never in the result, an event or a log.
+A `command` server runs in the sandbox of the calling agent's workspace; the digest it is checked
+at includes its script's skill folder there, so a changed script is a changed tool.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from talkative.mcp_skills import service, transports
 from talkative.mcp_skills.client import McpFailure, ToolCallOutcome, scrub
 from talkative.settings import Settings
 from talkative.skills.manifest import InvalidSkill, McpRef, load_skill
-from talkative.tools.schemas import ToolError, ToolErrorCode, ToolMetrics, ToolResult
+from talkative.tools.schemas import ToolError, ToolErrorCode, ToolLimits, ToolMetrics, ToolResult
 
 logger = logging.getLogger(__name__)
 MAX_STRUCTURED_CHARS = 4000  # of a structured result kept in the step's report
@@ -102,6 +104,7 @@ async def run(
     skill_folder: Path,
     command: str,
     task: str,
+    limits: ToolLimits,
 ) -> ToolResult:
     started = time.perf_counter()
     try:
@@ -140,6 +143,7 @@ async def run(
             tool=ref.tool,
             arguments=arguments,
             expected_digest=ref.digest,
+            limits=limits,
             workspace=skill_folder.parent.parent,
         )
     except (McpFailure, TalkativeError) as exc:

@@ -102,6 +102,7 @@ class LocalCallResult:
     structured_dropped: bool = False  # too large for the run's output cap
     protocol_version: str | None = None
     server: dict[str, str] = field(default_factory=dict)
+    meta_cost_usd: float | None = None  # the result's `_meta.cost_usd`, unchecked (client.cost_of checks)
 
 
 class LocalMcpError(Exception):
@@ -201,6 +202,7 @@ async def call_tool(
         error_message=None,
         metrics=result.metrics,
         result=result,
+        meta_cost_usd=_number(call.get("cost_usd")),
         content_truncated=call.get("text_truncated") is True,
         structured_dropped=call.get("structured_dropped") is True,
         protocol_version=str(answer.get("protocol_version", "")),
@@ -347,6 +349,10 @@ def _error_of(answer: dict[str, Any], result: ToolResult) -> tuple[str, str, int
             message = f"the local MCP server did not finish: {message}"
         return str(result.error.code), message, None
     return LocalErrorCode.BRIDGE_FAILED, "the local MCP client gave no answer", None
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _server(answer: dict[str, Any]) -> dict[str, str]:

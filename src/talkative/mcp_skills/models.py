@@ -30,6 +30,9 @@ class McpServer(Base):
     transport: Mapped[str] = mapped_column(String(16))
     url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     command: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    # A `command` server's home agent (same tenant): its workspace holds the script, and the server
+    # is listed there when registered or refreshed.
+    agent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     credentials: Mapped[dict[str, str]] = mapped_column(JsonDoc, default=dict)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

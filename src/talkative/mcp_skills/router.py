@@ -49,13 +49,23 @@ async def register_mcp_server(
 ) -> McpServerRead:
     """Connects to the server and lists its tools; each tool's digest (name, description, input
     schema) is pinned as approved by the caller. The tenant is the token's; the credentials are
-    kept server-side and never shown again."""
+    kept server-side and never shown again. A `command` server is listed by running it in the
+    sandbox of its home agent's workspace (`agent_id`, an agent of the token's tenant)."""
+    tenant_id = principal.owning_tenant(None)
+    workspace = None
+    if body.command is not None and body.agent_id is not None:
+        service.check_command(body.command)
+        workspace = await service.home_workspace(
+            runtime.sessionmaker, runtime.settings, tenant_id=tenant_id, agent_id=body.agent_id
+        )
     server, tools = await service.register(
         session,
         runtime.settings,
-        tenant_id=principal.owning_tenant(None),
+        tenant_id=tenant_id,
         actor=principal.sub,
         body=body,
+        limits=runtime.tool_limits,
+        workspace=workspace,
     )
     return service.to_read(server, tools)
 
@@ -75,12 +85,15 @@ async def get_mcp_server(server: ReadableServer, session: Session) -> McpServerR
 async def refresh_mcp_server(
     server_id: ServerId, session: Session, principal: McpAdmin, runtime: RuntimeDep
 ) -> McpServerRead:
-    """Lists the tools again: a tool whose digest changed (or a new one) is `changed`, and is not
-    called until an admin approves it."""
+    """Lists the tools again (a `command` server in its home agent's workspace): a tool whose digest
+    changed (or a new one; or every tool of a `command` server whose script's skill folder changed)
+    is `changed`, and is not called until an admin approves it."""
     # How to reach it is read in a short transaction of its own: none is open during the listing.
     async with runtime.sessionmaker() as probe, probe.begin():
-        access = Access.of(await service.get(probe, tenant_id=principal.tenant_filter, server_id=server_id))
-    listed = await service.listing(runtime.settings, access)
+        found = await service.get(probe, tenant_id=principal.tenant_filter, server_id=server_id)
+        access, tenant_id = Access.of(found), found.tenant_id
+    workspace = await service.server_workspace(runtime.sessionmaker, runtime.settings, access, tenant_id)
+    listed = await service.listing(runtime.settings, access, limits=runtime.tool_limits, workspace=workspace)
     server = await service.get(session, tenant_id=principal.tenant_filter, server_id=server_id)
     tools = await service.refresh(session, server, listed)
     return service.to_read(server, tools)

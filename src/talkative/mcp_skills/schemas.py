@@ -37,7 +37,16 @@ class McpServerCreate(BaseModel):
     )
     command: (
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)] | None
-    ) = Field(default=None, description="A command run inside the skill sandbox (transport `command`)")
+    ) = Field(
+        default=None,
+        description="`python skills/<skill>/<script>.py [args...]`, run inside the skill sandbox over stdio "
+        "(transport `command`)",
+    )
+    agent_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        default=None,
+        description="Transport `command` only: the agent of your tenant whose workspace holds the script; "
+        "the tools are listed there",
+    )
     credentials: dict[str, Annotated[str, StringConstraints(min_length=1, max_length=4096)]] = Field(
         default_factory=dict,
         max_length=MAX_HEADERS,
@@ -58,8 +67,14 @@ class McpServerCreate(BaseModel):
     def _target(self) -> McpServerCreate:
         if self.transport is Transport.HTTP and (self.url is None or self.command is not None):
             raise ValueError("transport http takes a `url` (and no `command`)")
-        if self.transport is Transport.COMMAND and (self.command is None or self.url is not None):
-            raise ValueError("transport command takes a `command` (and no `url`)")
+        if self.transport is Transport.COMMAND and (
+            self.command is None or self.agent_id is None or self.url is not None
+        ):
+            raise ValueError("transport command takes a `command` and an `agent_id` (and no `url`)")
+        if self.transport is Transport.HTTP and self.agent_id is not None:
+            raise ValueError("transport http takes no `agent_id`")
+        if self.transport is Transport.COMMAND and self.credentials:
+            raise ValueError("transport command takes no `credentials` (a skill run gets no secrets)")
         return self
 
 
@@ -67,7 +82,10 @@ class McpToolRead(BaseModel):
     name: str
     description: str
     input_schema: dict[str, Any]
-    digest: str = Field(description="sha256 of the canonical JSON of name, description and input schema")
+    digest: str = Field(
+        description="sha256 of the canonical JSON of name, description and input schema (and, for a "
+        "`command` server, its script's skill folder digest)"
+    )
     approved_digest: str | None
     status: str = Field(description="`approved`, or `changed`: not called until an admin re-approves it")
     approved_by: str | None
@@ -84,6 +102,7 @@ class McpServerRead(BaseModel):
     transport: str
     url: str | None
     command: str | None
+    agent_id: str | None = Field(description="A `command` server's home agent (whose workspace holds it)")
     credential_headers: list[str] = Field(description="The names of the headers sent; never their values")
     created_by: str
     created_at: datetime

@@ -9,6 +9,7 @@ any other skill (agents.service); the step that runs it calls the tool (execute.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import tempfile
@@ -19,23 +20,25 @@ from typing import Any
 
 import yaml
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from talkative.agents import service as agents
+from talkative.agents.exceptions import AgentNotFound
 from talkative.agents.models import Agent
 from talkative.db import utcnow
 from talkative.errors import Conflict, InvalidInput, NotFound
 from talkative.events import service as events
 from talkative.events.schemas import EventType, NewEvent
-from talkative.mcp_skills import transports
+from talkative.mcp_skills import local, transports
 from talkative.mcp_skills.client import McpFailure, ToolInfo
-from talkative.mcp_skills.models import McpServer, McpTool
+from talkative.mcp_skills.models import McpServer, McpTool, Transport
 from talkative.mcp_skills.schemas import McpServerCreate, McpServerRead, McpSkillAttach, McpToolRead
 from talkative.mcp_skills.transports import Access
 from talkative.settings import Settings
 from talkative.skills import catalogue
 from talkative.skills.install import install_skill
 from talkative.skills.manifest import NAME_PATTERN, SKILL_FILE, InvalidSkill, load_skill
+from talkative.tools.schemas import ToolLimits
 from talkative.webhooks import targets
 from talkative.workspaces import resolve
 
@@ -66,6 +69,18 @@ class McpUrlRefused(InvalidInput):
     code = "MCP_URL_REFUSED"
 
 
+class McpCommandRefused(InvalidInput):
+    code = "MCP_COMMAND_REFUSED"
+
+
+class McpServerNotInWorkspace(InvalidInput):
+    code = "MCP_SERVER_NOT_IN_WORKSPACE"
+
+
+class McpHomeAgentGone(InvalidInput):
+    code = "MCP_HOME_AGENT_GONE"
+
+
 def tool_read(tool: McpTool) -> McpToolRead:
     return McpToolRead(
         name=tool.name,
@@ -88,6 +103,7 @@ def to_read(server: McpServer, tools: Sequence[McpTool]) -> McpServerRead:
         transport=server.transport,
         url=server.url,
         command=server.command,
+        agent_id=server.agent_id,
         credential_headers=sorted(server.credentials),
         created_by=server.created_by,
         created_at=server.created_at,
@@ -99,11 +115,47 @@ def _event(tenant_id: str, type_: EventType, message: str, payload: dict[str, ob
     return NewEvent(type=type_, tenant_id=tenant_id, message=message, payload=payload)
 
 
-async def listing(settings: Settings, access: Access) -> list[ToolInfo]:
-    """The server's tools now; 422 when it cannot say. Call it outside any transaction: on SQLite a
-    transaction holds the process's one writer gate, which no network call may keep."""
+async def home_workspace(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, *, tenant_id: str, agent_id: str
+) -> Path:
+    """The workspace of a `command` server's home agent (in the tenant; 404 if none), read in a
+    short transaction of its own (none may be open while the server runs)."""
+    async with sessionmaker() as probe, probe.begin():
+        agent = await agents.get_agent(session=probe, tenant_id=tenant_id, agent_id=agent_id)
+    return resolve(settings.workspaces_dir, agent.workspace)
+
+
+async def server_workspace(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, server: Access, tenant_id: str
+) -> Path | None:
+    """Where `server` is listed (refresh): its home agent's workspace for a `command` server."""
+    if server.transport != Transport.COMMAND:
+        return None
+    if server.agent_id is None:
+        raise McpHomeAgentGone(f"MCP server '{server.name}' has no home agent")
     try:
-        return await transports.list_tools(settings, access)
+        return await home_workspace(sessionmaker, settings, tenant_id=tenant_id, agent_id=server.agent_id)
+    except AgentNotFound:
+        raise McpHomeAgentGone(
+            f"the home agent '{server.agent_id}' of MCP server '{server.name}' no longer exists; "
+            "register the server again with another agent"
+        ) from None
+
+
+def check_command(command: str) -> None:
+    problem = local.command_problem(command)
+    if problem is not None:
+        raise McpCommandRefused(f"the MCP server's command is refused: {problem}")
+
+
+async def listing(
+    settings: Settings, access: Access, *, limits: ToolLimits, workspace: Path | None = None
+) -> list[ToolInfo]:
+    """The server's tools now; 422 when it cannot say. Call it outside any transaction: on SQLite a
+    transaction holds the process's one writer gate, which no network call (or sandboxed run of a
+    `command` server, in `workspace`) may keep."""
+    try:
+        return await transports.list_tools(settings, access, limits=limits, workspace=workspace)
     except McpFailure as exc:
         if str(exc).startswith("refused:"):
             raise McpUrlRefused(f"the MCP server's URL is refused: {exc}") from None
@@ -113,10 +165,18 @@ async def listing(settings: Settings, access: Access) -> list[ToolInfo]:
 
 
 async def register(
-    session: AsyncSession, settings: Settings, *, tenant_id: str, actor: str, body: McpServerCreate
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    tenant_id: str,
+    actor: str,
+    body: McpServerCreate,
+    limits: ToolLimits,
+    workspace: Path | None = None,
 ) -> tuple[McpServer, list[McpTool]]:
     """Connects, lists the tools and stores the server with every tool approved as listed now (the
-    listing comes first: the request's transaction starts only after it)."""
+    listing comes first: the request's transaction starts only after it). A `command` server is
+    listed in `workspace`, its home agent's (`home_workspace`)."""
     if body.url is not None:
         try:
             targets.parse(body.url)
@@ -129,11 +189,14 @@ async def register(
         transport=body.transport.value,
         url=body.url,
         command=body.command,
+        agent_id=body.agent_id,
         credentials=dict(body.credentials),
         created_by=actor,
         created_at=utcnow(),
     )
-    listed = await listing(settings, Access.of(server))
+    if body.command is not None:
+        check_command(body.command)
+    listed = await listing(settings, Access.of(server), limits=limits, workspace=workspace)
     taken = await session.scalar(
         select(McpServer.id).where(McpServer.tenant_id == tenant_id, McpServer.name == body.name)
     )
@@ -162,6 +225,8 @@ async def register(
         "serverId": server.id,
         "transport": server.transport,
         "url": server.url,
+        "command": server.command,
+        "agentId": server.agent_id,
         "tools": [t.name for t in tools],
     }
     await events.append(
@@ -372,6 +437,9 @@ async def attach(
             f"MCP tool {server.name}/{tool.name} changed since it was approved; "
             "an admin must approve it first"
         )
+    workspace = resolve(workspaces_dir, agent.workspace)
+    if server.transport == Transport.COMMAND:
+        await asyncio.to_thread(_check_holds, Access.of(server), tool, workspace, agent.id)
     name = body.name or skill_name_for(server.name, tool.name)
     try:
         catalogue.get_template(name)
@@ -382,7 +450,6 @@ async def attach(
             f"'{name}' is the name of a bundled template; give the skill another `name`",
             code="SKILL_NAME_TAKEN",
         )
-    workspace = resolve(workspaces_dir, agent.workspace)
     existing = workspace / "skills" / name / SKILL_FILE
     if existing.is_file():
         try:
@@ -409,6 +476,22 @@ async def attach(
         session=session, agent=agent, skill_name=name, workspaces_dir=workspaces_dir, actor=actor
     )
     return name, server, tool
+
+
+def _check_holds(access: Access, tool: McpTool, workspace: Path, agent_id: str) -> None:
+    """A `command` server's tool runs in the calling agent's workspace: that workspace must hold the
+    server's skill folder exactly as it was when the tool was approved."""
+    try:
+        _command, source = transports.source_digest(access, workspace)
+    except McpFailure:
+        source = None
+    info = ToolInfo(tool.name, tool.description, tool.input_schema, source)
+    if source is None or info.digest != tool.approved_digest:
+        folder = transports.skill_folder_of(access.command or "")
+        raise McpServerNotInWorkspace(
+            f"MCP server '{access.name}' runs in the calling agent's workspace: agent '{agent_id}' must hold "
+            f"its skill folder {folder} as approved (missing or different there)"
+        )
 
 
 async def approved_tool(

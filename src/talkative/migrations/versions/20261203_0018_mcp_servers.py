@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("transport", sa.String(length=16), nullable=False),
         sa.Column("url", sa.String(length=2048), nullable=True),
         sa.Column("command", sa.String(length=1000), nullable=True),
+        sa.Column("agent_id", sa.String(length=64), nullable=True),
         sa.Column("credentials", JsonDoc, nullable=False),
         sa.Column("created_by", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

@@ -130,6 +130,7 @@ class ToolExecutor:
             skill_folder=workspace / "skills" / spec.skill,
             command=spec.command,
             task=spec.reason,
+            limits=self.runtime.tool_limits,
         )
 
 
