@@ -1043,7 +1043,8 @@ export interface paths {
          * Register Mcp Server
          * @description Connects to the server and lists its tools; each tool's digest (name, description, input
          *     schema) is pinned as approved by the caller. The tenant is the token's; the credentials are
-         *     kept server-side and never shown again.
+         *     kept server-side and never shown again. A `command` server is listed by running it in the
+         *     sandbox of its home agent's workspace (`agent_id`, an agent of the token's tenant).
          */
         post: operations["registerMcpServer"];
         delete?: never;
@@ -1081,8 +1082,9 @@ export interface paths {
         put?: never;
         /**
          * Refresh Mcp Server
-         * @description Lists the tools again: a tool whose digest changed (or a new one) is `changed`, and is not
-         *     called until an admin approves it.
+         * @description Lists the tools again (a `command` server in its home agent's workspace): a tool whose digest
+         *     changed (or a new one; or every tool of a `command` server whose script's skill folder changed)
+         *     is `changed`, and is not called until an admin approves it.
          */
         post: operations["refreshMcpServer"];
         delete?: never;
@@ -2077,9 +2079,14 @@ export interface components {
             url?: string | null;
             /**
              * Command
-             * @description A command run inside the skill sandbox (transport `command`)
+             * @description `python skills/<skill>/<script>.py [args...]`, run inside the skill sandbox over stdio (transport `command`)
              */
             command?: string | null;
+            /**
+             * Agent Id
+             * @description Transport `command` only: the agent of your tenant whose workspace holds the script; the tools are listed there
+             */
+            agent_id?: string | null;
             /**
              * Credentials
              * @description HTTP headers sent to the server (e.g. Authorization); stored server-side, never shown
@@ -2110,6 +2117,11 @@ export interface components {
             url: string | null;
             /** Command */
             command: string | null;
+            /**
+             * Agent Id
+             * @description A `command` server's home agent (whose workspace holds it)
+             */
+            agent_id: string | null;
             /**
              * Credential Headers
              * @description The names of the headers sent; never their values
@@ -2175,7 +2187,7 @@ export interface components {
             };
             /**
              * Digest
-             * @description sha256 of the canonical JSON of name, description and input schema
+             * @description sha256 of the canonical JSON of name, description and input schema (and, for a `command` server, its script's skill folder digest)
              */
             digest: string;
             /** Approved Digest */
