@@ -16,6 +16,7 @@ at includes its script's skill folder there, so a changed script is a changed to
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -31,7 +32,14 @@ from talkative.mcp_skills import service, transports
 from talkative.mcp_skills.client import McpFailure, ToolCallOutcome, scrub
 from talkative.settings import Settings
 from talkative.skills.manifest import InvalidSkill, McpRef, load_skill
-from talkative.tools.schemas import ToolError, ToolErrorCode, ToolLimits, ToolMetrics, ToolResult
+from talkative.tools.schemas import (
+    StepIdentity,
+    ToolError,
+    ToolErrorCode,
+    ToolLimits,
+    ToolMetrics,
+    ToolResult,
+)
 
 logger = logging.getLogger(__name__)
 MAX_STRUCTURED_CHARS = 4000  # of a structured result kept in the step's report
@@ -105,7 +113,10 @@ async def run(
     command: str,
     task: str,
     limits: ToolLimits,
+    cancel: asyncio.Event | None = None,
+    step: StepIdentity | None = None,
 ) -> ToolResult:
+    """The MCP skill's step. `limits`, `cancel`, `step`: a `command` server's sandboxed runs'."""
     started = time.perf_counter()
     try:
         manifest = load_skill(skill_folder).manifest
@@ -145,6 +156,8 @@ async def run(
             expected_digest=ref.digest,
             limits=limits,
             workspace=skill_folder.parent.parent,
+            cancel=cancel,
+            step=step,
         )
     except (McpFailure, TalkativeError) as exc:
         message = scrub(f"MCP tool {ref.server}/{ref.tool} failed: {exc}", access.credentials.values())

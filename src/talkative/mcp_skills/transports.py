@@ -14,7 +14,7 @@ from talkative.mcp_skills.models import McpServer, Transport
 from talkative.settings import Settings
 from talkative.skills import pins
 from talkative.tools.policy import split_command
-from talkative.tools.schemas import ToolLimits
+from talkative.tools.schemas import StepIdentity, ToolLimits
 
 
 class TransportUnavailable(InvalidInput):
@@ -77,11 +77,17 @@ def source_digest(access: Access, workspace: Path | None) -> tuple[str, str]:
 
 
 async def _local_tools(
-    settings: Settings, access: Access, workspace: Path, limits: ToolLimits
+    settings: Settings,
+    access: Access,
+    workspace: Path,
+    limits: ToolLimits,
+    cancel: asyncio.Event | None = None,
 ) -> list[ToolInfo]:
     command, source = await asyncio.to_thread(source_digest, access, workspace)
     try:
-        found = await local.list_tools(workspace=workspace, command=command, settings=settings, limits=limits)
+        found = await local.list_tools(
+            workspace=workspace, command=command, settings=settings, limits=limits, cancel=cancel
+        )
     except local.LocalMcpError as exc:
         raise McpFailure(f"listing the tools: {exc.code}: {exc.message}"[:500]) from None
     if len(found) > client.MAX_TOOLS:
@@ -116,15 +122,17 @@ async def call_tool(
     expected_digest: str,
     limits: ToolLimits,
     workspace: Path | None = None,
+    cancel: asyncio.Event | None = None,
+    step: StepIdentity | None = None,
 ) -> tuple[ToolInfo | None, ToolCallOutcome | None]:
     """The tool as listed now and, if its digest is `expected_digest`, the outcome of calling it
     (client.call_tool). `workspace`: the calling agent's, where a `command` server runs: there it
     is listed in one sandboxed run and called in a second (the bridge speaks one request a run).
-    Raises McpFailure, or TransportUnavailable."""
+    `cancel`, `step`: the calling step's, for those runs. Raises McpFailure, or TransportUnavailable."""
     if access.transport == Transport.COMMAND:
         if workspace is None:
             raise McpFailure(f"MCP server '{access.name}' runs in an agent's workspace, and none was given")
-        listed = await _local_tools(settings, access, workspace, limits)
+        listed = await _local_tools(settings, access, workspace, limits, cancel)
         live = next((info for info in listed if info.name == tool), None)
         if live is None or live.digest != expected_digest:
             return live, None
@@ -136,6 +144,8 @@ async def call_tool(
             arguments=arguments,
             settings=settings,
             limits=limits,
+            cancel=cancel,
+            step=step,
         )
         if not called.ok:
             raise McpFailure(f"calling {tool}: {called.error_code}: {called.error_message}"[:500])

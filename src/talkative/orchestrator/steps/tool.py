@@ -97,7 +97,7 @@ class ToolExecutor:
             TOOL_FAILURES.labels(spec.skill, ToolErrorCode.SKILL_UNTRUSTED).inc()
             return _untrusted(spec, refused)
         if is_mcp_command(spec.command):
-            result = await self._call_mcp(spec, workspace, job)
+            result = await self._call_mcp(spec, workspace, job, cancel, step)
             if not result.ok:
                 TOOL_FAILURES.labels(spec.skill, result.error.code if result.error else "UNKNOWN").inc()
             return result
@@ -118,7 +118,9 @@ class ToolExecutor:
             TOOL_FAILURES.labels(spec.skill, result.error.code if result.error else "UNKNOWN").inc()
         return result
 
-    async def _call_mcp(self, spec: ToolSpec, workspace: Path, job: StepJob | None) -> ToolResult:
+    async def _call_mcp(
+        self, spec: ToolSpec, workspace: Path, job: StepJob | None, cancel: asyncio.Event, step: StepIdentity
+    ) -> ToolResult:
         if job is None:  # (every step has its job; a caller without one cannot account for a call)
             return _untrusted(spec, f"skill {spec.skill} calls an MCP tool, which needs a run")
         return await mcp_execute.run(
@@ -131,6 +133,8 @@ class ToolExecutor:
             command=spec.command,
             task=spec.reason,
             limits=self.runtime.tool_limits,
+            cancel=cancel,
+            step=step,
         )
 
 
