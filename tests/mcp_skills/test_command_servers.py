@@ -195,6 +195,19 @@ async def test_a_changed_script_or_description_is_refused_until_approved_and_att
         approved_digest = tool["digest"]
 
 
+async def test_refreshing_needs_the_home_agent(
+    client: httpx.AsyncClient, auth: Auth, settings: Settings
+) -> None:
+    server = await setup(client, auth, settings)
+    assert (await client.post("/agents/clerk/stop", headers=auth())).status_code == 200
+    removed = await client.delete("/agents/clerk", headers=auth("admin"))
+    assert removed.status_code == 204, removed.text
+
+    refreshed = await client.post(f"/mcp-servers/{server['id']}/refresh", headers=auth("admin"))
+
+    assert refreshed.status_code == 422 and refreshed.json()["code"] == "MCP_HOME_AGENT_GONE", refreshed.text
+
+
 async def test_another_agent_gets_the_tool_only_if_its_workspace_holds_the_same_server(
     client: httpx.AsyncClient, auth: Auth, settings: Settings
 ) -> None:

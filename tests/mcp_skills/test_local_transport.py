@@ -157,6 +157,9 @@ for line in sys.stdin:
             send({"jsonrpc": "2.0", "id": ident, "error": {"code": -32602, "message": "Unknown tool: nope"}})
         elif MODE == "die":
             sys.exit(7)
+        elif MODE in ("costly", "free"):  # the cost convention: _meta.cost_usd (docs/mcp.md)
+            answer(ident, {"content": [{"type": "text", "text": "done"}],
+                           "_meta": {"cost_usd": 0.5 if MODE == "costly" else True}})
         else:
             params = message["params"]
             answer(ident, {"content": [{"type": "text", "text": json.dumps(params)},
@@ -342,6 +345,16 @@ async def test_a_hand_written_server_older_protocol_junk_and_server_requests(
     sent, image = result.content.split("\n")
     assert json.loads(sent) == {"name": "echo", "arguments": {"text": "héllo"}}
     assert image == "[image image/png]"
+
+
+async def test_a_cost_in_meta_is_passed_on_and_only_a_number(
+    workspace: Path, settings: Settings, limits: ToolLimits
+) -> None:
+    costly = await _call(workspace, settings, limits, "echo", command=f"{RAW} costly")
+    free = await _call(workspace, settings, limits, "echo", command=f"{RAW} free")
+
+    assert costly.ok and costly.content == "done" and costly.meta_cost_usd == 0.5
+    assert free.ok and free.meta_cost_usd is None  # `true` is no cost
 
 
 async def test_a_json_rpc_error_is_an_rpc_error(
