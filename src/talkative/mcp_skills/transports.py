@@ -17,6 +17,11 @@ from talkative.tools.policy import split_command
 from talkative.tools.schemas import StepIdentity, ToolLimits
 
 
+# Of a local server's failure kept in the message: the sandbox's refusal names each missing layer
+# and then how to fix it, which must not be cut off.
+MAX_FAILURE_CHARS = 2000
+
+
 class TransportUnavailable(InvalidInput):
     code = "MCP_TRANSPORT_UNAVAILABLE"
 
@@ -89,7 +94,7 @@ async def _local_tools(
             workspace=workspace, command=command, settings=settings, limits=limits, cancel=cancel
         )
     except local.LocalMcpError as exc:
-        raise McpFailure(f"listing the tools: {exc.code}: {exc.message}"[:500]) from None
+        raise McpFailure(f"listing the tools: {exc.code}: {exc.message}"[:MAX_FAILURE_CHARS]) from None
     if len(found) > client.MAX_TOOLS:
         raise McpFailure(f"the server lists more than {client.MAX_TOOLS} tools")
     return [ToolInfo(t.name, t.description, t.input_schema, source) for t in found]
@@ -148,7 +153,7 @@ async def call_tool(
             step=step,
         )
         if not called.ok:
-            raise McpFailure(f"calling {tool}: {called.error_code}: {called.error_message}"[:500])
+            raise McpFailure(f"calling {tool}: {called.error_code}: {called.error_message}"[:MAX_FAILURE_CHARS])
         outcome = ToolCallOutcome(
             ok=not called.is_error,
             text=client.trim(called.content),
