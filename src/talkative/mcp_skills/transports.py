@@ -16,7 +16,6 @@ from talkative.skills import pins
 from talkative.tools.policy import split_command
 from talkative.tools.schemas import StepIdentity, ToolLimits
 
-
 # Of a local server's failure kept in the message: the sandbox's refusal names each missing layer
 # and then how to fix it, which must not be cut off.
 MAX_FAILURE_CHARS = 2000
@@ -153,7 +152,9 @@ async def call_tool(
             step=step,
         )
         if not called.ok:
-            raise McpFailure(f"calling {tool}: {called.error_code}: {called.error_message}"[:MAX_FAILURE_CHARS])
+            raise McpFailure(
+                f"calling {tool}: {called.error_code}: {called.error_message}"[:MAX_FAILURE_CHARS]
+            )
         outcome = ToolCallOutcome(
             ok=not called.is_error,
             text=client.trim(called.content),
