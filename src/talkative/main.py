@@ -25,6 +25,7 @@ from talkative.llm_router.metrics import export_spend
 from talkative.llm_router.router import router as llm_router_router
 from talkative.mcp_server.router import McpEndpoint
 from talkative.mcp_server.router import router as mcp_router
+from talkative.mcp_skills.router import router as mcp_servers_router
 from talkative.observability.health import DatabaseCheck, HealthFastPath
 from talkative.observability.metrics import SSE_SUBSCRIBERS
 from talkative.observability.middleware import ObservabilityMiddleware
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = True) -> Fast
         fleet_router,
         webhooks_router,
         approval_mail_router,
+        mcp_servers_router,
         mcp_router,
         ui_router,
         docs_router,

@@ -17,6 +17,7 @@ MODEL_MODULES = (
     "talkative.cluster.models",
     "talkative.webhooks.models",
     "talkative.approval_mail.models",
+    "talkative.mcp_skills.models",
 )
 
 

@@ -178,8 +178,18 @@ class Settings(BaseSettings):
     approval_link_ttl_s: int = Field(
         default=3600, ge=60, le=7 * 24 * 3600, validation_alias="TALKATIVE_APPROVAL_LINK_TTL_S"
     )
+    # MCP servers as skills (mcp_skills/): one listing or tool call may take this long; servers on
+    # loopback or private addresses are refused unless named here (like TALKATIVE_WEBHOOKS_ALLOW_PRIVATE).
+    mcp_timeout_s: float = Field(default=30.0, gt=0, le=600, validation_alias="TALKATIVE_MCP_TIMEOUT_S")
+    mcp_allow_private: CommaList = Field(default=[], validation_alias="TALKATIVE_MCP_ALLOW_PRIVATE")
 
-    @field_validator("approval_keywords", "egress_allow_private", "webhooks_allow_private", mode="before")
+    @field_validator(
+        "approval_keywords",
+        "egress_allow_private",
+        "webhooks_allow_private",
+        "mcp_allow_private",
+        mode="before",
+    )
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):

@@ -41,6 +41,9 @@ EXPECTED = {
     (Role.VIEWER, Permission.MANAGE_APPROVAL_CHANNELS): False,
     (Role.OPERATOR, Permission.MANAGE_APPROVAL_CHANNELS): False,
     (Role.ADMIN, Permission.MANAGE_APPROVAL_CHANNELS): True,
+    (Role.VIEWER, Permission.MANAGE_MCP_SERVERS): False,
+    (Role.OPERATOR, Permission.MANAGE_MCP_SERVERS): False,
+    (Role.ADMIN, Permission.MANAGE_MCP_SERVERS): True,
 }
 
 

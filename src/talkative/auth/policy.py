@@ -17,6 +17,7 @@ class Permission(StrEnum):
     MANAGE_WEBHOOKS = "manage_webhooks"  # subscribe URLs to the tenant's events (webhooks/)
     MANAGE_APPROVAL_POLICY = "manage_approval_policy"  # who approves, how many, by when (approvals/)
     MANAGE_APPROVAL_CHANNELS = "manage_approval_channels"  # who is mailed approval requests (approval_mail/)
+    MANAGE_MCP_SERVERS = "manage_mcp_servers"  # register MCP servers, approve their tools (mcp_skills/)
 
 
 _ALL = frozenset(Role)
@@ -33,6 +34,7 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_WEBHOOKS: _ADMINS,
     Permission.MANAGE_APPROVAL_POLICY: _ADMINS,
     Permission.MANAGE_APPROVAL_CHANNELS: _ADMINS,
+    Permission.MANAGE_MCP_SERVERS: _ADMINS,
 }
 
 

@@ -38,6 +38,11 @@ class EventType(StrEnum):
     EXTERNAL_EVENT = "EXTERNAL_EVENT"
     PROMPT_ACTIVATED = "PROMPT_ACTIVATED"
     BUDGET_EXCEEDED = "BUDGET_EXCEEDED"
+    # A tenant's MCP servers (mcp_skills/); payloads name the server and tool, never credentials.
+    MCP_SERVER_REGISTERED = "MCP_SERVER_REGISTERED"
+    MCP_SERVER_REMOVED = "MCP_SERVER_REMOVED"
+    MCP_TOOL_CHANGED = "MCP_TOOL_CHANGED"  # its listing no longer has the approved digest: not called
+    MCP_TOOL_APPROVED = "MCP_TOOL_APPROVED"
     # A run's status changes, one per reducer action (runs/reducer.py).
     RUN_STARTED = "RUN_STARTED"
     RUN_PAUSED = "RUN_PAUSED"

@@ -103,6 +103,12 @@ async def hold(
     )
 
 
+async def check_spent(session: AsyncSession, *, tenant_id: str, agent_id: str | None) -> None:
+    """Raises BudgetExceeded when a cap of the tenant or agent is already spent (for calls that
+    report their cost only afterwards, like an MCP tool's: nothing can be held for them)."""
+    await _check(session, tenant_id=tenant_id, agent_id=agent_id, worst=0.0)
+
+
 async def _check(session: AsyncSession, *, tenant_id: str, agent_id: str | None, worst: float) -> None:
     """Checks `worst` against the caps in force, atomically with the hold the caller then writes."""
     await ledger.keep_caps_steady(session)

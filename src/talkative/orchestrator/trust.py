@@ -20,7 +20,7 @@ from talkative.events.schemas import EventType, NewEvent
 from talkative.runs.planner import PlannedStep, skill_of
 from talkative.runs.specs import ToolSpec
 from talkative.skills import pins
-from talkative.skills.manifest import NAME_PATTERN, Skill
+from talkative.skills.manifest import NAME_PATTERN, Skill, is_mcp_command
 from talkative.skills.matching import match_skills
 from talkative.skills.pins import SkillTrust
 
@@ -140,8 +140,10 @@ def stamp(steps: Sequence[PlannedStep], skills: SkillSet) -> list[PlannedStep]:
 
 
 def refusal(workspace: Path, *, skill: str, command: str, digest: str | None) -> str | None:
-    """Why a planned tool step must not run now (its skill is not as planned), or None."""
-    if digest is None or not NAME_PATTERN.fullmatch(skill) or not _script_in_skill(command, skill):
+    """Why a planned tool step must not run now (its skill is not as planned), or None. (An MCP
+    skill's command names its tool; the executor checks it against the skill's SKILL.md.)"""
+    runs_own = _script_in_skill(command, skill) or is_mcp_command(command)
+    if digest is None or not NAME_PATTERN.fullmatch(skill) or not runs_own:
         return explain(skill, SkillTrust.UNPINNED)
     trust = pins.trust(workspace / "skills" / skill, digest)
     return None if trust is SkillTrust.TRUSTED else explain(skill, trust)

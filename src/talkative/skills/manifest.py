@@ -29,6 +29,19 @@ PYTHON_COMMANDS = frozenset({"python", "python3"})
 # The runner never uses a shell, so these would reach the script as literal arguments.
 MAX_NETWORK_DESTINATIONS = 16
 SHELL_TOKENS = frozenset({"|", "||", "&", "&&", ";", ">", ">>", "<", "<<", "2>", "2>&1"})
+# An MCP tool's name (the protocol's rule) and a tool digest (sha256, hex).
+MCP_TOOL_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+DIGEST_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+MCP_COMMAND = "mcp"  # the first word of an MCP skill's command: never a script, never a shell
+
+
+def mcp_command(server: str, tool: str) -> str:
+    """The command an MCP skill's steps carry: it names the call, it is never executed."""
+    return f"{MCP_COMMAND} {server} {tool}"
+
+
+def is_mcp_command(command: str) -> bool:
+    return command.startswith(f"{MCP_COMMAND} ")
 
 
 class InvalidSkill(ValueError):
@@ -59,6 +72,17 @@ def _relative_posix(value: str, *, under: str, what: str) -> PurePosixPath:
     return path
 
 
+class McpRef(BaseModel):
+    """An MCP skill's tool: which server of the tenant, which tool, and the digest of the tool's
+    name, description and input schema it was attached with (mcp_skills/)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    server: str = Field(min_length=1, max_length=64, pattern=NAME_PATTERN.pattern)
+    tool: str = Field(min_length=1, max_length=128, pattern=MCP_TOOL_PATTERN.pattern)
+    digest: str = Field(min_length=64, max_length=64, pattern=DIGEST_PATTERN.pattern)
+
+
 class SkillManifest(BaseModel):
     """The front matter of a SKILL.md (Agent Skills keys plus Talkative's own)."""
 
@@ -67,7 +91,9 @@ class SkillManifest(BaseModel):
 
     name: str = Field(min_length=1, max_length=64)
     description: str = Field(min_length=1, max_length=1024)
-    command: str = Field(min_length=1, max_length=1000)
+    # A script skill's command; an MCP skill has `mcp` instead (its command is then derived).
+    command: str = Field(default="", max_length=1000)
+    mcp: McpRef | None = None
     triggers: tuple[str, ...] = ()
     requires_approval: StrictBool = False
     heartbeat: StrictBool = False
@@ -128,8 +154,20 @@ class SkillManifest(BaseModel):
             raise ValueError("two seed sources share a destination")
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _mcp_command(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("mcp"), dict) and "command" not in data:
+            ref = data["mcp"]
+            return {**data, "command": mcp_command(str(ref.get("server")), str(ref.get("tool")))}
+        return data
+
     @model_validator(mode="after")
     def _check_command(self) -> SkillManifest:
+        if self.mcp is not None:
+            return self._check_mcp(self.mcp)
+        if not self.command:
+            raise _FieldError("command", "is required (or `mcp` for an MCP tool)")
         try:
             argv = shlex.split(self.command)
         except ValueError as exc:
@@ -146,6 +184,13 @@ class SkillManifest(BaseModel):
             )
         return self
 
+    def _check_mcp(self, ref: McpRef) -> SkillManifest:
+        if self.command != mcp_command(ref.server, ref.tool):
+            raise _FieldError("command", "an MCP skill has no command of its own (leave it out)")
+        if self.heartbeat or self.network or self.seed:
+            raise _FieldError("mcp", "an MCP skill has no heartbeat, network or seed")
+        return self
+
     @property
     def argv(self) -> list[str]:
         """The command as an argument list (never passed to a shell)."""
@@ -154,6 +199,8 @@ class SkillManifest(BaseModel):
     @property
     def script_path(self) -> PurePosixPath | None:
         """The script's path inside the skill folder, or None if the command points elsewhere."""
+        if self.mcp is not None:
+            return None
         argv = shlex.split(self.command)
         if len(argv) < 2:
             return None

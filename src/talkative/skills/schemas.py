@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from talkative.skills.manifest import Skill
+from talkative.skills.manifest import McpRef, Skill
 from talkative.skills.pins import SkillTrust
 
 
@@ -14,6 +14,7 @@ class SkillRead(BaseModel):
     requires_approval: bool
     heartbeat: bool
     network: list[str] = []
+    mcp: McpRef | None = None  # an MCP server's tool (mcp_skills/): its server, tool and pinned digest
     # An agent's skills only: whether it runs (`trusted`: as an admin attached it), or not until an
     # admin re-attaches it (`changed` since then, or `unpinned`: never attached).
     trust: SkillTrust | None = None
@@ -31,6 +32,6 @@ def skill_read(
     m = skill.manifest
     return SkillRead(
         name=m.name, description=m.description, triggers=list(m.triggers), command=m.command,
-        requires_approval=m.requires_approval, heartbeat=m.heartbeat, network=list(m.network), trust=trust,
-        network_allowed=network_allowed,
+        requires_approval=m.requires_approval, heartbeat=m.heartbeat, network=list(m.network), mcp=m.mcp,
+        trust=trust, network_allowed=network_allowed,
     )  # fmt: skip

@@ -88,6 +88,14 @@ def policy_for(settings: Settings) -> SandboxPolicy:
     return _policy(settings.sandbox, settings.sandbox_uid, settings.sandbox_gid)
 
 
+def hidden_paths(settings: Settings) -> list[Path]:
+    """What a skill's run must not see: the data dir (database, secret) and, where it lies
+    elsewhere (a cluster's shared folder), the workspaces root with the other agents' workspaces."""
+    data = settings.data_dir.resolve()
+    root = settings.workspaces_dir.resolve()
+    return [data] if root.is_relative_to(data) else [data, root]
+
+
 @functools.cache
 def _policy(mode: str, uid: int, gid: int) -> SandboxPolicy:
     return SandboxPolicy(mode=SandboxMode(mode), uid=uid, gid=gid)

@@ -23,6 +23,8 @@ class ToolErrorCode(StrEnum):
     SANDBOX_UNAVAILABLE = "SANDBOX_UNAVAILABLE"
     WRITE_QUOTA = "WRITE_QUOTA"
     SKILL_UNTRUSTED = "SKILL_UNTRUSTED"  # refused by the caller before it ran (orchestrator/trust.py)
+    MCP_UNAVAILABLE = "MCP_UNAVAILABLE"  # an MCP skill's server failed, timed out or is gone (mcp_skills/)
+    BUDGET_EXCEEDED = "BUDGET_EXCEEDED"  # an MCP skill's call refused: a budget is already spent
 
 
 class SandboxMode(StrEnum):

@@ -1,7 +1,7 @@
 """approval policy: per-tenant policies, votes, stages, deadlines and reminders; runs' requester
 
 Revision ID: 0019_approval_policy
-Revises: 0017_webhooks
+Revises: 0018_mcp_servers
 Create Date: 2026-12-03
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0019_approval_policy"
-down_revision: str | None = "0017_webhooks"
+down_revision: str | None = "0018_mcp_servers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

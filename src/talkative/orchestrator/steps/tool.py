@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from talkative.agents.models import Agent
 from talkative.events import service as events
 from talkative.events.schemas import EventType, NewEvent
+from talkative.mcp_skills import execute as mcp_execute
 from talkative.observability import tracing
 from talkative.observability.metrics import TOOL_CALLS, TOOL_FAILURES
 from talkative.orchestrator import trust
@@ -19,7 +20,7 @@ from talkative.runs.models import Run, RunStep
 from talkative.runs.reducer import StepStatus
 from talkative.runs.specs import ToolSpec
 from talkative.runtime import Runtime
-from talkative.settings import Settings
+from talkative.skills.manifest import is_mcp_command
 from talkative.skills.summaries import summarize_report
 from talkative.tools import isolation
 from talkative.tools import service as tools
@@ -52,7 +53,7 @@ class ToolExecutor:
         step = StepIdentity(idempotency_key=job.idempotency_key, attempt=job.attempt)
         attributes = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": spec.skill}
         with tracing.span(f"execute_tool {spec.skill}", attributes=attributes) as span:
-            result = await self.run(spec, job.workspace, cancel, step=step)
+            result = await self.run(spec, job.workspace, cancel, step=step, job=job)
             if result.exit_code is not None:
                 span.set_attribute("talkative.tool.exit_code", result.exit_code)
             span.set_attribute("talkative.tool.duration_ms", result.metrics.duration_ms)
@@ -74,10 +75,17 @@ class ToolExecutor:
         )
 
     async def run(
-        self, spec: ToolSpec, workspace_rel: str, cancel: asyncio.Event, *, step: StepIdentity
+        self,
+        spec: ToolSpec,
+        workspace_rel: str,
+        cancel: asyncio.Event,
+        *,
+        step: StepIdentity,
+        job: StepJob | None = None,
     ) -> ToolResult:
         """The skill's command in the sandbox, if its skill is still as an admin attached it.
-        `step` tells the skill which attempt of which step it is (for `once`, skills/once.py)."""
+        `step` tells the skill which attempt of which step it is (for `once`, skills/once.py).
+        An MCP skill's tool is called over MCP instead (mcp_skills/execute.py), for `job`'s run."""
         TOOL_CALLS.labels(spec.skill).inc()
         settings = self.runtime.settings
         workspace = self.runtime.workspace(workspace_rel)
@@ -88,6 +96,11 @@ class ToolExecutor:
         if refused is not None:
             TOOL_FAILURES.labels(spec.skill, ToolErrorCode.SKILL_UNTRUSTED).inc()
             return _untrusted(spec, refused)
+        if is_mcp_command(spec.command):
+            result = await self._call_mcp(spec, workspace, job, cancel, step)
+            if not result.ok:
+                TOOL_FAILURES.labels(spec.skill, result.error.code if result.error else "UNKNOWN").inc()
+            return result
         result = await tools.run_tool(
             workspace=workspace,
             command=spec.command,
@@ -95,7 +108,7 @@ class ToolExecutor:
             cancel=cancel,
             # Sandboxed: of the data dir and the workspaces root the run sees only this agent's
             # workspace, and of the host only an allow-list.
-            hidden_paths=hidden_paths(settings),
+            hidden_paths=isolation.hidden_paths(settings),
             fork_server=settings.tool_fork_server,
             sandbox=isolation.policy_for(settings),
             egress=EgressPolicy.build(spec.egress, settings.egress_allow_private) if spec.egress else None,
@@ -105,13 +118,24 @@ class ToolExecutor:
             TOOL_FAILURES.labels(spec.skill, result.error.code if result.error else "UNKNOWN").inc()
         return result
 
-
-def hidden_paths(settings: Settings) -> list[Path]:
-    """What a run must not see: the data dir (database, secret) and, where it lies elsewhere (a
-    cluster's shared folder), the workspaces root with the other agents' workspaces."""
-    data = settings.data_dir.resolve()
-    root = settings.workspaces_dir.resolve()
-    return [data] if root.is_relative_to(data) else [data, root]
+    async def _call_mcp(
+        self, spec: ToolSpec, workspace: Path, job: StepJob | None, cancel: asyncio.Event, step: StepIdentity
+    ) -> ToolResult:
+        if job is None:  # (every step has its job; a caller without one cannot account for a call)
+            return _untrusted(spec, f"skill {spec.skill} calls an MCP tool, which needs a run")
+        return await mcp_execute.run(
+            self.runtime.settings,
+            self.runtime.sessionmaker,
+            tenant_id=job.tenant_id,
+            agent_id=job.agent_id,
+            run_id=job.run_id,
+            skill_folder=workspace / "skills" / spec.skill,
+            command=spec.command,
+            task=spec.reason,
+            limits=self.runtime.tool_limits,
+            cancel=cancel,
+            step=step,
+        )
 
 
 def _spec(job: StepJob) -> ToolSpec:
@@ -142,7 +166,13 @@ def _finished_events(job: StepJob, spec: ToolSpec, result: ToolResult) -> list[N
     outcome = "ok" if result.ok else f"failed ({result.error.code if result.error else 'error'})"
     took = f"{spec.skill} took {result.metrics.duration_ms:.0f} ms"
     metrics = {"skill": spec.skill, "ok": result.ok, **result.metrics.model_dump(mode="json")}
-    return [
+    found = [
         job.event(EventType.TOOL_RUN_FINISHED, f"{spec.skill} {outcome}", payload),
         job.event(EventType.METRIC_RECORDED, took, metrics),
     ]
+    breach = mcp_execute.budget_breach(result)
+    if breach is not None and result.error is not None:  # an MCP tool not called: a cap is spent
+        found.append(
+            job.event(EventType.BUDGET_EXCEEDED, result.error.message, {**breach, "skill": spec.skill})
+        )
+    return found

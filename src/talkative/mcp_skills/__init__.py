@@ -1,0 +1,1 @@
+"""MCP servers as skills: a tenant's admins register MCP servers; their tools become skills."""
