@@ -31,12 +31,9 @@ from tests.waiting import eventually
 Auth = Callable[..., dict[str, str]]
 
 
-async def add_recipient(
-    client: httpx.AsyncClient, admin: dict[str, str], address: str, subject: str, role: str = "operator"
-) -> Json:
-    created = await client.post(
-        "/approval-recipients", json={"address": address, "subject": subject, "role": role}, headers=admin
-    )
+async def add_recipient(client: httpx.AsyncClient, headers: dict[str, str], address: str) -> Json:
+    """Enrols the token's subject (with its role, in its tenant) to be mailed at `address`."""
+    created = await client.post("/approval-recipients", json={"address": address}, headers=headers)
     assert created.status_code == 201, created.text
     recipient: Json = created.json()
     return recipient
@@ -88,7 +85,7 @@ async def test_a_run_waiting_for_approval_is_mailed_and_the_link_decides_it(
     caplog.set_level(logging.DEBUG)
     admin, operator = auth("admin", "tenant-a"), auth("operator", "tenant-a")
     await running_agent(client, operator, "helper")
-    recipient = await add_recipient(client, admin, "olga@example.com", "olga")
+    recipient = await add_recipient(client, auth("operator", "tenant-a", "olga"), "olga@example.com")
     run_id = await waiting_run(client, operator, "helper")  # today's APPROVAL_REQUESTED, no approvers
 
     [message] = await eventually(lambda: mailbox.to("olga@example.com") or None, what="no mail arrived")
@@ -132,11 +129,11 @@ async def test_a_run_waiting_for_approval_is_mailed_and_the_link_decides_it(
 async def test_the_links_token_opens_only_its_own_approval(
     app: FastAPI, client: httpx.AsyncClient, auth: Auth, mailbox: Mailbox
 ) -> None:
-    admin, operator = auth("admin", "tenant-a"), auth("operator", "tenant-a")
+    operator = auth("operator", "tenant-a")
     await running_agent(client, operator, "helper")
     other = await manual_approval(client, operator, "another one")
     await caught_up(app)
-    await add_recipient(client, admin, "olga@example.com", "olga")
+    await add_recipient(client, auth("operator", "tenant-a", "olga"), "olga@example.com")
     mine = await manual_approval(client, operator, "refund order 42")
     [message] = await eventually(lambda: mailbox.to("olga@example.com") or None, what="no mail arrived")
     _, approval_id, token = link_of(message)
@@ -218,12 +215,12 @@ async def test_only_those_who_may_decide_at_the_stage_are_mailed(
     approval_id = await manual_approval(client, operator, "refund order 42")
     await caught_up(app)
     people = {
-        "olga": await add_recipient(client, admin, "olga@example.com", "olga", "operator"),
-        "ann": await add_recipient(client, admin, "ann@example.com", "ann", "admin"),
-        "carol": await add_recipient(client, admin, "carol@example.com", "carol", "operator"),
-        "dave": await add_recipient(client, admin, "dave@example.com", "dave", "admin"),
+        "olga": await add_recipient(client, auth("operator", "tenant-a", "olga"), "olga@example.com"),
+        "ann": await add_recipient(client, auth("admin", "tenant-a", "ann"), "ann@example.com"),
+        "carol": await add_recipient(client, auth("operator", "tenant-a", "carol"), "carol@example.com"),
+        "dave": await add_recipient(client, auth("admin", "tenant-a", "dave"), "dave@example.com"),
     }
-    other_tenant = await add_recipient(client, auth("admin", "tenant-b"), "bob@example.com", "bob", "admin")
+    other_tenant = await add_recipient(client, auth("admin", "tenant-b", "bob"), "bob@example.com")
     deadline = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
     stage = {
         "requested_by": "dave",
@@ -288,7 +285,7 @@ async def test_a_decided_approval_is_not_mailed_any_more(
     await running_agent(client, operator, "helper")
     approval_id = await manual_approval(client, operator, "refund order 42")
     await caught_up(app)
-    recipient = await add_recipient(client, admin, "ann@example.com", "ann", "admin")
+    recipient = await add_recipient(client, auth("admin", "tenant-a", "ann"), "ann@example.com")
     decided = await client.post(
         f"/approvals/{approval_id}/decision", json={"decision": "approved"}, headers=operator
     )
@@ -306,7 +303,7 @@ async def test_a_request_past_its_deadline_is_not_mailed(
     await running_agent(client, operator, "helper")
     approval_id = await manual_approval(client, operator, "refund order 42")
     await caught_up(app)
-    recipient = await add_recipient(client, admin, "ann@example.com", "ann", "admin")
+    recipient = await add_recipient(client, auth("admin", "tenant-a", "ann"), "ann@example.com")
     past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     await _emit(app, EventType.APPROVAL_REMINDER, approval_id, deadline_at=past)
     [delivery] = await settled(client, admin, recipient["id"])
@@ -314,32 +311,149 @@ async def test_a_request_past_its_deadline_is_not_mailed(
     assert mailbox.received() == []
 
 
-async def test_recipients_are_for_admins_bounded_and_in_the_tokens_tenant(
+async def test_recipients_enrol_themselves_bounded_and_in_the_tokens_tenant(
     client: httpx.AsyncClient, auth: Auth
 ) -> None:
-    admin, operator = auth("admin", "tenant-a"), auth("operator", "tenant-a")
-    body = {"address": "ann@example.com", "subject": "ann", "role": "admin"}
-    assert (await client.post("/approval-recipients", json=body, headers=operator)).status_code == 403
-    assert (await client.get("/approval-recipients", headers=operator)).status_code == 403
+    admin, olga = auth("admin", "tenant-a", "ann"), auth("operator", "tenant-a", "olga")
+    body = {"address": "ann@example.com"}
+    assert (await client.post("/approval-recipients", json=body, headers=auth("viewer"))).status_code == 403
+    assert (await client.get("/approval-recipients", headers=auth("viewer"))).status_code == 403
+    platform = await client.post("/approval-recipients", json=body, headers=auth("admin", None, "root"))
+    assert platform.status_code == 403 and platform.json()["code"] == "TENANT_REQUIRED", platform.text
+    assert "platform admin" in platform.json()["error"]
     for bad in (
-        {**body, "address": "not-an-address"},
-        {**body, "address": "a@b.com\r\nBcc: eve@evil.com"},
-        {**body, "address": "x" * 250 + "@example.com"},
-        {**body, "role": "viewer"},
-        {**body, "subject": ""},
+        {"address": "not-an-address"},
+        {"address": "a@b.com\r\nBcc: eve@evil.com"},
+        {"address": "x" * 250 + "@example.com"},
+        {**body, "subject": "olga"},  # nobody enrols someone else
+        {**body, "subject": "ann"},
+        {**body, "role": "operator"},
         {**body, "tenant_id": "tenant-b"},
     ):
         answer = await client.post("/approval-recipients", json=bad, headers=admin)
         assert answer.status_code == 422, (bad, answer.text)
+    assert (await client.get("/approval-recipients", headers=admin)).json()["recipients"] == []
+
     created = await client.post("/approval-recipients", json=body, headers=admin)
-    assert created.status_code == 201 and created.json()["tenant_id"] == "tenant-a"
-    again = await client.post(
-        "/approval-recipients", json={**body, "address": "ANN@example.com"}, headers=admin
+    assert created.status_code == 201, created.text
+    ann = created.json()
+    assert (ann["tenant_id"], ann["subject"], ann["role"], ann["created_by"]) == (
+        "tenant-a",
+        "ann",
+        "admin",
+        "ann",
     )
-    assert again.status_code == 409 and again.json()["code"] == "APPROVAL_RECIPIENT_EXISTS"
+    mine = await add_recipient(client, olga, "olga@example.com")
+    assert (mine["subject"], mine["role"], mine["created_by"]) == ("olga", "operator", "olga")
+    for who in (admin, olga):  # an address once in the tenant, whoever asks
+        again = await client.post("/approval-recipients", json={"address": "ANN@example.com"}, headers=who)
+        assert again.status_code == 409 and again.json()["code"] == "APPROVAL_RECIPIENT_EXISTS"
+    too_long = await client.post(
+        "/approval-recipients",
+        json={"address": "long@example.com"},
+        headers=auth("operator", "tenant-a", "s" * 201),
+    )
+    assert too_long.status_code == 422 and too_long.json()["code"] == "APPROVAL_RECIPIENT_SUBJECT_TOO_LONG"
+
     other = auth("admin", "tenant-b")
     assert (await client.get("/approval-recipients", headers=other)).json()["recipients"] == []
-    rid = created.json()["id"]
-    assert (await client.delete(f"/approval-recipients/{rid}", headers=other)).status_code == 404
-    assert (await client.delete(f"/approval-recipients/{rid}", headers=admin)).status_code == 204
-    assert (await client.get("/approval-recipients", headers=admin)).json()["recipients"] == []
+    assert (await client.delete(f"/approval-recipients/{ann['id']}", headers=other)).status_code == 404
+    assert (await client.delete(f"/approval-recipients/{ann['id']}", headers=admin)).status_code == 204
+    listed = (await client.get("/approval-recipients", headers=admin)).json()["recipients"]
+    assert [r["id"] for r in listed] == [mine["id"]]
+
+
+async def test_an_operator_sees_and_removes_only_their_own_recipients(
+    client: httpx.AsyncClient, auth: Auth
+) -> None:
+    admin = auth("admin", "tenant-a", "ann")
+    olga, oscar = auth("operator", "tenant-a", "olga"), auth("operator", "tenant-a", "oscar")
+    olgas = await add_recipient(client, olga, "olga@example.com")
+    oscars = await add_recipient(client, oscar, "oscar@example.com")
+    anns = await add_recipient(client, admin, "ann@example.com")
+    elsewhere = await add_recipient(client, auth("operator", "tenant-b", "olga"), "olga@b.example.com")
+
+    def ids(answer: httpx.Response) -> list[str]:
+        assert answer.status_code == 200, answer.text
+        return [r["id"] for r in answer.json()["recipients"]]
+
+    assert ids(await client.get("/approval-recipients", headers=olga)) == [olgas["id"]]
+    assert ids(await client.get("/approval-recipients", headers=oscar)) == [oscars["id"]]
+    assert ids(await client.get("/approval-recipients", headers=admin)) == [
+        olgas["id"],
+        oscars["id"],
+        anns["id"],
+    ]
+
+    for someone_elses in (oscars["id"], anns["id"], elsewhere["id"]):
+        for method, url in (
+            ("GET", f"/approval-recipients/{someone_elses}/deliveries"),
+            ("DELETE", f"/approval-recipients/{someone_elses}"),
+        ):
+            answer = await client.request(method, url, headers=olga)
+            assert answer.status_code == 404, (method, url, answer.text)
+            assert answer.json()["code"] == "APPROVAL_RECIPIENT_NOT_FOUND"
+    own = await client.get(f"/approval-recipients/{olgas['id']}/deliveries", headers=olga)
+    assert own.status_code == 200 and own.json()["deliveries"] == []
+    assert ids(await client.get("/approval-recipients", headers=admin)) == [
+        olgas["id"],
+        oscars["id"],
+        anns["id"],
+    ]
+
+    assert (await client.delete(f"/approval-recipients/{olgas['id']}", headers=olga)).status_code == 204
+    assert (await client.delete(f"/approval-recipients/{oscars['id']}", headers=admin)).status_code == 204
+    assert ids(await client.get("/approval-recipients", headers=admin)) == [anns["id"]]
+    assert ids(await client.get("/approval-recipients", headers=oscar)) == []
+
+
+async def test_an_admin_cannot_have_mail_that_decides_as_the_policys_approver(
+    client: httpx.AsyncClient, auth: Auth, mailbox: Mailbox
+) -> None:
+    """The policy names only "cfo": the admin cannot enrol as the CFO, and the admin's own address
+    is not mailed that stage (neither the admin's subject nor the role admin approves it)."""
+    admin, cfo, rita = auth("admin", "tenant-a", "ann"), auth("operator", "tenant-a", "cfo"), auth(sub="rita")
+    policy = await client.put(
+        "/approval-policy", json={"stages": [{"subjects": ["cfo"], "required": 1}]}, headers=admin
+    )
+    assert policy.status_code == 200, policy.text
+    await running_agent(client, rita, "helper")
+
+    forged = await client.post(
+        "/approval-recipients",
+        json={"address": "ann@example.com", "subject": "cfo", "role": "operator"},
+        headers=admin,
+    )
+    assert forged.status_code == 422, forged.text
+    anns = await add_recipient(client, admin, "ann@example.com")
+    assert (anns["subject"], anns["role"]) == ("ann", "admin")
+    cfos = await add_recipient(client, cfo, "cfo@example.com")
+    approval_id = await manual_approval(client, rita, "wire 90000 to a new supplier")
+
+    [message] = await eventually(lambda: mailbox.to("cfo@example.com") or None, what="the CFO got no mail")
+    _, linked, token = link_of(message)
+    assert linked == approval_id
+
+    async def both_passed() -> bool | None:
+        listed = (await client.get("/approval-recipients", headers=admin)).json()["recipients"]
+        cursors = {r["id"]: r["cursor"] for r in listed}
+        moved = cursors[anns["id"]] != anns["cursor"]  # it was made before the request
+        return True if moved and cursors[anns["id"]] == cursors[cfos["id"]] else None
+
+    await eventually(both_passed, what="the admin's recipient never passed the request")
+    assert [m["To"] for m in mailbox.received()] == ["cfo@example.com"]
+    assert (await client.get(f"/approval-recipients/{anns['id']}/deliveries", headers=admin)).json()[
+        "deliveries"
+    ] == []
+    # The admin cannot decide it either; the CFO's link decides it as the CFO.
+    refused = await client.post(
+        f"/approvals/{approval_id}/decision", json={"decision": "approved"}, headers=admin
+    )
+    assert refused.status_code == 403, refused.text
+    claims = jwt.decode(token, TEST_SECRET, algorithms=["HS256"])
+    assert (claims["sub"], claims["role"]) == ("cfo", "operator")
+    decided = await client.post(
+        f"/approvals/{approval_id}/decision", json={"decision": "approved"}, headers=bearer(token)
+    )
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["status"] == "approved" and decided.json()["decided_by"] == "cfo"

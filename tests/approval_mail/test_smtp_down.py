@@ -40,7 +40,7 @@ async def test_mail_is_retried_until_the_smtp_server_is_up(
     caplog.set_level(logging.INFO, logger="talkative")
     admin, operator = auth("admin", "tenant-a"), auth("operator", "tenant-a")
     await running_agent(client, operator, "helper")
-    recipient = await add_recipient(client, admin, "olga@example.com", "olga")
+    recipient = await add_recipient(client, auth("operator", "tenant-a", "olga"), "olga@example.com")
     approval_id = await manual_approval(client, operator, "refund order 42")
 
     async def failing_twice() -> Json | None:
@@ -94,7 +94,9 @@ async def test_starttls_required_is_never_skipped(
             async with httpx.AsyncClient(transport=transport, base_url="http://talkative.test") as client:
                 admin, operator = auth("admin", "tenant-a"), auth("operator", "tenant-a")
                 await running_agent(client, operator, "helper")
-                recipient = await add_recipient(client, admin, "olga@example.com", "olga")
+                recipient = await add_recipient(
+                    client, auth("operator", "tenant-a", "olga"), "olga@example.com"
+                )
                 await manual_approval(client, operator, "refund order 42")
 
                 async def failed_twice() -> Json | None:

@@ -45,21 +45,18 @@ def mail_server(tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox) -> I
 
 
 def test_the_emailed_link_decides_through_the_server(mail_server: ServerProcess, mailbox: Mailbox) -> None:
-    def headers(role: Role) -> dict[str, str]:
-        token = mint_token(secret=TEST_SECRET, sub="e2e", role=role, tenant_id=TENANT, ttl=timedelta(hours=1))
+    def headers(role: Role, sub: str = "e2e") -> dict[str, str]:
+        token = mint_token(secret=TEST_SECRET, sub=sub, role=role, tenant_id=TENANT, ttl=timedelta(hours=1))
         return {"Authorization": f"Bearer {token}"}
 
-    admin, operator = headers(Role.ADMIN), headers(Role.OPERATOR)
+    operator, olga = headers(Role.OPERATOR), headers(Role.OPERATOR, "olga")
     with httpx.Client(base_url=mail_server.url, timeout=30) as http:
         assert (
             http.post("/agents", json={"id": "helper", "name": "Helper"}, headers=operator).status_code == 201
         )
-        created = http.post(
-            "/approval-recipients",
-            json={"address": "olga@example.com", "subject": "olga", "role": "operator"},
-            headers=admin,
-        )
+        created = http.post("/approval-recipients", json={"address": "olga@example.com"}, headers=olga)
         assert created.status_code == 201, created.text
+        assert (created.json()["subject"], created.json()["role"]) == ("olga", "operator")
         approval = http.post(
             "/approvals", json={"agent_id": "helper", "reason": "refund order 42"}, headers=operator
         )

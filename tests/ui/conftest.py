@@ -43,9 +43,11 @@ class UiServer(ServerProcess):
         )
         return match.group(1)
 
-    def token(self, role: str, tenant: str | None, ttl: timedelta = timedelta(hours=1)) -> str:
+    def token(
+        self, role: str, tenant: str | None, ttl: timedelta = timedelta(hours=1), sub: str | None = None
+    ) -> str:
         secret = (self.data_dir / "jwt-secret").read_text().strip()
-        return mint_token(secret=secret, sub=f"ui-{role}", role=Role(role), tenant_id=tenant, ttl=ttl)
+        return mint_token(secret=secret, sub=sub or f"ui-{role}", role=Role(role), tenant_id=tenant, ttl=ttl)
 
 
 @pytest.fixture(scope="module")

@@ -44,21 +44,18 @@ def mail_ui_server(tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox) -
     server.stop()
 
 
-def api(server: UiServer, role: str) -> httpx.Client:
-    token = server.token(role, TENANT)
+def api(server: UiServer, role: str, sub: str | None = None) -> httpx.Client:
+    token = server.token(role, TENANT, sub=sub)
     return httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=90)
 
 
 def test_the_emailed_link_approves_in_the_browser(
     mail_ui_server: UiServer, mailbox: Mailbox, page: Page
 ) -> None:
-    with api(mail_ui_server, "admin") as admin:
+    with api(mail_ui_server, "admin") as admin, api(mail_ui_server, "operator", "olga") as olga:
         assert admin.post("/agents", json={"id": "payer", "name": "Payer"}).status_code == 201
         assert admin.post("/agents/payer/start").status_code == 200
-        recipient = admin.post(
-            "/approval-recipients",
-            json={"address": "olga@example.com", "subject": "olga", "role": "operator"},
-        )
+        recipient = olga.post("/approval-recipients", json={"address": "olga@example.com"})
         assert recipient.status_code == 201, recipient.text
         reply = admin.post("/agents/payer/message", json={"message": SENSITIVE}).json()
     assert reply["run_status"] == "waiting_approval", reply

@@ -1089,13 +1089,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Recipients */
+        /**
+         * List Recipients
+         * @description An admin's: all of the tenant's recipients; anyone else's: their own.
+         */
         get: operations["listApprovalRecipients"];
         put?: never;
         /**
          * Create Recipient
-         * @description Mails this address the tenant's approval requests (stored from now on) that `subject` or
-         *     `role` may decide, each with a one-click link acting as them on that approval only.
+         * @description Enrols the caller: mails this address the tenant's approval requests (stored from now on)
+         *     that the caller's subject or role may decide, each with a one-click link acting as the caller
+         *     (the token's subject and role) on that approval only. Nobody enrols someone else.
          */
         post: operations["createApprovalRecipient"];
         delete?: never;
@@ -1114,7 +1118,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete Recipient */
+        /**
+         * Delete Recipient
+         * @description An admin removes any of the tenant's recipients; anyone else only their own (404 otherwise).
+         */
         delete: operations["deleteApprovalRecipient"];
         options?: never;
         head?: never;
@@ -1130,7 +1137,8 @@ export interface paths {
         };
         /**
          * List Deliveries
-         * @description The mails to this recipient, newest first: pending, delivered, failed (given up) or skipped.
+         * @description The mails to this recipient, newest first: pending, delivered, failed (given up) or skipped
+         *     (an admin: any of the tenant's recipients; anyone else: their own).
          */
         get: operations["listApprovalMailDeliveries"];
         put?: never;
@@ -2750,25 +2758,17 @@ export interface components {
              */
             skills?: string[] | null;
         };
-        /** RecipientCreate */
+        /**
+         * RecipientCreate
+         * @description Enrols the caller: the link acts as the token's subject and role, in the token's tenant (a
+         *     `subject`, `role` or `tenant_id` in the body is refused, 422).
+         */
         RecipientCreate: {
             /**
              * Address
              * @description Where the approval requests go (a plain address, no display name)
              */
             address: string;
-            /**
-             * Subject
-             * @description Who decides through the link: recorded as the decider, matched against the approvers' subjects, and never mailed their own requests
-             */
-            subject: string;
-            /**
-             * Role
-             * @description The role the link acts as (matched against the approvers' roles)
-             * @default operator
-             * @enum {string}
-             */
-            role?: "admin" | "operator";
         };
         /** RecipientPage */
         RecipientPage: {

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -12,6 +12,9 @@ ADDRESS_PATTERN = rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]{{1,64}}@{_LABEL}(?:\.{_L
 
 
 class RecipientCreate(BaseModel):
+    """Enrols the caller: the link acts as the token's subject and role, in the token's tenant (a
+    `subject`, `role` or `tenant_id` in the body is refused, 422)."""
+
     model_config = ConfigDict(extra="forbid")
 
     address: Annotated[
@@ -20,13 +23,6 @@ class RecipientCreate(BaseModel):
             strip_whitespace=True, min_length=3, max_length=MAX_ADDRESS, pattern=ADDRESS_PATTERN
         ),
     ] = Field(description="Where the approval requests go (a plain address, no display name)")
-    subject: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] = Field(
-        description="Who decides through the link: recorded as the decider, matched against the "
-        "approvers' subjects, and never mailed their own requests"
-    )
-    role: Literal["admin", "operator"] = Field(
-        default="operator", description="The role the link acts as (matched against the approvers' roles)"
-    )
 
 
 class RecipientRead(BaseModel):

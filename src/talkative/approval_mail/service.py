@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from talkative.approval_mail.models import ApprovalEmailDelivery, ApprovalEmailRecipient
 from talkative.approval_mail.schemas import MailDeliveryRead, RecipientCreate, RecipientRead
 from talkative.db import utcnow
-from talkative.errors import Conflict, NotFound
+from talkative.errors import Conflict, InvalidInput, NotFound
 from talkative.events import service as events_service
 from talkative.events.models import EventRow
 from talkative.events.positions import Position
@@ -26,6 +26,7 @@ from talkative.webhooks.models import DeliveryStatus
 
 MAX_ERROR = 300
 PER_TENANT = 100
+MAX_SUBJECT = 200  # the subject column's length
 SKIPPED = "skipped"  # the approval was no longer pending when its mail was due
 # The events that ask someone to decide; APPROVAL_DECIDED and APPROVAL_EXPIRED are not mailed.
 MAILED = (EventType.APPROVAL_REQUESTED, EventType.APPROVAL_REMINDER, EventType.APPROVAL_ESCALATED)
@@ -92,9 +93,16 @@ def to_delivery_read(row: ApprovalEmailDelivery) -> MailDeliveryRead:
 
 
 async def create(
-    session: AsyncSession, *, tenant_id: str, created_by: str, body: RecipientCreate
+    session: AsyncSession, *, tenant_id: str, subject: str, role: str, body: RecipientCreate
 ) -> ApprovalEmailRecipient:
-    """A new recipient; it is mailed the approval events stored from now on."""
+    """A new recipient, enrolled by `subject` itself (its link acts as that subject and role, so
+    nobody can make a link that decides as someone else); it is mailed the approval events stored
+    from now on."""
+    if len(subject) > MAX_SUBJECT:
+        raise InvalidInput(
+            f"your token's subject is longer than {MAX_SUBJECT} characters; it cannot be a recipient",
+            code="APPROVAL_RECIPIENT_SUBJECT_TOO_LONG",
+        )
     count = await session.scalar(
         select(func.count())
         .select_from(ApprovalEmailRecipient)
@@ -116,10 +124,10 @@ async def create(
     recipient = ApprovalEmailRecipient(
         id=f"arc_{secrets.token_hex(8)}",
         tenant_id=tenant_id,
-        subject=body.subject,
+        subject=subject,
         address=address,
-        role=body.role,
-        created_by=created_by,
+        role=role,
+        created_by=subject,
         created_at=utcnow(),
         cursor_xact=head.xact,
         cursor_id=head.id,
@@ -132,19 +140,31 @@ async def create(
     return recipient
 
 
-async def list_for(session: AsyncSession, *, tenant_id: str | None) -> list[ApprovalEmailRecipient]:
+async def list_for(
+    session: AsyncSession, *, tenant_id: str | None, subject: str | None
+) -> list[ApprovalEmailRecipient]:
+    """The recipients of `tenant_id` (None: every tenant's), only `subject`'s if one is given."""
     query = select(ApprovalEmailRecipient).order_by(
         ApprovalEmailRecipient.created_at, ApprovalEmailRecipient.id
     )
     if tenant_id is not None:
         query = query.where(ApprovalEmailRecipient.tenant_id == tenant_id)
+    if subject is not None:
+        query = query.where(ApprovalEmailRecipient.subject == subject)
     return list((await session.scalars(query)).all())
 
 
-async def get(session: AsyncSession, *, tenant_id: str | None, recipient_id: str) -> ApprovalEmailRecipient:
-    """The recipient, if the caller's tenant owns it (another tenant's is not found)."""
+async def get(
+    session: AsyncSession, *, tenant_id: str | None, subject: str | None, recipient_id: str
+) -> ApprovalEmailRecipient:
+    """The recipient, if the caller's tenant owns it and, when `subject` is given, it is that
+    subject's (another tenant's or another subject's is not found)."""
     recipient = await session.get(ApprovalEmailRecipient, recipient_id)
-    if recipient is None or (tenant_id is not None and recipient.tenant_id != tenant_id):
+    if (
+        recipient is None
+        or (tenant_id is not None and recipient.tenant_id != tenant_id)
+        or (subject is not None and recipient.subject != subject)
+    ):
         raise RecipientNotFound(f"no approval recipient {recipient_id}")
     return recipient
 

@@ -16,7 +16,7 @@ class Permission(StrEnum):
     ALLOW_EGRESS = "allow_egress"  # let an agent's skill reach the hosts it declares (tools/egress.py)
     MANAGE_WEBHOOKS = "manage_webhooks"  # subscribe URLs to the tenant's events (webhooks/)
     MANAGE_APPROVAL_POLICY = "manage_approval_policy"  # who approves, how many, by when (approvals/)
-    MANAGE_APPROVAL_CHANNELS = "manage_approval_channels"  # who is mailed approval requests (approval_mail/)
+    MANAGE_APPROVAL_CHANNELS = "manage_approval_channels"  # any approval mail recipient (approval_mail/)
     MANAGE_MCP_SERVERS = "manage_mcp_servers"  # register MCP servers, approve their tools (mcp_skills/)
 
 
