@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, String, cast, delete, func, select, tuple_
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,7 +32,6 @@ SKIPPED = "skipped"  # the approval was no longer pending when its mail was due
 MAILED = (EventType.APPROVAL_REQUESTED, EventType.APPROVAL_REMINDER, EventType.APPROVAL_ESCALATED)
 # Today's rule when an event names no approvers: the tenant's operators and admins.
 DEFAULT_APPROVERS: dict[str, list[str]] = {"roles": ["admin", "operator"], "subjects": []}
-_HORIZON = cast(cast(func.pg_snapshot_xmin(func.pg_current_snapshot()), String), BigInteger)
 
 
 class RecipientNotFound(NotFound):
@@ -210,20 +209,9 @@ async def pending(
 
 async def next_event(session: AsyncSession, *, recipient: ApprovalEmailRecipient) -> EventRow | None:
     """The first committed approval event to mail after the cursor, in the recipient's tenant."""
-    at = cursor(recipient)
-    query = (
-        select(EventRow)
-        .where(
-            EventRow.tenant_id == recipient.tenant_id,
-            EventRow.type.in_([t.value for t in MAILED]),
-            tuple_(EventRow.xact, EventRow.id) > tuple_(at.xact, at.id),
-        )
-        .order_by(EventRow.xact, EventRow.id)
-        .limit(1)
+    return await events_service.first_after(
+        session, position=cursor(recipient), tenant_id=recipient.tenant_id, types=[t.value for t in MAILED]
     )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.where(EventRow.xact < _HORIZON)
-    return (await session.scalars(query)).first()
 
 
 def skip(recipient: ApprovalEmailRecipient, event: EventRow) -> None:

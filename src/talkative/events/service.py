@@ -213,6 +213,23 @@ async def after(
     return [to_event(r) for r in rows]
 
 
+async def first_after(
+    session: AsyncSession, *, position: Position, tenant_id: str, types: Sequence[str]
+) -> EventRow | None:
+    """The first committed event of `types` after `position` in the tenant: where a delivery that
+    reads the log (webhooks, approval mail) goes on from its cursor."""
+    query = (
+        select(EventRow)
+        .where(EventRow.tenant_id == tenant_id, EventRow.type.in_(types), _PAST)
+        .order_by(EventRow.xact, EventRow.id)
+        .limit(1)
+    )
+    if _postgresql(session):
+        query = query.where(EventRow.xact < _HORIZON)
+    params = {"xact": position.xact, "after_id": position.id}
+    return (await session.scalars(query, params)).first()
+
+
 async def head(session: AsyncSession) -> Position:
     """The newest position a reader may be served now: a new subscriber starts there (it sees only
     what comes next). Positions are global, so one head serves every tenant's stream."""

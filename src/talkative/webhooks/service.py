@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import BigInteger, String, cast, delete, func, select, tuple_
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from talkative.db import utcnow
@@ -27,8 +27,6 @@ from talkative.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSu
 from talkative.webhooks.schemas import DeliveryRead, WebhookCreate, WebhookRead
 
 MAX_ERROR = 300
-# On PostgreSQL, only events whose transaction is older than the snapshot's xmin (positions.py).
-_HORIZON = cast(cast(func.pg_snapshot_xmin(func.pg_current_snapshot()), String), BigInteger)
 
 
 class WebhookNotFound(NotFound):
@@ -161,20 +159,9 @@ async def pending(session: AsyncSession, *, sub: WebhookSubscription) -> Webhook
 
 async def next_event(session: AsyncSession, *, sub: WebhookSubscription) -> EventRow | None:
     """The first committed event after the cursor, in the subscription's tenant and types."""
-    at = cursor(sub)
-    query = (
-        select(EventRow)
-        .where(
-            EventRow.tenant_id == sub.tenant_id,
-            EventRow.type.in_(sub.event_types),
-            tuple_(EventRow.xact, EventRow.id) > tuple_(at.xact, at.id),
-        )
-        .order_by(EventRow.xact, EventRow.id)
-        .limit(1)
+    return await events_service.first_after(
+        session, position=cursor(sub), tenant_id=sub.tenant_id, types=sub.event_types
     )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.where(EventRow.xact < _HORIZON)
-    return (await session.scalars(query)).first()
 
 
 async def event_of(session: AsyncSession, *, delivery: WebhookDelivery) -> EventRow | None:
