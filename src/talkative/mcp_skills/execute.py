@@ -67,6 +67,11 @@ def arguments_for(schema: dict[str, Any], text: str) -> dict[str, Any]:
     return {}
 
 
+def _result(command: str, started: float, *, code: ToolErrorCode, message: str) -> ToolResult:
+    duration_ms = (time.perf_counter() - started) * 1000
+    return ToolResult.not_run([command], code, message, duration_ms=duration_ms)
+
+
 def budget_breach(result: ToolResult) -> dict[str, Any] | None:
     """The cap a refused MCP call would have passed (for its BUDGET_EXCEEDED event), if that is why."""
     if result.error is None or result.error.code != ToolErrorCode.BUDGET_EXCEEDED:
@@ -74,19 +79,6 @@ def budget_breach(result: ToolResult) -> dict[str, Any] | None:
     report = result.skillReport or {}
     breach = report.get("budget")
     return breach if isinstance(breach, dict) else None
-
-
-def _result(command: str, started: float, *, code: ToolErrorCode, message: str) -> ToolResult:
-    return ToolResult(
-        ok=False,
-        command=[command],
-        exit_code=None,
-        stdout="",
-        stderr="",
-        artifacts=[],
-        metrics=ToolMetrics(duration_ms=(time.perf_counter() - started) * 1000, exit_code=None),
-        error=ToolError(code=code, message=message),
-    )
 
 
 def _report(ref: McpRef, outcome: ToolCallOutcome) -> dict[str, Any]:

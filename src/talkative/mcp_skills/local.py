@@ -34,7 +34,6 @@ from talkative.tools import isolation
 from talkative.tools.policy import INTERPRETERS, CommandRefused, prepare_command, split_command
 from talkative.tools.schemas import (
     StepIdentity,
-    ToolError,
     ToolErrorCode,
     ToolLimits,
     ToolMetrics,
@@ -185,7 +184,7 @@ async def call_tool(
     request = {"action": "call", "tool": tool, "arguments": arguments}
     invalid = _invalid_call(tool, arguments)
     if invalid is not None:
-        refused = _not_run(command, ToolErrorCode.COMMAND_REFUSED, invalid)
+        refused = ToolResult.not_run([command], ToolErrorCode.COMMAND_REFUSED, invalid)
         return _failed(LocalErrorCode.INVALID_REQUEST, invalid, refused)
     answer, result = await _exchange(workspace, command, request, settings, limits, cancel, step)
     call = answer.get("call")
@@ -363,20 +362,8 @@ def _server(answer: dict[str, Any]) -> dict[str, str]:
 def _refusal(
     code: str, run_code: ToolErrorCode, message: str, command: str
 ) -> tuple[dict[str, Any], ToolResult]:
-    return {"ok": False, "error": {"code": code, "message": message}}, _not_run(command, run_code, message)
-
-
-def _not_run(command: str, code: ToolErrorCode, message: str) -> ToolResult:
-    """A run that never started (a refused command, an invalid request)."""
-    return ToolResult(
-        ok=False,
-        command=[command],
-        exit_code=None,
-        stdout="",
-        stderr="",
-        artifacts=[],
-        metrics=ToolMetrics(duration_ms=0.0, exit_code=None),
-        error=ToolError(code=code, message=message),
+    return {"ok": False, "error": {"code": code, "message": message}}, ToolResult.not_run(
+        [command], run_code, message
     )
 
 

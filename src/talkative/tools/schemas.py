@@ -118,3 +118,25 @@ class ToolResult(BaseModel):
     error: ToolError | None = None
     skillReport: dict[str, Any] | None = None  # the wire name in docs/product.md §4.4
     removed: list[str] = []  # what the run wrote beyond its write quota, removed after it
+
+    @classmethod
+    def not_run(
+        cls,
+        command: list[str],
+        code: ToolErrorCode,
+        message: str,
+        *,
+        duration_ms: float = 0.0,
+        sandbox: SandboxReport | None = None,
+    ) -> ToolResult:
+        """A command that never ran (refused, cancelled first, untrusted): an error result."""
+        return cls(
+            ok=False,
+            command=command,
+            exit_code=None,
+            stdout="",
+            stderr="",
+            artifacts=[],
+            metrics=ToolMetrics(duration_ms=duration_ms, exit_code=None, sandbox=sandbox),
+            error=ToolError(code=code, message=message),
+        )

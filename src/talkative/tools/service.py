@@ -15,10 +15,8 @@ from talkative.tools.schemas import (
     SandboxPolicy,
     SandboxReport,
     StepIdentity,
-    ToolError,
     ToolErrorCode,
     ToolLimits,
-    ToolMetrics,
     ToolResult,
 )
 
@@ -111,13 +109,6 @@ def _settle(
     return after, quota.enforce(workspace, before, after, budget)
 
 
-def _tokens(command: str | list[str]) -> list[str]:
-    try:
-        return split_command(command)
-    except CommandRefused:
-        return [command] if isinstance(command, str) else [str(token) for token in command]
-
-
 def _refused(
     command: list[str],
     code: ToolErrorCode,
@@ -125,16 +116,12 @@ def _refused(
     started: float,
     sandbox: SandboxReport | None = None,
 ) -> ToolResult:
-    """A command that never ran: an error result, not an exception."""
-    return ToolResult(
-        ok=False,
-        command=command,
-        exit_code=None,
-        stdout="",
-        stderr="",
-        artifacts=[],
-        metrics=ToolMetrics(
-            duration_ms=(time.perf_counter() - started) * 1000, exit_code=None, sandbox=sandbox
-        ),
-        error=ToolError(code=code, message=message),
-    )
+    duration_ms = (time.perf_counter() - started) * 1000
+    return ToolResult.not_run(command, code, message, duration_ms=duration_ms, sandbox=sandbox)
+
+
+def _tokens(command: str | list[str]) -> list[str]:
+    try:
+        return split_command(command)
+    except CommandRefused:
+        return [command] if isinstance(command, str) else [str(token) for token in command]

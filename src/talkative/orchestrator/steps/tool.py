@@ -25,7 +25,7 @@ from talkative.skills.summaries import summarize_report
 from talkative.tools import isolation
 from talkative.tools import service as tools
 from talkative.tools.egress import EgressPolicy
-from talkative.tools.schemas import StepIdentity, ToolError, ToolErrorCode, ToolMetrics, ToolResult
+from talkative.tools.schemas import StepIdentity, ToolErrorCode, ToolResult
 
 EVENT_OUTPUT_CHARS = 2000
 
@@ -95,7 +95,7 @@ class ToolExecutor:
         )
         if refused is not None:
             TOOL_FAILURES.labels(spec.skill, ToolErrorCode.SKILL_UNTRUSTED).inc()
-            return _untrusted(spec, refused)
+            return ToolResult.not_run([spec.command], ToolErrorCode.SKILL_UNTRUSTED, refused)
         if is_mcp_command(spec.command):
             result = await self._call_mcp(spec, workspace, job, cancel, step)
             if not result.ok:
@@ -122,7 +122,11 @@ class ToolExecutor:
         self, spec: ToolSpec, workspace: Path, job: StepJob | None, cancel: asyncio.Event, step: StepIdentity
     ) -> ToolResult:
         if job is None:  # (every step has its job; a caller without one cannot account for a call)
-            return _untrusted(spec, f"skill {spec.skill} calls an MCP tool, which needs a run")
+            return ToolResult.not_run(
+                [spec.command],
+                ToolErrorCode.SKILL_UNTRUSTED,
+                f"skill {spec.skill} calls an MCP tool, which needs a run",
+            )
         return await mcp_execute.run(
             self.runtime.settings,
             self.runtime.sessionmaker,
@@ -141,19 +145,6 @@ class ToolExecutor:
 def _spec(job: StepJob) -> ToolSpec:
     assert isinstance(job.spec, ToolSpec)
     return job.spec
-
-
-def _untrusted(spec: ToolSpec, message: str) -> ToolResult:
-    return ToolResult(
-        ok=False,
-        command=[spec.command],
-        exit_code=None,
-        stdout="",
-        stderr="",
-        artifacts=[],
-        metrics=ToolMetrics(duration_ms=0.0, exit_code=None),
-        error=ToolError(code=ToolErrorCode.SKILL_UNTRUSTED, message=message),
-    )
 
 
 def _trim(text: str) -> str:
