@@ -365,6 +365,8 @@ def _stop(child: subprocess.Popen[bytes], *, grace: bool) -> None:
     except subprocess.TimeoutExpired:
         child.kill()
         child.wait()
+    if child.stdout is not None:
+        child.stdout.close()
 
 
 def exchange(request: dict[str, Any], started: list[subprocess.Popen[bytes]]) -> dict[str, Any]:
