@@ -77,7 +77,7 @@ typecheck: install
 # The coverage floor: `make test` fails when the whole suite covers less of src/talkative than
 # this (in %, servers and commands started as processes included). It only goes up: when the
 # total rises, raise it to the new total rounded down; never lower it to let a change through.
-COVERAGE_FLOOR := 90
+COVERAGE_FLOOR := 91
 
 pytest: install frontend system-packages
 	@bash scripts/ensure-postgres.sh
